@@ -1,0 +1,55 @@
+"""datastores: real-time in-memory views of crypto exchanges for asyncio trading bots.
+
+Public API (see docs/): :class:`Client`, :class:`WebSocketApp`, :class:`DataStore`,
+:class:`DataStoreCollection`, order-book stores with integrity state, one
+``*DataStore`` collection per exchange, and the exception tree.
+"""
+
+from __future__ import annotations
+
+from ._credentials import Credentials
+from ._errors import (
+    AuthenticationError,
+    ChecksumMismatch,
+    ConfigurationError,
+    ConnectionLostError,
+    DatastoresError,
+    ExchangeAPIError,
+    HandshakeError,
+    MissingDependencyError,
+    RateLimitError,
+    SequenceGapError,
+    StoreDesyncError,
+    StoreStreamOverflow,
+    TransportError,
+    WebSocketAuthError,
+)
+from ._orderbook import BookStatus, OrderBookStore
+from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError",
+    "BookStatus",
+    "ChecksumMismatch",
+    "ConfigurationError",
+    "ConnectionLostError",
+    "Credentials",
+    "DataStore",
+    "DataStoreCollection",
+    "DatastoresError",
+    "ExchangeAPIError",
+    "HandshakeError",
+    "MissingDependencyError",
+    "OrderBookStore",
+    "RateLimitError",
+    "SequenceGapError",
+    "StoreChange",
+    "StoreDesyncError",
+    "StoreStream",
+    "StoreStreamOverflow",
+    "TransportError",
+    "WebSocketAuthError",
+    "__version__",
+]

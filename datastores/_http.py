@@ -1,0 +1,80 @@
+"""Reading HTTP responses into data or errors, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _json
+from ._errors import AuthenticationError, ExchangeAPIError, RateLimitError
+
+if TYPE_CHECKING:
+    from aiohttp import ClientResponse
+
+__all__ = ["error_message", "raise_for_status", "read_response"]
+
+_MESSAGE_FIELDS = ("msg", "message", "retMsg", "error", "err_msg", "errorMessage", "messages")
+_CODE_FIELDS = ("code", "retCode", "error_code", "err_code", "status")
+
+
+def error_message(data: Any, text: str) -> tuple[object, str]:
+    """Pick the exchange's error code and message out of a decoded error body."""
+    code: object = None
+    message = ""
+    if isinstance(data, Mapping):
+        for field_name in _CODE_FIELDS:
+            if field_name in data:
+                code = data[field_name]
+                break
+        for field_name in _MESSAGE_FIELDS:
+            value = data.get(field_name)
+            if value:
+                if isinstance(value, Mapping):
+                    value = value.get("message", value)
+                message = str(value)
+                break
+    if not message:
+        message = text.strip()[:500]
+    return code, message
+
+
+def raise_for_status(
+    *, exchange: str | None, method: str, path: str, status: int, data: Any, text: str
+) -> None:
+    """Raise the right :class:`ExchangeAPIError` subclass for a non-2xx status."""
+    if 200 <= status < 300:
+        return
+    code, message = error_message(data, text)
+    cls: type[ExchangeAPIError] = ExchangeAPIError
+    if status in (429, 418):
+        cls = RateLimitError
+    elif status in (401, 403):
+        cls = AuthenticationError
+    raise cls(
+        exchange=exchange, endpoint=f"{method} {path}", status=status, code=code, message=message
+    )
+
+
+async def read_response(resp: ClientResponse, *, exchange: str | None = None) -> Any:
+    """Read and JSON-decode a response; raise on a non-2xx status.
+
+    Returns the decoded JSON (or the text when the body is not JSON).
+    """
+    try:
+        body = await resp.read()
+    finally:
+        resp.release()
+    text = body.decode("utf-8", "replace")
+    try:
+        data: Any = _json.loads(body) if body else None
+    except ValueError:
+        data = text
+    raise_for_status(
+        exchange=exchange,
+        method=resp.method,
+        path=resp.url.path,
+        status=resp.status,
+        data=data,
+        text=text,
+    )
+    return data

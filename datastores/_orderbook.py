@@ -1,0 +1,721 @@
+"""Sorted order-book stores with per-symbol integrity state.
+
+:class:`OrderBookStore` keeps, per symbol and side, a dict ``price -> item`` and
+a :class:`~sortedcontainers.SortedList` of numeric prices (bids negated, so both
+sides iterate best first). Items are the exchange's own dicts, with price and
+size strings exactly as received (checksums need them).
+
+Complexity: set or delete a level O(log n); ``get`` O(1); ``sorted(query on the
+symbol, limit=k)`` O(log n + k); a whole-book snapshot O(n log n).
+
+Integrity: every symbol has a state (:class:`BookStatus`). A sequence gap, a
+checksum mismatch or a malformed update marks the symbol unsynced, is counted
+and logged once per episode, and calls the resync hook the exchange collection
+installed (refetch a REST snapshot, or resubscribe). Nothing is silent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from sortedcontainers import SortedList
+
+from ._integrity import BookDelta, SequenceRule, Verdict, crc32_interleaved
+from ._store import DataStore, Item
+
+__all__ = ["BookStatus", "OrderBookStore"]
+
+logger = logging.getLogger("datastores.orderbook")
+
+FailureKind = Literal["gap", "checksum", "error", "reconnect", "overflow"]
+
+
+@dataclass(frozen=True, slots=True)
+class BookStatus:
+    """A frozen snapshot of one symbol's book integrity.
+
+    Attributes:
+        symbol: the symbol (the exchange's spelling).
+        synced: the local book is a faithful copy as far as the exchange's rules
+            can tell; ``False`` while waiting for a snapshot or after a failure.
+        last_update_id: id of the last applied update (or snapshot); ``None`` if none.
+        updates: updates applied since the store was created.
+        gaps: sequence gaps detected.
+        checksum_failures: checksum mismatches detected.
+        errors: malformed updates that could not be applied.
+        resyncs: recoveries started (snapshot refetch or resubscribe).
+        stale: updates dropped because the book already covered them.
+        buffered: updates waiting for a snapshot.
+        last_error: description of the latest failure, or ``None``.
+        asks, bids: number of levels on each side.
+        updated_at: ``time.time()`` of the last applied change, or ``None``.
+    """
+
+    symbol: str
+    synced: bool
+    last_update_id: int | None
+    updates: int
+    gaps: int
+    checksum_failures: int
+    errors: int
+    resyncs: int
+    stale: int
+    buffered: int
+    last_error: str | None
+    asks: int
+    bids: int
+    updated_at: float | None
+
+
+class _Side:
+    """One side of one symbol's book: ``key -> item`` plus the sorted keys.
+
+    Keys are prices for asks and negated prices for bids, so ascending key order
+    is best-first on both sides.
+    """
+
+    __slots__ = ("keys", "levels")
+
+    def __init__(self) -> None:
+        self.levels: dict[float, Item] = {}
+        self.keys: SortedList[float] = SortedList()
+
+    def __len__(self) -> int:
+        return len(self.levels)
+
+    def best(self, limit: int | None) -> list[Item]:
+        levels = self.levels
+        if limit is None:
+            return [levels[k] for k in self.keys]
+        return [levels[k] for k in self.keys.islice(0, limit)]
+
+
+class _SymbolState:
+    __slots__ = (
+        "buffer",
+        "checksum_failures",
+        "errors",
+        "gaps",
+        "last_error",
+        "last_id",
+        "phase",
+        "resync_requested",
+        "resyncs",
+        "stale",
+        "updated_at",
+        "updates",
+    )
+
+    def __init__(self) -> None:
+        # "unsynced": waiting for a snapshot; "bridging": snapshot applied, the next
+        # update must bridge it; "synced": updates must follow each other.
+        self.phase: Literal["unsynced", "bridging", "synced"] = "unsynced"
+        self.last_id: int | None = None
+        self.updates = 0
+        self.gaps = 0
+        self.checksum_failures = 0
+        self.errors = 0
+        self.resyncs = 0
+        self.stale = 0
+        self.last_error: str | None = None
+        self.resync_requested = False
+        self.buffer: deque[BookDelta] = deque()
+        self.updated_at: float | None = None
+
+
+class OrderBookStore(DataStore):
+    """An order-book store: sorted per symbol and side, with integrity state.
+
+    Subclasses name the exchange's fields:
+
+    * ``_SYMBOL``, ``_SIDE``, ``_PRICE``, ``_SIZE``: item field names;
+    * ``_ASK``, ``_BID``: the side values (also the keys of ``sorted()``);
+    * ``_LEVEL_FIELDS``: names for the elements of a ``[price, size, ...]`` level;
+    * ``_RULE``: a :class:`~datastores._integrity.SequenceRule`, if the exchange has one;
+    * ``_DEPTH``: a depth cap for books the exchange publishes only to N levels
+      (``None``: never truncated).
+    """
+
+    _SYMBOL: ClassVar[str] = "s"
+    _SIDE: ClassVar[str] = "S"
+    _PRICE: ClassVar[str] = "p"
+    _SIZE: ClassVar[str] = "q"
+    _ASK: ClassVar[str] = "a"
+    _BID: ClassVar[str] = "b"
+    _LEVEL_FIELDS: ClassVar[tuple[str, ...]] = ()
+    _RULE: ClassVar[SequenceRule | None] = None
+    _DEPTH: ClassVar[int | None] = None
+    #: most updates kept per symbol while waiting for a snapshot
+    _BUFFER_MAX: ClassVar[int] = 20000
+    _MAXLEN = 2**62  # books are never truncated by _MAXLEN
+
+    def _init(self) -> None:
+        self._books: dict[str, tuple[_Side, _Side]] = {}
+        self._states: dict[str, _SymbolState] = {}
+        self._count = 0
+        self._depths: dict[str, int] = {}
+        self._level_fields: tuple[str, ...] = self._LEVEL_FIELDS or (self._PRICE, self._SIZE)
+        #: called with a symbol when its book needs a new snapshot / resubscription
+        self.resync_hook: Callable[[str], object] | None = None
+        self.clock: Callable[[], float] = time.time
+
+    def __init__(
+        self,
+        name: str | None = None,
+        keys: Iterable[str] | None = None,
+        data: Iterable[Item] | None = None,
+    ) -> None:
+        super().__init__(name, keys or (self._SYMBOL, self._SIDE, self._PRICE), None)
+        if data is not None:
+            self._insert(data)
+
+    # ------------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Item]:
+        items: list[Item] = []
+        for asks, bids in self._books.values():
+            items.extend(asks.best(None))
+            items.extend(bids.best(None))
+        return iter(items)
+
+    def __reversed__(self) -> Iterator[Item]:
+        return iter(list(self.__iter__())[::-1])
+
+    @property
+    def symbols(self) -> list[str]:
+        """Symbols with a book or integrity state."""
+        return list(dict.fromkeys([*self._books, *self._states]))
+
+    def _key(self, side: Any, price: Any) -> float:
+        value = float(price)
+        return value if side == self._ASK else -value
+
+    def get(self, item: Mapping[str, Any]) -> Item | None:
+        """The level with ``item``'s symbol, side and price, or ``None``. O(1)."""
+        try:
+            book = self._books.get(item[self._SYMBOL])
+            if book is None:
+                return None
+            side = item[self._SIDE]
+            levels = book[0] if side == self._ASK else book[1] if side == self._BID else None
+            if levels is None:
+                return None
+            return levels.levels.get(self._key(side, item[self._PRICE]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def find(self, query: Mapping[str, Any] | None = None) -> list[Item]:
+        """Levels matching ``query``, best first per side. A query on the symbol
+        touches only that symbol's book."""
+        if not query:
+            return list(self.__iter__())
+        books: Iterable[tuple[_Side, _Side]]
+        if self._SYMBOL in query:
+            book = self._books.get(query[self._SYMBOL])
+            books = (book,) if book is not None else ()
+        else:
+            books = self._books.values()
+        side_filter = query.get(self._SIDE)
+        missing = object()
+        result = []
+        for asks, bids in books:
+            for side_name, levels in ((self._ASK, asks), (self._BID, bids)):
+                if side_filter is not None and side_filter != side_name:
+                    continue
+                for item in levels.best(None):
+                    for k, v in query.items():
+                        if item.get(k, missing) != v:
+                            break
+                    else:
+                        result.append(item)
+        return result
+
+    def sorted(
+        self, query: Mapping[str, Any] | None = None, limit: int | None = None
+    ) -> dict[str, list[Item]]:
+        """``{ask_side: [best first...], bid_side: [best first...]}``.
+
+        With a query on the symbol only, O(log n + limit). Other query fields
+        filter levels before ``limit`` applies. Without a symbol, levels of every
+        symbol are merged by price (as the reference library does).
+        """
+        if query and self._SYMBOL in query and len(query) == 1:
+            book = self._books.get(query[self._SYMBOL])
+            if book is None:
+                return {self._ASK: [], self._BID: []}
+            return {self._ASK: book[0].best(limit), self._BID: book[1].best(limit)}
+        items = self.find(query)
+        price = self._PRICE
+        asks = sorted(
+            (i for i in items if i[self._SIDE] == self._ASK), key=lambda i: float(i[price])
+        )
+        bids = sorted(
+            (i for i in items if i[self._SIDE] == self._BID),
+            key=lambda i: float(i[price]),
+            reverse=True,
+        )
+        if limit is not None:
+            asks, bids = asks[:limit], bids[:limit]
+        return {self._ASK: asks, self._BID: bids}
+
+    def best(self, symbol: str) -> tuple[Item | None, Item | None]:
+        """``(best ask, best bid)`` items of ``symbol`` (``None`` for an empty side). O(1)."""
+        book = self._books.get(symbol)
+        if book is None:
+            return None, None
+        asks, bids = book
+        ask = asks.levels[asks.keys[0]] if asks.keys else None
+        bid = bids.levels[bids.keys[0]] if bids.keys else None
+        return ask, bid
+
+    def is_synced(self, symbol: str) -> bool:
+        """Whether ``symbol``'s book is currently trustworthy (``status(symbol).synced``). O(1)."""
+        state = self._states.get(symbol)
+        return state is not None and state.phase != "unsynced"
+
+    def status(self, symbol: str) -> BookStatus:
+        """Integrity of ``symbol``'s book, frozen at the time of the call."""
+        state = self._states.get(symbol) or _SymbolState()
+        book = self._books.get(symbol)
+        return BookStatus(
+            symbol=symbol,
+            synced=state.phase != "unsynced",
+            last_update_id=state.last_id,
+            updates=state.updates,
+            gaps=state.gaps,
+            checksum_failures=state.checksum_failures,
+            errors=state.errors,
+            resyncs=state.resyncs,
+            stale=state.stale,
+            buffered=len(state.buffer),
+            last_error=state.last_error,
+            asks=len(book[0]) if book else 0,
+            bids=len(book[1]) if book else 0,
+            updated_at=state.updated_at,
+        )
+
+    def checksum(self, symbol: str, depth: int = 25) -> int:
+        """The OKX/Bitget-style CRC32 of ``symbol``'s top ``depth`` levels."""
+        book = self._books.get(symbol)
+        if book is None:
+            return crc32_interleaved((), (), depth)
+        price, size = self._PRICE, self._SIZE
+        asks = [(i[price], i[size]) for i in book[0].best(depth)]
+        bids = [(i[price], i[size]) for i in book[1].best(depth)]
+        return crc32_interleaved(bids, asks, depth)
+
+    def set_depth(self, symbol: str, depth: int | None) -> None:
+        """Cap ``symbol``'s book to ``depth`` levels per side (``None``: no cap)."""
+        if depth is None:
+            self._depths.pop(symbol, None)
+        else:
+            if depth < 1:
+                raise ValueError("depth must be at least 1")
+            self._depths[symbol] = depth
+            self._trim(symbol)
+
+    # ------------------------------------------------------ level mutation (hot path)
+
+    def _book(self, symbol: str) -> tuple[_Side, _Side]:
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = (_Side(), _Side())
+        return book
+
+    def _state(self, symbol: str) -> _SymbolState:
+        state = self._states.get(symbol)
+        if state is None:
+            state = self._states[symbol] = _SymbolState()
+        return state
+
+    def _make_item(self, symbol: str, side: str, level: Sequence[Any]) -> Item:
+        """Build the stored item for one ``[price, size, ...]`` level. Override for speed."""
+        item: Item = {self._SYMBOL: symbol, self._SIDE: side}
+        for name, value in zip(self._level_fields, level, strict=False):
+            item[name] = value
+        return item
+
+    def _apply_levels(self, symbol: str, side: str, levels: Iterable[Sequence[Any]]) -> None:
+        """Apply absolute-size levels to one side: size 0 deletes, else sets.
+
+        Raises ``ValueError``/``TypeError``/``IndexError`` on a malformed level
+        (callers use :meth:`_apply` which turns that into a recorded failure).
+        """
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = (_Side(), _Side())
+        if side == self._ASK:
+            target, sign = book[0], 1.0
+        elif side == self._BID:
+            target, sign = book[1], -1.0
+        else:
+            raise ValueError(f"unknown side {side!r}")
+        stored = target.levels
+        keys = target.keys
+        emit = bool(self._streams)
+        for level in levels:
+            key = sign * float(level[0])
+            if float(level[1]) == 0.0:
+                removed = stored.pop(key, None)
+                if removed is not None:
+                    keys.remove(key)
+                    self._count -= 1
+                    if emit:
+                        self._emit("delete", None, removed)
+            else:
+                item = self._make_item(symbol, side, level)
+                if key in stored:
+                    stored[key] = item
+                    if emit:
+                        self._emit("update", None, item)
+                else:
+                    stored[key] = item
+                    keys.add(key)
+                    self._count += 1
+                    if emit:
+                        self._emit("insert", None, item)
+
+    def _apply(
+        self,
+        symbol: str,
+        asks: Iterable[Sequence[Any]],
+        bids: Iterable[Sequence[Any]],
+    ) -> bool:
+        """Apply one update's levels to ``symbol``; trim to the depth cap; wake waiters.
+
+        A malformed level marks the symbol unsynced (counted, logged, resync) and
+        returns ``False``; the exception never escapes.
+        """
+        try:
+            self._apply_levels(symbol, self._ASK, asks)
+            self._apply_levels(symbol, self._BID, bids)
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            self._fail(symbol, "error", f"malformed level ({type(exc).__name__}: {exc})")
+            self._notify()
+            return False
+        if symbol in self._depths or self._DEPTH is not None:
+            self._trim(symbol)
+        state = self._states.get(symbol)
+        if state is None:
+            state = self._state(symbol)
+        state.updates += 1
+        state.updated_at = self.clock()
+        self._notify()
+        return True
+
+    def _trim(self, symbol: str) -> None:
+        depth = self._depths.get(symbol, self._DEPTH)
+        book = self._books.get(symbol)
+        if depth is None or book is None:
+            return
+        emit = bool(self._streams)
+        for side in book:
+            while len(side.keys) > depth:
+                key = side.keys.pop()
+                removed = side.levels.pop(key)
+                self._count -= 1
+                if emit:
+                    self._emit("delete", None, removed)
+
+    def _clear_symbol(self, symbol: str) -> None:
+        """Remove every level of ``symbol`` (delete changes for watchers)."""
+        book = self._books.pop(symbol, None)
+        if book is None:
+            return
+        for side in book:
+            self._count -= len(side.levels)
+            if self._streams:
+                for item in side.best(None):
+                    self._emit("delete", None, item)
+        self._notify()
+
+    def _replace(
+        self,
+        symbol: str,
+        asks: Iterable[Sequence[Any]],
+        bids: Iterable[Sequence[Any]],
+        update_id: int | None = None,
+    ) -> bool:
+        """Replace ``symbol``'s whole book with a snapshot and mark it synced.
+
+        ``update_id`` becomes ``last_update_id``. Returns ``False`` (and records
+        a failure) if the snapshot is malformed.
+        """
+        self._clear_symbol(symbol)
+        if not self._apply(symbol, asks, bids):
+            return False
+        state = self._state(symbol)
+        state.last_id = update_id
+        state.phase = "synced"
+        state.resync_requested = False
+        return True
+
+    # ---------------------------------------------------------------- integrity
+
+    def _fail(self, symbol: str, kind: FailureKind, detail: str) -> None:
+        """Record a failure: unsynced, counted, logged once per episode, resync requested."""
+        state = self._state(symbol)
+        if kind == "gap":
+            state.gaps += 1
+        elif kind == "checksum":
+            state.checksum_failures += 1
+        elif kind == "error":
+            state.errors += 1
+        state.last_error = f"{kind}: {detail}"
+        was_synced = state.phase != "unsynced"
+        state.phase = "unsynced"
+        if was_synced:
+            logger.warning(
+                "%s %s: book unsynced (%s: %s); resyncing", self.name, symbol, kind, detail
+            )
+        else:
+            logger.debug("%s %s: %s while unsynced: %s", self.name, symbol, kind, detail)
+        self._request_resync(symbol)
+
+    def _request_resync(self, symbol: str) -> None:
+        state = self._state(symbol)
+        if state.resync_requested:
+            return
+        state.resync_requested = True
+        state.resyncs += 1
+        hook = self.resync_hook
+        if hook is None:
+            logger.debug("%s %s: no resync hook installed", self.name, symbol)
+            return
+        try:
+            hook(symbol)
+        except Exception:
+            logger.exception("%s %s: resync hook failed", self.name, symbol)
+
+    def _invalidate(self, symbol: str, reason: str, *, kind: FailureKind = "reconnect") -> None:
+        """Mark ``symbol`` unsynced without counting a gap (e.g. after a reconnect).
+
+        Its buffer is emptied (updates from a previous connection cannot bridge a
+        new snapshot) and a resync is requested.
+        """
+        state = self._state(symbol)
+        state.buffer.clear()
+        state.resync_requested = False
+        state.last_error = f"{kind}: {reason}"
+        if state.phase != "unsynced":
+            state.phase = "unsynced"
+            logger.info("%s %s: book unsynced (%s)", self.name, symbol, reason)
+        self._request_resync(symbol)
+
+    def _invalidate_all(self, reason: str) -> None:
+        """:meth:`_invalidate` every known symbol."""
+        for symbol in self.symbols:
+            self._invalidate(symbol, reason)
+
+    def _verify_checksum(self, symbol: str, expected: int | None, depth: int = 25) -> bool:
+        """Compare the local checksum with ``expected``. ``None``/``0`` means absent."""
+        if not expected:
+            return True
+        actual = self.checksum(symbol, depth)
+        if actual == expected:
+            return True
+        self._fail(symbol, "checksum", f"expected {expected}, computed {actual}")
+        return False
+
+    # ------------------------------------------- sequenced books (snapshot + deltas)
+
+    def _on_delta(self, symbol: str, delta: BookDelta, *, buffer: bool = True) -> bool:
+        """Apply one sequenced update by the store's ``_RULE``.
+
+        Synced: applied if in sequence, dropped if stale, else a gap (unsynced,
+        counted, resync). Unsynced: buffered for the next snapshot when
+        ``buffer`` (REST-snapshot exchanges), else dropped. Returns whether it
+        was applied.
+        """
+        rule = self._RULE
+        state = self._states.get(symbol)
+        if state is None:
+            state = self._state(symbol)
+        phase = state.phase
+        if phase == "unsynced":
+            self._hold(symbol, state, delta, buffer)
+            return False
+        if rule is None:
+            return self._apply_delta(symbol, state, delta)
+        last = state.last_id if state.last_id is not None else -1
+        verdict = rule.bridge(last, delta) if phase == "bridging" else rule.follow(last, delta)
+        if verdict is Verdict.APPLY:
+            return self._apply_delta(symbol, state, delta)
+        if verdict is Verdict.STALE:
+            state.stale += 1
+            return False
+        self._fail(
+            symbol,
+            "gap",
+            f"{rule.name}: last id {last}, update {delta.first_id}..{delta.last_id}"
+            + (f" prev {delta.prev_id}" if delta.prev_id is not None else ""),
+        )
+        self._hold(symbol, state, delta, buffer)
+        return False
+
+    def _hold(self, symbol: str, state: _SymbolState, delta: BookDelta, buffer: bool) -> None:
+        if buffer:
+            if len(state.buffer) >= self._BUFFER_MAX:
+                state.buffer.popleft()
+                state.last_error = "overflow: update buffer full while waiting for a snapshot"
+            state.buffer.append(delta)
+        self._request_resync(symbol)
+
+    def _apply_delta(self, symbol: str, state: _SymbolState, delta: BookDelta) -> bool:
+        if not self._apply(symbol, delta.asks, delta.bids):
+            return False
+        state.last_id = delta.last_id
+        state.phase = "synced"
+        if delta.checksum:
+            return self._verify_checksum(symbol, delta.checksum)
+        return True
+
+    def _on_snapshot(
+        self,
+        symbol: str,
+        snapshot_id: int,
+        asks: Iterable[Sequence[Any]],
+        bids: Iterable[Sequence[Any]],
+    ) -> bool:
+        """Install a REST snapshot and replay the buffered updates that follow it.
+
+        Buffered updates the snapshot already covers are dropped; the first
+        remaining one must bridge the snapshot (``_RULE.bridge``), the rest must
+        follow each other. If the snapshot is older than the buffer can bridge,
+        the symbol stays unsynced and another snapshot is requested. Returns
+        whether the book is synced afterwards.
+        """
+        state = self._state(symbol)
+        buffered = list(state.buffer)
+        state.buffer.clear()
+        if not self._replace(symbol, asks, bids, snapshot_id):
+            return False
+        state.phase = "bridging" if self._RULE is not None else "synced"
+        for delta in buffered:
+            self._on_delta(symbol, delta)
+        return self.is_synced(symbol)
+
+    # ------------------------------------------- generic DataStore mutation API
+
+    def _split(self, item: Mapping[str, Any]) -> tuple[str, str, float]:
+        side = item[self._SIDE]
+        if side != self._ASK and side != self._BID:
+            raise ValueError(f"unknown side {side!r}")
+        return item[self._SYMBOL], side, self._key(side, item[self._PRICE])
+
+    def _set_item(self, item: Item, merge: bool) -> None:
+        try:
+            symbol, side, key = self._split(item)
+        except (KeyError, TypeError, ValueError) as exc:
+            self._refuse(item, f"not a book level ({exc})")
+            return
+        target = self._book(symbol)[0 if side == self._ASK else 1]
+        old = target.levels.get(key)
+        if old is None:
+            target.levels[key] = item
+            target.keys.add(key)
+            self._count += 1
+            if self._streams:
+                self._emit("insert", None, item)
+        else:
+            new = {**old, **item} if merge else item
+            target.levels[key] = new
+            if self._streams:
+                self._emit("update" if merge else "insert", item if merge else None, new)
+
+    def _insert(self, data: Iterable[Item]) -> None:
+        for item in data:
+            self._set_item(item, merge=False)
+        self._notify()
+
+    def _update(self, data: Iterable[Item]) -> None:
+        for item in data:
+            self._set_item(item, merge=True)
+        self._notify()
+
+    def _delete(self, data: Iterable[Item]) -> None:
+        for item in data:
+            self._pop_level(item, source=item)
+        self._notify()
+
+    def _pop_level(self, item: Mapping[str, Any], source: Item | None) -> Item | None:
+        try:
+            symbol, side, key = self._split(item)
+        except (KeyError, TypeError, ValueError):
+            return None
+        book = self._books.get(symbol)
+        if book is None:
+            return None
+        target = book[0 if side == self._ASK else 1]
+        removed = target.levels.pop(key, None)
+        if removed is None:
+            return None
+        target.keys.remove(key)
+        self._count -= 1
+        if self._streams:
+            self._emit("delete", source, removed)
+        return removed
+
+    def _pop(self, item: Mapping[str, Any]) -> Item | None:
+        removed = self._pop_level(item, source=None)
+        if removed is not None:
+            self._notify()
+        return removed
+
+    def _remove(self, pks: Iterable[Any]) -> list[Item]:
+        raise NotImplementedError("order-book stores remove levels by item, not by key")
+
+    def _clear(self) -> None:
+        for symbol in list(self._books):
+            self._clear_symbol(symbol)
+        self._notify()
+
+    def _find_and_delete(self, query: Mapping[str, Any] | None = None) -> list[Item]:
+        if not query:
+            items = list(self.__iter__())
+            self._clear()
+            return items
+        if set(query) == {self._SYMBOL}:
+            items = self.find(query)
+            self._clear_symbol(query[self._SYMBOL])
+            return items
+        items = self.find(query)
+        for item in items:
+            self._pop_level(item, source=None)
+        self._notify()
+        return items
+
+    # ------------------------------------------------------------- invariants
+
+    def _check(self) -> None:
+        """Assert the invariants; tests call this after mutations.
+
+        Each side's keys are sorted, unique and equal to its level dict's keys;
+        every key matches its item's side and price; no level has size zero;
+        ``len()`` equals the number of levels.
+        """
+        total = 0
+        for symbol, (asks, bids) in self._books.items():
+            for side_name, side in ((self._ASK, asks), (self._BID, bids)):
+                keys = list(side.keys)
+                assert keys == sorted(set(keys)), f"{symbol} {side_name}: keys unsorted"
+                assert set(keys) == set(side.levels), f"{symbol} {side_name}: index mismatch"
+                for key, item in side.levels.items():
+                    assert item[self._SYMBOL] == symbol, f"{symbol}: item of another symbol"
+                    assert item[self._SIDE] == side_name, f"{symbol}: item on the wrong side"
+                    assert self._key(side_name, item[self._PRICE]) == key, "key/price mismatch"
+                    assert float(item[self._SIZE]) != 0.0, f"{symbol}: zero-size level"
+                total += len(keys)
+            depth = self._depths.get(symbol, self._DEPTH)
+            if depth is not None:
+                assert len(asks) <= depth, f"{symbol}: asks over depth cap"
+                assert len(bids) <= depth, f"{symbol}: bids over depth cap"
+        assert total == self._count, "level count mismatch"

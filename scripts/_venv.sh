@@ -1,0 +1,16 @@
+# Shared by scripts/test, scripts/demo and scripts/bench: make .venv with the given extras.
+# Usage: . scripts/_venv.sh EXTRAS   (EXTRAS like "dev" or "dev,bench")
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+stamp=".venv/.installed-$1"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$1]"
+    touch "$stamp"
+fi
+export PATH="$root/.venv/bin:$PATH"
