@@ -572,6 +572,9 @@ class DataStoreCollection:
         self._waiters: list[asyncio.Future[None]] = []
         self._handler_errors = 0
         self._messages = 0
+        #: the datastores.Client whose requests were passed to initialize(); used by
+        #: collections that fetch snapshots themselves (book resync, keepalive).
+        self._client: Any = None
         self._init()
 
     def _init(self) -> None:
@@ -609,6 +612,15 @@ class DataStoreCollection:
     def stores(self) -> Mapping[str, DataStore]:
         """A read-only view of the stores by name."""
         return dict(self._stores)
+
+    @property
+    def client(self) -> Any:
+        """The ``datastores.Client`` seen by ``initialize()`` (or set by the user), or ``None``."""
+        return self._client
+
+    @client.setter
+    def client(self, client: Any) -> None:
+        self._client = client
 
     @property
     def handler_errors(self) -> int:
@@ -697,6 +709,11 @@ class DataStoreCollection:
         from ._http import read_response  # local: keeps aiohttp out of store import time
 
         async def one(aw: Awaitable[ClientResponse] | ClientResponse) -> None:
+            # datastores.Client request contexts carry their client: remember it so
+            # the collection can refetch snapshots and run keepalives by itself.
+            client = getattr(aw, "client", None)
+            if client is not None:
+                self._client = client
             resp = aw if not isinstance(aw, Awaitable) else await aw
             data = await read_response(resp, exchange=self._EXCHANGE)
             await self._onresponse(resp, data)

@@ -1,0 +1,1 @@
+"""binance: signing, WebSocket protocol and DataStores."""

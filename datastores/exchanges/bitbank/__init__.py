@@ -1,0 +1,1 @@
+"""bitbank: signing, WebSocket protocol and DataStores."""

@@ -1,0 +1,1 @@
+"""bitflyer: signing, WebSocket protocol and DataStores."""

@@ -1,0 +1,1 @@
+"""bitget: signing, WebSocket protocol and DataStores."""

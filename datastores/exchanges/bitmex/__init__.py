@@ -1,0 +1,1 @@
+"""bitmex: signing, WebSocket protocol and DataStores."""

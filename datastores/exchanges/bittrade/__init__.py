@@ -1,0 +1,1 @@
+"""bittrade: signing, WebSocket protocol and DataStores."""

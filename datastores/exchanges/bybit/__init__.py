@@ -1,0 +1,1 @@
+"""bybit: signing, WebSocket protocol and DataStores."""

@@ -1,0 +1,1 @@
+"""coincheck: signing, WebSocket protocol and DataStores."""

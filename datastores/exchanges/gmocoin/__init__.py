@@ -1,0 +1,1 @@
+"""gmocoin: signing, WebSocket protocol and DataStores."""

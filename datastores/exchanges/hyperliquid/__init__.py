@@ -1,0 +1,1 @@
+"""hyperliquid: signing, WebSocket protocol and DataStores."""

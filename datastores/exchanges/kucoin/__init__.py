@@ -1,0 +1,1 @@
+"""kucoin: signing, WebSocket protocol and DataStores."""

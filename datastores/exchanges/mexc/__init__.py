@@ -1,0 +1,1 @@
+"""mexc: signing, WebSocket protocol and DataStores."""

@@ -1,0 +1,1 @@
+"""okj: signing, WebSocket protocol and DataStores."""

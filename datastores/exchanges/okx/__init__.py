@@ -1,0 +1,1 @@
+"""okx: signing, WebSocket protocol and DataStores."""

@@ -1,0 +1,1 @@
+"""phemex: signing, WebSocket protocol and DataStores."""
