@@ -1,9 +1,9 @@
 """Sorted order-book stores with per-symbol integrity state.
 
-:class:`OrderBookStore` keeps, per symbol and side, a dict ``price -> item`` and
-a :class:`~sortedcontainers.SortedList` of numeric prices (bids negated, so both
-sides iterate best first). Items are the exchange's own dicts, with price and
-size strings exactly as received (checksums need them).
+:class:`OrderBookStore` keeps, per symbol and side, the exchange's own level
+sequences (``[price, size, ...]``, strings exactly as received: checksums need
+them) ordered best first (see :mod:`datastores._bookside`). Item dicts in the
+exchange's field names are built when read.
 
 Complexity: set or delete a level O(log n); ``get`` O(1); ``sorted(query on the
 symbol, limit=k)`` O(log n + k); a whole-book snapshot O(n log n).
@@ -23,8 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from sortedcontainers import SortedList
-
+from ._bookside import Level, Side, apply_levels
 from ._integrity import BookDelta, SequenceRule, Verdict, crc32_interleaved
 from ._store import DataStore, Item
 
@@ -70,29 +69,6 @@ class BookStatus:
     asks: int
     bids: int
     updated_at: float | None
-
-
-class _Side:
-    """One side of one symbol's book: ``key -> item`` plus the sorted keys.
-
-    Keys are prices for asks and negated prices for bids, so ascending key order
-    is best-first on both sides.
-    """
-
-    __slots__ = ("keys", "levels")
-
-    def __init__(self) -> None:
-        self.levels: dict[float, Item] = {}
-        self.keys: SortedList[float] = SortedList()
-
-    def __len__(self) -> int:
-        return len(self.levels)
-
-    def best(self, limit: int | None) -> list[Item]:
-        levels = self.levels
-        if limit is None:
-            return [levels[k] for k in self.keys]
-        return [levels[k] for k in self.keys.islice(0, limit)]
 
 
 class _SymbolState:
@@ -155,7 +131,7 @@ class OrderBookStore(DataStore):
     _MAXLEN = 2**62  # books are never truncated by _MAXLEN
 
     def _init(self) -> None:
-        self._books: dict[str, tuple[_Side, _Side]] = {}
+        self._books: dict[str, tuple[Side, Side]] = {}
         self._states: dict[str, _SymbolState] = {}
         self._count = 0
         self._depths: dict[str, int] = {}
@@ -176,14 +152,35 @@ class OrderBookStore(DataStore):
 
     # ------------------------------------------------------------------ reading
 
+    def _make_item(self, symbol: str, side: str, level: Level) -> Item:
+        """The item dict for one stored level, in the exchange's field names.
+
+        Override to add per-symbol fields (e.g. an instrument type).
+        """
+        if len(level) == 2 and not self._LEVEL_FIELDS:
+            return {
+                self._SYMBOL: symbol,
+                self._SIDE: side,
+                self._PRICE: level[0],
+                self._SIZE: level[1],
+            }
+        item: Item = {self._SYMBOL: symbol, self._SIDE: side}
+        for name, value in zip(self._level_fields, level, strict=False):
+            item[name] = value
+        return item
+
+    def _items(self, symbol: str, side: str, levels: Iterable[Level]) -> list[Item]:
+        make = self._make_item
+        return [make(symbol, side, level) for level in levels]
+
     def __len__(self) -> int:
         return self._count
 
     def __iter__(self) -> Iterator[Item]:
         items: list[Item] = []
-        for asks, bids in self._books.values():
-            items.extend(asks.best(None))
-            items.extend(bids.best(None))
+        for symbol, (asks, bids) in list(self._books.items()):
+            items.extend(self._items(symbol, self._ASK, asks.best_levels(None)))
+            items.extend(self._items(symbol, self._BID, bids.best_levels(None)))
         return iter(items)
 
     def __reversed__(self) -> Iterator[Item]:
@@ -201,36 +198,38 @@ class OrderBookStore(DataStore):
     def get(self, item: Mapping[str, Any]) -> Item | None:
         """The level with ``item``'s symbol, side and price, or ``None``. O(1)."""
         try:
-            book = self._books.get(item[self._SYMBOL])
+            symbol = item[self._SYMBOL]
+            book = self._books.get(symbol)
             if book is None:
                 return None
             side = item[self._SIDE]
-            levels = book[0] if side == self._ASK else book[1] if side == self._BID else None
-            if levels is None:
+            target = book[0] if side == self._ASK else book[1] if side == self._BID else None
+            if target is None:
                 return None
-            return levels.levels.get(self._key(side, item[self._PRICE]))
+            level = target.levels.get(self._key(side, item[self._PRICE]))
         except (KeyError, TypeError, ValueError):
             return None
+        return None if level is None else self._make_item(symbol, side, level)
 
     def find(self, query: Mapping[str, Any] | None = None) -> list[Item]:
         """Levels matching ``query``, best first per side. A query on the symbol
         touches only that symbol's book."""
         if not query:
             return list(self.__iter__())
-        books: Iterable[tuple[_Side, _Side]]
+        symbols: Iterable[str]
         if self._SYMBOL in query:
-            book = self._books.get(query[self._SYMBOL])
-            books = (book,) if book is not None else ()
+            symbols = (query[self._SYMBOL],) if query[self._SYMBOL] in self._books else ()
         else:
-            books = self._books.values()
+            symbols = list(self._books)
         side_filter = query.get(self._SIDE)
         missing = object()
         result = []
-        for asks, bids in books:
-            for side_name, levels in ((self._ASK, asks), (self._BID, bids)):
+        for symbol in symbols:
+            asks, bids = self._books[symbol]
+            for side_name, side in ((self._ASK, asks), (self._BID, bids)):
                 if side_filter is not None and side_filter != side_name:
                     continue
-                for item in levels.best(None):
+                for item in self._items(symbol, side_name, side.best_levels(None)):
                     for k, v in query.items():
                         if item.get(k, missing) != v:
                             break
@@ -247,11 +246,15 @@ class OrderBookStore(DataStore):
         filter levels before ``limit`` applies. Without a symbol, levels of every
         symbol are merged by price (as the reference library does).
         """
-        if query and self._SYMBOL in query and len(query) == 1:
-            book = self._books.get(query[self._SYMBOL])
+        if query and len(query) == 1 and self._SYMBOL in query:
+            symbol = query[self._SYMBOL]
+            book = self._books.get(symbol)
             if book is None:
                 return {self._ASK: [], self._BID: []}
-            return {self._ASK: book[0].best(limit), self._BID: book[1].best(limit)}
+            return {
+                self._ASK: self._items(symbol, self._ASK, book[0].best_levels(limit)),
+                self._BID: self._items(symbol, self._BID, book[1].best_levels(limit)),
+            }
         items = self.find(query)
         price = self._PRICE
         asks = sorted(
@@ -266,14 +269,23 @@ class OrderBookStore(DataStore):
             asks, bids = asks[:limit], bids[:limit]
         return {self._ASK: asks, self._BID: bids}
 
+    def levels(self, symbol: str, limit: int | None = None) -> tuple[list[Level], list[Level]]:
+        """``(asks, bids)`` as the exchange's own ``[price, size, ...]`` sequences,
+        best first, without building dicts. O(log n + limit). Do not mutate them."""
+        book = self._books.get(symbol)
+        if book is None:
+            return [], []
+        return book[0].best_levels(limit), book[1].best_levels(limit)
+
     def best(self, symbol: str) -> tuple[Item | None, Item | None]:
         """``(best ask, best bid)`` items of ``symbol`` (``None`` for an empty side). O(1)."""
         book = self._books.get(symbol)
         if book is None:
             return None, None
         asks, bids = book
-        ask = asks.levels[asks.keys[0]] if asks.keys else None
-        bid = bids.levels[bids.keys[0]] if bids.keys else None
+        ask_key, bid_key = asks.first_key(), bids.first_key()
+        ask = None if ask_key is None else self._make_item(symbol, self._ASK, asks.levels[ask_key])
+        bid = None if bid_key is None else self._make_item(symbol, self._BID, bids.levels[bid_key])
         return ask, bid
 
     def is_synced(self, symbol: str) -> bool:
@@ -304,12 +316,7 @@ class OrderBookStore(DataStore):
 
     def checksum(self, symbol: str, depth: int = 25) -> int:
         """The OKX/Bitget-style CRC32 of ``symbol``'s top ``depth`` levels."""
-        book = self._books.get(symbol)
-        if book is None:
-            return crc32_interleaved((), (), depth)
-        price, size = self._PRICE, self._SIZE
-        asks = [(i[price], i[size]) for i in book[0].best(depth)]
-        bids = [(i[price], i[size]) for i in book[1].best(depth)]
+        asks, bids = self.levels(symbol, depth)
         return crc32_interleaved(bids, asks, depth)
 
     def set_depth(self, symbol: str, depth: int | None) -> None:
@@ -324,10 +331,10 @@ class OrderBookStore(DataStore):
 
     # ------------------------------------------------------ level mutation (hot path)
 
-    def _book(self, symbol: str) -> tuple[_Side, _Side]:
+    def _book(self, symbol: str) -> tuple[Side, Side]:
         book = self._books.get(symbol)
         if book is None:
-            book = self._books[symbol] = (_Side(), _Side())
+            book = self._books[symbol] = (Side(), Side())
         return book
 
     def _state(self, symbol: str) -> _SymbolState:
@@ -336,112 +343,99 @@ class OrderBookStore(DataStore):
             state = self._states[symbol] = _SymbolState()
         return state
 
-    def _make_item(self, symbol: str, side: str, level: Sequence[Any]) -> Item:
-        """Build the stored item for one ``[price, size, ...]`` level. Override for speed."""
-        item: Item = {self._SYMBOL: symbol, self._SIDE: side}
-        for name, value in zip(self._level_fields, level, strict=False):
-            item[name] = value
-        return item
-
-    def _apply_levels(self, symbol: str, side: str, levels: Iterable[Sequence[Any]]) -> None:
-        """Apply absolute-size levels to one side: size 0 deletes, else sets.
-
-        Raises ``ValueError``/``TypeError``/``IndexError`` on a malformed level
-        (callers use :meth:`_apply` which turns that into a recorded failure).
-        """
-        book = self._books.get(symbol)
-        if book is None:
-            book = self._books[symbol] = (_Side(), _Side())
-        if side == self._ASK:
-            target, sign = book[0], 1.0
-        elif side == self._BID:
-            target, sign = book[1], -1.0
-        else:
-            raise ValueError(f"unknown side {side!r}")
+    def _apply_watched(self, symbol: str, side_name: str, levels: Iterable[Level]) -> None:
+        """Apply levels one by one, emitting a change for each (someone watches)."""
+        book = self._book(symbol)
+        target = book[0] if side_name == self._ASK else book[1]
+        sign = 1.0 if side_name == self._ASK else -1.0
         stored = target.levels
-        keys = target.keys
-        emit = bool(self._streams)
         for level in levels:
-            key = sign * float(level[0])
+            key = float(level[0]) * sign
             if float(level[1]) == 0.0:
                 removed = stored.pop(key, None)
                 if removed is not None:
-                    keys.remove(key)
+                    target.remove_key(key)
                     self._count -= 1
-                    if emit:
-                        self._emit("delete", None, removed)
+                    self._emit("delete", None, self._make_item(symbol, side_name, removed))
             else:
-                item = self._make_item(symbol, side, level)
-                if key in stored:
-                    stored[key] = item
-                    if emit:
-                        self._emit("update", None, item)
-                else:
-                    stored[key] = item
-                    keys.add(key)
+                existed = key in stored
+                stored[key] = level
+                if not existed:
+                    target.add_key(key)
                     self._count += 1
-                    if emit:
-                        self._emit("insert", None, item)
+                self._emit(
+                    "update" if existed else "insert",
+                    None,
+                    self._make_item(symbol, side_name, level),
+                )
 
-    def _apply(
-        self,
-        symbol: str,
-        asks: Iterable[Sequence[Any]],
-        bids: Iterable[Sequence[Any]],
-    ) -> bool:
-        """Apply one update's levels to ``symbol``; trim to the depth cap; wake waiters.
+    def _apply(self, symbol: str, asks: Iterable[Level], bids: Iterable[Level]) -> bool:
+        """Apply one update's ``[price, size, ...]`` levels (absolute sizes; 0 deletes)
+        to ``symbol``; trim to the depth cap; wake waiters.
 
-        A malformed level marks the symbol unsynced (counted, logged, resync) and
-        returns ``False``; the exception never escapes.
+        The level sequences are stored as given (not copied). A malformed level
+        marks the symbol unsynced (counted, logged, resync requested) and returns
+        ``False``; the exception never escapes.
         """
         try:
-            self._apply_levels(symbol, self._ASK, asks)
-            self._apply_levels(symbol, self._BID, bids)
+            if self._streams:
+                self._apply_watched(symbol, self._ASK, asks)
+                self._apply_watched(symbol, self._BID, bids)
+            else:
+                book = self._books.get(symbol)
+                if book is None:
+                    book = self._books[symbol] = (Side(), Side())
+                self._count += apply_levels(book[0], asks, 1.0)
+                self._count += apply_levels(book[1], bids, -1.0)
         except (ValueError, TypeError, IndexError, KeyError) as exc:
+            self._recount()
             self._fail(symbol, "error", f"malformed level ({type(exc).__name__}: {exc})")
             self._notify()
             return False
-        if symbol in self._depths or self._DEPTH is not None:
+        if self._depths or self._DEPTH is not None:
             self._trim(symbol)
         state = self._states.get(symbol)
         if state is None:
             state = self._state(symbol)
         state.updates += 1
         state.updated_at = self.clock()
-        self._notify()
+        if self._waiters:
+            self._notify()
         return True
+
+    def _recount(self) -> None:
+        """Recompute the level count after an update failed part-way (rare)."""
+        self._count = sum(len(a) + len(b) for a, b in self._books.values())
 
     def _trim(self, symbol: str) -> None:
         depth = self._depths.get(symbol, self._DEPTH)
         book = self._books.get(symbol)
         if depth is None or book is None:
             return
-        emit = bool(self._streams)
-        for side in book:
-            while len(side.keys) > depth:
-                key = side.keys.pop()
-                removed = side.levels.pop(key)
+        for side_name, side in ((self._ASK, book[0]), (self._BID, book[1])):
+            while len(side.levels) > depth:
+                removed = side.pop_worst()
                 self._count -= 1
-                if emit:
-                    self._emit("delete", None, removed)
+                if self._streams:
+                    self._emit("delete", None, self._make_item(symbol, side_name, removed))
 
     def _clear_symbol(self, symbol: str) -> None:
         """Remove every level of ``symbol`` (delete changes for watchers)."""
         book = self._books.pop(symbol, None)
         if book is None:
             return
-        for side in book:
+        for side_name, side in ((self._ASK, book[0]), (self._BID, book[1])):
             self._count -= len(side.levels)
             if self._streams:
-                for item in side.best(None):
+                for item in self._items(symbol, side_name, side.best_levels(None)):
                     self._emit("delete", None, item)
         self._notify()
 
     def _replace(
         self,
         symbol: str,
-        asks: Iterable[Sequence[Any]],
-        bids: Iterable[Sequence[Any]],
+        asks: Iterable[Level],
+        bids: Iterable[Level],
         update_id: int | None = None,
     ) -> bool:
         """Replace ``symbol``'s whole book with a snapshot and mark it synced.
@@ -611,25 +605,32 @@ class OrderBookStore(DataStore):
             raise ValueError(f"unknown side {side!r}")
         return item[self._SYMBOL], side, self._key(side, item[self._PRICE])
 
+    def _to_level(self, item: Mapping[str, Any]) -> Level:
+        return tuple(item.get(name) for name in self._level_fields)
+
     def _set_item(self, item: Item, merge: bool) -> None:
         try:
             symbol, side, key = self._split(item)
-        except (KeyError, TypeError, ValueError) as exc:
+            if merge:
+                old = self.get(item)
+                level = self._to_level({**old, **item} if old else item)
+            else:
+                level = self._to_level(item)
+            float(level[1])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             self._refuse(item, f"not a book level ({exc})")
             return
         target = self._book(symbol)[0 if side == self._ASK else 1]
-        old = target.levels.get(key)
-        if old is None:
-            target.levels[key] = item
-            target.keys.add(key)
+        existed = key in target.levels
+        target.levels[key] = level
+        if not existed:
+            target.add_key(key)
             self._count += 1
-            if self._streams:
-                self._emit("insert", None, item)
-        else:
-            new = {**old, **item} if merge else item
-            target.levels[key] = new
-            if self._streams:
-                self._emit("update" if merge else "insert", item if merge else None, new)
+        if self._streams:
+            operation: Any = "update" if existed and merge else "insert"
+            self._emit(
+                operation, item if existed and merge else None, self._make_item(symbol, side, level)
+            )
 
     def _insert(self, data: Iterable[Item]) -> None:
         for item in data:
@@ -655,11 +656,12 @@ class OrderBookStore(DataStore):
         if book is None:
             return None
         target = book[0 if side == self._ASK else 1]
-        removed = target.levels.pop(key, None)
-        if removed is None:
+        level = target.levels.pop(key, None)
+        if level is None:
             return None
-        target.keys.remove(key)
+        target.remove_key(key)
         self._count -= 1
+        removed = self._make_item(symbol, side, level)
         if self._streams:
             self._emit("delete", source, removed)
         return removed
@@ -698,21 +700,19 @@ class OrderBookStore(DataStore):
     def _check(self) -> None:
         """Assert the invariants; tests call this after mutations.
 
-        Each side's keys are sorted, unique and equal to its level dict's keys;
-        every key matches its item's side and price; no level has size zero;
-        ``len()`` equals the number of levels.
+        Each side's ordered keys are unique, sorted best first and equal to its
+        level dict's keys; every key matches its level's price and side; no level
+        has size zero; the depth cap holds; ``len()`` equals the number of levels.
         """
         total = 0
         for symbol, (asks, bids) in self._books.items():
             for side_name, side in ((self._ASK, asks), (self._BID, bids)):
-                keys = list(side.keys)
+                keys = list(side.iter_keys())
                 assert keys == sorted(set(keys)), f"{symbol} {side_name}: keys unsorted"
                 assert set(keys) == set(side.levels), f"{symbol} {side_name}: index mismatch"
-                for key, item in side.levels.items():
-                    assert item[self._SYMBOL] == symbol, f"{symbol}: item of another symbol"
-                    assert item[self._SIDE] == side_name, f"{symbol}: item on the wrong side"
-                    assert self._key(side_name, item[self._PRICE]) == key, "key/price mismatch"
-                    assert float(item[self._SIZE]) != 0.0, f"{symbol}: zero-size level"
+                for key, level in side.levels.items():
+                    assert self._key(side_name, level[0]) == key, f"{symbol}: key/price mismatch"
+                    assert float(level[1]) != 0.0, f"{symbol}: zero-size level"
                 total += len(keys)
             depth = self._depths.get(symbol, self._DEPTH)
             if depth is not None:
