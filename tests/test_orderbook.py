@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -290,3 +290,42 @@ TestBookModel.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    updates=st.lists(
+        st.tuples(
+            st.sampled_from("ab"),
+            st.lists(st.tuples(st.integers(1, 40).map(str), SIZES).map(list), max_size=8),
+        ),
+        max_size=25,
+    )
+)
+def test_large_book_mode_matches_a_naive_model(updates: list[tuple[str, list[list[str]]]]) -> None:
+    """Sides switch to a SortedList past Side.PROMOTE levels; results must not change."""
+    from datastores import _bookside
+
+    original = _bookside.Side.PROMOTE
+    _bookside.Side.PROMOTE = 3
+    try:
+        book = Book()
+        model: dict[str, dict[float, list[str]]] = {"a": {}, "b": {}}
+        for side, lv in updates:
+            book._apply("X", lv if side == "a" else [], lv if side == "b" else [])
+            for price, size in lv:
+                if float(size) == 0:
+                    model[side].pop(float(price), None)
+                else:
+                    model[side][float(price)] = [price, size]
+            book._check()
+        got = book.sorted({"s": "X"})
+        assert [[i["p"], i["q"]] for i in got["a"]] == [model["a"][k] for k in sorted(model["a"])]
+        assert [[i["p"], i["q"]] for i in got["b"]] == [
+            model["b"][k] for k in sorted(model["b"], reverse=True)
+        ]
+        best_ask, best_bid = book.best("X")
+        assert (best_ask["p"] if best_ask else None) == (got["a"][0]["p"] if got["a"] else None)
+        assert (best_bid["p"] if best_bid else None) == (got["b"][0]["p"] if got["b"] else None)
+    finally:
+        _bookside.Side.PROMOTE = original
