@@ -28,7 +28,7 @@ __all__ = [
 ENV_VAR = "DATASTORES_APIS"
 
 #: Credential names whose entries must be ``[key, secret, passphrase]``.
-PASSPHRASE_REQUIRED = frozenset({"okx", "okx_demo", "bitget", "kucoin", "okj"})
+PASSPHRASE_REQUIRED = frozenset({"okx", "okx_demo", "bitget", "bitget_demo", "kucoin", "okj"})
 #: Credential names whose entries are ``[private_key]``.
 PRIVATE_KEY_ONLY = frozenset({"hyperliquid", "hyperliquid_testnet"})
 

@@ -31,6 +31,7 @@ __all__ = [
     "hmac_sha256_b64",
     "hmac_sha256_hex",
     "path_with_query",
+    "with_raw_query",
 ]
 
 BodyFormat = Literal["json", "form"]
@@ -134,3 +135,18 @@ def path_with_query(url: URL) -> str:
     """The raw path plus ``?query`` when there is one, exactly as sent."""
     query = url.raw_query_string
     return url.raw_path + ("?" + query if query else "")
+
+
+def with_raw_query(url: URL, query: str) -> URL:
+    """``url`` with its query replaced by ``query``, taken as already encoded (sent as is)."""
+    return URL.build(
+        scheme=url.scheme,
+        user=url.raw_user,
+        password=url.raw_password,
+        host=url.raw_host or "",
+        port=url.explicit_port,
+        path=url.raw_path,
+        query_string=query,
+        fragment=url.raw_fragment,
+        encoded=True,
+    )
