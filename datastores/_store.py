@@ -13,6 +13,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from ._errors import StoreStreamOverflow
@@ -166,6 +167,14 @@ class StoreStream:
             raise
 
 
+def _tuple_getter(keys: tuple[str, ...]) -> Any:
+    """``item -> tuple of key values``; raises KeyError when a key field is missing."""
+    if len(keys) == 1:
+        (key,) = keys
+        return lambda item: (item[key],)
+    return itemgetter(*keys)
+
+
 class DataStore:
     """An in-memory store of dict items, keyed or append-only.
 
@@ -192,6 +201,8 @@ class DataStore:
     ) -> None:
         self.name: str = name or type(self).__name__
         self._keys: tuple[str, ...] = tuple(keys) if keys else tuple(self._KEYS)
+        # The primary key of an item: always a tuple of its key values (C speed).
+        self._key_of: Any = _tuple_getter(self._keys) if self._keys else None
         if self._INDEXES is not None:
             indexes = tuple(self._INDEXES)
         else:
@@ -244,8 +255,7 @@ class DataStore:
         if not self._keys:
             return None
         try:
-            pk = tuple([item[k] for k in self._keys])
-            return self._data.get(pk)
+            return self._data.get(self._key_of(item))
         except (KeyError, TypeError):
             return None
 
@@ -266,7 +276,7 @@ class DataStore:
         candidates: Iterable[Hashable]
         if keys and all(k in query for k in keys):
             try:
-                pk: Hashable = tuple([query[k] for k in keys])
+                pk: Hashable = self._key_of(query)
                 hit = pk in data
             except TypeError:
                 return []
@@ -329,7 +339,7 @@ class DataStore:
 
     def _pk(self, item: Mapping[str, Any]) -> Hashable | None:
         try:
-            pk = tuple([item[k] for k in self._keys])
+            pk: Hashable = self._key_of(item)
             hash(pk)
         except KeyError as exc:
             self._refuse(item, f"missing key field {exc.args[0]!r}")
@@ -426,16 +436,21 @@ class DataStore:
         store = self._data
         emit = bool(self._streams)
         if self._keys:
+            key_of = self._key_of
+            indexes = self._indexes
             for item in data:
-                pk = self._pk(item)
-                if pk is None:
-                    continue
-                old = store.get(pk)
+                try:
+                    pk = key_of(item)
+                    old = store.get(pk)
+                except (KeyError, TypeError):
+                    if self._pk(item) is None:  # counts and logs the refusal
+                        continue
+                    raise
                 if old is None:
                     self._store_new(pk, item)
                 else:
                     store[pk] = item
-                    if self._indexes:
+                    if indexes:
                         self._index_move(pk, old, item)
                 if emit:
                     self._emit("insert", None, item)
@@ -448,7 +463,8 @@ class DataStore:
                     self._emit("insert", None, item)
         if len(store) > self._MAXLEN:
             self._evict()
-        self._notify()
+        if self._waiters:
+            self._notify()
 
     def _update(self, data: Iterable[Item]) -> None:
         """Merge each item into the stored one with the same key, or insert it.
@@ -461,11 +477,16 @@ class DataStore:
             return
         store = self._data
         emit = bool(self._streams)
+        key_of = self._key_of
+        indexes = self._indexes
         for item in data:
-            pk = self._pk(item)
-            if pk is None:
-                continue
-            old = store.get(pk)
+            try:
+                pk = key_of(item)
+                old = store.get(pk)
+            except (KeyError, TypeError):
+                if self._pk(item) is None:  # counts and logs the refusal
+                    continue
+                raise
             if old is None:
                 self._store_new(pk, item)
                 if emit:
@@ -473,13 +494,18 @@ class DataStore:
             else:
                 merged = {**old, **item}
                 store[pk] = merged
-                if self._indexes:
-                    self._index_move(pk, old, merged)
+                if indexes:
+                    for field_name in indexes:
+                        # only a changed indexed value moves the item between buckets
+                        if field_name in item and item[field_name] != old.get(field_name):
+                            self._index_move(pk, old, merged)
+                            break
                 if emit:
                     self._emit("update", item, merged)
         if len(store) > self._MAXLEN:
             self._evict()
-        self._notify()
+        if self._waiters:
+            self._notify()
 
     def _delete(self, data: Iterable[Item]) -> None:
         """Delete the stored items with the keys of ``data`` (no-op for keyless stores)."""
@@ -488,9 +514,10 @@ class DataStore:
         store = self._data
         emit = bool(self._streams)
         changed = False
+        key_of = self._key_of
         for item in data:
             try:
-                pk = tuple([item[k] for k in self._keys])
+                pk = key_of(item)
                 if pk not in store:
                     continue
             except (KeyError, TypeError):
@@ -537,7 +564,7 @@ class DataStore:
         if not self._keys:
             return None
         try:
-            pk = tuple([item[k] for k in self._keys])
+            pk = self._key_of(item)
             if pk not in self._data:
                 return None
         except (KeyError, TypeError):
