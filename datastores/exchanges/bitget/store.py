@@ -1,0 +1,486 @@
+"""Bitget v2 ("classic") API: :class:`BitgetV2DataStore`.
+
+Public WS ``wss://ws.bitget.com/v2/ws/public``, private
+``wss://ws.bitget.com/v2/ws/private``; subscribe with
+``{"op": "subscribe", "args": [{"instType": "SPOT", "channel": "books", "instId": "BTCUSDT"}]}``.
+https://www.bitget.com/api-doc/common/websocket-intro
+
+Store names, keys and item shapes follow the reference API (every item gains
+the ``instType`` of its subscription) with these corrections:
+
+* ``book`` verifies every checksum and ``seq`` (see :mod:`._books`) and resyncs
+  by resubscribing; ``status()`` tells whether a book is trustworthy.
+* ``account`` is keyed by instType **and coin** (one item per coin; futures
+  items also get ``coin`` = their ``marginCoin``), not by instType alone.
+* ``positions``: a push is the full list of that instType's positions, so it
+  replaces only that instType's positions, never the others'.
+* ``initialize()`` exists: open orders and positions over REST.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..._store import DataStore, Item
+from ._base import BitgetCollectionBase, Handler, objects
+from ._books import BitgetV2Book
+
+if TYPE_CHECKING:
+    from aiohttp import ClientResponse
+
+__all__ = [
+    "Account",
+    "BitgetV2Book",
+    "BitgetV2DataStore",
+    "Candle",
+    "Fill",
+    "Orders",
+    "OrdersAlgo",
+    "Positions",
+    "PositionsHistory",
+    "Ticker",
+    "Trade",
+]
+
+#: order statuses that keep an order in ``orders`` / that remove it
+_ORDER_OPEN = frozenset({"live", "partially_filled", "new", "init"})
+_ORDER_DONE = frozenset({"filled", "canceled", "cancelled"})
+#: trigger-order statuses that keep an order in ``orders_algo`` / that remove it
+_ALGO_OPEN = frozenset({"live", "executing", "not_trigger"})
+_ALGO_DONE = frozenset(
+    {"executed", "fail_execute", "cancelled", "canceled", "triggered", "fail_trigger"}
+)
+#: candle array positions -> field names (reference API names)
+_CANDLE_FIELDS = (
+    "startTime",
+    "openPr",
+    "highPr",
+    "lowPr",
+    "closePr",
+    "baseVolume",
+    "quoteVolume",
+    "usdtVolume",
+)
+
+
+class _Replaceable(DataStore):
+    """A keyed store whose items can be replaced by scope (REST snapshots, WS lists)."""
+
+    def _replace_scope(self, scope: Mapping[str, Any], items: Iterable[Item]) -> None:
+        """Make the items matching ``scope`` exactly ``items``: upsert them, delete the rest.
+
+        O(items + matches of scope's first key), thanks to the instType index.
+        """
+        items = list(items)
+        keep = set()
+        for item in items:
+            try:
+                keep.add(tuple([item[k] for k in self._keys]))
+            except (KeyError, TypeError):
+                continue
+        stale = [pk for pk in self._match(scope) if pk not in keep]
+        if stale:
+            self._remove(stale)
+        self._update(items)
+
+
+class Ticker(DataStore):
+    """``ticker``: one item per instType+instId (latest push merged in). Keys: instType, instId."""
+
+    _KEYS = ("instType", "instId")
+
+
+class Candle(DataStore):
+    """``candle*``: items ``{instType, instId, granularity, startTime, openPr, highPr, lowPr,
+    closePr, baseVolume, quoteVolume, usdtVolume}``; ``granularity`` is the channel
+    name (``"candle1m"``). Keys: instType, instId, granularity, startTime."""
+
+    _KEYS = ("instType", "instId", "granularity", "startTime")
+
+
+class Trade(DataStore):
+    """``trade``: public trades (``ts, price, size, side, tradeId``). Keys: instType,
+    instId, tradeId (a resent trade overwrites itself, never another). Up to 99999."""
+
+    _KEYS = ("instType", "instId", "tradeId")
+    _MAXLEN = 99999
+
+
+class Account(DataStore):
+    """``account``: one item per instType and coin. Keys: instType, coin.
+
+    Spot pushes carry ``coin``; futures pushes carry ``marginCoin``, copied to
+    ``coin`` so every account item has the same key. (The reference library keyed
+    by instType only and kept just the last coin.)
+    """
+
+    _KEYS = ("instType", "coin")
+
+
+class Positions(_Replaceable):
+    """``positions`` (futures): current positions. Keys: instType, instId, posId.
+
+    Every push lists all positions of its instType; positions of that instType
+    missing from it are closed and removed. Other instTypes are untouched.
+    Positions seeded by ``initialize()`` have no exchange ``posId`` (the REST
+    endpoint returns none): they carry ``posId = "rest:<marginCoin>:<holdSide>"``
+    until the next push of their instType replaces them.
+    """
+
+    _KEYS = ("instType", "instId", "posId")
+
+
+class Fill(DataStore):
+    """``fill``: own executions. Keys: instType, tradeId, symbol. Up to 99999."""
+
+    _KEYS = ("instType", "tradeId", "symbol")
+    _MAXLEN = 99999
+
+
+class Orders(_Replaceable):
+    """``orders``: open orders. Keys: instType, instId, orderId.
+
+    ``live``/``partially_filled`` upsert; ``filled``/``canceled``/``cancelled``
+    remove. ``initialize()`` seeds it with REST items (REST field names, plus
+    instType and instId).
+    """
+
+    _KEYS = ("instType", "instId", "orderId")
+
+
+class OrdersAlgo(DataStore):
+    """``orders-algo``: open trigger orders. Keys: instType, instId, orderId.
+
+    ``live``/``executing`` upsert; ``executed``/``fail_execute``/``cancelled`` remove.
+    """
+
+    _KEYS = ("instType", "instId", "orderId")
+
+
+class PositionsHistory(DataStore):
+    """``positions-history``: closed positions. Keys: instType, instId, posId. Up to 99999."""
+
+    _KEYS = ("instType", "instId", "posId")
+    _MAXLEN = 99999
+
+
+class BitgetV2DataStore(BitgetCollectionBase):
+    """Bitget v2 (classic) stores, fed by ``onmessage(msg, ws)``.
+
+    Stores: ``ticker``, ``candle``, ``book``, ``trade``, ``account``,
+    ``positions``, ``fill``, ``orders``, ``orders_algo`` (``orders-algo``),
+    ``positions_history`` (``positions-history``).
+
+    ``initialize()`` accepts GET ``/api/v2/mix/order/orders-pending`` (needs the
+    ``productType`` query), ``/api/v2/spot/trade/unfilled-orders`` and
+    ``/api/v2/mix/position/all-position`` (needs ``productType``). Each response
+    replaces the orders/positions of the scope it was asked for (productType,
+    plus ``symbol``/``marginCoin`` when given). Only the first page is read
+    (100 orders). A body with ``code != "00000"`` raises
+    :class:`~datastores.ExchangeAPIError`.
+    """
+
+    _BOOK_DEPTHS: ClassVar[Mapping[str, int | None]] = {
+        "books": None,
+        "books1": 1,
+        "books5": 5,
+        "books15": 15,
+    }
+
+    def _setup(
+        self,
+    ) -> tuple[dict[str, Handler], dict[str, Callable[[ClientResponse, Any], None]]]:
+        self._create("ticker", datastore_class=Ticker)
+        self._create("candle", datastore_class=Candle)
+        self._book_store = self._create("book", datastore_class=BitgetV2Book)
+        self._create("trade", datastore_class=Trade)
+        self._create("account", datastore_class=Account)
+        self._create("positions", datastore_class=Positions)
+        self._create("fill", datastore_class=Fill)
+        self._create("orders", datastore_class=Orders)
+        self._create("orders-algo", datastore_class=OrdersAlgo)
+        self._create("positions-history", datastore_class=PositionsHistory)
+        handlers: dict[str, Handler] = {
+            "ticker": self._on_ticker,
+            "trade": self._on_trade,
+            "account": self._on_account,
+            "positions": self._on_positions,
+            "fill": self._on_fill,
+            "orders": self._on_orders,
+            "orders-algo": self._on_orders_algo,
+            "positions-history": self._on_positions_history,
+        }
+        responses: dict[str, Callable[[ClientResponse, Any], None]] = {
+            "/api/v2/mix/order/orders-pending": self._seed_mix_orders,
+            "/api/v2/spot/trade/unfilled-orders": self._seed_spot_orders,
+            "/api/v2/mix/position/all-position": self._seed_positions,
+        }
+        return handlers, responses
+
+    def _book_key(self, inst_type: str, inst_id: str) -> str:
+        return self.book.book_key(inst_type, inst_id)
+
+    def _candle_handler(self) -> Handler | None:
+        return self._on_candle
+
+    # ------------------------------------------------------------ properties
+
+    @property
+    def ticker(self) -> Ticker:
+        """``ticker`` channel. https://www.bitget.com/api-doc/spot/websocket/public/Tickers-Channel"""
+        return self._stores["ticker"]  # type: ignore[return-value]
+
+    @property
+    def candle(self) -> Candle:
+        """``candle*`` channels. https://www.bitget.com/api-doc/spot/websocket/public/Candlesticks-Channel"""
+        return self._stores["candle"]  # type: ignore[return-value]
+
+    @property
+    def book(self) -> BitgetV2Book:
+        """``books*`` channels, verified. https://www.bitget.com/api-doc/spot/websocket/public/Depth-Channel"""
+        return self._stores["book"]  # type: ignore[return-value]
+
+    @property
+    def trade(self) -> Trade:
+        """``trade`` channel. https://www.bitget.com/api-doc/spot/websocket/public/Trades-Channel"""
+        return self._stores["trade"]  # type: ignore[return-value]
+
+    @property
+    def account(self) -> Account:
+        """``account`` channel. https://www.bitget.com/api-doc/spot/websocket/private/Account-Channel"""
+        return self._stores["account"]  # type: ignore[return-value]
+
+    @property
+    def positions(self) -> Positions:
+        """``positions`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Positions-Channel"""
+        return self._stores["positions"]  # type: ignore[return-value]
+
+    @property
+    def fill(self) -> Fill:
+        """``fill`` channel. https://www.bitget.com/api-doc/spot/websocket/private/Fill-Channel"""
+        return self._stores["fill"]  # type: ignore[return-value]
+
+    @property
+    def orders(self) -> Orders:
+        """``orders`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Order-Channel"""
+        return self._stores["orders"]  # type: ignore[return-value]
+
+    @property
+    def orders_algo(self) -> OrdersAlgo:
+        """``orders-algo`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Plan-Order-Channel"""
+        return self._stores["orders-algo"]  # type: ignore[return-value]
+
+    @property
+    def positions_history(self) -> PositionsHistory:
+        """``positions-history`` channel.
+        https://www.bitget.com/api-doc/contract/websocket/private/History-Positions-Channel"""
+        return self._stores["positions-history"]  # type: ignore[return-value]
+
+    # -------------------------------------------------------------- handlers
+
+    def _inst_type(self, msg: Mapping[str, Any], arg: Mapping[str, Any]) -> str | None:
+        inst_type = arg.get("instType")
+        if not isinstance(inst_type, str):
+            self._drop(msg, "arg without instType")
+            return None
+        return inst_type
+
+    def _on_ticker(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """``{"action": "snapshot", "arg": {"instType": "SPOT", "channel": "ticker",
+        "instId": "BTCUSDT"}, "data": [{"instId": "BTCUSDT", "lastPr": "27000.5", ...}]}``"""
+        inst_type = self._inst_type(msg, arg)
+        if inst_type is not None:
+            store = self.ticker
+            store._update([{"instType": inst_type, **x} for x in objects(store, data)])
+
+    def _on_candle(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """``{"action": "snapshot", "arg": {"instType": "SPOT", "channel": "candle1m",
+        "instId": "BTCUSDT"}, "data": [["1695685500000", "27000", "27000.5", "27000",
+        "27000.5", "0.057", "1539.0155", "1539.0155"]]}``"""
+        inst_type = self._inst_type(msg, arg)
+        inst_id = arg.get("instId")
+        if inst_type is None:
+            return
+        store = self.candle
+        items = []
+        for row in data:
+            if not isinstance(row, list) or not row:
+                store._refuse(row, "candle is not a non-empty array")
+                continue
+            item: Item = {"instType": inst_type, "instId": inst_id, "granularity": arg["channel"]}
+            item.update(zip(_CANDLE_FIELDS, row, strict=False))
+            items.append(item)
+        if msg.get("action") == "snapshot":
+            store._insert(items)
+        else:
+            store._update(items)
+
+    def _on_trade(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """``{"action": "update", "arg": {"instType": "SPOT", "channel": "trade",
+        "instId": "BTCUSDT"}, "data": [{"ts": "1695709835822", "price": "26293.4",
+        "size": "0.0013", "side": "buy", "tradeId": "1111111111"}]}``"""
+        inst_type = self._inst_type(msg, arg)
+        if inst_type is not None:
+            store = self.trade
+            inst_id = arg.get("instId")
+            store._insert(
+                [{"instType": inst_type, "instId": inst_id, **x} for x in objects(store, data)]
+            )
+
+    def _on_account(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """Spot: ``{"arg": {"instType": "SPOT", "channel": "account", "coin": "default"},
+        "data": [{"coin": "USDT", "available": "21.2", "frozen": "0", ...}]}``; futures
+        items carry ``marginCoin`` instead of ``coin``."""
+        inst_type = self._inst_type(msg, arg)
+        if inst_type is None:
+            return
+        store = self.account
+        items = []
+        for x in objects(store, data):
+            item = {"instType": inst_type, **x}
+            if "coin" not in item and "marginCoin" in item:
+                item["coin"] = item["marginCoin"]
+            items.append(item)
+        store._update(items)
+
+    def _on_positions(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """``{"action": "snapshot", "arg": {"instType": "USDT-FUTURES", "channel":
+        "positions", "instId": "default"}, "data": [{"posId": "1", "instId": "ETHUSDT",
+        "holdSide": "short", "total": "0.1", ...}]}`` (all positions of the instType)."""
+        inst_type = self._inst_type(msg, arg)
+        if inst_type is None:
+            return
+        store = self.positions
+        items = [{"instType": inst_type, **x} for x in objects(store, data)]
+        store._replace_scope({"instType": inst_type}, items)
+
+    def _on_fill(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """``{"arg": {"instType": "USDT-FUTURES", "channel": "fill", "instId": "default"},
+        "data": [{"orderId": "1", "tradeId": "2", "symbol": "BTCUSDT", ...}]}``"""
+        inst_type = self._inst_type(msg, arg)
+        if inst_type is not None:
+            store = self.fill
+            store._insert([{"instType": inst_type, **x} for x in objects(store, data)])
+
+    def _route_by_status(
+        self,
+        store: DataStore,
+        inst_type: str,
+        data: list[Any],
+        keep: frozenset[str],
+        remove: frozenset[str],
+    ) -> None:
+        upserts = []
+        deletes = []
+        for x in objects(store, data):
+            item = {"instType": inst_type, **x}
+            status = item.get("status")
+            if status in keep:
+                upserts.append(item)
+            elif status in remove:
+                deletes.append(item)
+            else:
+                store._refuse(item, f"unknown order status {status!r}")
+        if upserts:
+            store._update(upserts)
+        if deletes:
+            store._delete(deletes)
+
+    def _on_orders(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """``{"action": "snapshot", "arg": {"instType": "USDT-FUTURES", "channel": "orders",
+        "instId": "default"}, "data": [{"orderId": "13", "instId": "BTCUSDT",
+        "status": "live", ...}]}`` (only the orders that changed)."""
+        inst_type = self._inst_type(msg, arg)
+        if inst_type is not None:
+            self._route_by_status(self.orders, inst_type, data, _ORDER_OPEN, _ORDER_DONE)
+
+    def _on_orders_algo(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """``{"arg": {"instType": "USDT-FUTURES", "channel": "orders-algo", "instId":
+        "default"}, "data": [{"instId": "BTCUSDT", "orderId": "1", "status": "live", ...}]}``"""
+        inst_type = self._inst_type(msg, arg)
+        if inst_type is not None:
+            self._route_by_status(self.orders_algo, inst_type, data, _ALGO_OPEN, _ALGO_DONE)
+
+    def _on_positions_history(
+        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
+    ) -> None:
+        """``{"arg": {"instType": "USDT-FUTURES", "channel": "positions-history", "instId":
+        "default"}, "data": [{"posId": "1", "instId": "BTCUSDT", "pnl": "0.1", ...}]}``"""
+        inst_type = self._inst_type(msg, arg)
+        if inst_type is not None:
+            store = self.positions_history
+            store._insert([{"instType": inst_type, **x} for x in objects(store, data)])
+
+    # ------------------------------------------------------------------- REST
+
+    @staticmethod
+    def _product_type(resp: ClientResponse) -> str:
+        product_type = resp.url.query.get("productType")
+        if not product_type:
+            raise ValueError(
+                f"bitget {resp.method} {resp.url.path}: the productType query parameter "
+                "is needed to know which instType the response covers"
+            )
+        # The docs accept "usdt-futures"; WS args always say "USDT-FUTURES".
+        return product_type.upper()
+
+    def _seed_orders(self, inst_type: str, symbol: str | None, rows: Any) -> None:
+        store = self.orders
+        items = []
+        for x in objects(store, rows if isinstance(rows, list) else []):
+            item = {**x, "instType": inst_type}
+            if isinstance(x.get("symbol"), str):
+                # REST examples show "btcusdt"; WS instIds are upper case.
+                item["instId"] = x["symbol"].upper()
+            items.append(item)
+        scope: dict[str, Any] = {"instType": inst_type}
+        if symbol:
+            scope["instId"] = symbol.upper()
+        store._replace_scope(scope, items)
+
+    def _seed_mix_orders(self, resp: ClientResponse, data: Any) -> None:
+        """GET /api/v2/mix/order/orders-pending: ``data.entrustedList`` (may be null).
+        https://www.bitget.com/api-doc/contract/trade/Get-Orders-Pending"""
+        rows = data.get("entrustedList") if isinstance(data, Mapping) else None
+        self._seed_orders(self._product_type(resp), resp.url.query.get("symbol"), rows)
+
+    def _seed_spot_orders(self, resp: ClientResponse, data: Any) -> None:
+        """GET /api/v2/spot/trade/unfilled-orders: ``data`` is the list of open orders.
+        https://www.bitget.com/api-doc/spot/trade/Get-Unfilled-Orders"""
+        self._seed_orders("SPOT", resp.url.query.get("symbol"), data)
+
+    def _seed_positions(self, resp: ClientResponse, data: Any) -> None:
+        """GET /api/v2/mix/position/all-position: ``data`` is the list of positions.
+        https://www.bitget.com/api-doc/contract/position/get-all-position"""
+        inst_type = self._product_type(resp)
+        store = self.positions
+        items = []
+        for x in objects(store, data if isinstance(data, list) else []):
+            item = {**x, "instType": inst_type}
+            if isinstance(x.get("symbol"), str):
+                item["instId"] = x["symbol"].upper()
+            if "posId" not in item:
+                item["posId"] = f"rest:{x.get('marginCoin')}:{x.get('holdSide')}"
+            items.append(item)
+        scope: dict[str, Any] = {"instType": inst_type}
+        margin_coin = resp.url.query.get("marginCoin")
+        if margin_coin:
+            scope["marginCoin"] = margin_coin.upper()
+        store._replace_scope(scope, items)
