@@ -1,0 +1,732 @@
+"""Fake exchanges on 127.0.0.1: real aiohttp HTTP + WebSocket servers speaking an
+exchange's dialect, with a seeded market, a scripted account and fault injection.
+
+Example::
+
+    async with FakeExchange("binance-spot", seed=1) as fake:
+        async with Client(apis=fake.apis, redirects=fake.redirects) as client:
+            store = BinanceSpotDataStore()
+            await client.ws_connect(
+                "wss://stream.binance.com:9443/ws/btcusdt@depth@100ms",
+                hdlr_json=store.onmessage,
+            )
+            await store.initialize(
+                client.get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000")
+            )
+            fake.skip_sequence("BTCUSDT")       # the client must notice and resync
+            ...
+            assert not fake.book("BTCUSDT").differences(bids, asks, depth=100)
+
+One server (one random free port) per venue; :attr:`FakeExchange.redirects`
+maps each real host to its server, for ``Client(redirects=...)``, so user code
+keeps the real URLs and the Client still signs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from .. import _json
+from .._clock import SYSTEM_CLOCK, Clock
+from ._profile import ExchangeProfile, Publication, Wrapper
+from .account import AccountEvent, FakeAccount, FakeOrder
+from .faults import FaultInjection, VenueFaults
+from .market import FakeBook, MarketGenerator, MarketUpdate
+from .profiles import resolve_profiles
+
+__all__ = ["FakeConnection", "FakeExchange", "RequestRecord", "Venue", "VenueStats"]
+
+logger = logging.getLogger("datastores.testing")
+
+_CLOSE = object()
+_ABORT = object()
+_END = object()
+#: outbound messages queued for one client before the fake drops it as too slow
+_MAX_OUTBOX = 200_000
+
+
+@dataclass(slots=True)
+class VenueStats:
+    """Counters of one venue (read them in tests)."""
+
+    connections_opened: int = 0
+    connections_closed: int = 0
+    messages_sent: int = 0
+    messages_received: int = 0
+    updates: int = 0
+    rest_requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One REST request the venue received (most recent 1000 are kept)."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+
+
+class FakeConnection:
+    """The server side of one WebSocket connection.
+
+    Sending never blocks: messages are queued and written in order by the
+    connection's handler task. Profiles use :meth:`send_json`,
+    :meth:`subscribe`, :meth:`unsubscribe`, and :attr:`state` for their own
+    per-connection data (e.g. a login).
+    """
+
+    _ids = itertools.count(1)
+
+    def __init__(
+        self, venue: Venue, request: web.Request, ws: web.WebSocketResponse, market_stream: bool
+    ) -> None:
+        self.id = next(self._ids)
+        self.venue = venue
+        self.request = request
+        self.ws = ws
+        self.path = request.path
+        #: whether this connection carries market data (fault messages go there)
+        self.is_market_stream = market_stream
+        #: topic -> wrapper for this connection
+        self.subscriptions: dict[str, Wrapper | None] = {}
+        #: free-form per-connection state for the profile
+        self.state: dict[str, Any] = {}
+        self.sent = 0
+        self.received = 0
+        self.last_pong = venue.clock.monotonic()
+        self._outbox: deque[object] = deque()
+        self._wakeup = asyncio.Event()
+        self._flushed = asyncio.Event()
+        self._flushed.set()
+        self._drop_countdown: int | None = None
+        self._closing = False
+        self.aborted = False
+
+    def __repr__(self) -> str:
+        return f"<FakeConnection #{self.id} {self.venue.name} {self.path}>"
+
+    @property
+    def closing(self) -> bool:
+        """A close or abort was requested (or the client went away)."""
+        return self._closing
+
+    # ---------------------------------------------------------------- sending
+
+    def _put(self, item: object) -> None:
+        self._outbox.append(item)
+        self._flushed.clear()
+        self._wakeup.set()
+
+    def send_text(self, text: str) -> None:
+        """Queue one text frame."""
+        if self._closing:
+            return
+        if len(self._outbox) >= _MAX_OUTBOX:
+            logger.warning("%r: client too slow (%d queued); dropping it", self, _MAX_OUTBOX)
+            self.close(abort=True)
+            return
+        self._put(text)
+
+    def send_json(self, obj: Any) -> None:
+        """Queue one JSON message."""
+        self.send_text(_json.dumps(obj))
+
+    def deliver(self, text: str, wrapper: Wrapper | None) -> None:
+        """Queue a published payload's text, framed by the subscription's wrapper."""
+        self.send_text(wrapper(text) if wrapper is not None else text)
+
+    # ----------------------------------------------------------- subscriptions
+
+    def subscribe(self, topic: str, wrapper: Wrapper | None = None) -> None:
+        """Receive what the venue publishes on ``topic``, framed by ``wrapper``."""
+        self.subscriptions[topic] = wrapper
+        self.venue._subscribers.setdefault(topic, {})[self] = wrapper
+
+    def unsubscribe(self, topic: str) -> None:
+        """Stop receiving ``topic`` (no-op if not subscribed)."""
+        self.subscriptions.pop(topic, None)
+        subscribers = self.venue._subscribers.get(topic)
+        if subscribers is not None:
+            subscribers.pop(self, None)
+            if not subscribers:
+                del self.venue._subscribers[topic]
+
+    # ----------------------------------------------------------------- closing
+
+    def close(self, code: int = 1000, *, abort: bool = False) -> None:
+        """Close after the queued messages (``abort``: cut the TCP connection now)."""
+        if self._closing:
+            return
+        self._closing = True
+        if abort:
+            self._outbox.clear()
+            self._put(_ABORT)
+        else:
+            self.state["close_code"] = code
+            self._put(_CLOSE)
+
+    def drop_after(self, messages: int) -> None:
+        """Cut the connection after ``messages`` more sent messages (0: now)."""
+        if messages == 0:
+            self.close(abort=True)
+        else:
+            self._drop_countdown = messages
+
+    async def flushed(self) -> None:
+        """Wait until every queued message has been written."""
+        await self._flushed.wait()
+
+    async def _write_loop(self) -> None:
+        ws = self.ws
+        outbox = self._outbox
+        stats = self.venue.stats
+        while True:
+            if not outbox:
+                self._flushed.set()
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            item = outbox.popleft()
+            if isinstance(item, str):
+                try:
+                    await ws.send_str(item)
+                except (ConnectionError, RuntimeError):
+                    return
+                self.sent += 1
+                stats.messages_sent += 1
+                if self._drop_countdown is not None:
+                    self._drop_countdown -= 1
+                    if self._drop_countdown <= 0:
+                        self._drop_countdown = None
+                        self._closing = True
+                        outbox.clear()
+                        self._abort()
+                        return
+            elif item is _ABORT:
+                self._abort()
+                return
+            elif item is _CLOSE:
+                await ws.close(code=self.state.get("close_code", 1000))
+                return
+            else:  # _END: the client went away
+                return
+
+    def _abort(self) -> None:
+        self.aborted = True
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
+
+    def _reader_done(self) -> None:
+        self._closing = True
+        self._put(_END)
+
+
+class Venue:
+    """One venue of a fake exchange: its server, markets, connections, account, faults."""
+
+    def __init__(
+        self,
+        profile_class: type[ExchangeProfile],
+        *,
+        seed: int | str,
+        symbols: Sequence[str] | None,
+        rate: float,
+        levels: int | None,
+        clock: Clock,
+        api_key: str,
+        api_secret: str,
+        order_id_base: int,
+    ) -> None:
+        self.clock = clock
+        self.seed = seed
+        self.rate = rate
+        self.api_key = api_key
+        self.api_secret = api_secret
+        self.profile: ExchangeProfile = profile_class(self)
+        self.name = self.profile.name
+        self.markets: dict[str, MarketGenerator] = {}
+        for symbol in symbols or self.profile.default_symbols:
+            config = self.profile.market_config(symbol)
+            if levels is not None:
+                from dataclasses import replace
+
+                config = replace(config, levels=levels)
+            self.markets[symbol] = MarketGenerator(config, seed)
+        self.connections: set[FakeConnection] = set()
+        self._subscribers: dict[str, dict[FakeConnection, Wrapper | None]] = {}
+        self.faults = VenueFaults()
+        self.account = FakeAccount()
+        self.account._order_ids = itertools.count(order_id_base)
+        self.stats = VenueStats()
+        self.requests: deque[RequestRecord] = deque(maxlen=1000)
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
+
+    def __repr__(self) -> str:
+        return f"<Venue {self.name} {self.url or '(stopped)'}>"
+
+    def now_ms(self) -> int:
+        """The venue clock, in milliseconds since the epoch."""
+        return int(self.clock.time() * 1000)
+
+    # --------------------------------------------------------------- publishing
+
+    def has_subscribers(self, topic: str) -> bool:
+        """Whether any connection listens on ``topic`` (skip building unread payloads)."""
+        return topic in self._subscribers
+
+    def publish(self, publication: Publication) -> None:
+        """Send one publication to its topic's subscribers, applying book faults."""
+        payload = publication.payload
+        if publication.book:
+            if self.faults.take_skip(publication.symbol):
+                return
+            if self.faults.take_corrupt(publication.symbol):
+                payload = self.profile.corrupt_checksum(payload)
+        self.publish_text(publication.topic, _json.dumps(payload))
+
+    def publish_text(self, topic: str, text: str) -> int:
+        """Send already-serialised ``text`` to ``topic``'s subscribers. Returns how many."""
+        subscribers = self._subscribers.get(topic)
+        if not subscribers:
+            return 0
+        for conn, wrapper in list(subscribers.items()):
+            conn.deliver(text, wrapper)
+        return len(subscribers)
+
+    def tick(self, count: int = 1, symbol: str | None = None) -> list[MarketUpdate]:
+        """Advance the market(s) by ``count`` updates each and publish them."""
+        markets = [self.markets[symbol]] if symbol is not None else list(self.markets.values())
+        updates = []
+        profile = self.profile
+        for _ in range(count):
+            for market in markets:
+                update = market.step()
+                self.stats.updates += 1
+                updates.append(update)
+                for publication in profile.market_messages(update):
+                    self.publish(publication)
+        return updates
+
+    def emit_account(self, event: AccountEvent) -> None:
+        """Publish a scripted account event's private messages on ``"user"``."""
+        for payload in self.profile.account_messages(event):
+            self.publish_text("user", _json.dumps(payload))
+
+    def book(self, symbol: str) -> FakeBook:
+        """The exchange's current book of ``symbol`` (the truth)."""
+        try:
+            return self.markets[symbol].book()
+        except KeyError:
+            raise KeyError(f"{self.name} has no symbol {symbol!r}") from None
+
+    # ---------------------------------------------------------------- websockets
+
+    async def serve_websocket(
+        self,
+        request: web.Request,
+        on_text: Callable[[FakeConnection, str], None],
+        *,
+        market_stream: bool = True,
+        on_open: Callable[[FakeConnection], None] | None = None,
+    ) -> web.WebSocketResponse:
+        """Run one WebSocket connection until it ends (profiles call this).
+
+        ``on_open(conn)`` runs once the handshake is done (e.g. subscribe to the
+        streams named in the URL); ``on_text(conn, text)`` for each text frame.
+        Ping frames from the client are answered unless the
+        ``stop_answering_pings`` fault is on; the profile's ``ping_interval``
+        drives server pings and ``pong_timeout`` drops silent clients.
+        """
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 22)
+        await ws.prepare(request)
+        conn = FakeConnection(self, request, ws, market_stream)
+        self.connections.add(conn)
+        self.stats.connections_opened += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+        reader = asyncio.ensure_future(self._read(conn, on_text))
+        pinger = asyncio.ensure_future(self._ping(conn)) if self.profile.ping_interval > 0 else None
+        try:
+            if on_open is not None:
+                on_open(conn)
+            await conn._write_loop()
+        finally:
+            for helper in (reader, pinger):
+                if helper is not None:
+                    helper.cancel()
+            await asyncio.gather(reader, *([pinger] if pinger else []), return_exceptions=True)
+            for topic in list(conn.subscriptions):
+                conn.unsubscribe(topic)
+            self.connections.discard(conn)
+            self.stats.connections_closed += 1
+            conn._closing = True
+            conn._flushed.set()
+            if not conn.aborted and not ws.closed:
+                await ws.close()
+            if task is not None:
+                self._handlers.discard(task)
+        return ws
+
+    async def _read(
+        self, conn: FakeConnection, on_text: Callable[[FakeConnection, str], None]
+    ) -> None:
+        ws = conn.ws
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type == WSMsgType.TEXT:
+                    conn.received += 1
+                    self.stats.messages_received += 1
+                    try:
+                        on_text(conn, msg.data)
+                    except Exception:
+                        logger.exception("%r: profile failed on a client message", conn)
+                elif msg.type == WSMsgType.PING:
+                    if self.faults.answer_pings:
+                        await ws.pong(msg.data)
+                elif msg.type == WSMsgType.PONG:
+                    conn.last_pong = self.clock.monotonic()
+                elif msg.type == WSMsgType.BINARY:
+                    conn.received += 1
+                else:  # CLOSE, CLOSING, CLOSED, ERROR
+                    break
+        except (ConnectionError, RuntimeError):
+            pass
+        finally:
+            conn._reader_done()
+
+    async def _ping(self, conn: FakeConnection) -> None:
+        interval = self.profile.ping_interval
+        timeout = self.profile.pong_timeout
+        while True:
+            await self.clock.sleep(interval)
+            if conn.closing:
+                return
+            if timeout and self.clock.monotonic() - conn.last_pong > timeout:
+                logger.info("%r: no pong for %.0f s; closing", conn, timeout)
+                conn.close(code=1008)
+                return
+            try:
+                await conn.ws.ping(str(self.now_ms()).encode())
+            except (ConnectionError, RuntimeError):
+                return
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await handler(request)
+        self.stats.rest_requests += 1
+        failure = self.faults.take_rest(request.path)
+        if failure is not None:
+            headers = {}
+            if failure.retry_after is not None:
+                headers["Retry-After"] = str(int(failure.retry_after))
+            response: web.StreamResponse = web.json_response(
+                self.profile.rest_error(failure.status),
+                status=failure.status,
+                headers=headers,
+                dumps=_json.dumps,
+            )
+        else:
+            response = await handler(request)
+        self.requests.append(
+            RequestRecord(request.method, request.path, request.query_string, response.status)
+        )
+        return response
+
+    async def start(self) -> None:
+        """Start the server on a free port of 127.0.0.1 and the market ticker."""
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_routes(self.profile.routes())
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        self._runner = runner
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        if self.rate > 0:
+            self._ticker = asyncio.ensure_future(self._tick_loop())
+
+    async def _tick_loop(self) -> None:
+        clock = self.clock
+        interval = min(0.05, 1.0 / self.rate)
+        due = 0.0
+        last = clock.monotonic()
+        while True:
+            await clock.sleep(interval)
+            now = clock.monotonic()
+            due += (now - last) * self.rate
+            last = now
+            # Never try to catch up more than half a second: a stalled loop must not
+            # turn into a burst.
+            due = min(due, self.rate * 0.5 + 1)
+            steps = int(due)
+            if steps:
+                due -= steps
+                self.tick(steps)
+
+    async def stop(self) -> None:
+        """Stop ticking, close every connection, stop the server (idempotent)."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+            self._ticker = None
+        for conn in list(self.connections):
+            conn.close(code=1001)
+        if self._handlers:
+            await asyncio.wait(list(self._handlers), timeout=2.0)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+class FakeExchange(FaultInjection):
+    """A fake exchange: one local server per venue, ready for ``Client(redirects=...)``.
+
+    Args:
+        exchange: an exchange (``"binance"``: all its venues) or a venue
+            (``"binance-spot"``, ``"binance-usdsm"``, ``"binance-coinm"``), or a list.
+        seed: market seed; the same seed gives the same market stream.
+        symbols: symbols to generate (default: the profile's), or a mapping
+            venue name -> symbols.
+        rate: book updates per second per symbol published in the background;
+            ``0`` publishes only when the test calls :meth:`tick`.
+        levels: price levels per side (default: the profile's, about 2000).
+        clock: time source for message timestamps, pings and token expiry.
+        api_key, api_secret: the only credentials the fake accepts (see :attr:`apis`).
+    """
+
+    def __init__(
+        self,
+        exchange: str | Sequence[str] = "binance",
+        *,
+        seed: int | str = 1,
+        symbols: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+        rate: float = 20.0,
+        levels: int | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        api_key: str = "fake-api-key",
+        api_secret: str = "fake-api-secret",
+    ) -> None:
+        if rate < 0:
+            raise ValueError("rate must be >= 0")
+        names = [exchange] if isinstance(exchange, str) else list(exchange)
+        profiles = [p for name in names for p in resolve_profiles(name)]
+        self.clock = clock
+        self.api_key = api_key
+        self.api_secret = api_secret
+        self.venues: dict[str, Venue] = {}
+        for index, profile in enumerate(profiles):
+            venue_symbols = symbols.get(profile.name) if isinstance(symbols, Mapping) else symbols
+            self.venues[profile.name] = Venue(
+                profile,
+                seed=seed,
+                symbols=venue_symbols,
+                rate=rate,
+                levels=levels,
+                clock=clock,
+                api_key=api_key,
+                api_secret=api_secret,
+                order_id_base=(index + 1) * 10_000_000 + 1,
+            )
+        self._started = False
+
+    def __repr__(self) -> str:
+        return f"<FakeExchange {list(self.venues)}>"
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> FakeExchange:
+        """Start every venue's server (``async with`` does this)."""
+        if not self._started:
+            self._started = True
+            try:
+                for venue in self.venues.values():
+                    await venue.start()
+            except BaseException:
+                await self.aclose()
+                raise
+        return self
+
+    async def aclose(self) -> None:
+        """Close every connection and server (idempotent)."""
+        for venue in self.venues.values():
+            await venue.stop()
+
+    async def __aenter__(self) -> FakeExchange:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -------------------------------------------------------------- wiring
+
+    @property
+    def redirects(self) -> dict[str, str]:
+        """Real host -> this fake's server, for ``Client(redirects=...)``."""
+        table: dict[str, str] = {}
+        for venue in self.venues.values():
+            if not venue.url:
+                raise RuntimeError("start the FakeExchange (async with) before reading redirects")
+            ws_url = "ws" + venue.url[len("http") :]
+            for host, kind in venue.profile.hosts.items():
+                table[host] = ws_url if kind == "ws" else venue.url
+        return table
+
+    @property
+    def apis(self) -> dict[str, list[str]]:
+        """Credentials the fake accepts, for ``Client(apis=...)``."""
+        return {
+            venue.profile.exchange: [self.api_key, self.api_secret]
+            for venue in self.venues.values()
+        }
+
+    @property
+    def connections(self) -> list[FakeConnection]:
+        """Open WebSocket connections of every venue."""
+        return [c for v in self.venues.values() for c in v.connections]
+
+    def _venues(self, venue: str | None = None) -> list[Venue]:
+        if venue is None:
+            return list(self.venues.values())
+        try:
+            return [self.venues[venue]]
+        except KeyError:
+            raise KeyError(f"no venue {venue!r}; this fake has {list(self.venues)}") from None
+
+    def _venue_of(self, symbol: str, venue: str | None = None) -> Venue:
+        candidates = [v for v in self._venues(venue) if symbol in v.markets]
+        if not candidates:
+            raise KeyError(f"no venue of {self!r} lists {symbol!r}")
+        if len(candidates) > 1:
+            raise ValueError(
+                f"{symbol!r} is listed by {[v.name for v in candidates]}; pass venue=..."
+            )
+        return candidates[0]
+
+    def _single_venue(self, venue: str | None) -> Venue:
+        venues = self._venues(venue)
+        if len(venues) > 1:
+            raise ValueError(f"this fake has venues {list(self.venues)}; pass venue=...")
+        return venues[0]
+
+    # ------------------------------------------------------------- the market
+
+    def book(self, symbol: str, *, venue: str | None = None) -> FakeBook:
+        """The exchange's current book of ``symbol``: the truth to compare with."""
+        return self._venue_of(symbol, venue).book(symbol)
+
+    def tick(self, count: int = 1, symbol: str | None = None, *, venue: str | None = None) -> int:
+        """Publish ``count`` more updates per symbol now (tests with ``rate=0``).
+
+        Returns the number of updates generated.
+        """
+        if symbol is not None:
+            return len(self._venue_of(symbol, venue).tick(count, symbol))
+        return sum(len(v.tick(count)) for v in self._venues(venue))
+
+    async def drain(self) -> None:
+        """Wait until every queued message has been written to the sockets."""
+        for conn in self.connections:
+            await conn.flushed()
+
+    # ------------------------------------------------------- scripted account
+
+    def place_order(
+        self,
+        symbol: str,
+        side: str,
+        quantity: str,
+        price: str = "0",
+        *,
+        order_type: str = "LIMIT",
+        client_order_id: str | None = None,
+        venue: str | None = None,
+    ) -> FakeOrder:
+        """Accept an order and push the exchange's "new order" event."""
+        target = self._venue_of(symbol, venue) if symbol else self._single_venue(venue)
+        event = target.account.place(
+            target.now_ms(), symbol, side, quantity, price, order_type, client_order_id
+        )
+        target.emit_account(event)
+        assert event.order is not None
+        return event.order
+
+    def _venue_with_order(self, order_id: int, venue: str | None) -> Venue:
+        for candidate in self._venues(venue):
+            if order_id in candidate.account.orders:
+                return candidate
+        raise KeyError(f"no order {order_id}")
+
+    def fill_order(
+        self,
+        order_id: int,
+        quantity: str | None = None,
+        price: str | None = None,
+        *,
+        venue: str | None = None,
+    ) -> FakeOrder:
+        """Fill an order (partially when ``quantity`` is less than what remains)."""
+        target = self._venue_with_order(order_id, venue)
+        event = target.account.fill(target.now_ms(), order_id, quantity, price)
+        target.emit_account(event)
+        assert event.order is not None
+        return event.order
+
+    def cancel_order(self, order_id: int, *, venue: str | None = None) -> FakeOrder:
+        """Cancel a working order and push the exchange's "canceled" event."""
+        target = self._venue_with_order(order_id, venue)
+        event = target.account.cancel(target.now_ms(), order_id)
+        target.emit_account(event)
+        assert event.order is not None
+        return event.order
+
+    def set_balance(
+        self, asset: str, free: str, locked: str = "0", *, venue: str | None = None
+    ) -> None:
+        """Set a balance and push the exchange's balance event."""
+        target = self._single_venue(venue)
+        target.emit_account(target.account.set_balance(target.now_ms(), asset, free, locked))
+
+    def set_position(
+        self, symbol: str, amount: str, entry_price: str = "0", *, venue: str | None = None
+    ) -> None:
+        """Set a position (derivatives venues) and push the exchange's position event."""
+        target = self._venue_of(symbol, venue)
+        target.emit_account(
+            target.account.set_position(target.now_ms(), symbol, amount, entry_price)
+        )
+
+    def requests(self, *, venue: str | None = None) -> list[RequestRecord]:
+        """The REST requests received (most recent 1000 per venue), oldest first."""
+        return [r for v in self._venues(venue) for r in v.requests]
+
+
+def iter_levels(levels: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """``[(price, size)]`` -> ``[[price, size]]`` (the JSON shape most exchanges use)."""
+    return [[p, s] for p, s in levels]
