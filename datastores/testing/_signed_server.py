@@ -6,7 +6,7 @@ echo of what it received, or the exchange's own error shape (status and JSON
 body modelled on its docs) when authentication fails. Point a real
 :class:`datastores.Client` at it with ``Client(redirects=server.redirects)``::
 
-    async with SignedServer("bybit", keys={"KEY": TestKey("KEY", "SECRET")}) as server:
+    async with SignedServer("bybit", keys={"KEY": FakeKey("KEY", "SECRET")}) as server:
         async with Client({"bybit": ["KEY", "SECRET"]}, redirects=server.redirects) as client:
             result = await client.fetch("GET", "https://api.bybit.com/v5/order/realtime")
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._verify import ReceivedRequest, Rejected, TestKey, make_verifier
+from ._verify import FakeKey, ReceivedRequest, Rejected, make_verifier
 
 __all__ = ["ERROR_SHAPES", "SCHEMES", "SignedServer", "error_response"]
 
@@ -135,7 +135,7 @@ class SignedServer:
 
     Args:
         scheme: a key of :data:`SCHEMES` (``"okx"``, ``"mexc-futures"``...).
-        keys: API key id -> :class:`TestKey` the exchange knows (Hyperliquid:
+        keys: API key id -> :class:`FakeKey` the exchange knows (Hyperliquid:
             lower-case address -> key).
         clock: server time in epoch seconds (pass ``VirtualClock().time`` in tests).
         host: the real host this server stands in for (default: the scheme's).
@@ -148,7 +148,7 @@ class SignedServer:
     def __init__(
         self,
         scheme: str,
-        keys: Mapping[str, TestKey],
+        keys: Mapping[str, FakeKey],
         *,
         clock: Callable[[], float] = time.time,
         host: str | None = None,

@@ -24,11 +24,11 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
-__all__ = ["VERIFIERS", "ReceivedRequest", "Rejected", "TestKey", "Verifier", "make_verifier"]
+__all__ = ["VERIFIERS", "FakeKey", "ReceivedRequest", "Rejected", "Verifier", "make_verifier"]
 
 
 @dataclass(frozen=True)
-class TestKey:
+class FakeKey:
     """An API key the fake exchange knows. ``repr()`` hides the secret.
 
     Attributes:
@@ -65,7 +65,7 @@ class Rejected(Exception):
         super().__init__(f"{kind}: {message}")
 
 
-Verifier = Callable[[ReceivedRequest, Mapping[str, TestKey], float], None]
+Verifier = Callable[[ReceivedRequest, Mapping[str, FakeKey], float], None]
 
 
 def _hex(secret: str, data: bytes) -> str:
@@ -83,7 +83,7 @@ def _header(request: ReceivedRequest, name: str) -> str:
     return value
 
 
-def _lookup(keys: Mapping[str, TestKey], key: str) -> TestKey:
+def _lookup(keys: Mapping[str, FakeKey], key: str) -> FakeKey:
     found = keys.get(key)
     if found is None:
         raise Rejected("key", "unknown API key")
@@ -117,7 +117,7 @@ def _target(request: ReceivedRequest) -> str:
 # -- header-signature exchanges ------------------------------------------------------
 
 
-def verify_bitflyer(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_bitflyer(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """bitFlyer: hex HMAC of timestamp + method + path?query + body (window 60 s, modelled)."""
     found = _lookup(keys, _header(request, "ACCESS-KEY"))
     stamp = _header(request, "ACCESS-TIMESTAMP")
@@ -126,7 +126,7 @@ def verify_bitflyer(request: ReceivedRequest, keys: Mapping[str, TestKey], now: 
     _same(_hex(found.secret, payload), _header(request, "ACCESS-SIGN"))
 
 
-def verify_gmocoin(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_gmocoin(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """GMO Coin: path without /private, no query, body for POST only."""
     found = _lookup(keys, _header(request, "API-KEY"))
     stamp = _header(request, "API-TIMESTAMP")
@@ -140,7 +140,7 @@ def verify_gmocoin(request: ReceivedRequest, keys: Mapping[str, TestKey], now: f
     _same(_hex(found.secret, payload), _header(request, "API-SIGN"))
 
 
-def verify_bitbank(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_bitbank(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """bitbank ACCESS-TIME-WINDOW: time + window + (path?query for GET | body)."""
     found = _lookup(keys, _header(request, "ACCESS-KEY"))
     stamp = _header(request, "ACCESS-REQUEST-TIME")
@@ -159,7 +159,7 @@ class CoincheckVerifier:
     def __init__(self) -> None:
         self.last_nonce: dict[str, int] = {}
 
-    def __call__(self, request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+    def __call__(self, request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
         key = _header(request, "ACCESS-KEY")
         found = _lookup(keys, key)
         nonce_text = _header(request, "ACCESS-NONCE")
@@ -181,7 +181,7 @@ def _iso_ms(text: str) -> int:
 
 
 def _verify_ok_access(
-    request: ReceivedRequest, keys: Mapping[str, TestKey], now: float, demo_header: bool
+    request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float, demo_header: bool
 ) -> None:
     found = _lookup(keys, _header(request, "OK-ACCESS-KEY"))
     if found.passphrase != request.headers.get("OK-ACCESS-PASSPHRASE"):
@@ -194,18 +194,18 @@ def _verify_ok_access(
     _same(_b64(found.secret, payload), _header(request, "OK-ACCESS-SIGN"))
 
 
-def verify_okx(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_okx(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """OKX: Base64 HMAC of ISO timestamp + method + path?query + body; 30 s."""
     demo = request.headers.get("x-simulated-trading") == "1"
     _verify_ok_access(request, keys, now, demo)
 
 
-def verify_okj(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_okj(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """OKJ: the OKX rule (no demo trading)."""
     _verify_ok_access(request, keys, now, False)
 
 
-def verify_bitget(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_bitget(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """Bitget: Base64 HMAC of ms timestamp + method + path[?query] + body; 30 s."""
     found = _lookup(keys, _header(request, "ACCESS-KEY"))
     if found.passphrase != request.headers.get("ACCESS-PASSPHRASE"):
@@ -218,7 +218,7 @@ def verify_bitget(request: ReceivedRequest, keys: Mapping[str, TestKey], now: fl
     _same(_b64(found.secret, payload), _header(request, "ACCESS-SIGN"))
 
 
-def verify_kucoin(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_kucoin(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """KuCoin v2 keys: Base64 HMAC over the percent-decoded endpoint; signed passphrase."""
     found = _lookup(keys, _header(request, "KC-API-KEY"))
     if _header(request, "KC-API-KEY-VERSION") != "2":
@@ -232,7 +232,7 @@ def verify_kucoin(request: ReceivedRequest, keys: Mapping[str, TestKey], now: fl
     _same(_b64(found.secret, payload), _header(request, "KC-API-SIGN"))
 
 
-def verify_bybit(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_bybit(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """Bybit V5: hex HMAC of ts + key + recvWindow + (query for GET | body)."""
     key = _header(request, "X-BAPI-API-KEY")
     found = _lookup(keys, key)
@@ -245,7 +245,7 @@ def verify_bybit(request: ReceivedRequest, keys: Mapping[str, TestKey], now: flo
     _same(_hex(found.secret, payload), _header(request, "X-BAPI-SIGN"))
 
 
-def verify_phemex(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_phemex(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """Phemex: hex HMAC of path + decoded query + expiry + body; expiry in the future."""
     found = _lookup(keys, _header(request, "x-phemex-access-token"))
     expiry_text = _header(request, "x-phemex-request-expiry")
@@ -256,7 +256,7 @@ def verify_phemex(request: ReceivedRequest, keys: Mapping[str, TestKey], now: fl
     _same(_hex(found.secret, payload), _header(request, "x-phemex-request-signature"))
 
 
-def verify_bitmex(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_bitmex(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """BitMEX: hex HMAC of verb + path?query + expires + body; expires in the future."""
     found = _lookup(keys, _header(request, "api-key"))
     expires_text = _header(request, "api-expires")
@@ -293,7 +293,7 @@ _BINANCE_KEY_ONLY_SUFFIXES = ("/userDataStream", "/listenKey")
 _BINANCE_PUBLIC = ("/depth", "/trades", "/klines", "/ticker/price", "/exchangeInfo", "/time")
 
 
-def verify_binance(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_binance(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """Binance: hex HMAC of query (without signature) + body; recvWindow rule."""
     found = _lookup(keys, _header(request, "X-MBX-APIKEY"))
     query, signature = _strip_signature(request.query)
@@ -309,7 +309,7 @@ def verify_binance(request: ReceivedRequest, keys: Mapping[str, TestKey], now: f
     _same(_hex(found.secret, query.encode() + request.body), signature, case_insensitive=True)
 
 
-def verify_mexc_spot(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_mexc_spot(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """MEXC spot v3: hex HMAC of the query (without signature) + body."""
     found = _lookup(keys, _header(request, "X-MEXC-APIKEY"))
     query, signature = _strip_signature(request.query)
@@ -325,7 +325,7 @@ def verify_mexc_spot(request: ReceivedRequest, keys: Mapping[str, TestKey], now:
     _same(_hex(found.secret, query.encode() + request.body), signature)
 
 
-def verify_mexc_futures(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_mexc_futures(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """MEXC futures: hex HMAC of key + Request-Time + (sorted query | JSON body)."""
     key = _header(request, "ApiKey")
     found = _lookup(keys, key)
@@ -339,7 +339,7 @@ def verify_mexc_futures(request: ReceivedRequest, keys: Mapping[str, TestKey], n
     _same(_hex(found.secret, (key + stamp).encode() + params), _header(request, "Signature"))
 
 
-def verify_bittrade(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_bittrade(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """BitTrade (Huobi v2): Base64 HMAC of method, host, path and the sorted query."""
     pairs = parse_qsl(request.query, keep_blank_values=True)
     given = [value for name, value in pairs if name == "Signature"]
@@ -436,7 +436,7 @@ _HL_USER_TYPES = {
 }
 
 
-def verify_hyperliquid(request: ReceivedRequest, keys: Mapping[str, TestKey], now: float) -> None:
+def verify_hyperliquid(request: ReceivedRequest, keys: Mapping[str, FakeKey], now: float) -> None:
     """Hyperliquid ``/exchange``: recover the signer's address from the EIP-712 signature."""
     if request.path != "/exchange":
         return
