@@ -32,7 +32,7 @@ import logging
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from ..._integrity import BookDelta, StrictIncrementRule
 from ..._orderbook import FailureKind, OrderBookStore
@@ -115,7 +115,6 @@ class OrderBook(OrderBookStore):
     _BID = "b"
     #: the ``orderbook.full`` rule (N-level topics use their own, see the module doc)
     _RULE = StrictIncrementRule()
-    _LEVEL_FIELDS: ClassVar[tuple[str, ...]] = ("p", "v")
 
     def _init(self) -> None:
         super()._init()
@@ -177,8 +176,8 @@ class OrderBook(OrderBookStore):
         kind = msg.get("type")
         if kind != "delta" and kind != "snapshot":
             return f"unknown type {kind!r}"
-        asks = data.get("a") or ()
-        bids = data.get("b") or ()
+        asks = data.get("a", ())
+        bids = data.get("b", ())
         if type(asks) is not list and asks != ():
             return "a is not an array"
         if type(bids) is not list and bids != ():
