@@ -274,6 +274,8 @@ class Venue:
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
+        #: the background ticker publishes nothing while paused
+        self.paused = False
 
     def __repr__(self) -> str:
         return f"<Venue {self.name} {self.url or '(stopped)'}>"
@@ -481,7 +483,9 @@ class Venue:
             # turn into a burst.
             due = min(due, self.rate * 0.5 + 1)
             steps = int(due)
-            if steps:
+            if self.paused:
+                due = 0.0
+            elif steps:
                 due -= steps
                 self.tick(steps)
 
@@ -649,6 +653,16 @@ class FakeExchange(FaultInjection):
         if symbol is not None:
             return len(self._venue_of(symbol, venue).tick(count, symbol))
         return sum(len(v.tick(count)) for v in self._venues(venue))
+
+    def pause(self) -> None:
+        """Stop the background market updates (the markets freeze)."""
+        for venue in self.venues.values():
+            venue.paused = True
+
+    def resume(self) -> None:
+        """Restart the background market updates after :meth:`pause`."""
+        for venue in self.venues.values():
+            venue.paused = False
 
     async def drain(self) -> None:
         """Wait until every queued message has been written to the sockets."""

@@ -1,0 +1,140 @@
+"""The ``datastores`` command line: ``demo``, ``watch``, ``record``, ``replay``.
+
+Subcommand modules are imported only when used, so ``--help`` and the demo
+start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+__all__ = ["build_parser", "main", "run_until_interrupted"]
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands and their options)."""
+    parser = argparse.ArgumentParser(
+        prog="datastores",
+        description="Real-time in-memory views of crypto exchanges: order books you can trust.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    view_help = "auto (default: rich or ANSI on a terminal, lines otherwise), rich, ansi, plain"
+
+    demo = sub.add_parser(
+        "demo",
+        help="offline demo: a live, self-healing order book from a built-in fake exchange",
+        description="Start a fake exchange in-process, follow its order book with the real "
+        "client and store, inject a sequence gap and a disconnect, and watch the book heal. "
+        "No network, no keys.",
+    )
+    demo.add_argument("--exchange", default="binance", help="exchange profile (default binance)")
+    demo.add_argument("--symbol", default=None, help="symbol (default BTCUSDT)")
+    demo.add_argument("--seconds", type=_positive, default=20.0, help="run time (default 20)")
+    demo.add_argument(
+        "--rate", type=_positive, default=200.0, help="book updates per second (default 200)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
+    demo.add_argument("--view", default="auto", help=view_help)
+
+    watch = sub.add_parser(
+        "watch",
+        help="live order book from the real exchange (needs the internet, no keys)",
+        description="Follow a real exchange's public order book with the same live view.",
+    )
+    watch.add_argument("exchange", help="exchange, e.g. binance")
+    watch.add_argument("symbol", nargs="?", default=None, help="symbol, e.g. btcusdt")
+    watch.add_argument("--seconds", type=_positive, default=None, help="stop after N seconds")
+    watch.add_argument("--view", default="auto", help=view_help)
+
+    record = sub.add_parser(
+        "record",
+        help="record a live order-book stream to a JSON-lines file (.gz to compress)",
+    )
+    record.add_argument("exchange", help="exchange, e.g. binance")
+    record.add_argument("symbol", help="symbol, e.g. btcusdt")
+    record.add_argument("output", help="output file, e.g. btcusdt.jsonl.gz")
+    record.add_argument("--seconds", type=_positive, default=60.0, help="run time (default 60)")
+    record.add_argument(
+        "--fake", action="store_true", help="record from the built-in fake exchange (offline)"
+    )
+    record.add_argument("--view", default="plain", help=view_help + " (default plain)")
+
+    replay = sub.add_parser("replay", help="replay a recording into a store and show the result")
+    replay.add_argument("file", help="a recording (JSON lines, .gz allowed)")
+    replay.add_argument(
+        "store",
+        nargs="?",
+        default=None,
+        help="DataStoreCollection class, e.g. BinanceSpotDataStore (default: from the file)",
+    )
+    replay.add_argument(
+        "--speed", type=_positive, default=None, help="1.0 = recorded speed (default: fastest)"
+    )
+    return parser
+
+
+def run_until_interrupted(
+    command: Callable[[asyncio.Event], Awaitable[int]],
+) -> int:
+    """Run ``command(stop)`` in a new event loop; Ctrl-C sets ``stop`` (once).
+
+    A second Ctrl-C interrupts at once.
+    """
+
+    async def runner() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed = False
+
+        def on_sigint() -> None:
+            stop.set()
+            # The next Ctrl-C is the default one: interrupt now.
+            loop.remove_signal_handler(signal.SIGINT)
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+            installed = True
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # Windows, or not the main thread: Ctrl-C raises KeyboardInterrupt.
+        try:
+            return await command(stop)
+        finally:
+            if installed:
+                loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        return asyncio.run(runner())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``datastores`` and ``python -m datastores``. Returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module: Any = importlib.import_module(f"{__name__}.{args.command}")
+    from .._errors import DatastoresError
+
+    try:
+        code: int = module.run(args)
+    except DatastoresError as exc:
+        print(f"datastores {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return code
