@@ -1,0 +1,222 @@
+"""Binance order books: diff-depth books kept in sync by the documented procedure, and
+top-N partial-depth books.
+
+Spot: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#how-to-manage-a-local-order-book-correctly
+Futures: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/How-to-manage-a-local-order-book-correctly
+
+Items are ``{"s": symbol, "S": "a" | "b", "p": price, "q": quantity}`` with the
+price and quantity strings exactly as Binance sent them; ``sorted()`` returns
+``{"a": [...], "b": [...]}``, best first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from ..._integrity import BinanceFuturesRule, BinanceSpotRule, BookDelta, SequenceRule, Verdict
+from ..._orderbook import OrderBookStore, _SymbolState
+
+__all__ = ["BinanceFuturesOrderBook", "BinancePartialBook", "BinanceSpotOrderBook", "OrderBook"]
+
+logger = logging.getLogger("datastores.exchanges.binance")
+
+
+class _InitializedView(Mapping[str, bool]):
+    """``book.initialized[symbol]``: the reference library's per-symbol flag, read-only.
+
+    Unknown symbols read ``False`` (as with the reference's ``defaultdict``).
+    """
+
+    __slots__ = ("_book",)
+
+    def __init__(self, book: OrderBookStore) -> None:
+        self._book = book
+
+    def __getitem__(self, symbol: str) -> bool:
+        return self._book.is_synced(symbol)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._book.symbols)
+
+    def __len__(self) -> int:
+        return len(self._book.symbols)
+
+
+class OrderBook(OrderBookStore):
+    """Common field names of every Binance book store (see the module docstring)."""
+
+    _SYMBOL = "s"
+    _SIDE = "S"
+    _PRICE = "p"
+    _SIZE = "q"
+    _ASK = "a"
+    _BID = "b"
+
+    @property
+    def initialized(self) -> Mapping[str, bool]:
+        """``{symbol: synced}``, as the reference library's ``initialized`` (read-only)."""
+        return _InitializedView(self)
+
+
+class _DiffBook(OrderBook):
+    """A diff-depth book: REST snapshot + ``depthUpdate`` diffs checked by ``_RULE``.
+
+    Diffs are buffered (bounded by ``_BUFFER_MAX``) while the symbol waits for a
+    snapshot and are never applied before it; once applied they are not kept.
+    """
+
+    _RULE: ClassVar[SequenceRule]
+
+    def _snapshot_too_old(self, symbol: str, state: _SymbolState, delta: BookDelta) -> None:
+        """The first diff after a snapshot does not bridge it: the snapshot predates the
+        stream (the documented "refetch" case), not a gap in the stream. Keep the diff for
+        the next snapshot and ask for one; counted as a resync, not as a gap."""
+        state.phase = "unsynced"
+        state.last_error = (
+            f"stale snapshot: snapshot {state.last_id} is older than update "
+            f"{delta.first_id}..{delta.last_id}"
+        )
+        logger.info("%s %s: %s; fetching a newer one", self.name, symbol, state.last_error)
+        self._hold(symbol, state, delta, True)
+
+    def _on_delta(self, symbol: str, delta: BookDelta, *, buffer: bool = True) -> bool:
+        state = self._states.get(symbol)
+        if (
+            state is not None
+            and state.phase == "bridging"
+            and state.last_id is not None
+            and self._RULE.bridge(state.last_id, delta) is Verdict.GAP
+        ):
+            self._snapshot_too_old(symbol, state, delta)
+            return False
+        return super()._on_delta(symbol, delta, buffer=buffer)
+
+    def _on_depth_snapshot(self, symbol: str, data: Mapping[str, Any]) -> bool:
+        """Install a REST depth snapshot (``{"lastUpdateId", "bids", "asks"}``).
+
+        A snapshot older than what a synced book already covers is ignored (it
+        would roll the book back). Returns whether the book is synced afterwards.
+
+        Raises:
+            ValueError: the snapshot is malformed (nothing is changed).
+        """
+        try:
+            snapshot_id = data["lastUpdateId"]
+            asks, bids = data["asks"], data["bids"]
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{self.name} {symbol}: not a depth snapshot ({exc!r})") from None
+        if snapshot_id.__class__ is not int or not isinstance(asks, list):
+            raise ValueError(f"{self.name} {symbol}: malformed depth snapshot")
+        if not isinstance(bids, list):
+            raise ValueError(f"{self.name} {symbol}: malformed depth snapshot")
+        state = self._states.get(symbol)
+        if (
+            state is not None
+            and state.phase != "unsynced"
+            and state.last_id is not None
+            and snapshot_id < state.last_id
+        ):
+            logger.debug(
+                "%s %s: ignored snapshot %d, the book is already at %d",
+                self.name,
+                symbol,
+                snapshot_id,
+                state.last_id,
+            )
+            return True
+        return self._on_snapshot(symbol, snapshot_id, asks, bids)
+
+    def _hold_error(self, symbol: str, detail: str) -> None:
+        """A depthUpdate for ``symbol`` could not be read: it is lost, so the sequence
+        is broken. Mark unsynced (counted as an error) and drop buffered diffs, which
+        can no longer be bridged across the hole."""
+        self._fail(symbol, "error", detail)
+        state = self._states.get(symbol)
+        if state is not None:
+            state.buffer.clear()
+
+
+class BinanceSpotOrderBook(_DiffBook):
+    """Spot diff-depth book (``<symbol>@depth[@100ms]``).
+
+    Rules (Binance spot): drop ``u <= lastUpdateId``; the first applied diff has
+    ``U <= lastUpdateId + 1 <= u``; then each diff has ``U == previous u + 1``.
+    Apply per level: O(log n).
+    """
+
+    _RULE = BinanceSpotRule()
+
+    def _on_diff(
+        self, symbol: str, first: Any, last: Any, asks: Sequence[Any], bids: Sequence[Any]
+    ) -> None:
+        """Apply one ``depthUpdate`` (``U``=first, ``u``=last); the hot path."""
+        state = self._states.get(symbol)
+        if state is not None and state.phase == "synced":
+            last_id = state.last_id
+            # In sequence: exactly the rule's APPLY verdict, without building a BookDelta.
+            if (
+                last_id is not None
+                and first == last_id + 1
+                and last.__class__ is int
+                and last >= first
+            ):
+                if self._apply(symbol, asks, bids):
+                    state.last_id = last
+                return
+        if first.__class__ is not int or last.__class__ is not int:
+            raise TypeError(f"depthUpdate ids must be integers, got U={first!r} u={last!r}")
+        self._on_delta(symbol, BookDelta(first, last, None, asks, bids))
+
+
+class BinanceFuturesOrderBook(_DiffBook):
+    """USDⓈ-M / COIN-M diff-depth book (``<symbol>@depth[@100ms|@500ms]``).
+
+    Rules (Binance futures): drop ``u < lastUpdateId``; the first applied diff has
+    ``U <= lastUpdateId <= u``; then each diff's ``pu`` equals the previous ``u``.
+    Apply per level: O(log n).
+    """
+
+    _RULE = BinanceFuturesRule()
+
+    def _on_diff(
+        self,
+        symbol: str,
+        first: Any,
+        last: Any,
+        prev: Any,
+        asks: Sequence[Any],
+        bids: Sequence[Any],
+    ) -> None:
+        """Apply one ``depthUpdate`` (``U``=first, ``u``=last, ``pu``=prev); the hot path."""
+        state = self._states.get(symbol)
+        if state is not None and state.phase == "synced":
+            last_id = state.last_id
+            if last_id is not None and prev == last_id and last.__class__ is int:
+                if self._apply(symbol, asks, bids):
+                    state.last_id = last
+                return
+        if first.__class__ is not int or last.__class__ is not int or prev.__class__ is not int:
+            raise TypeError(
+                f"depthUpdate ids must be integers, got U={first!r} u={last!r} pu={prev!r}"
+            )
+        self._on_delta(symbol, BookDelta(first, last, prev, asks, bids))
+
+
+class BinancePartialBook(OrderBook):
+    """Top-N books from partial-depth streams (``<symbol>@depth5|10|20[@100ms]``).
+
+    Each message is a complete top-N snapshot and replaces the symbol's book, so
+    no snapshot or sequence check is needed; ``status(symbol).last_update_id`` is
+    the message's ``lastUpdateId`` (spot) or ``u`` (futures). Kept apart from the
+    diff book: top-N levels applied as diffs would leave levels that fell out of
+    the top N in the book forever.
+    """
+
+    def _on_partial(
+        self, symbol: str, update_id: Any, asks: Sequence[Any], bids: Sequence[Any]
+    ) -> None:
+        if update_id.__class__ is not int:
+            raise TypeError(f"partial depth id must be an integer, got {update_id!r}")
+        self._replace(symbol, asks, bids, update_id)
