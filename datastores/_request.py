@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -68,9 +68,10 @@ class PreparedRequest:
 
     method: str
     url: URL
-    headers: CIMultiDict[str]
-    body: bytes | None
-    passthrough_data: Any
+    # Left out of repr(): headers can carry a passphrase (OKX, Bitget), bodies private data.
+    headers: CIMultiDict[str] = field(repr=False)
+    body: bytes | None = field(repr=False)
+    passthrough_data: Any = field(repr=False)
     exchange: str | None
     credential_name: str | None
 

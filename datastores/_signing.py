@@ -61,11 +61,15 @@ class SigningInput:
 
 @dataclass(frozen=True, slots=True)
 class SignedRequest:
-    """What a signer returns: the URL, extra headers and body to send."""
+    """What a signer returns: the URL, extra headers and body to send.
+
+    ``repr()`` leaves out headers and body: some exchanges send the passphrase
+    itself as a header (OKX, Bitget).
+    """
 
     url: URL
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    body: bytes = field(default=b"", repr=False)
 
 
 Signer = Callable[[SigningInput], SignedRequest]

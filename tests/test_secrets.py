@@ -1,0 +1,154 @@
+"""Secrets (API secret, passphrase, private key) never reach logs, reprs or errors.
+
+Every exchange's signer runs through a real Client at DEBUG log level, against a
+loopback server, together with the failure paths (network error, bad entries,
+unusable private key); then every captured log record, repr and exception text is
+scanned for the secret values.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from aiohttp import web
+
+from datastores._client import Client
+from datastores._credentials import load_apis
+from datastores._errors import DatastoresError
+from datastores.exchanges import http_auth_by_host
+
+SECRET = "SECRETVALUE0000aaaa"
+PASSPHRASE = "PASSPHRASEVALUE1111"
+PRIVATE_KEY = "0x" + "1f" * 32
+SECRETS = (SECRET, PASSPHRASE, PRIVATE_KEY, PRIVATE_KEY[2:])
+
+NAMES = [
+    "bitflyer",
+    "gmocoin",
+    "bitbank",
+    "coincheck",
+    "okj",
+    "bittrade",
+    "bybit",
+    "bybit_demo",
+    "bybit_testnet",
+    "binance",
+    "binancespot_testnet",
+    "binancefuture_testnet",
+    "binance_demo",
+    "okx",
+    "okx_demo",
+    "phemex",
+    "phemex_testnet",
+    "bitget",
+    "bitget_demo",
+    "mexc",
+    "kucoin",
+    "bitmex",
+    "bitmex_testnet",
+    "hyperliquid",
+    "hyperliquid_testnet",
+]
+PASSPHRASE_NAMES = {"okj", "okx", "okx_demo", "bitget", "bitget_demo", "kucoin"}
+
+
+def apis() -> dict[str, list[str]]:
+    entries: dict[str, list[str]] = {}
+    for name in NAMES:
+        if name.startswith("hyperliquid"):
+            entries[name] = [PRIVATE_KEY]
+        elif name in PASSPHRASE_NAMES:
+            entries[name] = [f"KEY-{name}", SECRET, PASSPHRASE]
+        else:
+            entries[name] = [f"KEY-{name}", SECRET]
+    return entries
+
+
+def path_for(host: str) -> str:
+    if "hyperliquid" in host:
+        return "/exchange"
+    if host == "api.coin.z.com":
+        return "/private/v1/order"
+    return "/api/v1/private/order"
+
+
+def assert_clean(text: str, where: str) -> None:
+    for value in SECRETS:
+        assert value not in text, f"a secret leaked into {where}"
+
+
+async def test_no_secret_in_logs_reprs_or_errors(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    received: list[dict[str, str]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        received.append(dict(request.headers))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    hosts = list(http_auth_by_host())
+    texts: list[tuple[str, str]] = []
+    try:
+        async with Client(apis(), redirects=dict.fromkeys(hosts, base)) as client:
+            texts.append(("Client repr", repr(client)))
+            texts.extend((f"repr of {n}", repr(c)) for n, c in client.credentials.items())
+            for host in hosts:
+                result = await client.fetch(
+                    "POST",
+                    f"https://{host}{path_for(host)}?a=1",
+                    data={"action": {"type": "dummy"}, "size": "1"},
+                    headers={"x-simulated-trading": "1"} if host.endswith("okx.com") else None,
+                )
+                assert result.response.status == 200
+    finally:
+        await runner.cleanup()
+    assert len(received) == len(hosts)
+
+    errors: list[BaseException] = []
+    async with Client(apis(), redirects=dict.fromkeys(hosts, "http://127.0.0.1:9")) as client:
+        for host in ("www.okx.com", "api.hyperliquid.xyz", "api.kucoin.com"):
+            try:
+                await client.fetch(
+                    "POST", f"https://{host}{path_for(host)}", data={"action": {"type": "dummy"}}
+                )
+            except DatastoresError as exc:
+                errors.append(exc)
+    bad_key = {"hyperliquid": ["0x" + "zz" * 32 + SECRET]}
+    async with Client(bad_key) as client:
+        try:
+            await client.post(
+                "https://api.hyperliquid.xyz/exchange", data={"action": {"type": "dummy"}}
+            )
+        except DatastoresError as exc:
+            errors.append(exc)
+    for broken in (
+        {"okx": ["K", SECRET]},
+        {"bybit": ["K", 7, SECRET]},
+        {"hyperliquid": [PRIVATE_KEY, SECRET]},
+    ):
+        try:
+            load_apis(broken)
+        except DatastoresError as exc:
+            errors.append(exc)
+    assert len(errors) == 7
+
+    for exc in errors:
+        chain: BaseException | None = exc
+        while chain is not None:
+            texts.append((f"error {type(chain).__name__}", f"{chain!s} {chain!r}"))
+            chain = chain.__cause__ or chain.__context__
+    texts.append(("log records", caplog.text))
+    texts.extend(("log record args", repr(record.args)) for record in caplog.records)
+    captured = capsys.readouterr()
+    texts.append(("stdout/stderr", captured.out + captured.err))
+    assert any("signed with" in message for _, message in texts)  # logging did happen
+    for where, text in texts:
+        assert_clean(text, where)
