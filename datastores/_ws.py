@@ -1,0 +1,764 @@
+"""WebSocketApp: a WebSocket that stays connected, logged in, subscribed and alive.
+
+``app = await client.ws_connect(url, send_json=..., hdlr_json=store.onmessage)``
+returns once the first connection is open, logged in and subscribed. From then
+on the app reconnects forever (until ``close()``) with jittered exponential
+backoff, logs in again, resubscribes, and tells the stores feeding on it
+(``on_reconnect``) so they reset per-connection state and resync their books.
+Per exchange (chosen by the real URL's host, see :mod:`datastores._wsproto`) it
+runs the login, the application heartbeat, the outgoing rate limit and message
+signing. Every sleep and deadline uses ``client.clock``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import weakref
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from yarl import URL
+
+from ._errors import (
+    ConfigurationError,
+    ConnectionLostError,
+    DatastoresError,
+    HandshakeError,
+    WebSocketAuthError,
+)
+from ._ratelimit import TokenBucket
+from ._wsconn import AUTH_DEFAULT, WsConnection, _Counters
+from ._wsproto import HandshakeInput, LoginInput, LoginReply, WsProtocol
+from ._wssession import Handler, Session, within
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from ._clock import Clock
+    from ._credentials import Credentials
+    from ._wsproto import Frame
+
+__all__ = [
+    "Backoff",
+    "ConnectionState",
+    "WebSocketApp",
+    "WebSocketStatistics",
+    "WsConnection",
+    "WsProtocol",
+    "connect",
+]
+
+logger = logging.getLogger("datastores.ws")
+
+DEFAULT_HEARTBEAT = 10.0
+DEFAULT_LIVENESS = 60.0
+#: Transient failures (refused, 5xx, timeouts) tolerated before the first connection.
+FIRST_CONNECT_ATTEMPTS = 5
+
+
+class ConnectionState(Enum):
+    """Where a :class:`WebSocketApp` is in its life."""
+
+    CONNECTING = "connecting"
+    """Before the first connection is open, logged in and subscribed."""
+    OPEN = "open"
+    """A connection is open, logged in and subscribed."""
+    RECONNECTING = "reconnecting"
+    """The connection was lost; a new one is being made (or backoff is running)."""
+    CLOSED = "closed"
+    """``close()`` was called, the client closed, or the first connection failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketStatistics:
+    """A snapshot of a :class:`WebSocketApp`'s counters (``app.statistics()``).
+
+    Attributes:
+        state: the connection state when the snapshot was taken.
+        connects: successful handshakes, the first included.
+        reconnects: successful handshakes after the first.
+        messages_in: data frames received.
+        messages_out: data frames sent (subscriptions, logins, pings, user sends).
+        handler_errors: handler calls that raised (logged; the connection continued).
+        undecodable: frames ``hdlr_json`` could not decode (logged at debug level).
+        auth_failures: logins refused or unanswered.
+        heartbeat_timeouts: connections replaced because a ping got no reply or
+            nothing arrived for the liveness timeout.
+        last_message_at: wall-clock time (``client.clock.time()``) of the last data
+            frame, or ``None``.
+    """
+
+    state: ConnectionState
+    connects: int
+    reconnects: int
+    messages_in: int
+    messages_out: int
+    handler_errors: int
+    undecodable: int
+    auth_failures: int
+    heartbeat_timeouts: int
+    last_message_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnection delays: jittered exponential with a cap.
+
+    After ``n`` consecutive failed or short-lived connections the delay is drawn
+    uniformly from ``[d/2, d]`` with ``d = min(maximum, initial * factor**n)``. A
+    connection that stayed up ``reset_after`` seconds resets ``n`` to 0.
+
+    Attributes:
+        initial: base delay in seconds.
+        maximum: cap in seconds.
+        factor: growth per failure.
+        reset_after: seconds of uptime that count as a healthy connection.
+    """
+
+    initial: float = 0.5
+    maximum: float = 60.0
+    factor: float = 2.0
+    reset_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("initial", "maximum", "reset_after"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ConfigurationError(f"Backoff.{name} must be a finite number >= 0")
+        if not (self.factor >= 1 and math.isfinite(self.factor)):
+            raise ConfigurationError("Backoff.factor must be a finite number >= 1")
+        if self.maximum < self.initial:
+            raise ConfigurationError("Backoff.maximum must be >= Backoff.initial")
+
+    def ceiling(self, failures: int) -> float:
+        """The largest delay after ``failures`` consecutive failures."""
+        if self.initial == 0:
+            return 0.0
+        # Cap the exponent before computing, so huge failure counts cannot overflow.
+        limit = math.log(self.maximum / self.initial, self.factor) if self.factor > 1 else 0
+        if failures >= limit:
+            return self.maximum
+        return min(self.maximum, self.initial * self.factor**failures)
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        """A jittered delay after ``failures`` consecutive failures."""
+        ceiling = self.ceiling(failures)
+        return ceiling / 2 + rng.random() * ceiling / 2
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<protocol default>"
+
+
+_UNSET: Any = _Unset()
+
+# Shared rate-limit buckets (exchanges that count per IP): client -> key -> bucket.
+_shared_buckets: weakref.WeakKeyDictionary[Any, dict[str, TokenBucket]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _as_list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _handlers(value: Any, what: str) -> tuple[Handler, ...]:
+    handlers = _as_list(value, what)
+    for handler in handlers:
+        if not callable(handler):
+            raise ConfigurationError(f"{what} must be callables, got {type(handler).__name__}")
+    return tuple(handlers)
+
+
+def protocol_for(url: URL) -> WsProtocol | None:
+    """The registered protocol for ``url``'s host (the real URL, before redirects)."""
+    from .exchanges import ws_protocol_by_host
+
+    protocol: WsProtocol | None = ws_protocol_by_host().get(url.host or "")
+    return protocol
+
+
+class WebSocketApp:
+    """A WebSocket connection that reconnects, logs in, heartbeats and respects limits.
+
+    Made by :meth:`datastores.Client.ws_connect` (or :func:`connect`), which returns
+    it once the first connection is open, logged in and subscribed. Use it as
+    ``async with`` or call :meth:`close`; the client closes it too.
+
+    Attributes are read-only except :attr:`url`, which the next reconnection uses
+    (token-in-URL exchanges change it when the token rotates).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        url: str | URL,
+        *,
+        send_str: str | Sequence[str] | None = None,
+        send_bytes: bytes | Sequence[bytes] | None = None,
+        send_json: Any = None,
+        hdlr_str: Handler | Sequence[Handler] | None = None,
+        hdlr_bytes: Handler | Sequence[Handler] | None = None,
+        hdlr_json: Handler | Sequence[Handler] | None = None,
+        auth: Any = AUTH_DEFAULT,
+        heartbeat: float | None = DEFAULT_HEARTBEAT,
+        backoff: Backoff | None = None,
+        liveness_timeout: float | None = _UNSET,
+        autoping: bool = True,
+        rng: random.Random | None = None,
+        **ws_kwargs: Any,
+    ) -> None:
+        self._client = client
+        self._clock: Clock = client.clock
+        self._url = _parse_url(url)
+        sends: list[tuple[str, Any]] = []
+        for item in _as_list(send_str, "send_str"):
+            if not isinstance(item, str):
+                raise ConfigurationError(f"send_str items must be str, got {type(item).__name__}")
+            sends.append(("str", item))
+        for item in _as_list(send_bytes, "send_bytes"):
+            if not isinstance(item, (bytes, bytearray)):
+                raise ConfigurationError(
+                    f"send_bytes items must be bytes, got {type(item).__name__}"
+                )
+            sends.append(("bytes", bytes(item)))
+        # A list means "several messages": a top-level JSON array goes through send_str.
+        sends.extend(("json", item) for item in _as_list(send_json, "send_json"))
+        self._sends = tuple(sends)
+        self._handlers = (
+            _handlers(hdlr_str, "hdlr_str"),
+            _handlers(hdlr_bytes, "hdlr_bytes"),
+            _handlers(hdlr_json, "hdlr_json"),
+        )
+        self._auth = auth is not None
+        if heartbeat is not None and not (heartbeat > 0 and math.isfinite(heartbeat)):
+            raise ConfigurationError("heartbeat must be a positive number of seconds or None")
+        self._heartbeat = heartbeat
+        if backoff is None:
+            backoff = Backoff()
+        elif not isinstance(backoff, Backoff):  # untyped callers
+            raise ConfigurationError(
+                "backoff must be a datastores.Backoff(initial=, maximum=, factor=, reset_after=)"
+            )
+        self._backoff = backoff
+        if (
+            liveness_timeout is not _UNSET
+            and liveness_timeout is not None
+            and not (liveness_timeout > 0 and math.isfinite(liveness_timeout))
+        ):
+            raise ConfigurationError("liveness_timeout must be a positive number or None")
+        self._liveness = liveness_timeout
+        self._autoping = autoping
+        self._rng = rng or random.Random()
+        for forbidden in ("autoclose",):
+            if forbidden in ws_kwargs:
+                raise ConfigurationError(f"ws_connect() does not accept {forbidden}=")
+        self._ws_kwargs = ws_kwargs
+        self._name = f"datastores.ws[{self._url.host}]"
+        self._state = ConnectionState.CONNECTING
+        self._counters = _Counters()
+        self._session: Session | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+        self._ever_connected = False
+        self._first_error: BaseException | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._open = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._closing = False
+        self._extra_tasks: set[asyncio.Task[Any]] = set()
+        self._warned_undecodable = False
+        self._lifetime: float | None = None
+
+    # -- public API ---------------------------------------------------------------
+
+    @property
+    def url(self) -> URL:
+        """The URL of the next connection attempt (settable; the live connection is kept)."""
+        return self._url
+
+    @url.setter
+    def url(self, value: str | URL) -> None:
+        self._url = _parse_url(value)
+
+    @property
+    def current_ws(self) -> WsConnection | None:
+        """The live connection (``.raw`` is the aiohttp websocket), or ``None``."""
+        session = self._session
+        if session is None or session.conn.closed:
+            return None
+        return session.conn
+
+    @property
+    def state(self) -> ConnectionState:
+        """The :class:`ConnectionState`."""
+        return self._state
+
+    @property
+    def closed(self) -> bool:
+        """``True`` once the app has stopped for good."""
+        return self._state is ConnectionState.CLOSED
+
+    def statistics(self) -> WebSocketStatistics:
+        """A frozen snapshot of the counters. O(1)."""
+        c = self._counters
+        return WebSocketStatistics(
+            state=self._state,
+            connects=c.connects,
+            reconnects=c.reconnects,
+            messages_in=c.messages_in,
+            messages_out=c.messages_out,
+            handler_errors=c.handler_errors,
+            undecodable=c.undecodable,
+            auth_failures=c.auth_failures,
+            heartbeat_timeouts=c.heartbeat_timeouts,
+            last_message_at=c.last_message_at,
+        )
+
+    def __await__(self) -> Any:
+        return self._wait_open().__await__()
+
+    async def _wait_open(self) -> WebSocketApp:
+        """Wait until a connection is open, logged in and subscribed (or the app ended)."""
+        while True:
+            if self._first_error is not None:
+                raise self._first_error
+            if self._state is ConnectionState.CLOSED or self._open.is_set():
+                return self
+            waits = [
+                asyncio.ensure_future(self._open.wait()),
+                asyncio.ensure_future(self._closed.wait()),
+            ]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
+
+    async def wait(self) -> None:
+        """Wait until the app ends (``close()``, or the client closing).
+
+        Raises the first connection's error if the app never started.
+        """
+        await self._closed.wait()
+        if self._first_error is not None:
+            raise self._first_error
+
+    async def close(self) -> None:
+        """Stop reconnecting, close the connection and end every task. Idempotent."""
+        self._closing = True
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            if task is not asyncio.current_task():
+                await asyncio.wait({task})
+        await self._cancel_extra_tasks()
+        self._state = ConnectionState.CLOSED
+        self._closed.set()
+
+    aclose = close
+
+    async def __aenter__(self) -> WebSocketApp:
+        return await self._wait_open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<WebSocketApp {self._url} {self._state.value}>"
+
+    # -- running ------------------------------------------------------------------
+
+    def _start(self) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        self._task = loop.create_task(self._run(), name=f"{self._name}:run")
+        return self._ready
+
+    async def _run(self) -> None:
+        failures = 0
+        attempts = 0
+        try:
+            while not self._closing:
+                try:
+                    await self._connect_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    error, permanent = _translate(exc, self._url)
+                    if not self._started:
+                        attempts += 1
+                        if permanent or attempts >= FIRST_CONNECT_ATTEMPTS:
+                            self._fail_start(error)
+                            return
+                    logger.warning(
+                        "%s: %s; retrying with backoff", self._name, error, exc_info=False
+                    )
+                lifetime, self._lifetime = self._lifetime, None
+                if lifetime is not None and lifetime >= self._backoff.reset_after:
+                    failures = 0
+                delay = self._backoff.delay(failures, self._rng)
+                failures += 1
+                self._state = (
+                    ConnectionState.RECONNECTING if self._started else ConnectionState.CONNECTING
+                )
+                logger.info("%s: reconnecting in %.2f s", self._name, delay)
+                await self._clock.sleep(delay)
+        finally:
+            self._state = ConnectionState.CLOSED
+            self._open.clear()
+            ready = self._ready
+            if ready is not None and not ready.done():
+                ready.set_exception(
+                    self._first_error
+                    or ConnectionLostError(f"{self._name}: closed before the first connection")
+                )
+            self._closed.set()
+
+    def _fail_start(self, error: BaseException) -> None:
+        self._first_error = error
+        ready = self._ready
+        if ready is not None and not ready.done():
+            ready.set_exception(error)
+
+    async def _connect_once(self) -> None:
+        """One connection: handshake, login, subscriptions, then read until it ends."""
+        url = self._url
+        clock = self._clock
+        protocol = protocol_for(url)
+        credentials = self._credentials_for(protocol, url)
+        kwargs = dict(self._ws_kwargs)
+        signed_handshake = False
+        if protocol is not None and protocol.handshake_headers is not None and credentials:
+            extra = protocol.handshake_headers(HandshakeInput(credentials, url, clock.time()))
+            kwargs["headers"] = {**dict(kwargs.get("headers") or {}), **extra}
+            signed_handshake = True
+        target = self._client.resolve_url(url)
+        try:
+            raw = await self._client.session.ws_connect(
+                target, autoping=False, heartbeat=None, **kwargs
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            if signed_handshake and exc.status in (401, 403):
+                self._counters.auth_failures += 1
+                raise WebSocketAuthError(
+                    f"{protocol.exchange if protocol else url.host} refused the signed WebSocket "
+                    f"handshake to {url} (HTTP {exc.status}: {exc.message}); check the API key, "
+                    "secret and the machine's clock"
+                ) from exc
+            raise
+        connected_at = clock.monotonic()
+        name = f"{self._name}#{self._counters.connects + 1}"
+        conn = WsConnection(
+            raw,
+            url=url,
+            protocol=protocol,
+            credentials=credentials,
+            signing=self._auth,
+            clock=clock,
+            bucket=self._bucket_for(protocol),
+            counters=self._counters,
+            name=name,
+        )
+        session = Session(
+            conn,
+            protocol=protocol,
+            url=url,
+            clock=clock,
+            counters=self._counters,
+            handlers=self._handlers,
+            autoping=self._autoping,
+            name=name,
+            spawn=self._spawn,
+            warn_undecodable=self._warn_undecodable,
+        )
+        self._counters.connects += 1
+        reconnect = self._ever_connected
+        self._ever_connected = True
+        if reconnect:
+            self._counters.reconnects += 1
+        self._session = session
+        try:
+            if reconnect:
+                # Before any frame of the new connection reaches a handler.
+                self._notify_reconnect(conn, session)
+            session.start(self._heartbeat, self._liveness_for(protocol))
+            await self._setup(session, protocol, credentials, url)
+            self._state = ConnectionState.OPEN
+            self._open.set()
+            if not self._started:
+                self._started = True
+                assert self._ready is not None
+                if not self._ready.done():
+                    self._ready.set_result(None)
+            logger.info("%s: connected to %s", name, url)
+            await session.wait_closed()
+            logger.warning("%s: connection lost: %s", name, session.describe_end())
+        finally:
+            self._open.clear()
+            self._lifetime = clock.monotonic() - connected_at
+            await session.stop()
+            if self._session is session:
+                self._session = None
+
+    async def _setup(
+        self,
+        session: Session,
+        protocol: WsProtocol | None,
+        credentials: Credentials | None,
+        url: URL,
+    ) -> None:
+        """Greeting, login, then the subscriptions, in that order."""
+        conn = session.conn
+        clock = self._clock
+        exchange = protocol.exchange if protocol is not None else url.host
+        if protocol is not None and protocol.greeting is not None:
+            greeting = session.expect(protocol.greeting)
+            try:
+                verdict = await within(clock, greeting, protocol.greeting_timeout)
+            except asyncio.TimeoutError:
+                session.forget(greeting)
+                logger.warning(
+                    "%s: no greeting from %s within %g s; subscribing anyway",
+                    session.name,
+                    exchange,
+                    protocol.greeting_timeout,
+                )
+            else:
+                if isinstance(verdict, LoginReply) and not verdict.ok:
+                    self._counters.auth_failures += 1
+                    raise WebSocketAuthError(
+                        f"{exchange} refused the WebSocket connection to {url}: {verdict.message}"
+                    )
+        if self._should_login(protocol, credentials, url):
+            assert protocol is not None
+            assert credentials is not None
+            assert protocol.login is not None
+            assert protocol.login_reply is not None
+            message = protocol.login(LoginInput.create(credentials, url, clock.time()))
+            reply = session.expect(protocol.login_reply)
+            await conn._send_internal(message)
+            try:
+                verdict = await within(clock, reply, protocol.login_timeout)
+            except asyncio.TimeoutError:
+                session.forget(reply)
+                self._counters.auth_failures += 1
+                raise WebSocketAuthError(
+                    f"{exchange} did not answer the WebSocket login on {url} within "
+                    f"{protocol.login_timeout:g} s"
+                ) from None
+            except ConnectionLostError as exc:
+                self._counters.auth_failures += 1
+                raise WebSocketAuthError(
+                    f"{exchange} closed the connection to {url} during the WebSocket login "
+                    f"({session.describe_end()}); the login was probably refused: check the "
+                    "API key, secret, passphrase and the machine's clock"
+                ) from exc
+            if not verdict.ok:
+                self._counters.auth_failures += 1
+                raise WebSocketAuthError(
+                    f"{exchange} refused the WebSocket login on {url}: "
+                    f"{verdict.message or '(no reason given)'}; check the API key, secret, "
+                    "passphrase, its permissions and the machine's clock"
+                )
+        futures = [
+            conn._send_internal(payload, sign=kind == "json") for kind, payload in self._sends
+        ]
+        if futures:
+            await asyncio.gather(*futures)
+
+    def _should_login(
+        self, protocol: WsProtocol | None, credentials: Credentials | None, url: URL
+    ) -> bool:
+        if not self._auth or protocol is None or protocol.login is None or credentials is None:
+            return False
+        if protocol.skip_auth is not None:
+            return not protocol.skip_auth(url, [payload for _, payload in self._sends])
+        return True
+
+    def _credentials_for(self, protocol: WsProtocol | None, url: URL) -> Credentials | None:
+        if protocol is None or not self._auth:
+            return None
+        name = protocol.credential_name(url)
+        if name is None:
+            return None
+        credentials: Credentials | None = self._client.credentials.get(name)
+        return credentials
+
+    def _liveness_for(self, protocol: WsProtocol | None) -> float | None:
+        if self._liveness is not _UNSET:
+            liveness: float | None = self._liveness
+            return liveness
+        if protocol is not None and protocol.liveness_timeout is not None:
+            return protocol.liveness_timeout
+        return DEFAULT_LIVENESS
+
+    def _bucket_for(self, protocol: WsProtocol | None) -> TokenBucket | None:
+        spec = protocol.rate_limit if protocol is not None else None
+        if protocol is None or spec is None:
+            return None
+        if not spec.shared:
+            return TokenBucket(spec.rate, clock=self._clock)
+        key = f"{protocol.exchange}:{','.join(sorted(protocol.hosts))}"
+        try:
+            buckets = _shared_buckets.setdefault(self._client, {})
+        except TypeError:  # a client that cannot be weakly referenced: share per app
+            buckets = self.__dict__.setdefault("_own_buckets", {})
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = TokenBucket(spec.rate, clock=self._clock)
+        return bucket
+
+    def _notify_reconnect(self, conn: WsConnection, session: Session) -> None:
+        seen: set[int] = set()
+        for handlers in self._handlers:
+            for handler in handlers:
+                owner = getattr(handler, "__self__", None)
+                if owner is None or id(owner) in seen:
+                    continue
+                hook = getattr(owner, "on_reconnect", None)
+                if not callable(hook):
+                    continue
+                seen.add(id(owner))
+                try:
+                    hook(conn)
+                except Exception as exc:
+                    session.handler_failed(hook, exc)
+
+    def _spawn(self, awaitable: Awaitable[Any], what: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(awaitable)
+        self._extra_tasks.add(task)
+        task.add_done_callback(self._extra_tasks.discard)
+        return task
+
+    async def _cancel_extra_tasks(self) -> None:
+        current = asyncio.current_task()
+        tasks = [task for task in self._extra_tasks if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _warn_undecodable(self, frame: Frame) -> None:
+        level = logging.DEBUG if self._warned_undecodable else logging.WARNING
+        self._warned_undecodable = True
+        logger.log(
+            level,
+            "%s: a frame is not JSON, hdlr_json skipped it (%d so far; further ones are "
+            "logged at debug level): %r",
+            self._name,
+            self._counters.undecodable,
+            frame,
+        )
+
+
+def _parse_url(url: str | URL) -> URL:
+    parsed = URL(url) if isinstance(url, str) else url
+    if not isinstance(parsed, URL):
+        raise ConfigurationError(f"url must be a str or yarl.URL, got {type(url).__name__}")
+    if parsed.scheme not in ("ws", "wss") or not parsed.host:
+        raise ConfigurationError(f"a WebSocket URL must start with ws:// or wss://, got {url!s}")
+    return parsed
+
+
+def _translate(exc: Exception, url: URL) -> tuple[DatastoresError, bool]:
+    """Map a connection failure to our error and whether retrying can help."""
+    error: DatastoresError
+    if isinstance(exc, DatastoresError):
+        # Auth refusals and configuration errors do not fix themselves.
+        permanent = isinstance(exc, (WebSocketAuthError, ConfigurationError))
+        return exc, permanent
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        status = exc.status
+        error = HandshakeError(
+            f"WebSocket handshake to {url} failed: HTTP {status} {exc.message}".rstrip()
+        )
+        error.__cause__ = exc
+        return error, 400 <= status < 500 and status not in (408, 429)
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        error = HandshakeError(f"cannot resolve the host of {url}: {exc}")
+        error.__cause__ = exc
+        return error, True
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        error = HandshakeError(f"TLS certificate check failed for {url}: {exc}")
+        error.__cause__ = exc
+        return error, True
+    if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+        error = HandshakeError(f"cannot connect to {url}: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+        return error, False
+    if isinstance(exc, (ValueError, TypeError)):
+        error = ConfigurationError(f"cannot connect to {url}: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+        return error, True
+    error = ConnectionLostError(f"connection to {url} failed: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error, False
+
+
+async def connect(
+    client: Any,
+    url: str | URL,
+    *,
+    send_str: str | Sequence[str] | None = None,
+    send_bytes: bytes | Sequence[bytes] | None = None,
+    send_json: Any = None,
+    hdlr_str: Handler | Sequence[Handler] | None = None,
+    hdlr_bytes: Handler | Sequence[Handler] | None = None,
+    hdlr_json: Handler | Sequence[Handler] | None = None,
+    auth: Any = AUTH_DEFAULT,
+    heartbeat: float | None = DEFAULT_HEARTBEAT,
+    **kwargs: Any,
+) -> WebSocketApp:
+    """Open a :class:`WebSocketApp` and return it once it is logged in and subscribed.
+
+    ``client`` provides ``session``, ``credentials``, ``clock``, ``resolve_url`` and
+    ``add_closer`` (a :class:`datastores.Client`). Extra keyword arguments:
+    ``backoff`` (:class:`Backoff`), ``liveness_timeout`` (seconds of silence before
+    reconnecting, ``None`` to disable), ``autoping`` (answer server pings, default
+    on); anything else goes to ``aiohttp.ClientSession.ws_connect`` on every attempt.
+
+    Raises:
+        HandshakeError: the first connection failed permanently (DNS, HTTP 4xx on
+            the upgrade), or transiently ``FIRST_CONNECT_ATTEMPTS`` times.
+        WebSocketAuthError: the exchange refused (or never answered) the login on
+            the first connection.
+        ConfigurationError: bad arguments.
+    """
+    app = WebSocketApp(
+        client,
+        url,
+        send_str=send_str,
+        send_bytes=send_bytes,
+        send_json=send_json,
+        hdlr_str=hdlr_str,
+        hdlr_bytes=hdlr_bytes,
+        hdlr_json=hdlr_json,
+        auth=auth,
+        heartbeat=heartbeat,
+        **kwargs,
+    )
+    client.add_closer(app)
+    ready = app._start()
+    try:
+        await ready
+    except BaseException:
+        await app.close()
+        raise
+    return app

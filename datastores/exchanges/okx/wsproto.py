@@ -1,0 +1,112 @@
+"""OKX v5 WebSocket: login and heartbeat.
+
+Docs: https://www.okx.com/docs-v5/en/#overview-websocket-login and
+#overview-websocket-connect .
+
+* Login ``{"op":"login","args":[{apiKey, passphrase, timestamp, sign}]}`` with
+  ``timestamp`` in epoch seconds and ``sign = base64(HMAC-SHA256(secret,
+  timestamp + "GET" + "/users/self/verify"))``; answer ``{"event":"login",
+  "code":"0"}`` or ``{"event":"error","code":"60009",...}``.
+* Public connections log in only when they subscribe to a channel that needs it
+  (``books-l2-tbt``, ``books50-l2-tbt``); pybotters logged in on every public
+  connection, an extra round trip per connect.
+* The server closes connections silent for 30 s: after N < 30 s without a frame
+  send the text ``ping`` and expect ``pong`` within N s, else reconnect.
+* ``wspap.okx.com`` (demo trading) uses the ``okx_demo`` credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from yarl import URL
+
+from ... import _json
+from ..._signing import hmac_sha256_b64
+from ..._wsproto import (
+    Frame,
+    HeartbeatSpec,
+    LoginInput,
+    LoginReply,
+    Outgoing,
+    WsProtocol,
+    path_segments,
+)
+
+__all__ = ["LOGIN_CHANNELS_ON_PUBLIC", "WS_PROTOCOL", "login_message", "login_reply"]
+
+#: Public-endpoint channels that require a logged-in connection (VIP order books).
+LOGIN_CHANNELS_ON_PUBLIC = frozenset({"books-l2-tbt", "books50-l2-tbt"})
+
+
+def login_message(login: LoginInput) -> Outgoing:
+    """The ``login`` op; ``timestamp`` in whole epoch seconds."""
+    credentials = login.credentials
+    timestamp = str(int(login.now))
+    sign = hmac_sha256_b64(credentials.secret_bytes, timestamp + "GET/users/self/verify")
+    return {
+        "op": "login",
+        "args": [
+            {
+                "apiKey": credentials.key,
+                "passphrase": credentials.passphrase,
+                "timestamp": timestamp,
+                "sign": sign,
+            }
+        ],
+    }
+
+
+def login_reply(frame: Frame) -> LoginReply | None:
+    """``event: login`` (success) or ``event: error`` (refusal)."""
+    event = frame.get("event")
+    if event == "login":
+        code = frame.get("code", "0")
+        if str(code) == "0":
+            return LoginReply(True)
+        return LoginReply(False, f"{frame.get('msg', '')} (code {code})".strip())
+    if event == "error":
+        return LoginReply(False, f"{frame.get('msg', '')} (code {frame.get('code')})".strip())
+    return None
+
+
+def _channels(subscriptions: Sequence[Any]) -> set[str]:
+    channels: set[str] = set()
+    for message in subscriptions:
+        if isinstance(message, (str, bytes)):
+            try:
+                message = _json.loads(message)
+            except ValueError:
+                continue
+        if isinstance(message, Mapping):
+            for arg in message.get("args") or ():
+                if isinstance(arg, Mapping) and isinstance(arg.get("channel"), str):
+                    channels.add(arg["channel"])
+    return channels
+
+
+def _skip_auth(url: URL, subscriptions: Sequence[Any]) -> bool:
+    if "public" not in path_segments(url):
+        return False
+    return not (_channels(subscriptions) & LOGIN_CHANNELS_ON_PUBLIC)
+
+
+WS_PROTOCOL = WsProtocol(
+    exchange="okx",
+    hosts={
+        "ws.okx.com": "okx",
+        "wsaws.okx.com": "okx",
+        "wspap.okx.com": "okx_demo",
+    },
+    login=login_message,
+    login_reply=login_reply,
+    skip_auth=_skip_auth,
+    heartbeat=HeartbeatSpec(
+        interval=20.0,
+        message=lambda _: "ping",
+        is_reply=lambda frame: frame.text == "pong",
+        timeout=10.0,
+        when_idle=True,
+    ),
+)
