@@ -20,12 +20,18 @@ class VirtualClock:
     Args:
         start: initial wall time (seconds since the epoch) returned by :meth:`time`.
         auto: advance automatically to the next deadline when tasks sleep.
+        settle: real seconds to wait before each automatic jump, so that frames in
+            flight on loopback sockets are read first (tests with real servers use
+            a millisecond or two; 0 keeps the pure in-memory behaviour).
     """
 
-    def __init__(self, start: float = 1_700_000_000.0, *, auto: bool = True) -> None:
+    def __init__(
+        self, start: float = 1_700_000_000.0, *, auto: bool = True, settle: float = 0.0
+    ) -> None:
         self._offset = start
         self._now = 0.0
         self._auto = auto
+        self._settle = settle
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._counter = itertools.count()
         self._driver: asyncio.Task[None] | None = None
@@ -60,6 +66,8 @@ class VirtualClock:
             # Let every ready task run (they may schedule I/O or earlier sleeps).
             for _ in range(20):
                 await asyncio.sleep(0)
+            if self._settle > 0:
+                await asyncio.sleep(self._settle)
             self._sleepers = [s for s in self._sleepers if not s[2].done()]
             heapq.heapify(self._sleepers)
             if not self._sleepers:
