@@ -146,10 +146,12 @@ class BookRecovery:
             logger.warning("bybit: cannot start %s: no running event loop", what)
             coro.close()
             return None
-        if self._closed:
-            coro.close()
-            return None
         client = self._client
+        if self._closed:
+            if client is None or client is self._closer_client:
+                coro.close()
+                return None
+            self._closed = False  # a new Client was given after aclose(): work again
         if client is not None and self._closer_client is not client:
             try:
                 client.add_closer(self)
