@@ -366,6 +366,54 @@ async def test_reconnect_without_ws_invalidates_every_book_and_aclose_cancels() 
     await store.aclose()
 
 
+class StuckWS(FakeWS):
+    """A connection whose sends never complete."""
+
+    async def send_json(self, obj: Any, auth: Any = None) -> None:
+        self.sent.append(obj)
+        await asyncio.Event().wait()
+
+
+class FakeClient:
+    def __init__(self, closed: bool = False) -> None:
+        self.closers: list[Any] = []
+        self.closed = closed
+
+    def add_closer(self, obj: Any) -> None:
+        if self.closed:
+            raise RuntimeError("client is closed")
+        self.closers.append(obj)
+
+
+async def test_pending_resubscriptions_end_with_the_client() -> None:
+    store = BitgetV2DataStore()
+    client = FakeClient()
+    store.client = client
+    ws = StuckWS()
+    eth = {"instType": "SPOT", "channel": "books", "instId": "ETHUSDT"}
+    for arg in (SPOT_BOOKS, eth):
+        store.onmessage(book_msg("snapshot", [["2", "1"]], [["1", "1"]], seq=1, arg=arg), ws)
+        store.onmessage(book_msg("update", [], [], seq=1, arg=arg), ws)
+    await settle()
+    assert client.closers == [store]  # registered once
+    tasks = list(store._resync_tasks.values())
+    assert len(tasks) == 2
+    assert not any(t.done() for t in tasks)
+    await store.aclose()
+    assert all(t.cancelled() for t in tasks)
+    assert store._resync_tasks == {}
+
+
+async def test_closed_client_does_not_prevent_resubscription() -> None:
+    store = BitgetV2DataStore()
+    store.client = FakeClient(closed=True)
+    ws = FakeWS()
+    store.onmessage(book_msg("snapshot", [["2", "1"]], [["1", "1"]], seq=1), ws)
+    store.onmessage(book_msg("update", [], [], seq=1), ws)
+    await settle()
+    assert [m["op"] for m in ws.sent] == ["unsubscribe", "subscribe"]
+
+
 def test_without_event_loop_the_book_stays_unsynced(caplog: pytest.LogCaptureFixture) -> None:
     store = BitgetV2DataStore()
     ws = FakeWS()

@@ -303,7 +303,10 @@ class BitgetCollectionBase(DataStoreCollection):
         if client is not None and client is not self._closer_client:
             add_closer = getattr(client, "add_closer", None)
             if add_closer is not None:
-                add_closer(self)
+                try:
+                    add_closer(self)
+                except RuntimeError:  # the client is closed: nothing to outlive
+                    return
                 self._closer_client = client
 
     def on_reconnect(self, ws: Any = None) -> None:
