@@ -233,18 +233,24 @@ class BookSync:
         # books5 / bbo-tbt carry no action: each push is the whole (capped) book.
         whole = action is None or channel in SNAPSHOT_ONLY_CHANNELS
         for item in data:
-            asks = item.get("asks") if isinstance(item, dict) else None
-            bids = item.get("bids") if isinstance(item, dict) else None
-            if not isinstance(asks, list) or not isinstance(bids, list):
+            if not isinstance(item, dict):
+                store._fail(inst, "error", f"{channel}: data item is not an object")
+                continue
+            asks = item.get("asks")
+            bids = item.get("bids")
+            if type(asks) is not list or type(bids) is not list:
                 store._fail(inst, "error", f"{channel}: data item without asks/bids lists")
                 continue
-            try:
-                seq = _opt_int(item.get("seqId"))
-                prev = _opt_int(item.get("prevSeqId"))
-                checksum = _opt_int(item.get("checksum"))
-            except (TypeError, ValueError):
-                store._fail(inst, "error", f"{channel}: seqId/prevSeqId/checksum not integers")
-                continue
+            seq = item.get("seqId")
+            prev = item.get("prevSeqId")
+            checksum = item.get("checksum")
+            # OKX sends JSON integers; anything else is converted or refused.
+            if type(seq) is not int or type(prev) is not int or type(checksum) is not int:
+                try:
+                    seq, prev, checksum = _opt_int(seq), _opt_int(prev), _opt_int(checksum)
+                except (TypeError, ValueError):
+                    store._fail(inst, "error", f"{channel}: seqId/prevSeqId/checksum not integers")
+                    continue
             if "ts" in item:
                 store.ts[inst] = item["ts"]
             if checksum is not None:
