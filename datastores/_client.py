@@ -325,7 +325,7 @@ class Client:
                 body = await response.read()
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 raise _transport_error(response.method, response.url, exc) from exc
-        text = body.decode(response.get_encoding() if body else "utf-8", "replace")
+        text = _decode_text(response, body)
         decoded: Any
         if not body:
             decoded = NotJSONContent(None)
@@ -425,6 +425,16 @@ class Client:
             heartbeat=heartbeat,
             **kwargs,
         )
+
+
+def _decode_text(response: aiohttp.ClientResponse, body: bytes) -> str:
+    if not body:
+        return ""
+    try:
+        return body.decode(response.get_encoding(), "replace")
+    except (LookupError, RuntimeError):
+        # An unknown or unusable charset in Content-Type: exchanges speak UTF-8.
+        return body.decode("utf-8", "replace")
 
 
 def _transport_error(method: str, url: URL, exc: BaseException) -> TransportError:

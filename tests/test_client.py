@@ -42,6 +42,10 @@ class Echo:
         self.requests.append(record)
         if request.path == "/text":
             return web.Response(text="plain words")
+        if request.path == "/badcharset":
+            return web.Response(
+                body="é".encode(), headers={"Content-Type": "text/plain; charset=bogus"}
+            )
         if request.path == "/empty":
             return web.Response(body=b"")
         if request.path == "/error":
@@ -100,6 +104,7 @@ async def test_fetch_decodes_json_or_marks_non_json(echo: Echo) -> None:
         good = await client.fetch("PUT", "/json", data={"k": "v"})
         text = await client.fetch("GET", "/text")
         empty = await client.fetch("DELETE", "/empty")
+        odd = await client.fetch("GET", "/badcharset")
     assert isinstance(good, FetchResult)
     assert good.data["method"] == "PUT"
     assert text.text == "plain words"
@@ -108,6 +113,7 @@ async def test_fetch_decodes_json_or_marks_non_json(echo: Echo) -> None:
     assert isinstance(text.data.error, ValueError)
     assert isinstance(empty.data, NotJSONContent)
     assert empty.data.error is None
+    assert odd.text == "é"
 
 
 async def test_http_error_statuses_are_returned_not_raised(echo: Echo) -> None:
