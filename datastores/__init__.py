@@ -7,7 +7,9 @@ Public API (see docs/): :class:`Client`, :class:`WebSocketApp`, :class:`DataStor
 
 from __future__ import annotations
 
+from ._client import Client, FetchResult, NotJSONContent, RequestContext
 from ._credentials import Credentials
+from ._request import Auth
 from ._errors import (
     AuthenticationError,
     ChecksumMismatch,
@@ -30,9 +32,11 @@ from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
 __version__ = "0.1.0"
 
 __all__ = [
+    "Auth",
     "AuthenticationError",
     "BookStatus",
     "ChecksumMismatch",
+    "Client",
     "ConfigurationError",
     "ConnectionLostError",
     "Credentials",
@@ -40,10 +44,13 @@ __all__ = [
     "DataStoreCollection",
     "DatastoresError",
     "ExchangeAPIError",
+    "FetchResult",
     "HandshakeError",
     "MissingDependencyError",
+    "NotJSONContent",
     "OrderBookStore",
     "RateLimitError",
+    "RequestContext",
     "SequenceGapError",
     "StoreChange",
     "StoreDesyncError",
