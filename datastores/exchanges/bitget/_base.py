@@ -204,7 +204,7 @@ class BitgetCollectionBase(DataStoreCollection):
         key = self._book_key(inst_type, inst_id)
         if ws is not None:
             link = self._links.get(key)
-            if link is None or link[0] is not ws:
+            if link is None or link[0] is not ws or link[1]["channel"] != channel:
                 self._links[key] = (
                     ws,
                     {"instType": inst_type, "channel": channel, "instId": inst_id},

@@ -76,9 +76,9 @@ class _Replaceable(DataStore):
         keep = set()
         for item in items:
             try:
-                keep.add(tuple([item[k] for k in self._keys]))
+                keep.add(self._key_of(item))
             except (KeyError, TypeError):
-                continue
+                continue  # refused (and counted) by _update below
         stale = [pk for pk in self._match(scope) if pk not in keep]
         if stale:
             self._remove(stale)
