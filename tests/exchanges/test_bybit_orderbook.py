@@ -361,6 +361,28 @@ async def test_full_book_u_1_clears_and_syncs_again() -> None:
     assert store.orderbook.status("MNTUSDT").gaps == 0
 
 
+async def test_full_topic_takes_over_from_an_n_level_topic() -> None:
+    store = BybitDataStore()
+    ws = FakeWS("wss://stream.bybit.com/v5/public/spot")
+    async with rest_stand_in() as (rest, client):
+        rest.answer(
+            FULL_PATH,
+            {"retCode": 0, "retMsg": "OK", "result": full_snapshot(40, [["1", "1"], ["9", "9"]])},
+        )
+        store.client = client
+        store.onmessage(book_msg("orderbook.50.MNTUSDT", "snapshot", 900, [["1", "5"]]), ws)
+        store.onmessage(full_delta(41, [["2", "1"]]), ws)
+        assert not store.orderbook.is_synced("MNTUSDT")  # the N-level book cannot bridge it
+        await until(lambda: store.orderbook.is_synced("MNTUSDT"))
+        store.onmessage(book_msg("orderbook.50.MNTUSDT", "delta", 901, [["1", "0"]]), ws)
+    assert prices(store, "MNTUSDT")[0] == [("1", "1"), ("2", "1"), ("9", "9")]
+    feed = store.orderbook.feed("MNTUSDT")
+    assert feed is not None
+    assert (feed.depth, feed.shadowed) == (None, 1)
+    assert ws.sent == []
+    store.orderbook._check()
+
+
 def test_full_book_buffering_restarts_on_a_break_and_drops_lower_seq() -> None:
     store = BybitDataStore()
     book = store.orderbook

@@ -190,7 +190,10 @@ class OrderBook(OrderBookStore):
                 # A deeper topic feeds this symbol: mixing depths would corrupt it.
                 feed.shadowed += 1
                 return None
-            feed = self._adopt(symbol, topic, depth, ws, snapshot=kind == "snapshot")
+            # (orderbook.full has no WS snapshots: its first message always waits for REST)
+            feed = self._adopt(
+                symbol, topic, depth, ws, snapshot=kind == "snapshot" and depth is not None
+            )
         else:
             feed.ws = ws
         seq = data.get("seq")
