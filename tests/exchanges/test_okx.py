@@ -271,6 +271,7 @@ def test_events_are_handled_without_raising(caplog: pytest.LogCaptureFixture) ->
             {"event": "something-new", "connId": "1"},
         ]:
             store.onmessage(msg)
+    assert store.error_events == 1
     stats = store.statistics()
     assert stats.error_events == 1
     assert stats.ignored == 1
@@ -323,6 +324,7 @@ def test_malformed_messages_are_dropped_and_counted(msg: Any) -> None:
     stats = store.statistics()
     assert stats.malformed == 1
     assert stats.handler_errors == 0
+    assert store.dropped_messages == 1
     assert store.books.status("BTC-USDT").synced
     assert levels_of(store.books, "BTC-USDT") == ([lv("2", "1")], [lv("1", "1")])
     assert [t["last"] for t in store.tickers] == ["5"]

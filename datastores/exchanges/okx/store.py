@@ -401,6 +401,16 @@ class OKXDataStore(DataStoreCollection):
         )
 
     @property
+    def dropped_messages(self) -> int:
+        """Messages (or data items) dropped because of their shape."""
+        return self._malformed
+
+    @property
+    def error_events(self) -> int:
+        """``event: error`` messages received from OKX."""
+        return self._error_events
+
+    @property
     def rest_url(self) -> str:
         """Base URL for REST book snapshots (default ``https://www.okx.com``; set it
         for a regional host such as ``https://my.okx.com``)."""
