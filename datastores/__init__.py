@@ -28,12 +28,16 @@ from ._errors import (
 )
 from ._orderbook import BookStatus, OrderBookStore
 from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
+from .exchanges.bitget.store import BitgetV2DataStore
+from .exchanges.bitget.store_v1 import BitgetDataStore
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Auth",
     "AuthenticationError",
+    "BitgetDataStore",
+    "BitgetV2DataStore",
     "BookStatus",
     "ChecksumMismatch",
     "Client",
