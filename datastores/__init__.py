@@ -30,6 +30,7 @@ from ._orderbook import BookStatus, OrderBookStore
 from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
 from .exchanges.bitget.store import BitgetV2DataStore
 from .exchanges.bitget.store_v1 import BitgetDataStore
+from .exchanges.bybit.store import BybitDataStore
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ __all__ = [
     "BitgetDataStore",
     "BitgetV2DataStore",
     "BookStatus",
+    "BybitDataStore",
     "ChecksumMismatch",
     "Client",
     "ConfigurationError",

@@ -56,8 +56,11 @@ class MissingDependencyError(ConfigurationError, ImportError):
     """
 
 
-class ExchangeAPIError(DatastoresError):
+class ExchangeAPIError(DatastoresError, ValueError):
     """The exchange answered a request with an error.
+
+    Also a ``ValueError``, which is what the reference library raised for an
+    exchange error code in ``initialize()``: ported ``except ValueError`` code works.
 
     Attributes:
         exchange: exchange name (``"binance"``), or ``None`` when unknown.
