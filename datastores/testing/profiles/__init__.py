@@ -5,12 +5,13 @@ dict from venue name (``"binance-spot"``) to an
 :class:`~datastores.testing._profile.ExchangeProfile` subclass. A name given to
 :class:`~datastores.testing.FakeExchange` is either a venue name or an exchange
 name (all of that exchange's venues). Adding an exchange: add its module and
-its name to :data:`EXCHANGES`.
+nothing else: modules in this package are discovered.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,8 +19,10 @@ if TYPE_CHECKING:
 
 __all__ = ["EXCHANGES", "available", "resolve_profiles"]
 
-#: exchanges with a fake-exchange profile module
-EXCHANGES: tuple[str, ...] = ("binance",)
+#: exchanges with a fake-exchange profile module (every module of this package)
+EXCHANGES: tuple[str, ...] = tuple(
+    sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+)
 
 
 def _module_profiles(exchange: str) -> dict[str, type[ExchangeProfile]]:
