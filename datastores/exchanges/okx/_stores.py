@@ -7,7 +7,7 @@ update/insert/delete semantics follow the reference library's documented API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..._store import DataStore, Item
@@ -45,7 +45,7 @@ class _ByInstrument(DataStore):
 
     _KEYS = ("instId",)
 
-    def _on_data(self, items: list[Item], arg: Item) -> None:
+    def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         self._update(items)
 
 
@@ -106,7 +106,7 @@ class AccountGreeks(DataStore):
 
     _KEYS = ("ccy",)
 
-    def _on_data(self, items: list[Item], arg: Item) -> None:
+    def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         self._update(items)
 
 
@@ -118,7 +118,7 @@ class _Candles(DataStore):
     _KEYS = ("channel", "instId", "ts")
     _FIELDS: ClassVar[tuple[str, ...]] = ("ts", "o", "h", "l", "c", "confirm")
 
-    def _on_data(self, items: Sequence[Any], arg: Item) -> None:
+    def _on_data(self, items: Sequence[Any], arg: Mapping[str, Any]) -> None:
         fields = self._FIELDS
         self._update([{**arg, **dict(zip(fields, row, strict=False))} for row in items])
 
@@ -144,7 +144,7 @@ class IndexCandle(_Candles):
 class _Log(DataStore):
     """Append log (no keys), oldest items leave first past ``_MAXLEN``."""
 
-    def _on_data(self, items: list[Item], arg: Item) -> None:
+    def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         self._insert(items)
 
 
@@ -184,7 +184,7 @@ class Account(DataStore):
     def _init(self) -> None:
         self.details = AccountDetails("account.details")
 
-    def _on_data(self, items: list[Item], arg: Item) -> None:
+    def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         self._clear()
         self._insert(items)
         for item in items:
@@ -199,7 +199,7 @@ class Positions(DataStore):
 
     _KEYS = ("instId", "mgnMode", "posSide")
 
-    def _on_data(self, items: list[Item], arg: Item) -> None:
+    def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         self._update(items)
 
 
@@ -225,7 +225,7 @@ class BalanceAndPosition(DataStore):
         self.balance: DataStore = _Balance("balance_and_position.balance")
         self.position: DataStore = _Position("balance_and_position.position")
 
-    def _on_data(self, items: list[Item], arg: Item) -> None:
+    def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         self._insert(items)
         for item in items:
             bal = item.get("balData")
@@ -241,7 +241,7 @@ class _LiveOrders(DataStore):
 
     _LIVE: ClassVar[frozenset[str]] = frozenset()
 
-    def _on_data(self, items: list[Item], arg: Item) -> None:
+    def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         live = self._LIVE
         keep: list[Item] = []
         gone: list[Item] = []

@@ -170,7 +170,7 @@ class OKXDataStore(DataStoreCollection):
     # ------------------------------------------------------------------ routing
 
     def _items_route(self, store: DataStore) -> Route:
-        on_data: Callable[[list[Item], Item], None] = store._on_data  # type: ignore[attr-defined]
+        on_data: Callable[[list[Item], Mapping[str, Any]], None] = store._on_data  # type: ignore[attr-defined]
 
         def route(msg: Mapping[str, Any], arg: Mapping[str, Any], channel: str, ws: Any) -> None:
             data = msg.get("data")
@@ -181,12 +181,12 @@ class OKXDataStore(DataStoreCollection):
                 self._drop(channel, f"{len(data) - len(items)} data item(s) not objects")
                 if not items:
                     return
-            on_data(items, dict(arg))
+            on_data(items, arg)
 
         return route
 
     def _rows_route(self, store: DataStore) -> Route:
-        on_data: Callable[[list[Any], Item], None] = store._on_data  # type: ignore[attr-defined]
+        on_data: Callable[[list[Any], Mapping[str, Any]], None] = store._on_data  # type: ignore[attr-defined]
 
         def route(msg: Mapping[str, Any], arg: Mapping[str, Any], channel: str, ws: Any) -> None:
             data = msg.get("data")
@@ -196,7 +196,7 @@ class OKXDataStore(DataStoreCollection):
             if len(rows) != len(data):
                 self._drop(channel, f"{len(data) - len(rows)} candle row(s) not arrays")
             if rows:
-                on_data(rows, dict(arg))
+                on_data(rows, arg)
 
         return route
 
