@@ -1,0 +1,53 @@
+"""Shared helpers for the WebSocket tests (real loopback servers, virtual time)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from datastores._client import Client
+from datastores.testing import VirtualClock
+from datastores.testing._verify import FakeKey
+from datastores.testing._ws_servers import WsTestServer
+
+
+def virtual_clock() -> VirtualClock:
+    # A couple of real milliseconds before each virtual jump lets loopback frames land.
+    return VirtualClock(settle=0.002)
+
+
+async def eventually(predicate: Callable[[], Any], *, timeout: float = 5.0) -> None:
+    """Poll ``predicate`` (real time, 1 ms steps) until it holds; fail after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+        await asyncio.sleep(0.001)
+
+
+@asynccontextmanager
+async def served(
+    dialect: str = "plain",
+    *,
+    host: str = "stream.example.test",
+    apis: dict[str, list[str]] | None = None,
+    keys: list[FakeKey] | None = None,
+    clock: VirtualClock | None = None,
+    on_text: Any = None,
+) -> AsyncIterator[tuple[WsTestServer, Client, VirtualClock]]:
+    """A WsTestServer and a Client whose ``host`` is redirected to it."""
+    clock = clock or virtual_clock()
+    async with WsTestServer(dialect, keys=keys or [], clock=clock, on_text=on_text) as server:
+        client = Client(apis=apis or {}, redirects={host: server.base_url}, clock=clock)
+        try:
+            yield server, client, clock
+        finally:
+            await client.close()
+
+
+def ours(tasks: set[asyncio.Task[Any]]) -> list[str]:
+    """Names of the WebSocketApp's own tasks among ``tasks``."""
+    return sorted(t.get_name() for t in tasks if t.get_name().startswith("datastores.ws"))

@@ -1,0 +1,317 @@
+"""WebSocketApp against real aiohttp servers on 127.0.0.1, with virtual time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from dataclasses import FrozenInstanceError
+from typing import Any
+
+import pytest
+from _wstools import eventually, ours, served, virtual_clock
+
+from datastores import DataStoreCollection, HandshakeError
+from datastores._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics
+from datastores._wsconn import WsConnection
+
+URL = "wss://stream.example.test/ws"
+
+
+class Recorder:
+    """Handlers that record what they get."""
+
+    def __init__(self) -> None:
+        self.strs: list[str] = []
+        self.jsons: list[Any] = []
+        self.bytes: list[bytes] = []
+        self.sockets: list[Any] = []
+
+    def on_str(self, msg: str, ws: Any) -> None:
+        self.strs.append(msg)
+        self.sockets.append(ws)
+
+    def on_json(self, msg: Any, ws: Any) -> None:
+        self.jsons.append(msg)
+
+    def on_bytes(self, msg: bytes, ws: Any) -> None:
+        self.bytes.append(msg)
+
+
+class Collection(DataStoreCollection):
+    def _init(self) -> None:
+        self.messages: list[Any] = []
+        self.reconnects: list[Any] = []
+
+    def _onmessage(self, msg: Any, ws: Any) -> None:
+        self.messages.append(msg)
+
+    def on_reconnect(self, ws: Any = None) -> None:
+        self.reconnects.append(ws)
+
+
+async def test_connect_returns_after_subscriptions_are_written() -> None:
+    async with served() as (server, client, _):
+        app = await client.ws_connect(
+            URL, send_str=["a", "b"], send_json={"op": "sub"}, send_bytes=b"\x01"
+        )
+        # Written before connect() returned (pybotters returned before sending).
+        assert app.statistics().messages_out == 4
+        assert app.state is ConnectionState.OPEN
+        await eventually(lambda: len(server.connections[0].received) == 4)
+        assert server.connections[0].texts == ["a", "b", '{"op":"sub"}']
+        assert isinstance(app, WebSocketApp)
+        assert isinstance(app.current_ws, WsConnection)
+        assert await app is app
+
+
+async def test_handlers_get_decoded_messages_and_errors_do_not_stop_the_stream(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rec = Recorder()
+    calls: list[Any] = []
+
+    def broken(msg: Any, ws: Any) -> None:
+        calls.append(msg)
+        raise RuntimeError("handler bug")
+
+    async with served() as (server, client, _):
+        app = await client.ws_connect(
+            URL, hdlr_str=rec.on_str, hdlr_json=[broken, rec.on_json], hdlr_bytes=rec.on_bytes
+        )
+        conn = server.connections[0]
+        await server.send(conn, {"n": 1})
+        await conn.ws.send_bytes(b'{"n": 2}')
+        await server.send(conn, "not json")
+        await server.send(conn, {"n": 3})
+        await eventually(lambda: len(rec.jsons) == 3)
+        assert rec.jsons == [{"n": 1}, {"n": 2}, {"n": 3}]
+        assert rec.strs == ['{"n": 1}', "not json", '{"n": 3}']
+        assert rec.bytes == [b'{"n": 2}']
+        assert rec.sockets[0] is app.current_ws
+        stats = app.statistics()
+        assert stats.handler_errors == 3
+        assert stats.undecodable == 1
+        assert stats.messages_in == 4
+        assert calls == rec.jsons
+        assert "handler bug" in caplog.text
+
+
+async def test_coroutine_handlers_run_and_their_errors_are_counted() -> None:
+    seen: list[Any] = []
+
+    async def handler(msg: Any, ws: Any) -> None:
+        await asyncio.sleep(0)
+        seen.append(msg)
+        if msg == 2:
+            raise ValueError("async handler bug")
+
+    async with served() as (server, client, _):
+        app = await client.ws_connect(URL, hdlr_json=handler)
+        for n in (1, 2, 3):
+            await server.send(server.connections[0], str(n))
+        await eventually(lambda: seen == [1, 2, 3] and app.statistics().handler_errors == 1)
+
+
+async def test_reconnects_after_drops_resubscribes_and_tells_the_stores() -> None:
+    store = Collection()
+    async with served() as (server, client, _):
+        server.drop_next(3)
+        app = await client.ws_connect(URL, send_json={"op": "sub"}, hdlr_json=store.onmessage)
+        await eventually(lambda: app.statistics().reconnects == 3 and app.state.value == "open")
+        await eventually(lambda: len(server.connections) == 4 and server.live)
+        await eventually(lambda: server.live[0].texts == ['{"op":"sub"}'])
+        assert [c.texts for c in server.connections] == [['{"op":"sub"}']] * 4
+        await server.broadcast({"after": "drops"})
+        await eventually(lambda: store.messages == [{"after": "drops"}])
+        # Told once per reconnect, with the new connection.
+        assert len(store.reconnects) == 3
+        assert store.reconnects[-1] is app.current_ws
+        stats = app.statistics()
+        assert (stats.connects, stats.reconnects) == (4, 3)
+
+
+async def test_backoff_grows_with_failures_and_stays_capped() -> None:
+    backoff = Backoff(initial=1.0, maximum=8.0, factor=2.0, reset_after=30.0)
+    rng = random.Random(7)
+    for failures, ceiling in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 8.0), (10, 8.0), (10_000, 8.0)]:
+        assert backoff.ceiling(failures) == ceiling
+        for _ in range(50):
+            assert ceiling / 2 <= backoff.delay(failures, rng) <= ceiling
+
+
+async def test_refused_handshakes_during_reconnect_back_off_then_recover() -> None:
+    async with served() as (server, client, clock):
+        backoff = Backoff(initial=1.0, maximum=4.0, factor=2.0, reset_after=30.0)
+        app = await client.ws_connect(URL, backoff=backoff, heartbeat=None)
+        server.refuse_next(4, 503)
+        start = clock.monotonic()
+        await server.live[0].ws.close()
+        await eventually(lambda: app.statistics().reconnects == 1 and app.state.value == "open")
+        # Five waits: 0.5-1, 1-2, 2-4, 2-4, 2-4 seconds of virtual time.
+        elapsed = clock.monotonic() - start
+        assert 0.5 + 1 + 2 + 2 + 2 <= elapsed <= 1 + 2 + 4 + 4 + 4 + 0.5
+        assert server.handshakes == 6
+
+
+async def test_first_connect_fails_clearly_on_http_4xx() -> None:
+    async with served() as (server, client, _):
+        server.refuse_next(1, 404)
+        before = asyncio.all_tasks()
+        with pytest.raises(HandshakeError, match="HTTP 404"):
+            await client.ws_connect(URL)
+        assert server.handshakes == 1
+        assert ours(asyncio.all_tasks() - before) == []
+
+
+async def test_first_connect_retries_transient_failures_then_gives_up() -> None:
+    async with served() as (server, client, _):
+        server.refuse_next(2, 503)
+        app = await client.ws_connect(URL)
+        assert app.state is ConnectionState.OPEN
+        assert server.handshakes == 3
+        await app.close()
+        server.refuse_next(10, 503)
+        with pytest.raises(HandshakeError, match="HTTP 503"):
+            await client.ws_connect(URL)
+        assert server.handshakes == 3 + 5
+
+
+async def test_missing_pong_replaces_the_connection() -> None:
+    async with served() as (server, client, _):
+        app = await client.ws_connect(URL, heartbeat=10.0, send_str="sub")
+        server.stop_answering_pings()
+        await eventually(lambda: app.statistics().heartbeat_timeouts >= 1)
+        server.answer_pings = True
+        await eventually(lambda: app.statistics().reconnects >= 1 and app.state.value == "open")
+        assert server.connections[0].closed
+        await eventually(lambda: server.live and server.live[-1].texts == ["sub"])
+
+
+async def test_silence_watchdog_replaces_the_connection_when_heartbeat_is_off() -> None:
+    async with served() as (_, client, clock):
+        app = await client.ws_connect(URL, heartbeat=None, liveness_timeout=30.0)
+        start = clock.monotonic()
+        await eventually(lambda: app.statistics().reconnects >= 1)
+        assert clock.monotonic() - start >= 30.0
+        assert app.statistics().heartbeat_timeouts >= 1
+
+
+async def test_server_pings_are_answered_unless_autoping_is_off() -> None:
+    async with served() as (server, client, _):
+        await client.ws_connect(URL, heartbeat=None)
+        await server.ping(server.connections[0], b"abc")
+        await client.ws_connect(URL, heartbeat=None, autoping=False)
+        await server.ping(server.connections[1], b"xyz")
+        await eventually(lambda: any(f.kind == "pong" for f in server.connections[0].received))
+        pong = next(f for f in server.connections[0].received if f.kind == "pong")
+        assert pong.data == b"abc"  # the payload is echoed
+        await asyncio.sleep(0.01)
+        assert not any(f.kind == "pong" for f in server.connections[1].received)
+
+
+async def test_url_can_change_for_the_next_connection() -> None:
+    async with served() as (server, client, _):
+        app = await client.ws_connect(URL + "?token=old")
+        app.url = "wss://stream.example.test/ws?token=new"
+        assert str(app.url).endswith("token=new")
+        await server.connections[0].ws.close()
+        await eventually(lambda: len(server.connections) == 2)
+        assert server.connections[0].query == {"token": "old"}
+        assert server.connections[1].query == {"token": "new"}
+
+
+async def test_current_ws_sends_in_order_and_nowait_from_handlers() -> None:
+    async with served() as (server, client, _):
+
+        def echo(msg: Any, ws: Any) -> None:
+            ws.send_json_nowait({"echo": msg})
+
+        app = await client.ws_connect(URL, hdlr_json=echo)
+        ws = app.current_ws
+        assert ws is not None
+        await ws.send_str("one")
+        await ws.send_json({"two": 2})
+        await server.send(server.connections[0], {"three": 3})
+        await eventually(lambda: len(server.connections[0].texts) == 3)
+        assert server.connections[0].texts == ["one", '{"two":2}', '{"echo":{"three":3}}']
+
+
+async def test_close_and_client_close_leave_no_task_running() -> None:
+    before = asyncio.all_tasks()
+    async with served() as (_, client, _):
+        first = await client.ws_connect(URL, send_str="x", hdlr_str=lambda m, ws: None)
+        second = await client.ws_connect(URL, heartbeat=5.0)
+        assert len(ours(asyncio.all_tasks())) >= 8
+        await first.close()
+        assert first.state is ConnectionState.CLOSED
+        assert first.current_ws is None
+        await first.close()  # idempotent
+        await client.close()  # closes `second`
+        assert second.closed
+        assert ours(asyncio.all_tasks()) == []
+        await second.wait()  # returns at once: the app has ended
+    await eventually(lambda: asyncio.all_tasks() - before <= {asyncio.current_task()})
+
+
+async def test_async_with_closes_the_app() -> None:
+    async with served() as (server, client, _):
+        async with await client.ws_connect(URL) as app:
+            assert app.state is ConnectionState.OPEN
+        assert app.closed
+        await eventually(lambda: server.connections[0].closed)
+
+
+async def test_statistics_is_a_frozen_snapshot() -> None:
+    async with served() as (server, client, clock):
+        app = await client.ws_connect(URL)
+        before = app.statistics()
+        await server.send(server.connections[0], "{}")
+        await eventually(lambda: app.statistics().messages_in == 1)
+        assert before.messages_in == 0
+        assert isinstance(before, WebSocketStatistics)
+        with pytest.raises(FrozenInstanceError):
+            before.messages_in = 5  # type: ignore[misc]
+        assert app.statistics().last_message_at == pytest.approx(clock.time(), abs=60)
+
+
+async def test_unknown_hosts_get_no_protocol_and_bad_arguments_are_refused() -> None:
+    async with served() as (_, client, _):
+        from datastores import ConfigurationError
+
+        with pytest.raises(ConfigurationError, match="ws:// or wss://"):
+            await client.ws_connect("https://stream.example.test/ws")
+        with pytest.raises(ConfigurationError, match="callables"):
+            await client.ws_connect(URL, hdlr_json="not callable")
+        with pytest.raises(ConfigurationError, match="backoff"):
+            await client.ws_connect(URL, backoff=(1, 2, 3, 4))
+        with pytest.raises(ConfigurationError, match="heartbeat"):
+            await client.ws_connect(URL, heartbeat=0)
+
+
+async def test_closing_during_the_first_connection_stops_everything(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, "datastores.ws")
+    async with served() as (server, client, _):
+        server.refuse_next(3, 503)
+        task = asyncio.ensure_future(client.ws_connect(URL))
+        await eventually(lambda: server.handshakes >= 1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert ours(asyncio.all_tasks()) == []
+
+
+def test_json_list_means_several_messages() -> None:
+    # A top-level JSON array is sent through send_str (documented limitation).
+    assert json.dumps([1, 2]) == "[1, 2]"
+    clock = virtual_clock()
+
+    class FakeClient:
+        def __init__(self) -> None:
+            self.clock = clock
+
+    app = WebSocketApp(FakeClient(), URL, send_json=[{"a": 1}, {"b": 2}], send_str="[1,2]")
+    assert app._sends == (("str", "[1,2]"), ("json", {"a": 1}), ("json", {"b": 2}))
