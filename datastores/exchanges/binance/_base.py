@@ -568,7 +568,9 @@ class BinanceBase(DataStoreCollection):
             )
             return
         app.url = url.replace(old, key)
-        _reconnect(app)
+        result = _reconnect(app)
+        if asyncio.iscoroutine(result):
+            self._background.spawn(result, "reconnect listenkey_app")
 
     def _on_listenkey_expired(self, msg: dict[str, Any], ws: Any) -> None:
         """``listenKeyExpired``: no more events until a new key is in use."""
@@ -617,21 +619,17 @@ def _query(url: URL, name: str) -> str:
     return value
 
 
-def _reconnect(app: Any) -> None:
-    """Make a WebSocketApp reconnect now (to its new url)."""
+def _reconnect(app: Any) -> Any:
+    """Ask a WebSocketApp to reconnect now (to its new url); returns what to await, if any.
+
+    A WebSocketApp reconnects when its live connection is closed
+    (``app.current_ws.close()``); an object with a ``reconnect()`` method is asked directly.
+    """
     reconnect = getattr(app, "reconnect", None)
     if callable(reconnect):
-        result = reconnect()
-    else:
-        current = getattr(app, "current_ws", None)
-        close = getattr(current, "close", None)
-        if current is None or getattr(current, "closed", False) or not callable(close):
-            return
-        result = close()
-    if asyncio.iscoroutine(result):
-        task = asyncio.get_running_loop().create_task(result)
-        _RECONNECTS.add(task)
-        task.add_done_callback(_RECONNECTS.discard)
-
-
-_RECONNECTS: set[asyncio.Task[Any]] = set()
+        return reconnect()
+    current = getattr(app, "current_ws", None)
+    close = getattr(current, "close", None)
+    if current is None or getattr(current, "closed", False) or not callable(close):
+        return None
+    return close()

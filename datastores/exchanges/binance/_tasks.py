@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -123,6 +123,7 @@ class BinanceBackground:
         self._resyncs: dict[str, asyncio.Task[None]] = {}
         self._keepalive: asyncio.Task[None] | None = None
         self._renewal: asyncio.Task[None] | None = None
+        self._others: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------- lifecycle
 
@@ -131,8 +132,15 @@ class BinanceBackground:
         """Symbols whose snapshot refetch is in flight."""
         return frozenset(s for s, t in self._resyncs.items() if not t.done())
 
-    def _tasks(self) -> list[asyncio.Task[None]]:
-        tasks = [t for t in self._resyncs.values() if not t.done()]
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        """Run a short coroutine as a task that ``aclose()`` also ends."""
+        task = asyncio.get_running_loop().create_task(coro, name=f"{self._name} {what}")
+        self._others.add(task)
+        task.add_done_callback(self._others.discard)
+
+    def _tasks(self) -> list[asyncio.Task[Any]]:
+        tasks: list[asyncio.Task[Any]] = [t for t in self._resyncs.values() if not t.done()]
+        tasks.extend(t for t in self._others if not t.done())
         for task in (self._keepalive, self._renewal):
             if task is not None and not task.done():
                 tasks.append(task)
