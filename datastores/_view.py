@@ -26,6 +26,7 @@ __all__ = [
     "ViewState",
     "format_number",
     "make_renderer",
+    "price_decimals",
 ]
 
 Level = tuple[str, str]
@@ -84,6 +85,16 @@ def format_number(text: str, decimals: int | None = None) -> str:
     if decimals is not None:
         return f"{value:.{decimals}f}"
     return format(value.normalize(), "f")
+
+
+def price_decimals(levels: Sequence[Level]) -> int:
+    """Decimals needed to show every price of ``levels`` without trailing zeros."""
+    decimals = 0
+    for price, _ in levels:
+        text = format_number(price)
+        if "." in text:
+            decimals = max(decimals, len(text) - text.index(".") - 1)
+    return decimals
 
 
 def _status_line(state: ViewState) -> str:
@@ -149,14 +160,17 @@ def _ladder(state: ViewState, depth: int) -> list[str]:
     """Asks (worst at the top) above bids, price and size columns."""
     asks = list(state.asks[:depth])[::-1]
     bids = list(state.bids[:depth])
+    places = price_decimals([*asks, *bids])
     lines = [f"{'':4}{'price':>16}  {'size':>14}"]
     for i, (price, size) in enumerate(asks):
         lines.append(
-            f"ask{len(asks) - i:>2}{format_number(price):>15}  {format_number(size, 5):>14}"
+            f"ask{len(asks) - i:>2}{format_number(price, places):>15}  {format_number(size, 5):>14}"
         )
     lines.append(f"{'':4}{'spread ' + state.spread:>16}")
     for i, (price, size) in enumerate(bids):
-        lines.append(f"bid{i + 1:>2}{format_number(price):>15}  {format_number(size, 5):>14}")
+        lines.append(
+            f"bid{i + 1:>2}{format_number(price, places):>15}  {format_number(size, 5):>14}"
+        )
     return lines
 
 
@@ -188,8 +202,11 @@ class AnsiRenderer:
             "",
             f"{bold}events{reset}",
         ]
-        lines += [f"{dim}{t:6.1f}s{reset} {text}" for t, text in state.events[-10:]]
-        body = "\n".join(line[: width + 20] for line in lines)
+        lines = [line[: width + 20] for line in lines]
+        lines += [
+            f"{dim}{t:6.1f}s{reset} {text[: max(20, width - 9)]}" for t, text in state.events[-10:]
+        ]
+        body = "\n".join(lines)
         self.stream.write(self._HOME_CLEAR + body + "\n")
         self.stream.flush()
 
@@ -225,17 +242,18 @@ class RichRenderer:
         book.add_column("price", justify="right")
         book.add_column("size", justify="right")
         asks = list(state.asks[: self.depth])[::-1]
+        places = price_decimals([*asks, *state.bids[: self.depth]])
         for i, (price, size) in enumerate(asks):
             book.add_row(
                 Text(f"ask {len(asks) - i}", style="red"),
-                Text(format_number(price), style="red"),
+                Text(format_number(price, places), style="red"),
                 format_number(size, 5),
             )
         book.add_row("", Text(f"spread {state.spread}", style="bold"), "")
         for i, (price, size) in enumerate(state.bids[: self.depth]):
             book.add_row(
                 Text(f"bid {i + 1}", style="green"),
-                Text(format_number(price), style="green"),
+                Text(format_number(price, places), style="green"),
                 format_number(size, 5),
             )
         status = Text(_status_line(state), style="bold green" if state.synced else "bold red")

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--symbol", default=None, help="symbol (default BTCUSDT)")
     demo.add_argument("--seconds", type=_positive, default=20.0, help="run time (default 20)")
     demo.add_argument(
-        "--rate", type=_positive, default=200.0, help="book updates per second (default 200)"
+        "--rate", type=_positive, default=1000.0, help="book updates per second (default 1000)"
     )
     demo.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
     demo.add_argument("--view", default="auto", help=view_help)

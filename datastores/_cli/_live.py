@@ -47,7 +47,10 @@ class Summary:
     synced: bool
     best_bid: str | None
     best_ask: str | None
+    #: ``ok``, ``mismatch`` or ``behind`` after comparing with the exchange (demo only)
     book_check: str | None = None
+    #: the human explanation of ``book_check``
+    book_detail: str | None = None
 
     def line(self) -> str:
         """One ``summary: key=value ...`` line, stable for scripts."""
@@ -86,7 +89,7 @@ class Summary:
         if self.checksum_failures:
             lines.append(f"  checksum failures    {self.checksum_failures}")
         if self.book_check is not None:
-            lines.append(f"  matches the exchange {self.book_check}")
+            lines.append(f"  matches the exchange {self.book_detail or self.book_check}")
         lines.append(self.line())
         return "\n".join(lines)
 
@@ -99,6 +102,8 @@ class _LogToEvents(logging.Handler):
         self._emit = emit
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith("datastores.orderbook"):
+            return  # the session reports book integrity changes itself, more plainly
         try:
             text = record.getMessage()
         except Exception:
@@ -307,7 +312,7 @@ class LiveSession:
             await asyncio.sleep(0.02)
         return False
 
-    def summary(self, book_check: str | None = None) -> Summary:
+    def summary(self, book_check: str | None = None, book_detail: str | None = None) -> Summary:
         """The end-of-run numbers."""
         status = self.book.status(self.target.symbol)
         bids, asks = self.levels(1)
@@ -322,6 +327,7 @@ class LiveSession:
             best_bid=bids[0][0] if bids else None,
             best_ask=asks[0][0] if asks else None,
             book_check=book_check,
+            book_detail=book_detail,
         )
 
     async def close(self) -> None:

@@ -68,18 +68,23 @@ async def run_demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
                     bids, asks = session.levels(None)
                     problems = truth.differences(dict(bids), dict(asks), CHECK_DEPTH)
                     if not caught_up:
-                        check = "no(not caught up)"
+                        check, detail = "behind", "no: the book did not catch up in 5 s"
                     elif problems:
-                        check = f"no({len(problems)} differences: {problems[0]})"
+                        check = "mismatch"
+                        detail = f"NO: {len(problems)} differences, e.g. {problems[0]}"
                     else:
-                        check = f"ok(top {CHECK_DEPTH} and all {len(bids) + len(asks)} levels)"
-                    summary = session.summary(book_check=check)
+                        check = "ok"
+                        detail = (
+                            f"yes: top {CHECK_DEPTH} levels identical, all "
+                            f"{len(bids) + len(asks)} levels held agree"
+                        )
+                    summary = session.summary(check, detail)
                     renderer.frame(session.state())
                     await session.close()
     finally:
         renderer.close()
     print(summary.text(), flush=True)
-    return 0 if summary.synced and check.startswith("ok") else 1
+    return 0 if summary.synced and check == "ok" else 1
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,160 @@
+"""Record live traffic to JSON lines and replay it into a fresh collection."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datastores import DataStoreCollection, _json
+from datastores._cli import main
+from datastores._client import Client
+from datastores._record import Recorder, read_recording, replay
+from datastores.exchanges.binance.store import BinanceSpotDataStore
+from datastores.testing import FakeExchange, VirtualClock
+
+SYMBOL = "BTCUSDT"
+
+
+class _Collection(DataStoreCollection):
+    def _init(self) -> None:
+        self.seen: list[tuple[Any, Any]] = []
+        self.reconnects: list[Any] = []
+
+    def _onmessage(self, msg: Any, ws: Any) -> None:
+        self.seen.append((msg, ws))
+
+    def on_reconnect(self, ws: Any = None) -> None:
+        self.reconnects.append(ws)
+
+
+class _Socket:
+    url = "wss://example.test/ws/btcusdt@depth"
+
+
+@pytest.mark.parametrize("name", ["plain.jsonl", "packed.jsonl.gz"])
+def test_wrap_records_messages_and_keeps_reconnect_notifications(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    collection = _Collection()
+    clock = VirtualClock(start=1000.0, auto=False)
+    with Recorder(path, clock=clock, meta={"store": "x:Y"}) as recorder:
+        handler = recorder.wrap(collection.onmessage)
+        handler({"e": "depthUpdate", "u": 1}, _Socket())
+        clock.advance(0.5)
+        handler("raw text", None)
+        handler(b"\x00\x01", None)
+        # The WebSocketApp calls on_reconnect on the handler's owner:
+        owner: Any = handler.__self__
+        owner.on_reconnect(_Socket())
+    assert [m for m, _ in collection.seen] == [
+        {"e": "depthUpdate", "u": 1},
+        "raw text",
+        b"\x00\x01",
+    ]
+    assert len(collection.reconnects) == 1
+    if name.endswith(".gz"):
+        with gzip.open(path) as packed:
+            assert packed.read().startswith(b'{"t":')
+    records = list(read_recording(path))
+    assert records[0]["kind"] == "meta"
+    assert records[0]["store"] == "x:Y"
+    assert [r["kind"] for r in records[1:]] == ["ws", "ws", "ws", "reconnect"]
+    assert records[1] == {
+        "t": 1000.0,
+        "kind": "ws",
+        "url": _Socket.url,
+        "data": {"e": "depthUpdate", "u": 1},
+    }
+    assert records[2]["t"] == 1000.5
+    assert records[2]["text"] == "raw text"
+    assert records[3]["bytes"] == "AAE="
+    assert recorder.counts == {"ws": 3, "rest": 0, "reconnect": 1}
+
+
+async def test_replay_feeds_messages_and_reconnects_at_recorded_speed(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    records = [
+        {"t": 10.0, "kind": "meta", "format": "datastores-recording", "version": 1},
+        {"t": 10.0, "kind": "ws", "url": "wss://a/ws/x", "data": {"n": 1}},
+        {"t": 12.0, "kind": "reconnect", "url": "wss://a/ws/x"},
+        {"t": 13.5, "kind": "ws", "url": "wss://a/ws/x", "text": "hello"},
+        {"t": 14.0, "kind": "future-kind"},
+    ]
+    path.write_text("".join(_json.dumps(r) + "\n" for r in records))
+    collection = _Collection()
+    clock = VirtualClock()
+    stats = await replay(path, collection, speed=2.0, clock=clock)
+    assert (stats.messages, stats.reconnects, stats.skipped, stats.span) == (2, 1, 1, 4.0)
+    assert clock.monotonic() == pytest.approx(2.0)  # 4 s recorded, replayed twice as fast
+    assert [m for m, _ in collection.seen] == [{"n": 1}, "hello"]
+    ws = collection.seen[0][1]
+    assert str(ws.url) == "wss://a/ws/x"
+    assert collection.seen[1][1] is ws
+    assert collection.reconnects == [ws]
+
+
+def test_read_recording_reports_the_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"t": 1, "kind": "meta"}\nnot json\n')
+    with pytest.raises(ValueError, match="line 2"):
+        list(read_recording(path))
+
+
+async def _wait_synced(store: BinanceSpotDataStore, fake: FakeExchange) -> None:
+    for _ in range(2000):
+        status = store.orderbook.status(SYMBOL)
+        if status.synced and status.last_update_id == fake.book(SYMBOL).last_update_id:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("store did not catch up")
+
+
+def _book(store: BinanceSpotDataStore) -> dict[str, list[tuple[str, str]]]:
+    sides = store.orderbook.sorted({"s": SYMBOL})
+    return {side: [(i["p"], i["q"]) for i in items] for side, items in sides.items()}
+
+
+async def test_record_a_live_store_then_replay_gives_the_same_book(tmp_path: Path) -> None:
+    path = tmp_path / "btcusdt.jsonl.gz"
+    async with (
+        FakeExchange("binance-spot", symbols=[SYMBOL], rate=0, levels=300) as fake,
+        Client(redirects=fake.redirects) as client,
+    ):
+        live = BinanceSpotDataStore()
+        with Recorder(path) as recorder:
+            await client.ws_connect(
+                "wss://stream.binance.com:9443/ws/btcusdt@depth",
+                hdlr_json=recorder.wrap(live.onmessage),
+            )
+            await recorder.initialize(
+                live, client.get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT")
+            )
+            assert live.client is client  # initialize() still learned the client
+            fake.tick(80)
+            await _wait_synced(live, fake)
+        assert recorder.counts["rest"] == 1
+        assert recorder.counts["ws"] == 80
+    replayed = BinanceSpotDataStore()
+    stats = await replay(path, replayed)
+    assert (stats.messages, stats.responses) == (80, 1)
+    status = replayed.orderbook.status(SYMBOL)
+    assert status.synced
+    assert status.gaps == 0
+    assert status.last_update_id == live.orderbook.status(SYMBOL).last_update_id
+    assert _book(replayed) == _book(live)
+
+
+def test_record_and_replay_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cli.jsonl.gz"
+    code = main(["record", "binance", "btcusdt", str(path), "--fake", "--seconds", "0.5"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"to {path}" in out
+    assert "1 REST responses" in out
+    assert main(["replay", str(path)]) == 0  # the store class comes from the file
+    out = capsys.readouterr().out
+    assert "into BinanceSpotDataStore" in out
+    assert "orderbook BTCUSDT: synced=yes" in out
