@@ -741,3 +741,17 @@ def test_random_streams_match_a_naive_model(
     assert len(store.books) == sum(
         len(levels_of(store.books, i)[0]) + len(levels_of(store.books, i)[1]) for i in "AB"
     )
+
+
+def test_sequence_reset_right_after_a_rest_snapshot_is_applied() -> None:
+    """The first update after a REST snapshot may be a reset (prevSeqId == snapshot
+    seqId, seqId lower): it follows the snapshot and must not be dropped as stale."""
+    store = OKXDataStore()
+    store._sync.install_snapshot("X", 15, [lv("2", "1")], [lv("1", "1")])
+    store.onmessage(book_msg("books", "X", "update", [lv("3", "1")], [], prev=15, seq=3))
+    store.onmessage(book_msg("books", "X", "update", [lv("4", "1")], [], prev=3, seq=5))
+    status = store.books.status("X")
+    assert status.synced
+    assert status.last_update_id == 5
+    assert (status.stale, status.gaps) == (0, 0)
+    assert [a[0] for a in levels_of(store.books, "X")[0]] == ["2", "3", "4"]
