@@ -31,6 +31,7 @@ from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
 from .exchanges.bitget.store import BitgetV2DataStore
 from .exchanges.bitget.store_v1 import BitgetDataStore
 from .exchanges.bybit.store import BybitDataStore
+from .exchanges.okx.store import OKXDataStore
 
 __version__ = "0.1.0"
 
@@ -54,6 +55,7 @@ __all__ = [
     "HandshakeError",
     "MissingDependencyError",
     "NotJSONContent",
+    "OKXDataStore",
     "OrderBookStore",
     "RateLimitError",
     "RequestContext",
