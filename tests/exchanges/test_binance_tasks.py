@@ -412,3 +412,19 @@ async def test_renewal_closes_the_live_connection_so_the_app_reconnects(
         store.onmessage({"e": "listenKeyExpired", "E": 1, "listenKey": "key-1"})
         await wait_until(lambda: live.closed)
         assert app.url == "wss://fstream.binance.com/private/ws/key-2?x=1"
+
+
+async def test_aclose_stops_the_work_and_a_later_client_restarts_it(binance: Binance) -> None:
+    binance.depth = [(200, snap(100))]
+    binance.gate = asyncio.Event()
+    store = BinanceSpotDataStore()
+    async with spot_client(binance) as client:
+        store.client = client
+        store.onmessage(diff(100, 101))
+        await wait_until(lambda: len(binance.seen("GET")) == 1)
+        await store.aclose()
+        assert store._background.resyncing == frozenset()
+    binance.gate.set()
+    async with spot_client(binance) as client:
+        store.client = client  # the symbol still waits for a snapshot: fetched now
+        await wait_until(lambda: store.orderbook.is_synced("BNBBTC"))

@@ -196,6 +196,16 @@ class BinanceBase(DataStoreCollection):
         self._client = client
         self._schedule_pending()
 
+    async def aclose(self) -> None:
+        """Stop this collection's background work: snapshot refetches and the listenKey
+        keepalive. ``Client.close()`` does it too. Books stay as they are; work starts
+        again if the collection is used with an open client later. Idempotent."""
+        client, self._closer_of = self._closer_of, None
+        remove_closer = getattr(client, "remove_closer", None)
+        if remove_closer is not None:
+            remove_closer(self._background)
+        await self._background.aclose()
+
     def _adopt_client(self, client: Any) -> bool:
         """Make sure our background tasks end with ``client``; False if it is unusable."""
         if client is None or getattr(client, "closed", False):
@@ -449,6 +459,10 @@ class BinanceBase(DataStoreCollection):
             self._background.schedule_resync(symbol, client, self._book, self._snapshot_url(symbol))
 
     def _schedule_pending(self) -> None:
+        abandoned = self._background.abandoned
+        if abandoned:
+            self._pending |= abandoned
+            abandoned.clear()
         if not self._pending or self._client is None:
             return
         try:

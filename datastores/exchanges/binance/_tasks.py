@@ -124,6 +124,9 @@ class BinanceBackground:
         self._keepalive: asyncio.Task[None] | None = None
         self._renewal: asyncio.Task[None] | None = None
         self._others: set[asyncio.Task[Any]] = set()
+        #: symbols whose refetch was cancelled (client closed, aclose()) before the
+        #: book synced: the collection restarts them with its next client.
+        self.abandoned: set[str] = set()
 
     # ------------------------------------------------------------- lifecycle
 
@@ -229,6 +232,10 @@ class BinanceBackground:
                     # The snapshot predates the buffered stream (or the buffer had a
                     # gap): Binance says to fetch again.
                     await clock.sleep(stale.next())
+        except asyncio.CancelledError:
+            if self._resyncs.get(symbol) in (None, asyncio.current_task()):
+                self.abandoned.add(symbol)
+            raise
         finally:
             if self._resyncs.get(symbol) is asyncio.current_task():
                 del self._resyncs[symbol]
