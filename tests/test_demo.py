@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,33 @@ def test_demo_heals_the_book_and_exits_cleanly() -> None:
     assert not re.search(r"Warning|Task was destroyed|Unclosed|Traceback", result.stderr), (
         result.stderr
     )
+
+
+def test_ctrl_c_ends_the_demo_cleanly_with_a_summary() -> None:
+    env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datastores", "demo", "--seconds", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "book synced" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, out + err
+    assert "event: interrupted" in out
+    summary = _summary(out)
+    assert summary["synced"] == "yes"
+    assert float(summary["seconds"]) < 30
+    assert not re.search(r"Warning|Task was destroyed|Unclosed|Traceback", err), err

@@ -29,7 +29,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -259,8 +259,6 @@ class Venue:
         for symbol in symbols or self.profile.default_symbols:
             config = self.profile.market_config(symbol)
             if levels is not None:
-                from dataclasses import replace
-
                 config = replace(config, levels=levels)
             self.markets[symbol] = MarketGenerator(config, seed)
         self.connections: set[FakeConnection] = set()
@@ -609,6 +607,15 @@ class FakeExchange(FaultInjection):
             venue.profile.exchange: [self.api_key, self.api_secret]
             for venue in self.venues.values()
         }
+
+    @property
+    def profile(self) -> ExchangeProfile:
+        """The profile of a single-venue fake (``FakeExchange("binance-spot")``).
+
+        Raises:
+            ValueError: the fake has several venues (use ``fake.venues[name].profile``).
+        """
+        return self._single_venue(None).profile
 
     @property
     def connections(self) -> list[FakeConnection]:

@@ -175,3 +175,6 @@ async def test_redirects_and_apis(fake: FakeExchange) -> None:
     with pytest.raises(ValueError, match="venue="):
         fake.book("BTCUSDT")
     assert fake.book("BTCUSD_PERP").symbol == "BTCUSD_PERP"
+    with pytest.raises(ValueError, match="venues"):
+        _ = fake.profile
+    assert fake.venues["binance-coinm"].profile.name == "binance-coinm"
