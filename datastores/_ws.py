@@ -34,7 +34,7 @@ from ._errors import (
 )
 from ._ratelimit import TokenBucket
 from ._wsconn import AUTH_DEFAULT, WsConnection, _Counters
-from ._wsproto import HandshakeInput, LoginInput, LoginReply, WsProtocol
+from ._wsproto import HandshakeInput, LoginInput, LoginReply, WsProtocol, safe_url
 from ._wssession import Handler, Session, within
 
 if TYPE_CHECKING:
@@ -367,6 +367,9 @@ class WebSocketApp:
         await self._cancel_extra_tasks()
         self._state = ConnectionState.CLOSED
         self._closed.set()
+        remove_closer = getattr(self._client, "remove_closer", None)
+        if callable(remove_closer):
+            remove_closer(self)
 
     aclose = close
 
@@ -382,7 +385,7 @@ class WebSocketApp:
         await self.close()
 
     def __repr__(self) -> str:
-        return f"<WebSocketApp {self._url} {self._state.value}>"
+        return f"<WebSocketApp {safe_url(self._url)} {self._state.value}>"
 
     # -- running ------------------------------------------------------------------
 
@@ -441,6 +444,7 @@ class WebSocketApp:
     async def _connect_once(self) -> None:
         """One connection: handshake, login, subscriptions, then read until it ends."""
         url = self._url
+        shown = safe_url(url)
         clock = self._clock
         protocol = protocol_for(url)
         credentials = self._credentials_for(protocol, url)
@@ -460,7 +464,7 @@ class WebSocketApp:
                 self._counters.auth_failures += 1
                 raise WebSocketAuthError(
                     f"{protocol.exchange if protocol else url.host} refused the signed WebSocket "
-                    f"handshake to {url} (HTTP {exc.status}: {exc.message}); check the API key, "
+                    f"handshake to {shown} (HTTP {exc.status}: {exc.message}); check the API key, "
                     "secret and the machine's clock"
                 ) from exc
             raise
@@ -508,7 +512,7 @@ class WebSocketApp:
                 assert self._ready is not None
                 if not self._ready.done():
                     self._ready.set_result(None)
-            logger.info("%s: connected to %s", name, url)
+            logger.info("%s: connected to %s", name, shown)
             await session.wait_closed()
             logger.warning("%s: connection lost: %s", name, session.describe_end())
         finally:
@@ -529,6 +533,7 @@ class WebSocketApp:
         conn = session.conn
         clock = self._clock
         exchange = protocol.exchange if protocol is not None else url.host
+        shown = safe_url(url)
         if protocol is not None and protocol.greeting is not None:
             greeting = session.expect(protocol.greeting)
             try:
@@ -545,7 +550,7 @@ class WebSocketApp:
                 if isinstance(verdict, LoginReply) and not verdict.ok:
                     self._counters.auth_failures += 1
                     raise WebSocketAuthError(
-                        f"{exchange} refused the WebSocket connection to {url}: {verdict.message}"
+                        f"{exchange} refused the WebSocket connection to {shown}: {verdict.message}"
                     )
         if self._should_login(protocol, credentials, url):
             assert protocol is not None
@@ -561,20 +566,20 @@ class WebSocketApp:
                 session.forget(reply)
                 self._counters.auth_failures += 1
                 raise WebSocketAuthError(
-                    f"{exchange} did not answer the WebSocket login on {url} within "
+                    f"{exchange} did not answer the WebSocket login on {shown} within "
                     f"{protocol.login_timeout:g} s"
                 ) from None
             except ConnectionLostError as exc:
                 self._counters.auth_failures += 1
                 raise WebSocketAuthError(
-                    f"{exchange} closed the connection to {url} during the WebSocket login "
+                    f"{exchange} closed the connection to {shown} during the WebSocket login "
                     f"({session.describe_end()}); the login was probably refused: check the "
                     "API key, secret, passphrase and the machine's clock"
                 ) from exc
             if not verdict.ok:
                 self._counters.auth_failures += 1
                 raise WebSocketAuthError(
-                    f"{exchange} refused the WebSocket login on {url}: "
+                    f"{exchange} refused the WebSocket login on {shown}: "
                     f"{verdict.message or '(no reason given)'}; check the API key, secret, "
                     "passphrase, its permissions and the machine's clock"
                 )
@@ -673,13 +678,16 @@ def _parse_url(url: str | URL) -> URL:
     if not isinstance(parsed, URL):
         raise ConfigurationError(f"url must be a str or yarl.URL, got {type(url).__name__}")
     if parsed.scheme not in ("ws", "wss") or not parsed.host:
-        raise ConfigurationError(f"a WebSocket URL must start with ws:// or wss://, got {url!s}")
+        raise ConfigurationError(
+            f"a WebSocket URL must start with ws:// or wss://, got {str(url).split('?')[0]}"
+        )
     return parsed
 
 
-def _translate(exc: Exception, url: URL) -> tuple[DatastoresError, bool]:
+def _translate(exc: Exception, real_url: URL) -> tuple[DatastoresError, bool]:
     """Map a connection failure to our error and whether retrying can help."""
     error: DatastoresError
+    url = safe_url(real_url)
     if isinstance(exc, DatastoresError):
         # Auth refusals and configuration errors do not fix themselves.
         permanent = isinstance(exc, (WebSocketAuthError, ConfigurationError))
@@ -697,6 +705,10 @@ def _translate(exc: Exception, url: URL) -> tuple[DatastoresError, bool]:
         return error, True
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         error = HandshakeError(f"TLS certificate check failed for {url}: {exc}")
+        error.__cause__ = exc
+        return error, True
+    if isinstance(exc, aiohttp.InvalidURL):  # its text would repeat the whole URL
+        error = ConfigurationError(f"cannot connect to {url}: the URL is not valid")
         error.__cause__ = exc
         return error, True
     if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):

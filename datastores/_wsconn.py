@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import _json
 from ._errors import ConnectionLostError
 from ._request import Auth
-from ._wsproto import ControlFrame, MessageSigningInput, Outgoing, WsProtocol
+from ._wsproto import ControlFrame, MessageSigningInput, Outgoing, WsProtocol, safe_url
 
 if TYPE_CHECKING:
     from aiohttp import ClientWebSocketResponse
@@ -171,7 +171,7 @@ class WsConnection:
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
-        return f"<WsConnection {self.exchange or 'unknown'} {self.url} {state}>"
+        return f"<WsConnection {self.exchange or 'unknown'} {safe_url(self.url)} {state}>"
 
     # -- used by the app ----------------------------------------------------
 

@@ -51,6 +51,7 @@ __all__ = [
     "WsProtocol",
     "default_decode_text",
     "path_segments",
+    "safe_url",
 ]
 
 
@@ -323,6 +324,18 @@ class WsProtocol:
     def credential_name(self, url: URL) -> str | None:
         """The credential name for ``url``'s host, or ``None`` when not ours."""
         return self.hosts.get(url.host or "")
+
+
+def safe_url(url: URL) -> str:
+    """``url`` for logs and errors: no query, long path segments masked.
+
+    Tokens travel in WebSocket URLs (GMO Coin's path, KuCoin's and Binance's
+    query): they never reach a log line or an exception message.
+    """
+    parts = [part if len(part) < 24 else part[:4] + "…" for part in url.path.split("/")]
+    port = f":{url.port}" if url.port is not None and not url.is_default_port() else ""
+    query = "?…" if url.query_string else ""
+    return f"{url.scheme}://{url.host}{port}{'/'.join(parts)}{query}"
 
 
 def path_segments(url: URL) -> tuple[str, ...]:

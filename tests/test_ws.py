@@ -222,6 +222,24 @@ async def test_url_can_change_for_the_next_connection() -> None:
         assert server.connections[1].query == {"token": "new"}
 
 
+async def test_tokens_in_urls_never_reach_logs_or_errors(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, "datastores")
+    token = "TOKEN0123456789abcdefTOKEN0123456789"
+    async with served() as (server, client, _):
+        app = await client.ws_connect(f"wss://stream.example.test/ws/{token}?listenKey={token}")
+        assert token not in repr(app)
+        assert token not in repr(app.current_ws)
+        server.refuse_next(1, 401)
+        await server.connections[0].ws.close()
+        await eventually(lambda: app.statistics().reconnects == 1)
+        server.refuse_next(1, 404)
+        with pytest.raises(HandshakeError) as raised:
+            await client.ws_connect(f"wss://stream.example.test/{token}")
+        assert token not in str(raised.value)
+    assert "HTTP 401" in caplog.text
+    assert token not in caplog.text
+
+
 async def test_current_ws_sends_in_order_and_nowait_from_handlers() -> None:
     async with served() as (server, client, _):
 
