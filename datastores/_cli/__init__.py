@@ -110,10 +110,20 @@ def run_until_interrupted(
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # Windows, or not the main thread: Ctrl-C raises KeyboardInterrupt.
         try:
-            return await command(stop)
+            code = await command(stop)
         finally:
             if installed:
                 loop.remove_signal_handler(signal.SIGINT)
+        # Everything the command started must be finished by now; say so if not
+        # (the demo's test fails on it).
+        current = asyncio.current_task()
+        leftover = sorted(t.get_name() for t in asyncio.all_tasks() if t is not current)
+        if leftover:
+            print(
+                f"Warning: {len(leftover)} task(s) still running at exit: {', '.join(leftover)}",
+                file=sys.stderr,
+            )
+        return code
 
     try:
         return asyncio.run(runner())
