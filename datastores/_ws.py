@@ -280,6 +280,7 @@ class WebSocketApp:
         self._extra_tasks: set[asyncio.Task[Any]] = set()
         self._warned_undecodable = False
         self._lifetime: float | None = None
+        self._skip_backoff = False
 
     # -- public API ---------------------------------------------------------------
 
@@ -373,6 +374,18 @@ class WebSocketApp:
 
     aclose = close
 
+    async def reconnect(self) -> None:
+        """Drop the live connection and connect again at once (to :attr:`url`).
+
+        For token rotation and for stores that need a fresh connection. Returns
+        without waiting for the new connection (``await app`` waits for it).
+        """
+        session = self._session
+        if session is None or self._closing:
+            return
+        self._skip_backoff = True
+        session.conn.abort(ConnectionLostError(f"{self._name}: reconnect requested"))
+
     async def __aenter__(self) -> WebSocketApp:
         return await self._wait_open()
 
@@ -417,13 +430,18 @@ class WebSocketApp:
                 lifetime, self._lifetime = self._lifetime, None
                 if lifetime is not None and lifetime >= self._backoff.reset_after:
                     failures = 0
-                delay = self._backoff.delay(failures, self._rng)
-                failures += 1
+                if self._skip_backoff:
+                    self._skip_backoff = False
+                    delay = 0.0
+                else:
+                    delay = self._backoff.delay(failures, self._rng)
+                    failures += 1
                 self._state = (
                     ConnectionState.RECONNECTING if self._started else ConnectionState.CONNECTING
                 )
                 logger.info("%s: reconnecting in %.2f s", self._name, delay)
-                await self._clock.sleep(delay)
+                if delay > 0:
+                    await self._clock.sleep(delay)
         finally:
             self._state = ConnectionState.CLOSED
             self._open.clear()

@@ -15,6 +15,7 @@ from _wstools import eventually, ours, served, virtual_clock
 from datastores import DataStoreCollection, HandshakeError
 from datastores._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics
 from datastores._wsconn import WsConnection
+from datastores.testing import VirtualClock
 
 URL = "wss://stream.example.test/ws"
 
@@ -238,6 +239,17 @@ async def test_tokens_in_urls_never_reach_logs_or_errors(caplog: pytest.LogCaptu
         assert token not in str(raised.value)
     assert "HTTP 401" in caplog.text
     assert token not in caplog.text
+
+
+async def test_reconnect_replaces_the_connection_at_once() -> None:
+    frozen = VirtualClock(auto=False)  # time stands still: no backoff may be needed
+    async with served(clock=frozen) as (server, client, _):
+        app = await client.ws_connect(URL, send_str="sub")
+        first = app.current_ws
+        await app.reconnect()
+        await eventually(lambda: app.statistics().reconnects == 1 and app.state.value == "open")
+        assert app.current_ws is not first
+        await eventually(lambda: server.connections[1].texts == ["sub"])
 
 
 async def test_current_ws_sends_in_order_and_nowait_from_handlers() -> None:
