@@ -34,6 +34,7 @@ from ._stores import (
     Ticker,
     Trade,
 )
+from ._streams import is_partial_depth, query_param, raw_stream_name, reconnect_app, stream_symbol
 from ._tasks import BinanceBackground, real_binance_url, request_json
 
 if TYPE_CHECKING:
@@ -48,33 +49,6 @@ Handler = Callable[[Any, Any], None]
 
 class _PartialDepthError(ValueError):
     """A partial-depth message could not be read (already recorded on the partial book)."""
-
-
-def _stream_symbol(stream: str) -> str:
-    """``"bnbbtc@depth5@100ms"`` -> ``"BNBBTC"``."""
-    return stream.partition("@")[0].upper()
-
-
-def _is_partial_depth(stream: str | None) -> bool:
-    """Whether a stream name is a partial-depth (top-N) stream, e.g. ``btcusdt@depth5@100ms``."""
-    if not stream:
-        return False
-    name = stream.partition("@")[2]
-    return name.startswith("depth") and name[5:6].isdigit()
-
-
-def _raw_stream_name(ws: Any) -> str | None:
-    """The stream named by a raw-stream URL (``.../ws/btcusdt@depth5``), else ``None``."""
-    url = getattr(ws, "url", None)
-    if url is None:
-        return None
-    try:
-        parts = URL(str(url)).parts
-    except (TypeError, ValueError):
-        return None
-    if len(parts) >= 2 and parts[-2] == "ws" and "@" in parts[-1]:
-        return parts[-1]
-    return None
 
 
 class BinanceBase(DataStoreCollection):
@@ -272,7 +246,7 @@ class BinanceBase(DataStoreCollection):
                 return
             # Spot bookTicker and partial depth carry no event type.
             if "lastUpdateId" in data and isinstance(stream, str):
-                self._on_spot_partial(_stream_symbol(stream), data)
+                self._on_spot_partial(stream_symbol(stream), data)
             elif "u" in data and "b" in data and "a" in data and "s" in data:
                 self._on_bookticker(data, ws)
             else:
@@ -283,7 +257,7 @@ class BinanceBase(DataStoreCollection):
             self._count_unhandled(f"<stream {str(stream)[:40]}>")
 
     def _classify_stream(self, stream: Any) -> bool:
-        partial = _is_partial_depth(stream if isinstance(stream, str) else None)
+        partial = is_partial_depth(stream if isinstance(stream, str) else None)
         if len(self._partial_streams) > 4096:
             self._partial_streams.clear()
         self._partial_streams[stream] = partial
@@ -318,7 +292,7 @@ class BinanceBase(DataStoreCollection):
             if stream is None:
                 self._count_unhandled("<partial depth without a stream name>")
             else:
-                self._on_spot_partial(_stream_symbol(stream), msg)
+                self._on_spot_partial(stream_symbol(stream), msg)
         elif "u" in msg and "b" in msg and "a" in msg and "s" in msg:
             self._on_bookticker(msg, ws)
         else:
@@ -379,7 +353,7 @@ class BinanceBase(DataStoreCollection):
         if info is None or info[0] is not ws:
             if len(self._ws_info) > 64:
                 self._ws_info.clear()
-            info = (ws, _raw_stream_name(ws))
+            info = (ws, raw_stream_name(ws))
             self._ws_info[id(ws)] = info
         return info[1]
 
@@ -388,7 +362,7 @@ class BinanceBase(DataStoreCollection):
         (for ``on_reconnect``) and whether its URL is one partial-depth stream."""
         self._depth_ws = ws
         stream = self._raw_stream(ws)
-        self._depth_ws_partial = stream if _is_partial_depth(stream) else None
+        self._depth_ws_partial = stream if is_partial_depth(stream) else None
         url = getattr(ws, "url", None)
         if url is not None and len(self._depth_feed_urls) < 256:
             self._depth_feed_urls.add(str(url))
@@ -513,7 +487,7 @@ class BinanceBase(DataStoreCollection):
         elif path.endswith(self._LISTENKEY_PATH) and resp.method == "POST":
             self._init_listenkey(url, data)
         elif path.endswith(self._KLINE_PATH):
-            self.kline._onresponse(_query(url, "symbol"), _query(url, "interval"), data)
+            self.kline._onresponse(query_param(url, "symbol"), query_param(url, "interval"), data)
         elif not self._onresponse_extra(url, path, data):
             await super()._onresponse(resp, data)
         self._schedule_pending()
@@ -582,7 +556,7 @@ class BinanceBase(DataStoreCollection):
             )
             return
         app.url = url.replace(old, key)
-        result = _reconnect(app)
+        result = reconnect_app(app)
         if asyncio.iscoroutine(result):
             self._background.spawn(result, "reconnect listenkey_app")
 
@@ -624,26 +598,3 @@ class BinanceBase(DataStoreCollection):
 
     def _on_markprice(self, msg: Any, ws: Any) -> None:
         self._count_unhandled("markPriceUpdate")
-
-
-def _query(url: URL, name: str) -> str:
-    value = url.query.get(name)
-    if value is None:
-        raise ValueError(f"initialize(): {url.path} needs the {name} parameter")
-    return value
-
-
-def _reconnect(app: Any) -> Any:
-    """Ask a WebSocketApp to reconnect now (to its new url); returns what to await, if any.
-
-    A WebSocketApp reconnects when its live connection is closed
-    (``app.current_ws.close()``); an object with a ``reconnect()`` method is asked directly.
-    """
-    reconnect = getattr(app, "reconnect", None)
-    if callable(reconnect):
-        return reconnect()
-    current = getattr(app, "current_ws", None)
-    close = getattr(current, "close", None)
-    if current is None or getattr(current, "closed", False) or not callable(close):
-        return None
-    return close()

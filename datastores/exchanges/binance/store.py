@@ -28,6 +28,7 @@ from ._stores import (
     OCOOrder,
     Position,
 )
+from ._streams import query_param
 
 __all__ = ["BinanceCOINMDataStore", "BinanceSpotDataStore", "BinanceUSDSMDataStore"]
 
@@ -331,18 +332,14 @@ class BinanceCOINMDataStore(_BinanceFuturesBase):
         self.markpricekline._onmessage(msg)
 
     def _onresponse_extra(self, url: URL, path: str, data: Any) -> bool:
-        query = url.query
         if path.endswith("/dapi/v1/indexPriceKlines"):
-            self.indexpricekline._onresponse(_need(query, "pair"), _need(query, "interval"), data)
+            self.indexpricekline._onresponse(
+                query_param(url, "pair"), query_param(url, "interval"), data
+            )
         elif path.endswith("/dapi/v1/markPriceKlines"):
-            self.markpricekline._onresponse(_need(query, "symbol"), _need(query, "interval"), data)
+            self.markpricekline._onresponse(
+                query_param(url, "symbol"), query_param(url, "interval"), data
+            )
         else:
             return super()._onresponse_extra(url, path, data)
         return True
-
-
-def _need(query: Any, name: str) -> str:
-    value = query.get(name)
-    if value is None:
-        raise ValueError(f"initialize(): this endpoint needs the {name} parameter")
-    return str(value)
