@@ -37,6 +37,7 @@ from aiohttp import WSMsgType, web
 
 from .. import _json
 from .._clock import SYSTEM_CLOCK, Clock
+from .._credentials import PASSPHRASE_REQUIRED
 from ._profile import ExchangeProfile, Publication, Wrapper
 from .account import AccountEvent, FakeAccount, FakeOrder
 from .faults import FaultInjection, VenueFaults
@@ -247,12 +248,15 @@ class Venue:
         api_key: str,
         api_secret: str,
         order_id_base: int,
+        api_passphrase: str = "",
     ) -> None:
         self.clock = clock
         self.seed = seed
         self.rate = rate
         self.api_key = api_key
         self.api_secret = api_secret
+        #: the passphrase of the test key (exchanges whose keys have one: OKX, Bitget...)
+        self.api_passphrase = api_passphrase
         self.profile: ExchangeProfile = profile_class(self)
         self.name = self.profile.name
         self.markets: dict[str, MarketGenerator] = {}
@@ -516,6 +520,7 @@ class FakeExchange(FaultInjection):
         levels: price levels per side (default: the profile's, about 2000).
         clock: time source for message timestamps, pings and token expiry.
         api_key, api_secret: the only credentials the fake accepts (see :attr:`apis`).
+        api_passphrase: the key's passphrase, for exchanges whose keys have one (Bitget).
     """
 
     def __init__(
@@ -529,6 +534,7 @@ class FakeExchange(FaultInjection):
         clock: Clock = SYSTEM_CLOCK,
         api_key: str = "fake-api-key",
         api_secret: str = "fake-api-secret",
+        api_passphrase: str = "fake-passphrase",
     ) -> None:
         if rate < 0:
             raise ValueError("rate must be >= 0")
@@ -537,6 +543,7 @@ class FakeExchange(FaultInjection):
         self.clock = clock
         self.api_key = api_key
         self.api_secret = api_secret
+        self.api_passphrase = api_passphrase
         self.venues: dict[str, Venue] = {}
         for index, profile in enumerate(profiles):
             venue_symbols = symbols.get(profile.name) if isinstance(symbols, Mapping) else symbols
@@ -550,6 +557,7 @@ class FakeExchange(FaultInjection):
                 api_key=api_key,
                 api_secret=api_secret,
                 order_id_base=(index + 1) * 10_000_000 + 1,
+                api_passphrase=api_passphrase,
             )
         self._started = False
 
@@ -602,11 +610,15 @@ class FakeExchange(FaultInjection):
 
     @property
     def apis(self) -> dict[str, list[str]]:
-        """Credentials the fake accepts, for ``Client(apis=...)``."""
-        return {
-            venue.profile.exchange: [self.api_key, self.api_secret]
-            for venue in self.venues.values()
-        }
+        """Credentials the fake accepts, for ``Client(apis=...)`` (with the
+        passphrase where the exchange's keys have one)."""
+        table: dict[str, list[str]] = {}
+        for venue in self.venues.values():
+            name = venue.profile.exchange
+            table[name] = [self.api_key, self.api_secret]
+            if name in PASSPHRASE_REQUIRED:
+                table[name].append(self.api_passphrase)
+        return table
 
     @property
     def profile(self) -> ExchangeProfile:
