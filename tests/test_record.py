@@ -129,6 +129,7 @@ async def test_record_a_live_store_then_replay_gives_the_same_book(tmp_path: Pat
                 "wss://stream.binance.com:9443/ws/btcusdt@depth",
                 hdlr_json=recorder.wrap(live.onmessage),
             )
+            await fake.wait_for_connections(1)
             await recorder.initialize(
                 live, client.get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT")
             )

@@ -278,6 +278,7 @@ class Venue:
         self._handlers: set[asyncio.Task[Any]] = set()
         #: the background ticker publishes nothing while paused
         self.paused = False
+        self._connected: asyncio.Event | None = None
 
     def __repr__(self) -> str:
         return f"<Venue {self.name} {self.url or '(stopped)'}>"
@@ -360,6 +361,8 @@ class Venue:
         conn = FakeConnection(self, request, ws, market_stream)
         self.connections.add(conn)
         self.stats.connections_opened += 1
+        if self._connected is not None:
+            self._connected.set()
         task = asyncio.current_task()
         if task is not None:
             self._handlers.add(task)
@@ -378,6 +381,8 @@ class Venue:
                 conn.unsubscribe(topic)
             self.connections.discard(conn)
             self.stats.connections_closed += 1
+            if self._connected is not None:
+                self._connected.set()
             conn._closing = True
             conn._flushed.set()
             if not conn.aborted and not ws.closed:
@@ -682,6 +687,39 @@ class FakeExchange(FaultInjection):
         """Restart the background market updates after :meth:`pause`."""
         for venue in self.venues.values():
             venue.paused = False
+
+    async def wait_for_connections(
+        self, count: int = 1, *, venue: str | None = None, timeout: float = 10.0
+    ) -> None:
+        """Wait until exactly ``count`` WebSocket connections are open (server side).
+
+        A client's ``ws_connect`` may return a moment before the server has
+        registered (and subscribed) the connection, and a closed connection
+        leaves a moment after the client saw it close; faults and ``tick()``
+        act on registered connections only. ``count=0`` waits for all to close.
+
+        Raises:
+            TimeoutError: not reached within ``timeout`` seconds (real time).
+        """
+        venues = self._venues(venue)
+
+        async def reached() -> None:
+            while sum(len(v.connections) for v in venues) != count:
+                events = []
+                for v in venues:
+                    if v._connected is None or v._connected.is_set():
+                        v._connected = asyncio.Event()
+                    events.append(asyncio.ensure_future(v._connected.wait()))
+                try:
+                    await asyncio.wait(events, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for event in events:
+                        event.cancel()
+
+        try:
+            await asyncio.wait_for(reached(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"fewer than {count} connections after {timeout} s") from None
 
     async def drain(self) -> None:
         """Wait until every queued message has been written to the sockets."""

@@ -45,6 +45,7 @@ async def test_book_heals_after_gap_and_disconnect() -> None:
         await client.ws_connect(
             "wss://stream.binance.com:9443/ws/btcusdt@depth@100ms", hdlr_json=store.onmessage
         )
+        await fake.wait_for_connections(1)
         await store.initialize(
             client.get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000")
         )

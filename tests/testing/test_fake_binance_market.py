@@ -67,7 +67,7 @@ async def test_spot_diffs_follow_the_snapshot_and_rebuild_the_book(
     fake: FakeExchange, session: aiohttp.ClientSession
 ) -> None:
     async with session.ws_connect(_ws(fake, "binance-spot", "/ws/btcusdt@depth@100ms")) as ws:
-        await fake.drain()
+        await fake.wait_for_connections(1)
         url = _http(fake, "binance-spot", "/api/v3/depth?symbol=BTCUSDT&limit=5000")
         async with session.get(url) as r:
             snapshot = await r.json()
@@ -93,14 +93,14 @@ async def test_futures_diffs_chain_pu_to_the_previous_u(
     fake: FakeExchange, session: aiohttp.ClientSession
 ) -> None:
     async with session.ws_connect(_ws(fake, "binance-usdsm", "/ws/btcusdt@depth")) as ws:
-        await fake.drain()
+        await fake.wait_for_connections(1, venue="binance-usdsm")
         fake.tick(5, "BTCUSDT", venue="binance-usdsm")
         messages = [await ws.receive_json() for _ in range(5)]
     for before, after in itertools.pairwise(messages):
         assert after["pu"] == before["u"]
         assert {"E", "T", "U", "u", "pu", "b", "a"} <= set(after)
     async with session.ws_connect(_ws(fake, "binance-coinm", "/ws/btcusd_perp@depth@500ms")) as ws:
-        await fake.drain()
+        await fake.wait_for_connections(1, venue="binance-coinm")
         fake.tick(1, "BTCUSD_PERP")
         assert (await ws.receive_json())["ps"] == "BTCUSD"
 
@@ -141,7 +141,7 @@ async def test_same_seed_gives_the_same_stream() -> None:
             aiohttp.ClientSession() as session,
             session.ws_connect(_ws(fake, "binance-usdsm", "/ws/ethusdt@depth")) as ws,
         ):
-            await fake.drain()
+            await fake.wait_for_connections(1)
             fake.tick(20, "ETHUSDT")
             got = [await ws.receive_json() for _ in range(20)]
         streams.append([{k: v for k, v in m.items() if k not in ("E", "T")} for m in got])

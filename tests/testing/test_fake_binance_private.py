@@ -70,7 +70,7 @@ async def test_futures_listen_key_stream_and_scripted_events(
     async with session.post(base + "/fapi/v1/listenKey", headers=headers) as r:
         assert (await r.json())["listenKey"] == key  # an active key is returned again
     async with session.ws_connect(_ws(fake, venue, f"/ws/{key}")) as ws:
-        await fake.drain()
+        await fake.wait_for_connections(1)
         order = fake.place_order("ETHUSDT", "SELL", "2", "3300", venue=venue)
         fake.fill_order(order.order_id, "0.5", "3301")
         fake.fill_order(order.order_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -20,7 +22,7 @@ async def test_skip_sequence_makes_a_gap_in_spot_and_futures(
         session.ws_connect(_ws(fake, "binance-spot", "/ws/btcusdt@depth")) as spot,
         session.ws_connect(_ws(fake, "binance-usdsm", "/ws/btcusdt@depth")) as futures,
     ):
-        await fake.drain()
+        await fake.wait_for_connections(2)
         fake.tick(1, "BTCUSDT", venue="binance-spot")
         fake.tick(1, "BTCUSDT", venue="binance-usdsm")
         before_spot = await spot.receive_json()
@@ -45,12 +47,13 @@ async def test_drop_connections_abort_and_close(
     fake: FakeExchange, session: aiohttp.ClientSession
 ) -> None:
     async with session.ws_connect(_ws(fake, "binance-spot", "/ws/btcusdt@depth")) as ws:
-        await fake.drain()
+        await fake.wait_for_connections(1)
         assert fake.drop_connections() == 1
         msg = await ws.receive()
         assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+    await fake.wait_for_connections(0)
     async with session.ws_connect(_ws(fake, "binance-spot", "/ws/btcusdt@depth")) as ws:
-        await fake.drain()
+        await fake.wait_for_connections(1)
         fake.drop_connections(abort=False)
         msg = await ws.receive()
         assert msg.type == aiohttp.WSMsgType.CLOSE
@@ -59,7 +62,7 @@ async def test_drop_connections_abort_and_close(
 
 async def test_drop_after_n_messages(fake: FakeExchange, session: aiohttp.ClientSession) -> None:
     async with session.ws_connect(_ws(fake, "binance-spot", "/ws/btcusdt@depth")) as ws:
-        await fake.drain()
+        await fake.wait_for_connections(1)
         assert fake.drop_after(3, venue="binance-spot") == 1
         fake.tick(10, "BTCUSDT", venue="binance-spot")
         texts = []
@@ -75,7 +78,7 @@ async def test_malformed_truncated_and_unknown_channel(
     fake: FakeExchange, session: aiohttp.ClientSession
 ) -> None:
     async with session.ws_connect(_ws(fake, "binance-spot", "/ws/btcusdt@depth")) as ws:
-        await fake.drain()
+        await fake.wait_for_connections(1)
         assert fake.send_malformed(venue="binance-spot") == 1
         malformed = await ws.receive_json()
         assert malformed["e"] == "depthUpdate"
@@ -110,13 +113,15 @@ async def test_server_pings_and_drops_a_silent_client(session: aiohttp.ClientSes
     async with FakeExchange("binance-spot", rate=0, levels=50, clock=clock) as fake:
         url = _ws(fake, "binance-spot", "/ws/btcusdt@depth")
         async with session.ws_connect(url, autoping=False) as ws:
-            await fake.drain()
+            await fake.wait_for_connections(1)
+            for _ in range(5):  # let the connection's ping task start sleeping
+                await asyncio.sleep(0)
             clock.advance(20)  # Binance spot pings every 20 s
-            assert (await ws.receive()).type == aiohttp.WSMsgType.PING
+            assert (await ws.receive(timeout=5)).type == aiohttp.WSMsgType.PING
             clock.advance(20)
-            assert (await ws.receive()).type == aiohttp.WSMsgType.PING
+            assert (await ws.receive(timeout=5)).type == aiohttp.WSMsgType.PING
             clock.advance(25)  # 65 s without a pong: over the 60 s limit
-            msg = await ws.receive()
+            msg = await ws.receive(timeout=5)
             assert msg.type == aiohttp.WSMsgType.CLOSE
             assert msg.data == 1008
 
