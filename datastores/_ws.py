@@ -447,10 +447,12 @@ class WebSocketApp:
             self._open.clear()
             ready = self._ready
             if ready is not None and not ready.done():
+                # Closed before the first connection was ready: whoever waits is told why.
                 ready.set_exception(
                     self._first_error
                     or ConnectionLostError(f"{self._name}: closed before the first connection")
                 )
+                ready.exception()  # marks it retrieved: the waiter may itself be gone
             self._closed.set()
 
     def _fail_start(self, error: BaseException) -> None:
