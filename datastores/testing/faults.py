@@ -222,8 +222,10 @@ class FaultInjection:
         """
         if times < 1:
             raise ValueError("times must be >= 1")
-        for v in self._venues(venue):
-            v.faults.rest.append(RestFailure(status, times, path, retry_after))
+        # Venues sharing a server share its list of failures: add this one once.
+        lists = {id(v.faults.rest): v.faults.rest for v in self._venues(venue)}
+        for failures in lists.values():
+            failures.append(RestFailure(status, times, path, retry_after))
 
     # ---------------------------------------------------------------- private
 
