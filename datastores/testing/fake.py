@@ -38,6 +38,7 @@ from aiohttp import WSMsgType, web
 from .. import _json
 from .._clock import SYSTEM_CLOCK, Clock
 from .._credentials import PASSPHRASE_REQUIRED
+from ._connection import FakeConnection
 from ._profile import ExchangeProfile, Publication, Wrapper
 from .account import AccountEvent, FakeAccount, FakeOrder
 from .faults import FaultInjection, VenueFaults
@@ -47,12 +48,6 @@ from .profiles import resolve_profiles
 __all__ = ["FakeConnection", "FakeExchange", "RequestRecord", "Venue", "VenueStats"]
 
 logger = logging.getLogger("datastores.testing")
-
-_CLOSE = object()
-_ABORT = object()
-_END = object()
-#: outbound messages queued for one client before the fake drops it as too slow
-_MAX_OUTBOX = 200_000
 
 
 @dataclass(slots=True)
@@ -75,162 +70,6 @@ class RequestRecord:
     path: str
     query: str
     status: int
-
-
-class FakeConnection:
-    """The server side of one WebSocket connection.
-
-    Sending never blocks: messages are queued and written in order by the
-    connection's handler task. Profiles use :meth:`send_json`,
-    :meth:`subscribe`, :meth:`unsubscribe`, and :attr:`state` for their own
-    per-connection data (e.g. a login).
-    """
-
-    _ids = itertools.count(1)
-
-    def __init__(
-        self, venue: Venue, request: web.Request, ws: web.WebSocketResponse, market_stream: bool
-    ) -> None:
-        self.id = next(self._ids)
-        self.venue = venue
-        self.request = request
-        self.ws = ws
-        self.path = request.path
-        #: whether this connection carries market data (fault messages go there)
-        self.is_market_stream = market_stream
-        #: topic -> wrapper for this connection
-        self.subscriptions: dict[str, Wrapper | None] = {}
-        #: free-form per-connection state for the profile
-        self.state: dict[str, Any] = {}
-        self.sent = 0
-        self.received = 0
-        self.last_pong = venue.clock.monotonic()
-        self._outbox: deque[object] = deque()
-        self._wakeup = asyncio.Event()
-        self._flushed = asyncio.Event()
-        self._flushed.set()
-        self._drop_countdown: int | None = None
-        self._closing = False
-        self.aborted = False
-
-    def __repr__(self) -> str:
-        return f"<FakeConnection #{self.id} {self.venue.name} {self.path}>"
-
-    @property
-    def closing(self) -> bool:
-        """A close or abort was requested (or the client went away)."""
-        return self._closing
-
-    # ---------------------------------------------------------------- sending
-
-    def _put(self, item: object) -> None:
-        self._outbox.append(item)
-        self._flushed.clear()
-        self._wakeup.set()
-
-    def send_text(self, text: str) -> None:
-        """Queue one text frame."""
-        if self._closing:
-            return
-        if len(self._outbox) >= _MAX_OUTBOX:
-            logger.warning("%r: client too slow (%d queued); dropping it", self, _MAX_OUTBOX)
-            self.close(abort=True)
-            return
-        self._put(text)
-
-    def send_json(self, obj: Any) -> None:
-        """Queue one JSON message."""
-        self.send_text(_json.dumps(obj))
-
-    def deliver(self, text: str, wrapper: Wrapper | None) -> None:
-        """Queue a published payload's text, framed by the subscription's wrapper."""
-        self.send_text(wrapper(text) if wrapper is not None else text)
-
-    # ----------------------------------------------------------- subscriptions
-
-    def subscribe(self, topic: str, wrapper: Wrapper | None = None) -> None:
-        """Receive what the venue publishes on ``topic``, framed by ``wrapper``."""
-        self.subscriptions[topic] = wrapper
-        self.venue._subscribers.setdefault(topic, {})[self] = wrapper
-
-    def unsubscribe(self, topic: str) -> None:
-        """Stop receiving ``topic`` (no-op if not subscribed)."""
-        self.subscriptions.pop(topic, None)
-        subscribers = self.venue._subscribers.get(topic)
-        if subscribers is not None:
-            subscribers.pop(self, None)
-            if not subscribers:
-                del self.venue._subscribers[topic]
-
-    # ----------------------------------------------------------------- closing
-
-    def close(self, code: int = 1000, *, abort: bool = False) -> None:
-        """Close after the queued messages (``abort``: cut the TCP connection now)."""
-        if self._closing:
-            return
-        self._closing = True
-        if abort:
-            self._outbox.clear()
-            self._put(_ABORT)
-        else:
-            self.state["close_code"] = code
-            self._put(_CLOSE)
-
-    def drop_after(self, messages: int) -> None:
-        """Cut the connection after ``messages`` more sent messages (0: now)."""
-        if messages == 0:
-            self.close(abort=True)
-        else:
-            self._drop_countdown = messages
-
-    async def flushed(self) -> None:
-        """Wait until every queued message has been written."""
-        await self._flushed.wait()
-
-    async def _write_loop(self) -> None:
-        ws = self.ws
-        outbox = self._outbox
-        stats = self.venue.stats
-        while True:
-            if not outbox:
-                self._flushed.set()
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                continue
-            item = outbox.popleft()
-            if isinstance(item, str):
-                try:
-                    await ws.send_str(item)
-                except (ConnectionError, RuntimeError):
-                    return
-                self.sent += 1
-                stats.messages_sent += 1
-                if self._drop_countdown is not None:
-                    self._drop_countdown -= 1
-                    if self._drop_countdown <= 0:
-                        self._drop_countdown = None
-                        self._closing = True
-                        outbox.clear()
-                        self._abort()
-                        return
-            elif item is _ABORT:
-                self._abort()
-                return
-            elif item is _CLOSE:
-                await ws.close(code=self.state.get("close_code", 1000))
-                return
-            else:  # _END: the client went away
-                return
-
-    def _abort(self) -> None:
-        self.aborted = True
-        transport = self.request.transport
-        if transport is not None:
-            transport.abort()
-
-    def _reader_done(self) -> None:
-        self._closing = True
-        self._put(_END)
 
 
 class Venue:
@@ -259,6 +98,11 @@ class Venue:
         self.api_passphrase = api_passphrase
         self.profile: ExchangeProfile = profile_class(self)
         self.name = self.profile.name
+        #: every venue of the same FakeExchange, by name (set by the FakeExchange)
+        self.peers: Mapping[str, Venue] = {self.name: self}
+        #: the venue whose server serves this one: itself, unless an earlier venue of the
+        #: fake claims one of its hosts (its profile then routes through ``peers``)
+        self.server: Venue = self
         self.markets: dict[str, MarketGenerator] = {}
         for symbol in symbols or self.profile.default_symbols:
             config = self.profile.market_config(symbol)
@@ -463,16 +307,22 @@ class Venue:
         return response
 
     async def start(self) -> None:
-        """Start the server on a free port of 127.0.0.1 and the market ticker."""
-        app = web.Application(middlewares=[self._middleware])
-        app.router.add_routes(self.profile.routes())
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        self._runner = runner
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        """Start the server on a free port of 127.0.0.1 (unless this venue shares
+        :attr:`server`'s) and the market ticker."""
+        if self.server is not self:
+            self.url = self.server.url
+        else:
+            app = web.Application(middlewares=[self._middleware])
+            app.router.add_routes(self.profile.routes())
+            runner = web.AppRunner(
+                app, handle_signals=False, access_log=None, shutdown_timeout=1.0
+            )
+            await runner.setup()
+            self._runner = runner
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            self.url = f"http://{host}:{port}"
         if self.rate > 0:
             self._ticker = asyncio.ensure_future(self._tick_loop())
 
@@ -564,6 +414,18 @@ class FakeExchange(FaultInjection):
                 order_id_base=(index + 1) * 10_000_000 + 1,
                 api_passphrase=api_passphrase,
             )
+        # Venues claiming a common real host (Bybit: every category is on api.bybit.com
+        # and stream.bybit.com) share the first one's server, whose profile routes their
+        # requests through `venue.peers`; REST faults then belong to that server.
+        owners: dict[str, Venue] = {}
+        for venue in self.venues.values():
+            venue.peers = self.venues
+            owner = next((owners[h] for h in venue.profile.hosts if h in owners), None)
+            if owner is not None:
+                venue.server = owner
+                venue.faults.rest = owner.faults.rest
+            for host in venue.profile.hosts:
+                owners.setdefault(host, owner or venue)
         self._started = False
 
     def __repr__(self) -> str:
@@ -585,7 +447,8 @@ class FakeExchange(FaultInjection):
 
     async def aclose(self) -> None:
         """Close every connection and server (idempotent)."""
-        for venue in self.venues.values():
+        # Venues sharing a server stop before it (it is always the earlier one).
+        for venue in reversed(self.venues.values()):
             await venue.stop()
 
     async def __aenter__(self) -> FakeExchange:
@@ -794,8 +657,12 @@ class FakeExchange(FaultInjection):
         )
 
     def requests(self, *, venue: str | None = None) -> list[RequestRecord]:
-        """The REST requests received (most recent 1000 per venue), oldest first."""
-        return [r for v in self._venues(venue) for r in v.requests]
+        """The REST requests received (most recent 1000 per server), oldest first.
+
+        Venues sharing a server (see :attr:`Venue.server`) share its record.
+        """
+        servers = {id(v.server): v.server for v in self._venues(venue)}
+        return [r for v in servers.values() for r in v.requests]
 
 
 def iter_levels(levels: Iterable[tuple[str, str]]) -> list[list[str]]:
