@@ -1,0 +1,170 @@
+"""The small types of a WebSocketApp: state, statistics, backoff, failure mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from dataclasses import dataclass
+from enum import Enum
+
+import aiohttp
+from yarl import URL
+
+from ._errors import (
+    ConfigurationError,
+    ConnectionLostError,
+    DatastoresError,
+    HandshakeError,
+    WebSocketAuthError,
+)
+from ._wsproto import safe_url
+
+__all__ = [
+    "Backoff",
+    "ConnectionState",
+    "WebSocketStatistics",
+    "parse_url",
+    "translate_failure",
+]
+
+
+class ConnectionState(Enum):
+    """Where a :class:`WebSocketApp` is in its life."""
+
+    CONNECTING = "connecting"
+    """Before the first connection is open, logged in and subscribed."""
+    OPEN = "open"
+    """A connection is open, logged in and subscribed."""
+    RECONNECTING = "reconnecting"
+    """The connection was lost; a new one is being made (or backoff is running)."""
+    CLOSED = "closed"
+    """``close()`` was called, the client closed, or the first connection failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketStatistics:
+    """A snapshot of a :class:`WebSocketApp`'s counters (``app.statistics()``).
+
+    Attributes:
+        state: the connection state when the snapshot was taken.
+        connects: successful handshakes, the first included.
+        reconnects: successful handshakes after the first.
+        messages_in: data frames received.
+        messages_out: data frames sent (subscriptions, logins, pings, user sends).
+        handler_errors: handler calls that raised (logged; the connection continued).
+        undecodable: frames ``hdlr_json`` could not decode (logged at debug level).
+        auth_failures: logins refused or unanswered.
+        heartbeat_timeouts: connections replaced because a ping got no reply or
+            nothing arrived for the liveness timeout.
+        last_message_at: wall-clock time (``client.clock.time()``) of the last data
+            frame, or ``None``.
+    """
+
+    state: ConnectionState
+    connects: int
+    reconnects: int
+    messages_in: int
+    messages_out: int
+    handler_errors: int
+    undecodable: int
+    auth_failures: int
+    heartbeat_timeouts: int
+    last_message_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnection delays: jittered exponential with a cap.
+
+    After ``n`` consecutive failed or short-lived connections the delay is drawn
+    uniformly from ``[d/2, d]`` with ``d = min(maximum, initial * factor**n)``. A
+    connection that stayed up ``reset_after`` seconds resets ``n`` to 0.
+
+    Attributes:
+        initial: base delay in seconds.
+        maximum: cap in seconds.
+        factor: growth per failure.
+        reset_after: seconds of uptime that count as a healthy connection.
+    """
+
+    initial: float = 0.5
+    maximum: float = 60.0
+    factor: float = 2.0
+    reset_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("initial", "maximum", "reset_after"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ConfigurationError(f"Backoff.{name} must be a finite number >= 0")
+        if not (self.factor >= 1 and math.isfinite(self.factor)):
+            raise ConfigurationError("Backoff.factor must be a finite number >= 1")
+        if self.maximum < self.initial:
+            raise ConfigurationError("Backoff.maximum must be >= Backoff.initial")
+
+    def ceiling(self, failures: int) -> float:
+        """The largest delay after ``failures`` consecutive failures."""
+        if self.initial == 0:
+            return 0.0
+        # Cap the exponent before computing, so huge failure counts cannot overflow.
+        limit = math.log(self.maximum / self.initial, self.factor) if self.factor > 1 else 0
+        if failures >= limit:
+            return self.maximum
+        return min(self.maximum, self.initial * self.factor**failures)
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        """A jittered delay after ``failures`` consecutive failures."""
+        ceiling = self.ceiling(failures)
+        return ceiling / 2 + rng.random() * ceiling / 2
+
+
+def parse_url(url: str | URL) -> URL:
+    parsed = URL(url) if isinstance(url, str) else url
+    if not isinstance(parsed, URL):
+        raise ConfigurationError(f"url must be a str or yarl.URL, got {type(url).__name__}")
+    if parsed.scheme not in ("ws", "wss") or not parsed.host:
+        raise ConfigurationError(
+            f"a WebSocket URL must start with ws:// or wss://, got {str(url).split('?')[0]}"
+        )
+    return parsed
+
+
+def translate_failure(exc: Exception, real_url: URL) -> tuple[DatastoresError, bool]:
+    """Map a connection failure to our error and whether retrying can help."""
+    error: DatastoresError
+    url = safe_url(real_url)
+    if isinstance(exc, DatastoresError):
+        # Auth refusals and configuration errors do not fix themselves.
+        permanent = isinstance(exc, (WebSocketAuthError, ConfigurationError))
+        return exc, permanent
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        status = exc.status
+        error = HandshakeError(
+            f"WebSocket handshake to {url} failed: HTTP {status} {exc.message}".rstrip()
+        )
+        error.__cause__ = exc
+        return error, 400 <= status < 500 and status not in (408, 429)
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        error = HandshakeError(f"cannot resolve the host of {url}: {exc}")
+        error.__cause__ = exc
+        return error, True
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        error = HandshakeError(f"TLS certificate check failed for {url}: {exc}")
+        error.__cause__ = exc
+        return error, True
+    if isinstance(exc, aiohttp.InvalidURL):  # its text would repeat the whole URL
+        error = ConfigurationError(f"cannot connect to {url}: the URL is not valid")
+        error.__cause__ = exc
+        return error, True
+    if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+        error = HandshakeError(f"cannot connect to {url}: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+        return error, False
+    if isinstance(exc, (ValueError, TypeError)):
+        error = ConfigurationError(f"cannot connect to {url}: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+        return error, True
+    error = ConnectionLostError(f"connection to {url} failed: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error, False
