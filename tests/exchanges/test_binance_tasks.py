@@ -428,3 +428,17 @@ async def test_aclose_stops_the_work_and_a_later_client_restarts_it(binance: Bin
     async with spot_client(binance) as client:
         store.client = client  # the symbol still waits for a snapshot: fetched now
         await wait_until(lambda: store.orderbook.is_synced("BNBBTC"))
+
+
+async def test_listenkey_without_a_client_is_stored_but_not_kept_alive(
+    binance: Binance, caplog: pytest.LogCaptureFixture
+) -> None:
+    import aiohttp
+
+    store = BinanceUSDSMDataStore()
+    async with aiohttp.ClientSession() as session:
+        with caplog.at_level(logging.WARNING, logger="datastores.exchanges.binance"):
+            await store.initialize(session.post(f"{binance.base}/fapi/v1/listenKey"))
+    assert store.listenkey == "key-1"
+    assert store._background._keepalive is None
+    assert any("will not be kept alive" in r.getMessage() for r in caplog.records)

@@ -522,6 +522,12 @@ class BinanceBase(DataStoreCollection):
             self._background.start_keepalive(
                 self._client, self._keepalive_listenkey, self._renew_listenkey
             )
+        else:
+            logger.warning(
+                "%s: the listenKey response did not come through an open datastores.Client; "
+                "it will not be kept alive (pass client.post(...) to initialize())",
+                type(self).__name__,
+            )
 
     def _keepalive_params(self) -> dict[str, str] | None:
         return None
