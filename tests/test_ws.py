@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import random
@@ -11,11 +12,15 @@ from typing import Any
 
 import pytest
 from _wstools import eventually, ours, served, virtual_clock
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datastores import DataStoreCollection, HandshakeError
+from datastores._ratelimit import TokenBucket
 from datastores._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics
 from datastores._wsconn import WsConnection
 from datastores.testing import VirtualClock
+from datastores.testing._ws_dialects import Dialect
 
 URL = "wss://stream.example.test/ws"
 
@@ -131,6 +136,80 @@ async def test_reconnects_after_drops_resubscribes_and_tells_the_stores() -> Non
         assert store.reconnects[-1] is app.current_ws
         stats = app.statistics()
         assert (stats.connects, stats.reconnects) == (4, 3)
+
+
+class Greeter(Dialect):
+    """Pushes a message the moment a connection opens."""
+
+    def greeting(self, path: str, query: Any) -> list[str]:
+        return ['{"hello": 1}']
+
+
+async def test_stores_hear_of_the_reconnect_before_any_new_frame() -> None:
+    events: list[str] = []
+
+    class Ordered(DataStoreCollection):
+        def _onmessage(self, msg: Any, ws: Any) -> None:
+            events.append("message")
+
+        def on_reconnect(self, ws: Any = None) -> None:
+            events.append("reconnect")
+
+    store = Ordered()
+    async with served(Greeter()) as (server, client, _):
+        app = await client.ws_connect(URL, hdlr_json=store.onmessage)
+        await eventually(lambda: events == ["message"])
+        await server.connections[0].ws.close()
+        await eventually(lambda: app.statistics().reconnects == 1 and len(events) == 3)
+        assert events == ["message", "reconnect", "message"]
+
+
+def test_token_bucket_spaces_messages_and_repays_debt() -> None:
+    async def scenario() -> list[float]:
+        clock = VirtualClock()
+        bucket = TokenBucket(4.0, clock=clock)
+        grants = []
+        for _ in range(5):
+            await bucket.acquire()
+            grants.append(clock.monotonic())
+        bucket.consume_now()  # a pong that could not wait: the bucket is in debt
+        assert bucket.tokens() < 0
+        await bucket.acquire()
+        grants.append(clock.monotonic())
+        return grants
+
+    grants = asyncio.run(scenario())
+    assert grants[:5] == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
+    assert grants[5] == pytest.approx(1.5)  # one slot went to the urgent frame
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rate=st.floats(min_value=0.5, max_value=50.0),
+    gaps=st.lists(st.floats(min_value=0.0, max_value=2.0), min_size=1, max_size=30),
+)
+def test_token_bucket_never_exceeds_its_rate_in_any_window(rate: float, gaps: list[float]) -> None:
+    async def scenario() -> list[float]:
+        clock = VirtualClock()
+        bucket = TokenBucket(rate, clock=clock)
+        grants: list[float] = []
+
+        async def sender(delay: float) -> None:
+            await clock.sleep(delay)
+            await bucket.acquire()
+            grants.append(clock.monotonic())
+
+        start = 0.0
+        tasks = []
+        for gap in gaps:
+            start += gap / 4
+            tasks.append(asyncio.ensure_future(sender(start)))
+        await asyncio.gather(*tasks)
+        return sorted(grants)
+
+    grants = asyncio.run(scenario())
+    for earlier, later in itertools.pairwise(grants):
+        assert later - earlier >= 1 / rate - 1e-6
 
 
 async def test_backoff_grows_with_failures_and_stays_capped() -> None:
