@@ -27,6 +27,7 @@ from ._errors import (
     WebSocketAuthError,
 )
 from ._orderbook import BookStatus, OrderBookStore
+from ._record import Recorder, ReplayStats, read_recording, replay
 from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
 from .exchanges.bitget.store import BitgetV2DataStore
 from .exchanges.bitget.store_v1 import BitgetDataStore
@@ -58,6 +59,8 @@ __all__ = [
     "OKXDataStore",
     "OrderBookStore",
     "RateLimitError",
+    "Recorder",
+    "ReplayStats",
     "RequestContext",
     "SequenceGapError",
     "StoreChange",
@@ -67,4 +70,6 @@ __all__ = [
     "TransportError",
     "WebSocketAuthError",
     "__version__",
+    "read_recording",
+    "replay",
 ]
