@@ -29,6 +29,11 @@ from ._errors import (
 from ._orderbook import BookStatus, OrderBookStore
 from ._record import Recorder, ReplayStats, read_recording, replay
 from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
+from .exchanges.binance.store import (
+    BinanceCOINMDataStore,
+    BinanceSpotDataStore,
+    BinanceUSDSMDataStore,
+)
 from .exchanges.bitget.store import BitgetV2DataStore
 from .exchanges.bitget.store_v1 import BitgetDataStore
 from .exchanges.bybit.store import BybitDataStore
@@ -39,6 +44,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Auth",
     "AuthenticationError",
+    "BinanceCOINMDataStore",
+    "BinanceSpotDataStore",
+    "BinanceUSDSMDataStore",
     "BitgetDataStore",
     "BitgetV2DataStore",
     "BookStatus",

@@ -385,8 +385,10 @@ class OrderBookStore(DataStore):
                 book = self._books.get(symbol)
                 if book is None:
                     book = self._books[symbol] = (Side(), Side())
-                self._count += apply_levels(book[0], asks, 1.0)
-                self._count += apply_levels(book[1], bids, -1.0)
+                if asks:
+                    self._count += apply_levels(book[0], asks, 1.0)
+                if bids:
+                    self._count += apply_levels(book[1], bids, -1.0)
         except (ValueError, TypeError, IndexError, KeyError) as exc:
             self._recount()
             self._fail(symbol, "error", f"malformed level ({type(exc).__name__}: {exc})")
