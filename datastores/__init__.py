@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from ._client import Client, FetchResult, NotJSONContent, RequestContext
 from ._credentials import Credentials
-from ._request import Auth
 from ._errors import (
     AuthenticationError,
     ChecksumMismatch,
@@ -28,7 +27,9 @@ from ._errors import (
 )
 from ._orderbook import BookStatus, OrderBookStore
 from ._record import Recorder, ReplayStats, read_recording, replay
+from ._request import Auth
 from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
+from ._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics, WsConnection
 from .exchanges.binance.store import (
     BinanceCOINMDataStore,
     BinanceSpotDataStore,
@@ -44,6 +45,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Auth",
     "AuthenticationError",
+    "Backoff",
     "BinanceCOINMDataStore",
     "BinanceSpotDataStore",
     "BinanceUSDSMDataStore",
@@ -55,6 +57,7 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "ConnectionLostError",
+    "ConnectionState",
     "Credentials",
     "DataStore",
     "DataStoreCollection",
@@ -76,7 +79,10 @@ __all__ = [
     "StoreStream",
     "StoreStreamOverflow",
     "TransportError",
+    "WebSocketApp",
     "WebSocketAuthError",
+    "WebSocketStatistics",
+    "WsConnection",
     "__version__",
     "read_recording",
     "replay",

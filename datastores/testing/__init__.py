@@ -8,28 +8,41 @@ from __future__ import annotations
 
 from ._clock import VirtualClock
 from ._profile import ExchangeProfile, Publication
+from ._signed_server import SignedServer
+from ._verify import FakeKey, Rejected
+from ._ws_dialects import DIALECTS, Dialect, LoginCheck
+from ._ws_servers import ReceivedFrame, ServerConnection, WsTestServer
 from .account import AccountEvent, FakeAccount, FakeBalance, FakeOrder, FakePosition
 from .fake import FakeConnection, FakeExchange, RequestRecord, Venue, VenueStats
 from .market import BookChange, FakeBook, MarketConfig, MarketGenerator, MarketUpdate, Trade
 
 __all__ = [
+    "DIALECTS",
     "AccountEvent",
     "BookChange",
+    "Dialect",
     "ExchangeProfile",
     "FakeAccount",
     "FakeBalance",
     "FakeBook",
     "FakeConnection",
     "FakeExchange",
+    "FakeKey",
     "FakeOrder",
     "FakePosition",
+    "LoginCheck",
     "MarketConfig",
     "MarketGenerator",
     "MarketUpdate",
     "Publication",
+    "ReceivedFrame",
+    "Rejected",
     "RequestRecord",
+    "ServerConnection",
+    "SignedServer",
     "Trade",
     "Venue",
     "VenueStats",
     "VirtualClock",
+    "WsTestServer",
 ]
