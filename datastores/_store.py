@@ -167,6 +167,29 @@ class StoreStream:
             raise
 
 
+async def _wait_on(waiters: list[asyncio.Future[None]]) -> None:
+    """Park the caller in ``waiters`` until :func:`_wake` resolves it."""
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    waiters.append(future)
+    try:
+        await future
+    finally:
+        if not future.done():
+            future.cancel()
+        try:
+            waiters.remove(future)
+        except ValueError:
+            pass
+
+
+def _wake(waiters: list[asyncio.Future[None]]) -> None:
+    """Resolve every parked waiter once."""
+    for future in waiters:
+        if not future.done():
+            future.set_result(None)
+    waiters.clear()
+
+
 def _tuple_getter(keys: tuple[str, ...]) -> Any:
     """``item -> tuple of key values``; raises KeyError when a key field is missing."""
     if len(keys) == 1:
@@ -305,17 +328,7 @@ class DataStore:
 
     async def wait(self) -> None:
         """Return after the next change to this store."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(future)
-        try:
-            await future
-        finally:
-            if not future.done():
-                future.cancel()
-            try:
-                self._waiters.remove(future)
-            except ValueError:
-                pass
+        await _wait_on(self._waiters)
 
     def watch(self, maxsize: int = 65536) -> StoreStream:
         """A bounded stream of this store's changes from now on (see :class:`StoreStream`)."""
@@ -325,12 +338,8 @@ class DataStore:
 
     def _notify(self) -> None:
         """Wake ``wait()``ers (cheap when there are none)."""
-        waiters = self._waiters
-        if waiters:
-            for future in waiters:
-                if not future.done():
-                    future.set_result(None)
-            waiters.clear()
+        if self._waiters:
+            _wake(self._waiters)
 
     def _emit(self, operation: Operation, source: Item | None, data: Item) -> None:
         change = StoreChange(self, operation, source, data)
@@ -680,12 +689,8 @@ class DataStoreCollection:
                 self._onerror(msg, exc)
             except Exception:
                 logger.exception("%s: error hook failed", type(self).__name__)
-        waiters = self._waiters
-        if waiters:
-            for future in waiters:
-                if not future.done():
-                    future.set_result(None)
-            waiters.clear()
+        if self._waiters:
+            _wake(self._waiters)
 
     def _onmessage(self, msg: Any, ws: Any) -> None:
         """Subclass hook: route one message. The base class ignores messages."""
@@ -709,17 +714,7 @@ class DataStoreCollection:
 
     async def wait(self) -> None:
         """Return after the next message handled by ``onmessage``."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(future)
-        try:
-            await future
-        finally:
-            if not future.done():
-                future.cancel()
-            try:
-                self._waiters.remove(future)
-            except ValueError:
-                pass
+        await _wait_on(self._waiters)
 
     async def initialize(self, *aws: Awaitable[ClientResponse] | ClientResponse) -> None:
         """Consume HTTP responses (snapshots, open orders, listenKey creation...).
@@ -757,11 +752,7 @@ class DataStoreCollection:
 
     def onmessage_done(self) -> None:
         """Wake collection waiters (used after ``initialize``)."""
-        waiters = self._waiters
-        for future in waiters:
-            if not future.done():
-                future.set_result(None)
-        waiters.clear()
+        _wake(self._waiters)
 
     async def _onresponse(self, resp: ClientResponse, data: Any) -> None:
         """Subclass hook: apply one decoded HTTP response, chosen by ``resp.url.path``."""
