@@ -80,7 +80,24 @@ class SequenceRule(Protocol):
         ...
 
 
-class BinanceSpotRule:
+class StrictIncrementRule:
+    """Each update id is exactly the previous one plus one (Bybit ``orderbook.full``
+    ``u``, KuCoin futures ``sequence``). Lower or equal ids are stale."""
+
+    name = "strict +1"
+
+    def bridge(self, snapshot_id: int, delta: BookDelta) -> Verdict:
+        return self.follow(snapshot_id, delta)
+
+    def follow(self, last_id: int, delta: BookDelta) -> Verdict:
+        if delta.last_id <= last_id:
+            return Verdict.STALE
+        if delta.first_id == last_id + 1:
+            return Verdict.APPLY
+        return Verdict.GAP
+
+
+class BinanceSpotRule(StrictIncrementRule):
     """Binance Spot diff depth.
 
     Drop ``u <= lastUpdateId``; the first applied event must satisfy
@@ -98,14 +115,8 @@ class BinanceSpotRule:
             return Verdict.APPLY
         return Verdict.GAP
 
-    def follow(self, last_id: int, delta: BookDelta) -> Verdict:
-        if delta.last_id <= last_id:
-            return Verdict.STALE
-        if delta.first_id == last_id + 1:
-            return Verdict.APPLY
-        # U > last + 1 skips updates; U <= last < u overlaps, which the doc never
-        # produces on a healthy stream: treat both as a broken sequence.
-        return Verdict.GAP
+    # follow() is StrictIncrementRule's: U == last u + 1. U > last + 1 skips updates;
+    # U <= last < u overlaps, which the doc never produces on a healthy stream: a gap too.
 
 
 class BinanceFuturesRule:
@@ -160,23 +171,6 @@ class OKXSeqRule:
         if delta.prev_id is not None and delta.prev_id < last_id and delta.last_id <= last_id:
             # An update we already applied (e.g. replayed after a snapshot).
             return Verdict.STALE
-        return Verdict.GAP
-
-
-class StrictIncrementRule:
-    """Each update id is exactly the previous one plus one (Bybit ``orderbook.full``
-    ``u``, KuCoin futures ``sequence``). Lower or equal ids are stale."""
-
-    name = "strict +1"
-
-    def bridge(self, snapshot_id: int, delta: BookDelta) -> Verdict:
-        return self.follow(snapshot_id, delta)
-
-    def follow(self, last_id: int, delta: BookDelta) -> Verdict:
-        if delta.last_id <= last_id:
-            return Verdict.STALE
-        if delta.first_id == last_id + 1:
-            return Verdict.APPLY
         return Verdict.GAP
 
 
