@@ -107,6 +107,9 @@ class ExchangeProfile(abc.ABC):
     pong_timeout: ClassVar[float] = 0.0
     #: whether book messages carry a checksum (``corrupt_checksum`` works)
     has_checksum: ClassVar[bool] = False
+    #: appended to the fake's key, secret and passphrase for this venue: a venue whose
+    #: keys are separate from another's (demo trading, ``"-demo"``) accepts only its own
+    key_suffix: ClassVar[str] = ""
 
     def __init__(self, venue: Venue) -> None:
         self.venue = venue

@@ -409,10 +409,10 @@ class FakeExchange(FaultInjection):
                 rate=rate,
                 levels=levels,
                 clock=clock,
-                api_key=api_key,
-                api_secret=api_secret,
+                api_key=api_key + profile.key_suffix,
+                api_secret=api_secret + profile.key_suffix,
                 order_id_base=(index + 1) * 10_000_000 + 1,
-                api_passphrase=api_passphrase,
+                api_passphrase=api_passphrase + profile.key_suffix,
             )
         # Venues claiming a common real host (Bybit: every category is on api.bybit.com
         # and stream.bybit.com) share the first one's server, whose profile routes their
@@ -479,13 +479,14 @@ class FakeExchange(FaultInjection):
     @property
     def apis(self) -> dict[str, list[str]]:
         """Credentials the fake accepts, for ``Client(apis=...)`` (with the
-        passphrase where the exchange's keys have one)."""
+        passphrase where the exchange's keys have one; a venue with a profile
+        ``key_suffix``, such as demo trading, has keys of its own)."""
         table: dict[str, list[str]] = {}
         for venue in self.venues.values():
             name = venue.profile.exchange
-            table[name] = [self.api_key, self.api_secret]
+            table[name] = [venue.api_key, venue.api_secret]
             if name in PASSPHRASE_REQUIRED:
-                table[name].append(self.api_passphrase)
+                table[name].append(venue.api_passphrase)
         return table
 
     @property
