@@ -281,6 +281,11 @@ class BookSync:
         if sub.fetch_task is not None:
             sub.fetch_task.cancel()
             sub.fetch_task = None
+        if sub.resubscribe_task is not None:
+            # The snapshot answers the resubscription: stop its retry timer, or the next
+            # failure within RESUBSCRIBE_TIMEOUT would wait for that timer to resubscribe.
+            sub.resubscribe_task.cancel()
+            sub.resubscribe_task = None
         # Updates buffered for a REST snapshot are superseded by this one.
         store._clear_buffer(sub.inst)
         if store._replace(sub.inst, asks, bids, seq):
