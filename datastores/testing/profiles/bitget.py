@@ -290,8 +290,8 @@ class BitgetProfile(ExchangeProfile):
             inst_type = inst_type.upper()
             if inst_type not in INST_TYPES or not isinstance(key, str):
                 return missing
-            if channel == "positions" and inst_type == "SPOT":
-                return missing
+            if channel == "positions" and (inst_type == "SPOT" or key != "default"):
+                return missing  # a positions push lists all of an instType's positions
             canonical = {"instType": inst_type, "channel": channel, field_name: key}
             return _Sub(f"v2|{inst_type}|{channel}|{key}", canonical, "v2", dialect, channel,
                         inst_type=inst_type, key=key)  # fmt: skip
