@@ -95,6 +95,7 @@ class _BookSub:
         "rest_mode",
         "resubscribe_task",
         "resubscribing",
+        "waiting",
         "ws",
     )
 
@@ -109,6 +110,8 @@ class _BookSub:
         self.expect_snapshot = True
         self.rest_mode = False
         self.resubscribing = False
+        # The resubscribe task has sent its requests and only waits for the snapshot.
+        self.waiting = False
         self.fetch_task: asyncio.Task[None] | None = None
         self.resubscribe_task: asyncio.Task[None] | None = None
 
@@ -281,11 +284,13 @@ class BookSync:
         if sub.fetch_task is not None:
             sub.fetch_task.cancel()
             sub.fetch_task = None
-        if sub.resubscribe_task is not None:
+        if sub.resubscribe_task is not None and sub.waiting:
             # The snapshot answers the resubscription: stop its retry timer, or the next
             # failure within RESUBSCRIBE_TIMEOUT would wait for that timer to resubscribe.
+            # (Never while it is between its unsubscribe and subscribe.)
             sub.resubscribe_task.cancel()
             sub.resubscribe_task = None
+            sub.waiting = False
         # Updates buffered for a REST snapshot are superseded by this one.
         store._clear_buffer(sub.inst)
         if store._replace(sub.inst, asks, bids, seq):
@@ -485,7 +490,13 @@ class BookSync:
                         exc,
                     )
                     return
-                await clock.sleep(timeout)
+                if self.store_of(sub)._phase(sub.inst) != "unsynced":
+                    return  # a snapshot already came while the requests were sent
+                sub.waiting = True
+                try:
+                    await clock.sleep(timeout)
+                finally:
+                    sub.waiting = False
                 if not self._current(sub) or sub.rest_mode:
                     return
                 store = self.store_of(sub)
