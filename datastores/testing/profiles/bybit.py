@@ -255,7 +255,7 @@ class BybitProfile(BybitMarketData):
                     conn, "subscribe", False, f"error:handler not found,topic:{topic}", req_id
                 )
                 return
-            if topic in conn.subscriptions:
+            if topic in conn.subscriptions or any(topic == t for t, _ in parsed):
                 self._reply(
                     conn, "subscribe", False, f"error:already subscribed,topic:{topic}", req_id
                 )
