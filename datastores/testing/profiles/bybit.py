@@ -247,7 +247,7 @@ class BybitProfile(BybitMarketData):
         if limit is not None and len(topics) > limit:
             self._reply(conn, "subscribe", False, f"error:args size >{limit}", req_id)
             return
-        parsed = []
+        parsed: list[tuple[str, tuple[str, int | None, str]]] = []
         for topic in topics:
             spec = self._parse_topic(topic)
             if spec is None:
