@@ -7,6 +7,7 @@ agree with the scripted account, on production and on demo trading with separate
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from datastores import Backoff, Client, WebSocketAuthError
 from datastores._errors import AuthenticationError, ExchangeAPIError, RateLimitError
 from datastores.exchanges.okx.store import OKXDataStore
 from datastores.testing import FakeExchange, VirtualClock
+from datastores.testing.profiles._okx_books import okx_checksum
 from datastores.testing.profiles.okx import OKXProfile
 
 PUBLIC = "wss://ws.okx.com:8443/ws/v5/public"
@@ -472,3 +474,20 @@ async def test_rest_errors_have_okx_shapes(fake: FakeExchange) -> None:
         asks, bids = store.books.levels(BTC)
         truth = fake.book(BTC, venue="okx")
         assert truth.differences({b[0]: b[1] for b in bids}, {a[0]: a[1] for a in asks}, 400) == []
+
+
+def test_the_fakes_checksum_follows_the_documented_rule() -> None:
+    def signed(text: str) -> int:
+        value = zlib.crc32(text.encode())
+        return value - (1 << 32) if value >= 1 << 31 else value
+
+    # The docs' example, then a side shorter than the other (its levels are skipped).
+    bids = [["3366.1", "7", "0", "3"], ["3366", "6", "3", "4"]]
+    asks = [["3366.8", "9", "10", "3"], ["3368", "8", "3", "4"]]
+    assert okx_checksum(asks, bids) == signed("3366.1:7:3366.8:9:3366:6:3368:8")
+    asks.append(["3372", "8", "3", "4"])
+    assert okx_checksum(asks, bids[:1]) == signed("3366.1:7:3366.8:9:3368:8:3372:8")
+    # Only the best 25 levels per side count.
+    many = [[str(100 + i), "1", "0", "1"] for i in range(30)]
+    assert okx_checksum(many, []) == okx_checksum(many[:25], [])
+    assert okx_checksum(many, []) != okx_checksum(many[:24], [])
