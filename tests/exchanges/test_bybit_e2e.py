@@ -96,10 +96,9 @@ async def test_linear_book_heals_after_gap_drops_and_bad_frames() -> None:
         FakeExchange(venue, seed=3, rate=0, levels=300) as fake,
         Client(apis=fake.apis, redirects=fake.redirects) as client,
     ):
+        # The fake numbers each topic's messages u, u+1, ... as Bybit does; the default
+        # (strict) rule sees a missing one.
         store = BybitDataStore()
-        # The fake numbers each topic's messages u, u+1, ... as Bybit does; only the
-        # strict rule can see a missing one (the default accepts forward jumps).
-        store.orderbook.strict_depth_sequence = True
         app = await client.ws_connect(
             LINEAR,
             send_json={

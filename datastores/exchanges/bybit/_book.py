@@ -11,9 +11,9 @@ Integrity rules (see ``docs/exchanges/bybit.md``):
   service restarted). Deltas before the first snapshot are dropped (counted),
   since the exchange sends a snapshot on (re)subscription. A delta must carry
   a larger ``u`` than the last one: an equal ``u`` is stale, a smaller one is a
-  gap (the sequence went back without a reset). Bybit does not document ``u``
-  as contiguous for these topics, so a jump forward is accepted unless
-  ``strict_depth_sequence`` is set. The book is trimmed to the topic's depth
+  gap (the sequence went back without a reset). Bybit documents ``u`` as
+  normally contiguous (only a service restart sends ``u == 1``), so a jump
+  forward is a gap too; ``strict_depth_sequence = False`` tolerates jumps. The book is trimmed to the topic's depth
   after every message (levels pushed out of the window are not always deleted
   explicitly). https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
 * ``orderbook.full.{symbol}``: delta-only; deltas are buffered while unsynced
@@ -119,9 +119,12 @@ class OrderBook(OrderBookStore):
     def _init(self) -> None:
         super()._init()
         self._feeds: dict[str, _Feed] = {}
-        #: require ``u == last + 1`` on N-level topics too (Bybit does not document
-        #: contiguity there; turn this on if your traffic shows it holds).
-        self.strict_depth_sequence = False
+        #: require ``u == last + 1`` on N-level topics too. Bybit's orderbook page says
+        #: "u: update id, normally consecutive; u == 1 after a service restart"
+        #: (https://bybit-exchange.github.io/doc-v3-offline/zh-TW/copy-trade/ws-public/orderbook),
+        #: and a tolerated jump would let a lost delta corrupt the book silently.
+        #: Set to False only if your traffic shows jumps on a healthy stream.
+        self.strict_depth_sequence = True
 
     def _make_item(self, symbol: str, side: str, level: Any) -> dict[str, Any]:
         return {"s": symbol, "S": side, "p": level[0], "v": level[1]}
