@@ -36,9 +36,8 @@ class Contender:
 
 class Datastores(Contender):
     def __init__(self) -> None:
-        from datastores.exchanges.binance.store import BinanceSpotDataStore
-
         from datastores import _json
+        from datastores.exchanges.binance.store import BinanceSpotDataStore
 
         self.store = BinanceSpotDataStore()
         self.loads = _json.loads
@@ -216,8 +215,7 @@ def run(name: str, stream: Path, *, limit_b: int, repeats: int) -> dict[str, Any
     gc.collect()
 
     # Memory: what the store retains for the same book (snapshot + every diff).
-    # The snapshot is decoded inside the traced region: a store may keep its lists.
-    del snapshot
+    # The snapshot is decoded again inside the traced region: a store may keep its lists.
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]

@@ -314,9 +314,7 @@ class Venue:
         else:
             app = web.Application(middlewares=[self._middleware])
             app.router.add_routes(self.profile.routes())
-            runner = web.AppRunner(
-                app, handle_signals=False, access_log=None, shutdown_timeout=1.0
-            )
+            runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
             await runner.setup()
             self._runner = runner
             site = web.TCPSite(runner, "127.0.0.1", 0)

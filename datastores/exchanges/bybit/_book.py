@@ -13,9 +13,9 @@ Integrity rules (see ``docs/exchanges/bybit.md``):
   a larger ``u`` than the last one: an equal ``u`` is stale, a smaller one is a
   gap (the sequence went back without a reset). Bybit documents ``u`` as
   normally contiguous (only a service restart sends ``u == 1``), so a jump
-  forward is a gap too; ``strict_depth_sequence = False`` tolerates jumps. The book is trimmed to the topic's depth
-  after every message (levels pushed out of the window are not always deleted
-  explicitly). https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
+  forward is a gap too; ``strict_depth_sequence = False`` tolerates jumps. The
+  book is trimmed to the topic's depth after every message (levels pushed out
+  of the window are not always deleted explicitly). https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
 * ``orderbook.full.{symbol}``: delta-only; deltas are buffered while unsynced
   (a break in ``u`` restarts the buffer, a lower ``seq`` is discarded), a REST
   snapshot (``GET /v5/market/full_orderbook``) is bridged to them, then every
