@@ -38,13 +38,13 @@ CHECKSUM_DEPTH = 25
 
 
 def level(price: str, size: str) -> list[str]:
-    """One OKX level ``[px, sz, "0", numOrders]``; a deleted level has 0 orders.
+    """One OKX level ``[px, sz, "0", numOrders]``; a deletion is ``[px, "0", "0", "0"]``.
 
     The order count is a deterministic function of the size, so a REST
     snapshot and a WebSocket update agree on it.
     """
     if not size.strip("0."):
-        return [price, size, "0", "0"]
+        return [price, "0", "0", "0"]
     digits = size.replace(".", "").lstrip("0") or "0"
     return [price, size, "0", str(1 + int(digits[-6:]) % 9)]
 
@@ -83,9 +83,10 @@ class BookWindow:
     The fake's book is deeper than the channel. An update carries every level
     change inside the old or the new window, and the levels that *enter* the
     window because better ones left (a client trimming to the depth must learn
-    them). Levels pushed out of the window are not deleted by a message: the
-    client trims them, as OKX leaves it to do. ``seq`` is the ``seqId`` of the
-    last message of this window (the next update's ``prevSeqId``).
+    them). Levels pushed out of the window by better ones get no message (OKX
+    does not document whether it deletes them; a client must keep only the
+    channel's depth either way). ``seq`` is the ``seqId`` of the last message of
+    this window (the next update's ``prevSeqId``).
     """
 
     __slots__ = ("asks", "bids", "depth", "seq")

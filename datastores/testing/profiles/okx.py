@@ -315,7 +315,9 @@ class OKXProfile(ExchangeProfile):
                     )
                 )
         elif channel in WHOLE_BOOK_DEPTHS:
-            asks, bids = top_levels(market, WHOLE_BOOK_DEPTHS[channel])
+            asks, bids = self._tops[f"{inst}|{channel}"] = top_levels(
+                market, WHOLE_BOOK_DEPTHS[channel]
+            )
             seq = self.seq_id(inst, market.last_update_id)
             conn.send_json(self._whole_book(channel, inst, asks, bids, now, seq))
         elif channel == "tickers":
@@ -511,7 +513,7 @@ class OKXProfile(ExchangeProfile):
 
     # ---------------------------------------------------------- private data
 
-    def _push_private(self, channel: str, build: Callable[[dict[str, str]], Any]) -> None:
+    def _push_private(self, channel: str, build: Callable[[Mapping[str, str]], Any]) -> None:
         for topic, arg in list(self._private.items()):
             if arg["channel"] != channel:
                 continue
@@ -533,14 +535,13 @@ class OKXProfile(ExchangeProfile):
             self._push_private("orders", lambda arg: [item] if matches(arg, order.symbol) else [])
         elif event.kind == "balance":
             balances = list(event.balances)
-            self._push_private(
-                "account",
-                lambda arg: [
-                    balance_summary(
-                        [b for b in balances if arg.get("ccy", b.asset) == b.asset], now
-                    )
-                ],
-            )
+
+            def account(arg: Mapping[str, str]) -> list[Any]:
+                # A subscription for one currency hears only about that currency.
+                mine = [b for b in balances if arg.get("ccy", b.asset) == b.asset]
+                return [balance_summary(mine, now)] if mine else []
+
+            self._push_private("account", account)
             self._push_private(
                 "balance_and_position",
                 lambda arg: [
