@@ -500,7 +500,7 @@ class OrderBookStore(DataStore):
         state = self._state(symbol)
         state.buffer.clear()
         state.resync_requested = False
-        state.last_error = f"{kind}: {reason}"
+        state.last_error = reason if reason.startswith(kind) else f"{kind}: {reason}"
         if state.phase != "unsynced":
             state.phase = "unsynced"
             logger.info("%s %s: book unsynced (%s)", self.name, symbol, reason)
