@@ -342,7 +342,7 @@ async def test_reconnect_invalidates_books_of_that_connection_without_extra_send
     await settle()
     btc = store.book.status("BTCUSDT")
     assert not btc.synced
-    assert btc.last_error == "reconnect: reconnect"
+    assert btc.last_error == "reconnect"
     assert btc.gaps == 0
     assert store.book.status("ETHUSDT").synced
     assert a.sent == []
