@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from ._verify import FakeKey
@@ -47,6 +47,14 @@ def _json(text: str | None) -> Any:
         return json.loads(text)
     except ValueError:
         return None
+
+
+def _request(text: str, field: str, value: str) -> dict[str, Any] | None:
+    """``text`` as a JSON object whose ``field`` is ``value``; ``None`` for anything else."""
+    message = _json(text)
+    if isinstance(message, dict) and message.get(field) == value:
+        return message
+    return None
 
 
 @dataclass
@@ -125,61 +133,115 @@ class Dialect:
         return data
 
 
-class BitflyerDialect(Dialect):
+class _JsonLoginDialect(Dialect):
+    """A dialect whose login is one JSON object with ``login_field == login_value``.
+
+    :meth:`login` is the shared skeleton: recognise the message, let
+    :meth:`_verify` judge it (it raises ``_Refused`` with the reason), then
+    answer with :meth:`_refusal` or :meth:`_welcome`. Subclasses fill in those
+    three with their exchange's rule and reply shapes.
+    """
+
+    login_field: ClassVar[str]
+    login_value: ClassVar[str]
+    close_on_failure: ClassVar[bool] = False
+    """Whether the server hangs up after a refused login (Bitget does)."""
+
+    def login(
+        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> LoginCheck | None:
+        message = _request(text, self.login_field, self.login_value)
+        if message is None:
+            return None
+        try:
+            key = self._verify(message, path, keys, now)
+        except _Refused as exc:
+            reply = self._refusal(message, path, str(exc))
+            return LoginCheck(False, str(exc), reply=reply, close_after=self.close_on_failure)
+        return LoginCheck(True, key=key.key, reply=self._welcome(message, path, now))
+
+    def _verify(
+        self, message: dict[str, Any], path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> FakeKey:
+        """The key that signed ``message``; raises ``_Refused`` with the reason otherwise."""
+        raise NotImplementedError
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        """The server's answer to a refused login."""
+        raise NotImplementedError
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        """The server's answer to an accepted login."""
+        raise NotImplementedError
+
+
+class BitflyerDialect(_JsonLoginDialect):
     """JSON-RPC ``auth``: HMAC-SHA256 hex of ``str(timestamp) + nonce`` (13 or 10 digits)."""
 
-    def login(
-        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
-    ) -> LoginCheck | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("method") != "auth":
-            return None
-        ident = message.get("id")
-        try:
-            params = message.get("params") or {}
-            key = _key(keys, params.get("api_key"))
-            timestamp, nonce = params.get("timestamp"), params.get("nonce")
-            if not isinstance(timestamp, int) or not isinstance(nonce, str):
-                raise _Refused("timestamp must be a number and nonce a string")
-            if not 16 <= len(nonce) <= 255:
-                raise _Refused("nonce must have 16 to 255 characters")
-            seconds = timestamp / 1000 if len(str(timestamp)) == 13 else timestamp
-            _window(seconds, now, past=60, future=60)
-            _check(_hex(key.secret, f"{timestamp}{nonce}"), params.get("signature"))
-        except _Refused as exc:
-            reply = {"jsonrpc": "2.0", "id": ident, "error": {"code": -32600, "message": str(exc)}}
-            return LoginCheck(False, str(exc), reply=reply)
-        return LoginCheck(True, key=key.key, reply={"jsonrpc": "2.0", "id": ident, "result": True})
+    login_field, login_value = "method", "auth"
+
+    def _verify(
+        self, message: dict[str, Any], path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> FakeKey:
+        params = message.get("params") or {}
+        key = _key(keys, params.get("api_key"))
+        timestamp, nonce = params.get("timestamp"), params.get("nonce")
+        if not isinstance(timestamp, int) or not isinstance(nonce, str):
+            raise _Refused("timestamp must be a number and nonce a string")
+        if not 16 <= len(nonce) <= 255:
+            raise _Refused("nonce must have 16 to 255 characters")
+        seconds = timestamp / 1000 if len(str(timestamp)) == 13 else timestamp
+        _window(seconds, now, past=60, future=60)
+        _check(_hex(key.secret, f"{timestamp}{nonce}"), params.get("signature"))
+        return key
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        error = {"code": -32600, "message": reason}
+        return {"jsonrpc": "2.0", "id": message.get("id"), "error": error}
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        return {"jsonrpc": "2.0", "id": message.get("id"), "result": True}
 
 
-class _OkStyleDialect(Dialect):
-    """OKX / Bitget ``login``: base64 HMAC of ``ts + "GET" + <path>``, ts in seconds, 30 s."""
+class _OkStyleDialect(_JsonLoginDialect):
+    """OKX / Bitget / OKJ ``login``: base64 HMAC of ``ts + "GET" + <path>``, ts in seconds, 30 s.
 
+    OKX and Bitget send the fields as one object in ``args``; OKJ (OKEx v3)
+    overrides :meth:`_login_args` and :meth:`_seconds` for its list form.
+    """
+
+    login_field, login_value = "op", "login"
     verify_path = "/users/self/verify"
     error_code = "60009"
-    close_on_failure = False
 
-    def login(
-        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
-    ) -> LoginCheck | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("op") != "login":
-            return None
-        try:
-            args = message.get("args") or [{}]
-            arg = args[0] if isinstance(args[0], dict) else {}
-            key = _key(keys, arg.get("apiKey"))
-            if arg.get("passphrase") != key.passphrase:
-                raise _Refused("wrong passphrase")
-            timestamp = arg.get("timestamp")
-            if not isinstance(timestamp, str) or not timestamp.isdigit():
-                raise _Refused("timestamp must be a string of epoch seconds")
-            _window(int(timestamp), now, past=30, future=5)
-            _check(_b64(key.secret, f"{timestamp}GET{self.verify_path}"), arg.get("sign"))
-        except _Refused as exc:
-            reply = {"event": "error", "code": self.error_code, "msg": f"Login failed: {exc}"}
-            return LoginCheck(False, str(exc), reply=reply, close_after=self.close_on_failure)
-        return LoginCheck(True, key=key.key, reply={"event": "login", "code": "0", "msg": ""})
+    def _login_args(self, message: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+        """``(api key, passphrase, timestamp, signature)`` as the client sent them."""
+        args = message.get("args") or [{}]
+        arg = args[0] if isinstance(args[0], dict) else {}
+        return arg.get("apiKey"), arg.get("passphrase"), arg.get("timestamp"), arg.get("sign")
+
+    def _seconds(self, timestamp: Any) -> float:
+        """The login's timestamp as epoch seconds; raises ``_Refused`` when malformed."""
+        if not isinstance(timestamp, str) or not timestamp.isdigit():
+            raise _Refused("timestamp must be a string of epoch seconds")
+        return int(timestamp)
+
+    def _verify(
+        self, message: dict[str, Any], path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> FakeKey:
+        api_key, passphrase, timestamp, sign = self._login_args(message)
+        key = _key(keys, api_key)
+        if passphrase != key.passphrase:
+            raise _Refused("wrong passphrase")
+        _window(self._seconds(timestamp), now, past=30, future=5)
+        _check(_b64(key.secret, f"{timestamp}GET{self.verify_path}"), sign)
+        return key
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        return {"event": "error", "code": self.error_code, "msg": f"Login failed: {reason}"}
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        return {"event": "login", "code": "0", "msg": ""}
 
     def pong(self, text: str, path: str, now: float) -> str | None:
         return "pong" if text == "ping" else None
@@ -195,183 +257,175 @@ class BitgetDialect(_OkStyleDialect):
     close_on_failure = True
 
 
-class BybitDialect(Dialect):
+class BybitDialect(_JsonLoginDialect):
     """``op: auth``: hex HMAC of ``"GET/realtime" + expires``, expires (ms) in the future."""
 
-    def login(
-        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
-    ) -> LoginCheck | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("op") != "auth":
-            return None
-        trade = "trade" in path.split("/")
-        req_id = message.get("req_id")
-        try:
-            args = message.get("args") or []
-            if len(args) != 3:
-                raise _Refused("args must be [api_key, expires, signature]")
-            key = _key(keys, args[0])
-            expires = args[1]
-            if not isinstance(expires, int) or expires <= now * 1000:
-                raise _Refused("expires must be a future time in ms")
-            _check(_hex(key.secret, f"GET/realtime{expires}"), args[2])
-        except _Refused as exc:
-            if trade:
-                reply: dict[str, Any] = {"retCode": 10004, "retMsg": str(exc), "op": "auth"}
-            else:
-                reply = {"success": False, "ret_msg": str(exc), "op": "auth", "conn_id": "c1"}
-            if req_id is not None:
-                reply["req_id"] = req_id
-            return LoginCheck(False, str(exc), reply=reply)
-        if trade:
-            reply = {"retCode": 0, "retMsg": "OK", "op": "auth", "connId": "c1"}
+    login_field, login_value = "op", "auth"
+
+    def _verify(
+        self, message: dict[str, Any], path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> FakeKey:
+        args = message.get("args") or []
+        if len(args) != 3:
+            raise _Refused("args must be [api_key, expires, signature]")
+        key = _key(keys, args[0])
+        expires = args[1]
+        if not isinstance(expires, int) or expires <= now * 1000:
+            raise _Refused("expires must be a future time in ms")
+        _check(_hex(key.secret, f"GET/realtime{expires}"), args[2])
+        return key
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        if "trade" in path.split("/"):
+            reply: dict[str, Any] = {"retCode": 10004, "retMsg": reason, "op": "auth"}
+        else:
+            reply = {"success": False, "ret_msg": reason, "op": "auth", "conn_id": "c1"}
+        return self._echo_req_id(message, reply)
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        if "trade" in path.split("/"):
+            reply: dict[str, Any] = {"retCode": 0, "retMsg": "OK", "op": "auth", "connId": "c1"}
         else:
             reply = {"success": True, "ret_msg": "", "op": "auth", "conn_id": "c1"}
-        if req_id is not None:
-            reply["req_id"] = req_id
-        return LoginCheck(True, key=key.key, reply=reply)
+        return self._echo_req_id(message, reply)
+
+    @staticmethod
+    def _echo_req_id(message: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+        if message.get("req_id") is not None:
+            reply["req_id"] = message["req_id"]
+        return reply
 
     def pong(self, text: str, path: str, now: float) -> str | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("op") != "ping":
+        if _request(text, "op", "ping") is None:
             return None
         if "public" in path.split("/"):
             return json.dumps({"success": True, "ret_msg": "pong", "conn_id": "c1", "op": "ping"})
         return json.dumps({"op": "pong", "args": [str(int(now * 1000))], "conn_id": "c1"})
 
 
-class PhemexDialect(Dialect):
+class PhemexDialect(_JsonLoginDialect):
     """``user.auth``: hex HMAC of ``key + expiry``, expiry (s) at most 2 minutes ahead."""
 
-    def login(
-        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
-    ) -> LoginCheck | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("method") != "user.auth":
-            return None
-        ident = message.get("id")
-        try:
-            params = message.get("params") or []
-            if len(params) != 4 or params[0] != "API":
-                raise _Refused('params must be ["API", key, signature, expiry]')
-            key = _key(keys, params[1])
-            expiry = params[3]
-            if not isinstance(expiry, int) or not now < expiry <= now + 120:
-                raise _Refused("expiry must be within the next 2 minutes")
-            _check(_hex(key.secret, f"{key.key}{expiry}"), params[2])
-        except _Refused as exc:
-            reply = {"error": {"code": 6012, "message": str(exc)}, "id": ident, "result": None}
-            return LoginCheck(False, str(exc), reply=reply)
-        reply = {"error": None, "id": ident, "result": {"status": "success"}}
-        return LoginCheck(True, key=key.key, reply=reply)
+    login_field, login_value = "method", "user.auth"
+
+    def _verify(
+        self, message: dict[str, Any], path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> FakeKey:
+        params = message.get("params") or []
+        if len(params) != 4 or params[0] != "API":
+            raise _Refused('params must be ["API", key, signature, expiry]')
+        key = _key(keys, params[1])
+        expiry = params[3]
+        if not isinstance(expiry, int) or not now < expiry <= now + 120:
+            raise _Refused("expiry must be within the next 2 minutes")
+        _check(_hex(key.secret, f"{key.key}{expiry}"), params[2])
+        return key
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        return {"error": {"code": 6012, "message": reason}, "id": message.get("id"), "result": None}
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        return {"error": None, "id": message.get("id"), "result": {"status": "success"}}
 
     def pong(self, text: str, path: str, now: float) -> str | None:
-        message = _json(text)
-        if isinstance(message, dict) and message.get("method") == "server.ping":
-            return json.dumps({"error": None, "id": message.get("id"), "result": "pong"})
-        return None
+        message = _request(text, "method", "server.ping")
+        if message is None:
+            return None
+        return json.dumps({"error": None, "id": message.get("id"), "result": "pong"})
 
 
-class CoincheckDialect(Dialect):
+class CoincheckDialect(_JsonLoginDialect):
     """``type: login``: hex HMAC of ``nonce + "wss://stream.coincheck.com/private"``.
 
     The nonce must grow per key (the server remembers the last one).
     """
 
-    def login(
-        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
-    ) -> LoginCheck | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("type") != "login":
-            return None
-        try:
-            key = _key(keys, message.get("access_key"))
-            nonce = message.get("access_nonce")
-            if not isinstance(nonce, str) or not nonce.isdigit():
-                raise _Refused("access_nonce must be a string of digits")
-            last = self.state.get(("nonce", key.key), -1)
-            if int(nonce) <= last:
-                raise _Refused("nonce must increase")
-            url = "wss://stream.coincheck.com/private"
-            _check(_hex(key.secret, nonce + url), message.get("access_signature"))
-            self.state[("nonce", key.key)] = int(nonce)
-        except _Refused as exc:
-            return LoginCheck(False, str(exc), reply={"success": False, "error": str(exc)})
-        return LoginCheck(True, key=key.key, reply={"success": True})
+    login_field, login_value = "type", "login"
+
+    def _verify(
+        self, message: dict[str, Any], path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> FakeKey:
+        key = _key(keys, message.get("access_key"))
+        nonce = message.get("access_nonce")
+        if not isinstance(nonce, str) or not nonce.isdigit():
+            raise _Refused("access_nonce must be a string of digits")
+        last = self.state.get(("nonce", key.key), -1)
+        if int(nonce) <= last:
+            raise _Refused("nonce must increase")
+        url = "wss://stream.coincheck.com/private"
+        _check(_hex(key.secret, nonce + url), message.get("access_signature"))
+        self.state[("nonce", key.key)] = int(nonce)
+        return key
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        return {"success": False, "error": reason}
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        return {"success": True}
 
 
-class OkjDialect(Dialect):
+class OkjDialect(_OkStyleDialect):
     """OKEx v3 ``login`` args list; base64 HMAC of ``ts + "GET/users/self/verify"``.
 
     Server frames are raw-deflate compressed binary.
     """
 
-    def login(
-        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
-    ) -> LoginCheck | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("op") != "login":
-            return None
-        try:
-            args = message.get("args") or []
-            if len(args) != 4:
-                raise _Refused("args must be [key, passphrase, timestamp, sign]")
-            key = _key(keys, args[0])
-            if args[1] != key.passphrase:
-                raise _Refused("wrong passphrase")
-            try:
-                seconds = float(args[2])
-            except (TypeError, ValueError):
-                raise _Refused("timestamp must be epoch seconds") from None
-            _window(seconds, now, past=30, future=5)
-            _check(_b64(key.secret, f"{args[2]}GET/users/self/verify"), args[3])
-        except _Refused as exc:
-            reply = {"event": "error", "message": str(exc), "errorCode": 30013}
-            return LoginCheck(False, str(exc), reply=reply)
-        return LoginCheck(True, key=key.key, reply={"event": "login", "success": True})
+    def _login_args(self, message: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+        args = message.get("args") or []
+        if len(args) != 4:
+            raise _Refused("args must be [key, passphrase, timestamp, sign]")
+        return args[0], args[1], args[2], args[3]
 
-    def pong(self, text: str, path: str, now: float) -> str | None:
-        return "pong" if text == "ping" else None
+    def _seconds(self, timestamp: Any) -> float:
+        try:
+            return float(timestamp)
+        except (TypeError, ValueError):
+            raise _Refused("timestamp must be epoch seconds") from None
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        return {"event": "error", "message": reason, "errorCode": 30013}
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        return {"event": "login", "success": True}
 
     def encode(self, text: str) -> bytes:
         compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
         return compressor.compress(text.encode()) + compressor.flush()
 
 
-class BittradeDialect(Dialect):
+class BittradeDialect(_JsonLoginDialect):
     """Huobi v2 ``auth``: base64 HMAC of ``GET\\n<host>\\n/ws/v2\\n<sorted query>``.
 
     Market frames (``/ws``) are gzip-compressed.
     """
 
+    login_field, login_value = "ch", "auth"
     host = "api-cloud.bittrade.co.jp"
 
-    def login(
-        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
-    ) -> LoginCheck | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("ch") != "auth":
-            return None
+    def _verify(
+        self, message: dict[str, Any], path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> FakeKey:
+        params = dict(message.get("params") or {})
+        if params.pop("authType", None) != "api":
+            raise _Refused("authType must be api")
+        given = params.pop("signature", None)
+        key = _key(keys, params.get("accessKey"))
         try:
-            params = dict(message.get("params") or {})
-            if params.pop("authType", None) != "api":
-                raise _Refused("authType must be api")
-            given = params.pop("signature", None)
-            key = _key(keys, params.get("accessKey"))
-            try:
-                moment = datetime.strptime(str(params.get("timestamp")), "%Y-%m-%dT%H:%M:%S")
-            except ValueError:
-                raise _Refused("timestamp must be YYYY-MM-DDThh:mm:ss (UTC)") from None
-            _window(moment.replace(tzinfo=timezone.utc).timestamp(), now, past=300, future=5)
-            query = "&".join(
-                f"{quote(str(k), safe='')}={quote(str(v), safe='')}"
-                for k, v in sorted(params.items())
-            )
-            _check(_b64(key.secret, f"GET\n{self.host}\n{path}\n{query}"), given)
-        except _Refused as exc:
-            reply = {"action": "req", "code": 2002, "ch": "auth", "message": str(exc)}
-            return LoginCheck(False, str(exc), reply=reply)
-        return LoginCheck(True, key=key.key, reply={"action": "req", "code": 200, "ch": "auth"})
+            moment = datetime.strptime(str(params.get("timestamp")), "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            raise _Refused("timestamp must be YYYY-MM-DDThh:mm:ss (UTC)") from None
+        _window(moment.replace(tzinfo=timezone.utc).timestamp(), now, past=300, future=5)
+        query = "&".join(
+            f"{quote(str(k), safe='')}={quote(str(v), safe='')}" for k, v in sorted(params.items())
+        )
+        _check(_b64(key.secret, f"GET\n{self.host}\n{path}\n{query}"), given)
+        return key
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        return {"action": "req", "code": 2002, "ch": "auth", "message": reason}
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        return {"action": "req", "code": 200, "ch": "auth"}
 
     def encode(self, text: str) -> str | bytes:
         if self.state.get("gzip"):
@@ -379,33 +433,35 @@ class BittradeDialect(Dialect):
         return text
 
 
-class MexcDialect(Dialect):
+class MexcDialect(_JsonLoginDialect):
     """Futures ``login``: hex HMAC of ``apiKey + reqTime`` (ms), answered on ``rs.login``."""
 
-    def login(
-        self, text: str, path: str, keys: Mapping[str, FakeKey], now: float
-    ) -> LoginCheck | None:
-        message = _json(text)
-        if not isinstance(message, dict) or message.get("method") != "login":
-            return None
-        try:
-            param = message.get("param") or {}
-            key = _key(keys, param.get("apiKey"))
-            request_time = param.get("reqTime")
-            if not isinstance(request_time, str) or not request_time.isdigit():
-                raise _Refused("reqTime must be a string of epoch milliseconds")
-            _window(int(request_time) / 1000, now, past=10, future=5)
-            _check(_hex(key.secret, key.key + request_time), param.get("signature"))
-        except _Refused as exc:
-            return LoginCheck(False, str(exc), reply={"channel": "rs.error", "data": str(exc)})
-        reply = {"channel": "rs.login", "data": "success", "ts": int(now * 1000)}
-        return LoginCheck(True, key=key.key, reply=reply)
+    login_field, login_value = "method", "login"
+
+    def _verify(
+        self, message: dict[str, Any], path: str, keys: Mapping[str, FakeKey], now: float
+    ) -> FakeKey:
+        param = message.get("param") or {}
+        key = _key(keys, param.get("apiKey"))
+        request_time = param.get("reqTime")
+        if not isinstance(request_time, str) or not request_time.isdigit():
+            raise _Refused("reqTime must be a string of epoch milliseconds")
+        _window(int(request_time) / 1000, now, past=10, future=5)
+        _check(_hex(key.secret, key.key + request_time), param.get("signature"))
+        return key
+
+    def _refusal(self, message: dict[str, Any], path: str, reason: str) -> Any:
+        return {"channel": "rs.error", "data": reason}
+
+    def _welcome(self, message: dict[str, Any], path: str, now: float) -> Any:
+        return {"channel": "rs.login", "data": "success", "ts": int(now * 1000)}
 
     def pong(self, text: str, path: str, now: float) -> str | None:
         message = _json(text)
-        if isinstance(message, dict) and message.get("method") == "ping":
+        method = message.get("method") if isinstance(message, dict) else None
+        if method == "ping":
             return json.dumps({"channel": "pong", "data": int(now * 1000)})
-        if isinstance(message, dict) and message.get("method") == "PING":
+        if method == "PING":
             return json.dumps({"id": 0, "code": 0, "msg": "PONG"})
         return None
 
@@ -417,10 +473,10 @@ class KucoinDialect(Dialect):
         return [json.dumps({"id": query.get("connectId", "c1"), "type": "welcome"})]
 
     def pong(self, text: str, path: str, now: float) -> str | None:
-        message = _json(text)
-        if isinstance(message, dict) and message.get("type") == "ping":
-            return json.dumps({"id": message.get("id"), "type": "pong"})
-        return None
+        message = _request(text, "type", "ping")
+        if message is None:
+            return None
+        return json.dumps({"id": message.get("id"), "type": "pong"})
 
 
 class BitmexDialect(Dialect):
@@ -476,10 +532,7 @@ class HyperliquidDialect(Dialect):
     """No login; ``{"method":"ping"}`` -> ``{"channel":"pong"}``."""
 
     def pong(self, text: str, path: str, now: float) -> str | None:
-        message = _json(text)
-        if isinstance(message, dict) and message.get("method") == "ping":
-            return json.dumps({"channel": "pong"})
-        return None
+        return None if _request(text, "method", "ping") is None else json.dumps({"channel": "pong"})
 
 
 DIALECTS: dict[str, type[Dialect]] = {
