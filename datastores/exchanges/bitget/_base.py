@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..._errors import ExchangeAPIError
@@ -34,15 +34,16 @@ from ._books import _CheckedBook, checksum_value, seq_value
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
 
-__all__ = ["BitgetCollectionBase", "objects", "text"]
+__all__ = ["BitgetCollectionBase", "candle_items", "objects", "route_by_status", "text"]
 
 logger = logging.getLogger("datastores.exchanges.bitget")
 
 #: handler(msg, arg, data, ws)
 Handler = Callable[[Mapping[str, Any], Mapping[str, Any], list[Any], Any], None]
 
-#: channels whose every push is a full top-N snapshot
-SNAPSHOT_CHANNELS = frozenset({"books1", "books5", "books15"})
+#: channels whose every push is a full top-N snapshot -> their depth (same in v1 and v2)
+TOP_N_DEPTHS: Mapping[str, int] = {"books1": 1, "books5": 5, "books15": 15}
+SNAPSHOT_CHANNELS = frozenset(TOP_N_DEPTHS)
 
 
 def objects(store: DataStore, data: list[Any]) -> list[Item]:
@@ -54,6 +55,49 @@ def objects(store: DataStore, data: list[Any]) -> list[Item]:
         else:
             store._refuse(entry, "entry is not a JSON object")
     return result
+
+
+def candle_items(
+    store: DataStore, rows: list[Any], head: Item, fields: tuple[str, ...]
+) -> list[Item]:
+    """Candle arrays as items: ``head`` plus ``fields`` zipped with each row.
+
+    A row that is not a non-empty array is refused (counted in ``store.dropped``).
+    A row shorter than ``fields`` fills only the fields it has.
+    """
+    items = []
+    for row in rows:
+        if not isinstance(row, list) or not row:
+            store._refuse(row, "candle is not a non-empty array")
+            continue
+        item: Item = dict(head)
+        item.update(zip(fields, row, strict=False))
+        items.append(item)
+    return items
+
+
+def route_by_status(
+    store: DataStore, items: Iterable[Item], keep: Collection[str], remove: Collection[str]
+) -> None:
+    """Upsert the items whose ``status`` is in ``keep``, delete those in ``remove``.
+
+    Any other status is refused (counted in ``store.dropped``). One ``_update``
+    and one ``_delete`` call per batch.
+    """
+    upserts: list[Item] = []
+    deletes: list[Item] = []
+    for item in items:
+        status = item.get("status")
+        if status in keep:
+            upserts.append(item)
+        elif status in remove:
+            deletes.append(item)
+        else:
+            store._refuse(item, f"unknown order status {status!r}")
+    if upserts:
+        store._update(upserts)
+    if deletes:
+        store._delete(deletes)
 
 
 def text(value: Any) -> Any:
@@ -119,6 +163,14 @@ class BitgetCollectionBase(DataStoreCollection):
     def error_events(self) -> int:
         """``{"event": "error"}`` replies received (each is logged with its code and msg)."""
         return self._error_events
+
+    def _arg_text(self, msg: Mapping[str, Any], arg: Mapping[str, Any], name: str) -> str | None:
+        """``arg[name]`` if it is a string; otherwise the message is dropped and ``None``."""
+        value = arg.get(name)
+        if not isinstance(value, str):
+            self._drop(msg, f"arg without {name}")
+            return None
+        return value
 
     def _drop(self, msg: Any, why: str) -> None:
         self._dropped_messages += 1

@@ -23,7 +23,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..._store import DataStore, Item
-from ._base import BitgetCollectionBase, Handler, objects
+from ._base import (
+    TOP_N_DEPTHS,
+    BitgetCollectionBase,
+    Handler,
+    candle_items,
+    objects,
+    route_by_status,
+)
 from ._books import BitgetV2Book
 
 if TYPE_CHECKING:
@@ -181,12 +188,7 @@ class BitgetV2DataStore(BitgetCollectionBase):
     :class:`~datastores.ExchangeAPIError`.
     """
 
-    _BOOK_DEPTHS: ClassVar[Mapping[str, int | None]] = {
-        "books": None,
-        "books1": 1,
-        "books5": 5,
-        "books15": 15,
-    }
+    _BOOK_DEPTHS: ClassVar[Mapping[str, int | None]] = {"books": None, **TOP_N_DEPTHS}
 
     def _setup(
         self,
@@ -280,11 +282,7 @@ class BitgetV2DataStore(BitgetCollectionBase):
     # -------------------------------------------------------------- handlers
 
     def _inst_type(self, msg: Mapping[str, Any], arg: Mapping[str, Any]) -> str | None:
-        inst_type = arg.get("instType")
-        if not isinstance(inst_type, str):
-            self._drop(msg, "arg without instType")
-            return None
-        return inst_type
+        return self._arg_text(msg, arg, "instType")
 
     def _on_ticker(
         self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
@@ -307,14 +305,8 @@ class BitgetV2DataStore(BitgetCollectionBase):
         if inst_type is None:
             return
         store = self.candle
-        items = []
-        for row in data:
-            if not isinstance(row, list) or not row:
-                store._refuse(row, "candle is not a non-empty array")
-                continue
-            item: Item = {"instType": inst_type, "instId": inst_id, "granularity": arg["channel"]}
-            item.update(zip(_CANDLE_FIELDS, row, strict=False))
-            items.append(item)
+        head = {"instType": inst_type, "instId": inst_id, "granularity": arg["channel"]}
+        items = candle_items(store, data, head, _CANDLE_FIELDS)
         if msg.get("action") == "snapshot":
             store._insert(items)
         else:
@@ -375,29 +367,16 @@ class BitgetV2DataStore(BitgetCollectionBase):
             store = self.fill
             store._insert([{"instType": inst_type, **x} for x in objects(store, data)])
 
+    @staticmethod
     def _route_by_status(
-        self,
         store: DataStore,
         inst_type: str,
         data: list[Any],
         keep: frozenset[str],
         remove: frozenset[str],
     ) -> None:
-        upserts = []
-        deletes = []
-        for x in objects(store, data):
-            item = {"instType": inst_type, **x}
-            status = item.get("status")
-            if status in keep:
-                upserts.append(item)
-            elif status in remove:
-                deletes.append(item)
-            else:
-                store._refuse(item, f"unknown order status {status!r}")
-        if upserts:
-            store._update(upserts)
-        if deletes:
-            store._delete(deletes)
+        items = [{"instType": inst_type, **x} for x in objects(store, data)]
+        route_by_status(store, items, keep, remove)
 
     def _on_orders(
         self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any

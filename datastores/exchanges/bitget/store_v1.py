@@ -26,7 +26,15 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..._store import DataStore, Item
-from ._base import BitgetCollectionBase, Handler, objects, text
+from ._base import (
+    TOP_N_DEPTHS,
+    BitgetCollectionBase,
+    Handler,
+    candle_items,
+    objects,
+    route_by_status,
+    text,
+)
 from ._books import BitgetBook
 
 if TYPE_CHECKING:
@@ -44,6 +52,10 @@ __all__ = [
 ]
 
 _CANDLE_FIELDS = ("ts", "o", "h", "l", "c", "baseVol")
+#: order statuses that keep an order in ``orders`` / that remove it (tuples: a
+#: non-string status is refused as unknown, never a TypeError from a set lookup)
+_ORDER_OPEN = ("init", "new", "partial-fill")
+_ORDER_DONE = ("full-fill", "cancelled", "canceled")
 # REST side -> the WS order side (buy/sell); one-way mode uses *_single.
 _BUY_SIDES = frozenset({"open_long", "close_short", "buy_single"})
 
@@ -165,12 +177,7 @@ class BitgetDataStore(BitgetCollectionBase):
     :class:`~datastores.ExchangeAPIError`.
     """
 
-    _BOOK_DEPTHS: ClassVar[Mapping[str, int | None]] = {
-        "books": 200,
-        "books1": 1,
-        "books5": 5,
-        "books15": 15,
-    }
+    _BOOK_DEPTHS: ClassVar[Mapping[str, int | None]] = {"books": 200, **TOP_N_DEPTHS}
 
     def _setup(
         self,
@@ -240,11 +247,7 @@ class BitgetDataStore(BitgetCollectionBase):
     # -------------------------------------------------------------- handlers
 
     def _inst_id(self, msg: Mapping[str, Any], arg: Mapping[str, Any]) -> str | None:
-        inst_id = arg.get("instId")
-        if not isinstance(inst_id, str):
-            self._drop(msg, "arg without instId")
-            return None
-        return inst_id
+        return self._arg_text(msg, arg, "instId")
 
     def _on_trade(
         self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
@@ -274,15 +277,8 @@ class BitgetDataStore(BitgetCollectionBase):
             return
         store = self.candlesticks
         interval = arg["channel"][len("candle") :]
-        items = []
-        for row in data:
-            if not isinstance(row, list) or not row:
-                store._refuse(row, "candle is not a non-empty array")
-                continue
-            item: Item = {"instId": inst_id, "interval": interval}
-            item.update(zip(_CANDLE_FIELDS, row, strict=False))
-            items.append(item)
-        store._update(items)
+        head = {"instId": inst_id, "interval": interval}
+        store._update(candle_items(store, data, head, _CANDLE_FIELDS))
 
     def _on_account(
         self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
@@ -299,20 +295,7 @@ class BitgetDataStore(BitgetCollectionBase):
         "data": [{"instId": "BTCUSDT_UMCBL", "ordId": "1", "clOrdId": "a1",
         "status": "new", ...}]}``"""
         store = self.orders
-        upserts: list[Item] = []
-        deletes: list[Item] = []
-        for item in objects(store, data):
-            status = item.get("status")
-            if status in ("init", "new", "partial-fill"):
-                upserts.append(item)
-            elif status in ("full-fill", "cancelled", "canceled"):
-                deletes.append(item)
-            else:
-                store._refuse(item, f"unknown order status {status!r}")
-        if upserts:
-            store._update(upserts)
-        if deletes:
-            store._delete(deletes)
+        route_by_status(store, objects(store, data), _ORDER_OPEN, _ORDER_DONE)
 
     def _on_positions(
         self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
