@@ -52,6 +52,7 @@ __all__ = [
     "default_decode_text",
     "path_segments",
     "safe_url",
+    "text_ping_heartbeat",
 ]
 
 
@@ -211,6 +212,31 @@ class HeartbeatSpec:
     @property
     def reply_timeout(self) -> float:
         return self.interval if self.timeout is None else self.timeout
+
+
+def _text_ping(_: HeartbeatInput) -> str:
+    return "ping"
+
+
+def _is_text_pong(frame: Frame) -> bool:
+    return frame.text == "pong"
+
+
+def text_ping_heartbeat(
+    interval: float, timeout: float, *, when_idle: bool = False
+) -> HeartbeatSpec:
+    """A heartbeat that sends the text ``ping`` and expects the text ``pong``.
+
+    The plain-text keep-alive of OKX, OKJ, Bitget and BitMEX; the arguments
+    are those of :class:`HeartbeatSpec`.
+    """
+    return HeartbeatSpec(
+        interval=interval,
+        message=_text_ping,
+        is_reply=_is_text_pong,
+        timeout=timeout,
+        when_idle=when_idle,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,33 +16,17 @@ from collections.abc import Mapping
 
 from yarl import URL
 
-from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_b64, path_with_query
+from ..._signing import HttpAuth, SignedRequest, SigningInput
+from .._okstyle import message, sign_request
 
 __all__ = ["HOSTS", "HTTP_AUTH", "credential_name", "message", "sign"]
 
 HOSTS = {"api.bitget.com": "bitget"}
 
 
-def message(timestamp: str, method: str, path_query: str, body: bytes) -> bytes:
-    """The string Bitget signs, as bytes."""
-    return (timestamp + method + path_query).encode() + body
-
-
 def sign(inp: SigningInput) -> SignedRequest:
-    """Add the ``ACCESS-*`` headers."""
-    timestamp = str(int(inp.now * 1000))
-    signature = hmac_sha256_b64(
-        inp.credentials.secret_bytes,
-        message(timestamp, inp.method, path_with_query(inp.url), inp.body),
-    )
-    headers = {
-        "ACCESS-KEY": inp.credentials.key,
-        "ACCESS-SIGN": signature,
-        "ACCESS-TIMESTAMP": timestamp,
-        "ACCESS-PASSPHRASE": inp.credentials.passphrase,
-        "Content-Type": "application/json",
-    }
-    return SignedRequest(inp.url, headers, inp.body)
+    """Add the ``ACCESS-*`` headers (timestamp in epoch milliseconds)."""
+    return sign_request(inp, str(int(inp.now * 1000)), "ACCESS-")
 
 
 def credential_name(default: str, url: URL, headers: Mapping[str, str]) -> str:

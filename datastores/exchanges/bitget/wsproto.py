@@ -19,50 +19,29 @@ from typing import Any
 
 from yarl import URL
 
-from ..._signing import hmac_sha256_b64
 from ..._wsproto import (
     Frame,
-    HeartbeatSpec,
     LoginInput,
     LoginReply,
     Outgoing,
     RateLimitSpec,
     WsProtocol,
     path_segments,
+    text_ping_heartbeat,
 )
+from .. import _okstyle
 
 __all__ = ["WS_PROTOCOL", "login_message", "login_reply"]
 
 
 def login_message(login: LoginInput) -> Outgoing:
     """The ``login`` op; ``timestamp`` in whole epoch seconds."""
-    credentials = login.credentials
-    timestamp = str(int(login.now))
-    sign = hmac_sha256_b64(credentials.secret_bytes, timestamp + "GET/user/verify")
-    return {
-        "op": "login",
-        "args": [
-            {
-                "apiKey": credentials.key,
-                "passphrase": credentials.passphrase,
-                "timestamp": timestamp,
-                "sign": sign,
-            }
-        ],
-    }
+    return _okstyle.login_message(login.credentials, str(int(login.now)), "/user/verify")
 
 
 def login_reply(frame: Frame) -> LoginReply | None:
-    """``event: login`` (success) or ``event: error`` (refusal)."""
-    event = frame.get("event")
-    if event == "login":
-        code = frame.get("code", "0")
-        if str(code) in ("0", "00000"):
-            return LoginReply(True)
-        return LoginReply(False, f"{frame.get('msg', '')} (code {code})".strip())
-    if event == "error":
-        return LoginReply(False, f"{frame.get('msg', '')} (code {frame.get('code')})".strip())
-    return None
+    """``event: login`` (success when ``code`` is ``"0"`` or ``"00000"``) or ``event: error``."""
+    return _okstyle.login_reply(frame, ("0", "00000"))
 
 
 def _skip_auth(url: URL, subscriptions: Sequence[Any]) -> bool:
@@ -75,11 +54,6 @@ WS_PROTOCOL = WsProtocol(
     login=login_message,
     login_reply=login_reply,
     skip_auth=_skip_auth,
-    heartbeat=HeartbeatSpec(
-        interval=25.0,
-        message=lambda _: "ping",
-        is_reply=lambda frame: frame.text == "pong",
-        timeout=10.0,
-    ),
+    heartbeat=text_ping_heartbeat(interval=25.0, timeout=10.0),
     rate_limit=RateLimitSpec(messages=10, per=1.0),
 )

@@ -17,7 +17,7 @@ Docs: https://www.bitmex.com/app/wsAPI and https://www.bitmex.com/app/apiKeysUsa
 from __future__ import annotations
 
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import Frame, HandshakeInput, HeartbeatSpec, LoginReply, WsProtocol
+from ..._wsproto import Frame, HandshakeInput, LoginReply, WsProtocol, text_ping_heartbeat
 
 __all__ = ["EXPIRES_AFTER", "WS_PROTOCOL", "handshake_headers"]
 
@@ -55,11 +55,5 @@ WS_PROTOCOL = WsProtocol(
     },
     handshake_headers=handshake_headers,
     greeting=_welcome,
-    heartbeat=HeartbeatSpec(
-        interval=5.0,
-        message=lambda _: "ping",
-        is_reply=lambda frame: frame.text == "pong",
-        timeout=5.0,
-        when_idle=True,
-    ),
+    heartbeat=text_ping_heartbeat(interval=5.0, timeout=5.0, when_idle=True),
 )

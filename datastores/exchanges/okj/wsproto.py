@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import zlib
 
-from ..._signing import hmac_sha256_b64
-from ..._wsproto import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
+from ..._wsproto import Frame, LoginInput, LoginReply, Outgoing, WsProtocol, text_ping_heartbeat
+from .._okstyle import login_sign
 
 __all__ = ["WS_PROTOCOL", "inflate", "login_message", "login_reply"]
 
@@ -35,7 +35,7 @@ def login_message(login: LoginInput) -> Outgoing:
     """
     credentials = login.credentials
     timestamp = f"{login.now:.3f}"
-    sign = hmac_sha256_b64(credentials.secret_bytes, timestamp + "GET/users/self/verify")
+    sign = login_sign(credentials, timestamp, "/users/self/verify")
     return {"op": "login", "args": [credentials.key, credentials.passphrase, timestamp, sign]}
 
 
@@ -58,12 +58,6 @@ WS_PROTOCOL = WsProtocol(
     login=login_message,
     login_reply=login_reply,
     # The server drops connections silent for 30 s: ping when idle, expect "pong".
-    heartbeat=HeartbeatSpec(
-        interval=15.0,
-        message=lambda _: "ping",
-        is_reply=lambda frame: frame.text == "pong",
-        timeout=10.0,
-        when_idle=True,
-    ),
+    heartbeat=text_ping_heartbeat(interval=15.0, timeout=10.0, when_idle=True),
     decode_bytes=inflate,
 )

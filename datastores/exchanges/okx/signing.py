@@ -13,11 +13,11 @@ separate keys: such requests are signed with the ``okx_demo`` credentials.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
 
 from yarl import URL
 
-from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_b64, path_with_query
+from ..._signing import HttpAuth, SignedRequest, SigningInput
+from .._okstyle import iso_timestamp, message, sign_request
 
 __all__ = ["HOSTS", "HTTP_AUTH", "credential_name", "iso_timestamp", "message", "sign"]
 
@@ -29,33 +29,9 @@ HOSTS = {
 }
 
 
-def iso_timestamp(now: float) -> str:
-    """``now`` (epoch seconds) as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC."""
-    millis = int(now * 1000)
-    moment = datetime.fromtimestamp(millis // 1000, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis % 1000:03d}Z"
-
-
-def message(timestamp: str, method: str, path_query: str, body: bytes) -> bytes:
-    """The string OKX signs, as bytes."""
-    return (timestamp + method + path_query).encode() + body
-
-
 def sign(inp: SigningInput) -> SignedRequest:
-    """Add the ``OK-ACCESS-*`` headers."""
-    timestamp = iso_timestamp(inp.now)
-    signature = hmac_sha256_b64(
-        inp.credentials.secret_bytes,
-        message(timestamp, inp.method, path_with_query(inp.url), inp.body),
-    )
-    headers = {
-        "OK-ACCESS-KEY": inp.credentials.key,
-        "OK-ACCESS-SIGN": signature,
-        "OK-ACCESS-TIMESTAMP": timestamp,
-        "OK-ACCESS-PASSPHRASE": inp.credentials.passphrase,
-        "Content-Type": "application/json",
-    }
-    return SignedRequest(inp.url, headers, inp.body)
+    """Add the ``OK-ACCESS-*`` headers (ISO-8601 timestamp)."""
+    return sign_request(inp, iso_timestamp(inp.now), "OK-ACCESS-")
 
 
 def credential_name(default: str, url: URL, headers: Mapping[str, str]) -> str:

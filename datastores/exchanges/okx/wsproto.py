@@ -23,16 +23,16 @@ from typing import Any
 from yarl import URL
 
 from ... import _json
-from ..._signing import hmac_sha256_b64
 from ..._wsproto import (
     Frame,
-    HeartbeatSpec,
     LoginInput,
     LoginReply,
     Outgoing,
     WsProtocol,
     path_segments,
+    text_ping_heartbeat,
 )
+from .. import _okstyle
 
 __all__ = ["LOGIN_CHANNELS_ON_PUBLIC", "WS_PROTOCOL", "login_message", "login_reply"]
 
@@ -42,33 +42,12 @@ LOGIN_CHANNELS_ON_PUBLIC = frozenset({"books-l2-tbt", "books50-l2-tbt"})
 
 def login_message(login: LoginInput) -> Outgoing:
     """The ``login`` op; ``timestamp`` in whole epoch seconds."""
-    credentials = login.credentials
-    timestamp = str(int(login.now))
-    sign = hmac_sha256_b64(credentials.secret_bytes, timestamp + "GET/users/self/verify")
-    return {
-        "op": "login",
-        "args": [
-            {
-                "apiKey": credentials.key,
-                "passphrase": credentials.passphrase,
-                "timestamp": timestamp,
-                "sign": sign,
-            }
-        ],
-    }
+    return _okstyle.login_message(login.credentials, str(int(login.now)), "/users/self/verify")
 
 
 def login_reply(frame: Frame) -> LoginReply | None:
-    """``event: login`` (success) or ``event: error`` (refusal)."""
-    event = frame.get("event")
-    if event == "login":
-        code = frame.get("code", "0")
-        if str(code) == "0":
-            return LoginReply(True)
-        return LoginReply(False, f"{frame.get('msg', '')} (code {code})".strip())
-    if event == "error":
-        return LoginReply(False, f"{frame.get('msg', '')} (code {frame.get('code')})".strip())
-    return None
+    """``event: login`` (success when ``code`` is ``"0"``) or ``event: error`` (refusal)."""
+    return _okstyle.login_reply(frame, ("0",))
 
 
 def _channels(subscriptions: Sequence[Any]) -> set[str]:
@@ -102,11 +81,5 @@ WS_PROTOCOL = WsProtocol(
     login=login_message,
     login_reply=login_reply,
     skip_auth=_skip_auth,
-    heartbeat=HeartbeatSpec(
-        interval=20.0,
-        message=lambda _: "ping",
-        is_reply=lambda frame: frame.text == "pong",
-        timeout=10.0,
-        when_idle=True,
-    ),
+    heartbeat=text_ping_heartbeat(interval=20.0, timeout=10.0, when_idle=True),
 )
