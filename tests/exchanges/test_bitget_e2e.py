@@ -5,12 +5,11 @@ private pushes and signed REST must agree with the scripted account."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _e2e import until
 
 from datastores._client import Client
 from datastores._errors import ExchangeAPIError, RateLimitError, WebSocketAuthError
@@ -50,14 +49,6 @@ class Spy:
             for m in self.events
             if m["event"] == event and arg.items() <= (m.get("arg") or {}).items()
         )
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.002)
 
 
 async def barrier(fake: FakeExchange, spy: Spy) -> None:

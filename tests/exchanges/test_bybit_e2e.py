@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from _e2e import until
 
 from datastores._client import Client
 from datastores._errors import AuthenticationError, RateLimitError, WebSocketAuthError
@@ -35,15 +36,6 @@ def profile(fake: FakeExchange, venue: str) -> BybitProfile:
     found = fake.venues[venue].profile
     assert isinstance(found, BybitProfile)
     return found
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait (real time) until ``condition()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.002)
 
 
 async def tick_until(

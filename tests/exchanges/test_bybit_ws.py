@@ -5,11 +5,9 @@ new subscription's snapshot arrives."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
-from aiohttp import WSMsgType, web
+from _e2e import ScriptedWsServer, serve_ws
+from aiohttp import web
 from test_bybit import until
 from test_bybit_orderbook import book_msg, prices
 
@@ -20,54 +18,28 @@ from datastores.exchanges.bybit.store import BybitDataStore
 TOPIC = "orderbook.50.BTCUSDT"
 
 
-class BybitWsServer:
+class BybitWsServer(ScriptedWsServer):
     """Answers pings, acknowledges (un)subscriptions, and after each subscription
     pushes the next scripted batch of messages."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.ops: list[tuple[str, list[str]]] = []
-        self.batches: list[list[dict[str, Any]]] = []
-        self.sockets: list[web.WebSocketResponse] = []
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        async for frame in ws:
-            if frame.type is not WSMsgType.TEXT:
-                continue
-            request_msg = json.loads(frame.data)
-            op = request_msg.get("op")
-            if op == "ping":
-                await ws.send_json({"success": True, "ret_msg": "pong", "op": "ping"})
-                continue
-            self.ops.append((op, request_msg.get("args", [])))
-            await ws.send_json({"success": True, "ret_msg": "", "op": op, "conn_id": "c1"})
-            if op == "subscribe" and self.batches:
-                for msg in self.batches.pop(0):
-                    await ws.send_json(msg)
-        return ws
-
-
-@asynccontextmanager
-async def bybit_ws_server() -> AsyncIterator[tuple[BybitWsServer, str]]:
-    server = BybitWsServer()
-    app = web.Application()
-    app.router.add_get("/v5/public/linear", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield server, f"ws://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        for ws in server.sockets:
-            await ws.close()
-        await runner.cleanup()
+    async def on_text(self, ws: web.WebSocketResponse, text: str) -> None:
+        request_msg = json.loads(text)
+        op = request_msg.get("op")
+        if op == "ping":
+            await ws.send_json({"success": True, "ret_msg": "pong", "op": "ping"})
+            return
+        self.ops.append((op, request_msg.get("args", [])))
+        await ws.send_json({"success": True, "ret_msg": "", "op": op, "conn_id": "c1"})
+        if op == "subscribe":
+            await self.push_next_batch(ws)
 
 
 async def test_gap_resubscribes_on_the_live_connection_and_reconnect_resyncs() -> None:
-    async with bybit_ws_server() as (server, base):
+    async with serve_ws(BybitWsServer(), "/v5/public/linear") as (server, base):
         server.batches = [
             [
                 book_msg(TOPIC, "snapshot", 10, [["101", "1"]], [["99", "1"]]),

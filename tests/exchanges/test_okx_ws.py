@@ -4,11 +4,9 @@ resubscribe on the live connection after a gap, resync after a reconnect."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
-from aiohttp import WSMsgType, web
+from _e2e import ScriptedWsServer, serve_ws
+from aiohttp import web
 from test_okx_support import book_msg, lv, settle
 
 from datastores._client import Client
@@ -18,55 +16,29 @@ from datastores.exchanges.okx.store import OKXDataStore
 ARG = {"channel": "books", "instId": "BTC-USDT"}
 
 
-class OkxWsServer:
+class OkxWsServer(ScriptedWsServer):
     """Answers ``ping``, acknowledges (un)subscriptions, and on each subscription
     pushes the next scripted batch of messages."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.ops: list[str] = []
-        self.batches: list[list[dict[str, Any]]] = []
-        self.sockets: list[web.WebSocketResponse] = []
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        async for frame in ws:
-            if frame.type is not WSMsgType.TEXT:
-                continue
-            if frame.data == "ping":
-                await ws.send_str("pong")
-                continue
-            request_msg = json.loads(frame.data)
-            op = request_msg["op"]
-            self.ops.append(op)
-            for arg in request_msg["args"]:
-                await ws.send_json({"event": op, "arg": arg, "connId": "c1"})
-                if op == "subscribe" and self.batches:
-                    for msg in self.batches.pop(0):
-                        await ws.send_json(msg)
-        return ws
-
-
-@asynccontextmanager
-async def okx_ws_server() -> AsyncIterator[tuple[OkxWsServer, str]]:
-    server = OkxWsServer()
-    app = web.Application()
-    app.router.add_get("/ws/v5/public", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield server, f"ws://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        for ws in server.sockets:
-            await ws.close()
-        await runner.cleanup()
+    async def on_text(self, ws: web.WebSocketResponse, text: str) -> None:
+        if text == "ping":
+            await ws.send_str("pong")
+            return
+        request_msg = json.loads(text)
+        op = request_msg["op"]
+        self.ops.append(op)
+        for arg in request_msg["args"]:
+            await ws.send_json({"event": op, "arg": arg, "connId": "c1"})
+            if op == "subscribe":
+                await self.push_next_batch(ws)
 
 
 async def test_gap_resubscribes_on_the_live_connection_and_reconnect_resyncs() -> None:
-    async with okx_ws_server() as (server, base):
+    async with serve_ws(OkxWsServer(), "/ws/v5/public") as (server, base):
         server.batches = [
             [
                 book_msg(
