@@ -114,7 +114,9 @@ class OrderBookStore(DataStore):
     * ``_LEVEL_FIELDS``: names for the elements of a ``[price, size, ...]`` level;
     * ``_RULE``: a :class:`~datastores._integrity.SequenceRule`, if the exchange has one;
     * ``_DEPTH``: a depth cap for books the exchange publishes only to N levels
-      (``None``: never truncated).
+      (``None``: never truncated);
+    * ``_query_symbols()``: which books a query selects, when a book is named by
+      more than the ``_SYMBOL`` field.
     """
 
     _SYMBOL: ClassVar[str] = "s"
@@ -195,6 +197,19 @@ class OrderBookStore(DataStore):
         value = float(price)
         return value if side == self._ASK else -value
 
+    def _query_symbols(self, query: Mapping[str, Any]) -> Sequence[str] | None:
+        """The symbols whose books ``query`` can match (only books that exist), or
+        ``None`` when the query names no book and every book must be looked at.
+
+        :meth:`find` selects books with it. The default reads the ``_SYMBOL``
+        field; a store that keys its books by several item fields (Bitget v2:
+        instType and instId) overrides it.
+        """
+        if self._SYMBOL not in query:
+            return None
+        symbol = query[self._SYMBOL]
+        return (symbol,) if symbol in self._books else ()
+
     def get(self, item: Mapping[str, Any]) -> Item | None:
         """The level with ``item``'s symbol, side and price, or ``None``. O(1)."""
         try:
@@ -216,10 +231,8 @@ class OrderBookStore(DataStore):
         touches only that symbol's book."""
         if not query:
             return list(self.__iter__())
-        symbols: Iterable[str]
-        if self._SYMBOL in query:
-            symbols = (query[self._SYMBOL],) if query[self._SYMBOL] in self._books else ()
-        else:
+        symbols = self._query_symbols(query)
+        if symbols is None:
             symbols = list(self._books)
         side_filter = query.get(self._SIDE)
         missing = object()
@@ -255,7 +268,11 @@ class OrderBookStore(DataStore):
                 self._ASK: self._items(symbol, self._ASK, book[0].best_levels(limit)),
                 self._BID: self._items(symbol, self._BID, book[1].best_levels(limit)),
             }
-        items = self.find(query)
+        return self._sorted_by_price(self.find(query), limit)
+
+    def _sorted_by_price(self, items: list[Item], limit: int | None) -> dict[str, list[Item]]:
+        """``items`` split by side and sorted best first by price (levels of several
+        books interleave), each side cut to ``limit``. O(m log m) for m items."""
         price = self._PRICE
         asks = sorted(
             (i for i in items if i[self._SIDE] == self._ASK), key=lambda i: float(i[price])

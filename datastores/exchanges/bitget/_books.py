@@ -215,7 +215,7 @@ class BitgetV2Book(_CheckedBook):
     def _item_key(self, item: Mapping[str, Any]) -> str:
         return self.book_key(item["instType"], item["instId"])
 
-    def _query_keys(self, query: Mapping[str, Any]) -> list[str] | None:
+    def _query_symbols(self, query: Mapping[str, Any]) -> list[str] | None:
         """Book keys a query can touch, or ``None`` when it must look at every book."""
         inst_id = query.get("instId")
         if inst_id is None:
@@ -247,28 +247,6 @@ class BitgetV2Book(_CheckedBook):
             return None
         return None if level is None else self._make_item(key, side, level)
 
-    def find(self, query: Mapping[str, Any] | None = None) -> list[Item]:
-        """Levels matching ``query``, best first per side; a query naming the
-        instrument touches only its book."""
-        if not query:
-            return list(self.__iter__())
-        keys = self._query_keys(query)
-        side_filter = query.get("side")
-        missing = object()
-        result = []
-        for key in list(self._books) if keys is None else keys:
-            asks, bids = self._books[key]
-            for side_name, side in (("asks", asks), ("bids", bids)):
-                if side_filter is not None and side_filter != side_name:
-                    continue
-                for item in self._items(key, side_name, side.best_levels(None)):
-                    for k, v in query.items():
-                        if item.get(k, missing) != v:
-                            break
-                    else:
-                        result.append(item)
-        return result
-
     def sorted(
         self, query: Mapping[str, Any] | None = None, limit: int | None = None
     ) -> dict[str, list[Item]]:
@@ -279,7 +257,7 @@ class BitgetV2Book(_CheckedBook):
         books are merged by price, as the reference library does.
         """
         if query and set(query) <= {"instType", "instId"}:
-            keys = self._query_keys(query)
+            keys = self._query_symbols(query)
             if keys is not None and len(keys) <= 1:
                 if not keys:
                     return {"asks": [], "bids": []}
@@ -289,12 +267,7 @@ class BitgetV2Book(_CheckedBook):
                     "asks": self._items(key, "asks", asks.best_levels(limit)),
                     "bids": self._items(key, "bids", bids.best_levels(limit)),
                 }
-        items = self.find(query)
-        asks_items = sorted((i for i in items if i["side"] == "asks"), key=_price)
-        bids_items = sorted((i for i in items if i["side"] == "bids"), key=_price, reverse=True)
-        if limit is not None:
-            asks_items, bids_items = asks_items[:limit], bids_items[:limit]
-        return {"asks": asks_items, "bids": bids_items}
+        return self._sorted_by_price(self.find(query), limit)
 
     def best(self, symbol: str, inst_type: str | None = None) -> tuple[Item | None, Item | None]:
         """``(best ask, best bid)`` of one book (see the class doc for ``symbol``). O(1)."""
@@ -356,7 +329,3 @@ class BitgetV2Book(_CheckedBook):
             assert key == f"{inst_type}:{inst_id}", f"{key}: key/ids mismatch"
             assert inst_id in self._keys_by_inst_id, f"{key}: instId not indexed"
             assert key in self._keys_by_inst_id[inst_id], f"{key}: key not indexed"
-
-
-def _price(item: Item) -> float:
-    return float(item["price"])
