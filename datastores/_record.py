@@ -18,7 +18,7 @@ Recording::
 
     recorder = Recorder("btcusdt.jsonl.gz")
     await client.ws_connect(url, hdlr_json=recorder.wrap(store.onmessage))
-    await recorder.initialize(store, client.get(snapshot_url))
+    await recorder.initialize(store, client.get(snapshot_url))  # attaches to the store
     ...
     recorder.close()
 
@@ -149,6 +149,7 @@ class Recorder:
         self._file: IO[str] | None = _open(path, "w")
         #: records written, by kind
         self.counts: dict[str, int] = {"ws": 0, "rest": 0, "reconnect": 0}
+        self._attached: list[DataStoreCollection] = []
         self._write({"kind": "meta", "format": FORMAT, "version": VERSION, **(meta or {})})
 
     def __repr__(self) -> str:
@@ -207,19 +208,42 @@ class Recorder:
         self._write(record)
         self.counts["rest"] += 1
 
+    def record_rest(self, method: str, url: str, status: int, data: Any) -> None:
+        """Record one decoded HTTP response a collection consumed."""
+        if self._file is None:
+            return
+        self._write({"kind": "rest", "method": method, "url": url, "status": status, "data": data})
+        self.counts["rest"] += 1
+
     def capture(
         self, request: Awaitable[ClientResponse] | ClientResponse
     ) -> Awaitable[ClientResponse]:
         """Wrap a request (``client.get(...)``) so its response is recorded when awaited."""
         return _RecordingRequest(self, request)
 
+    def attach(self, collection: DataStoreCollection) -> None:
+        """Record every HTTP response ``collection`` consumes from now on: the ones
+        given to ``initialize()`` and the snapshots it fetches by itself (after a
+        gap or a reconnect), so a replay resyncs where the live store did.
+        Idempotent; :meth:`close` detaches."""
+        observer = self._observer
+        collection.add_response_observer(observer)
+        if collection not in self._attached:
+            self._attached.append(collection)
+
+    def _observer(
+        self, collection: DataStoreCollection, method: str, url: str, status: int, data: Any
+    ) -> None:
+        self.record_rest(method, url, status, data)
+
     async def initialize(
         self,
         collection: DataStoreCollection,
         *requests: Awaitable[ClientResponse] | ClientResponse,
     ) -> None:
-        """``collection.initialize(*requests)``, recording every response consumed."""
-        await collection.initialize(*[self.capture(r) for r in requests])
+        """:meth:`attach` ``collection``, then ``collection.initialize(*requests)``."""
+        self.attach(collection)
+        await collection.initialize(*requests)
 
     # ------------------------------------------------------------- lifecycle
 
@@ -229,7 +253,10 @@ class Recorder:
             self._file.flush()
 
     def close(self) -> None:
-        """Flush and close the file (idempotent)."""
+        """Detach from collections, flush and close the file (idempotent)."""
+        for collection in self._attached:
+            collection.remove_response_observer(self._observer)
+        self._attached.clear()
         if self._file is not None:
             file, self._file = self._file, None
             file.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
@@ -35,6 +35,8 @@ logger = logging.getLogger("datastores.store")
 
 Item = dict[str, Any]
 Operation = Literal["insert", "update", "delete"]
+#: ``observer(collection, method, url, status, data)``: one HTTP response consumed
+ResponseObserver = Callable[["DataStoreCollection", str, str, int, Any], None]
 _DS = TypeVar("_DS", bound="DataStore")
 
 
@@ -611,6 +613,7 @@ class DataStoreCollection:
         #: the datastores.Client whose requests were passed to initialize(); used by
         #: collections that fetch snapshots themselves (book resync, keepalive).
         self._client: Any = None
+        self._response_observers: list[ResponseObserver] = []
         self._init()
 
     def _init(self) -> None:
@@ -706,6 +709,30 @@ class DataStoreCollection:
                     return f"{field_name}={msg[field_name]!r}"[:120]
         return f"a {type(msg).__name__} message"
 
+    def add_response_observer(self, observer: ResponseObserver) -> None:
+        """Call ``observer(collection, method, url, status, data)`` for every HTTP
+        response this collection consumes: those passed to ``initialize()`` and
+        those it fetches by itself (book snapshots after a gap or a reconnect).
+
+        The recorder uses this so that a replay sees every snapshot the live
+        store saw. An observer that raises is logged and ignored.
+        """
+        if observer not in self._response_observers:
+            self._response_observers.append(observer)
+
+    def remove_response_observer(self, observer: ResponseObserver) -> None:
+        """Stop calling ``observer`` (no error if it was not registered)."""
+        if observer in self._response_observers:
+            self._response_observers.remove(observer)
+
+    def _observe_response(self, method: str, url: object, status: int, data: Any) -> None:
+        """Tell the response observers about one consumed response (never raises)."""
+        for observer in self._response_observers:
+            try:
+                observer(self, method, str(url), status, data)
+            except Exception:
+                logger.exception("%s: response observer failed", type(self).__name__)
+
     def on_reconnect(self, ws: Any = None) -> None:
         """Called by a WebSocketApp after it reconnected: reset per-connection state.
 
@@ -738,6 +765,8 @@ class DataStoreCollection:
                 self._client = client
             resp = aw if not isinstance(aw, Awaitable) else await aw
             data = await read_response(resp, exchange=self._EXCHANGE)
+            if self._response_observers:
+                self._observe_response(resp.method, resp.url, resp.status, data)
             await self._onresponse(resp, data)
 
         tasks = [asyncio.ensure_future(one(aw)) for aw in aws]

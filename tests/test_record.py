@@ -159,3 +159,42 @@ def test_record_and_replay_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "into BinanceSpotDataStore" in out
     assert "orderbook BTCUSDT: synced=yes" in out
+
+
+async def test_resync_snapshots_are_recorded_so_a_replay_heals_like_the_live_store(
+    tmp_path: Path,
+) -> None:
+    """A gap and a reconnect make the live store fetch snapshots by itself; the
+    recorder sees them through the response observers, so the replay heals too."""
+    path = tmp_path / "gap.jsonl"
+    async with (
+        FakeExchange("binance-spot", symbols=[SYMBOL], rate=0, levels=300) as fake,
+        Client(redirects=fake.redirects) as client,
+    ):
+        live = BinanceSpotDataStore()
+        with Recorder(path) as recorder:
+            await client.ws_connect(
+                "wss://stream.binance.com:9443/ws/btcusdt@depth",
+                hdlr_json=recorder.wrap(live.onmessage),
+            )
+            await fake.wait_for_connections(1)
+            await recorder.initialize(
+                live, client.get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT")
+            )
+            fake.tick(20)
+            await _wait_synced(live, fake)
+            fake.skip_sequence(SYMBOL)
+            fake.tick(20)
+            await _wait_synced(live, fake)
+            assert live.orderbook.status(SYMBOL).gaps == 1
+        # the snapshot from initialize() and the one fetched after the gap
+        assert recorder.counts["rest"] == 2
+    assert live._response_observers == []  # close() detached the recorder
+    replayed = BinanceSpotDataStore()
+    stats = await replay(path, replayed)
+    assert stats.responses == 2
+    status = replayed.orderbook.status(SYMBOL)
+    assert status.synced
+    assert status.gaps == 1
+    assert status.last_update_id == live.orderbook.status(SYMBOL).last_update_id
+    assert _book(replayed) == _book(live)

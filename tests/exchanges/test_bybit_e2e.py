@@ -11,12 +11,14 @@ import hmac
 import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from _e2e import until
 
+from datastores import Recorder, replay
 from datastores._client import Client
 from datastores._errors import AuthenticationError, RateLimitError, WebSocketAuthError
 from datastores._ws import Backoff, ConnectionState
@@ -192,18 +194,24 @@ async def test_unanswered_application_pings_replace_the_connection() -> None:
 # ------------------------------------------------------------------- full depth
 
 
-async def test_full_orderbook_bridges_rest_snapshots_through_rest_errors_and_gaps() -> None:
+async def test_full_orderbook_bridges_rest_snapshots_through_rest_errors_and_gaps(
+    tmp_path: Path,
+) -> None:
     topic = f"orderbook.full.{SYMBOL}"
     venue = "bybit-spot"
     clock = VirtualClock(settle=0.003)  # the store's REST backoff runs on the Client clock
+    recorder = Recorder(tmp_path / "full.jsonl")
     async with (
         FakeExchange(venue, seed=5, rate=0, levels=300) as fake,
         Client(redirects=fake.redirects, clock=clock) as client,
     ):
         store = BybitDataStore()
         store.client = client
+        recorder.attach(store)  # records the REST snapshots the store fetches by itself
         await client.ws_connect(
-            SPOT, send_json={"op": "subscribe", "args": [topic]}, hdlr_json=store.onmessage
+            SPOT,
+            send_json={"op": "subscribe", "args": [topic]},
+            hdlr_json=recorder.wrap(store.onmessage),
         )
         # The first snapshot requests meet a rate limit, then a server error.
         fake.fail_rest(429, path="/v5/market/full_orderbook")
@@ -226,6 +234,14 @@ async def test_full_orderbook_bridges_rest_snapshots_through_rest_errors_and_gap
         assert len(snapshots) >= 4
         assert store.orderbook.feed(SYMBOL) is not None
         assert store.orderbook.status(SYMBOL).gaps == 1
+    recorder.close()
+    # The recording replays to the same book: the fetched snapshots are in it.
+    replayed = BybitDataStore()
+    stats = await replay(recorder.path, replayed)
+    assert stats.responses == recorder.counts["rest"] >= 2
+    assert replayed.orderbook.is_synced(SYMBOL)
+    assert replayed.orderbook.status(SYMBOL).gaps == 1
+    assert replayed.orderbook.sorted({"s": SYMBOL}) == store.orderbook.sorted({"s": SYMBOL})
 
 
 # ------------------------------------------------------------- both categories

@@ -491,3 +491,46 @@ def test_the_fakes_checksum_follows_the_documented_rule() -> None:
     many = [[str(100 + i), "1", "0", "1"] for i in range(30)]
     assert okx_checksum(many, []) == okx_checksum(many[:25], [])
     assert okx_checksum(many, []) != okx_checksum(many[:24], [])
+
+
+async def test_a_recording_of_rest_bootstrapped_books_replays_to_the_same_book(
+    fake: FakeExchange, tmp_path: Any
+) -> None:
+    """The REST snapshots the store fetches by itself reach the recorder through the
+    collection's response observers, so the replay bootstraps and heals as live did."""
+    from datastores import Recorder, replay
+
+    okx_2026(fake)
+    store = OKXDataStore()
+    path = tmp_path / "okx.jsonl"
+    clock = VirtualClock(settle=0.003)
+    async with Client(apis=fake.apis, redirects=fake.redirects, clock=clock) as client:
+        store.client = client
+        with Recorder(path) as recorder:
+            recorder.attach(store)
+            app = await client.ws_connect(
+                PUBLIC,
+                send_json=subscribe(books()),
+                hdlr_json=recorder.wrap(store.onmessage),
+                heartbeat=None,
+                backoff=FAST,
+            )
+            await settle(fake, lambda: store.books.is_synced(BTC))
+            fake.tick(20, BTC, venue="okx")
+            assert await caught_up(fake, store) == []
+            fake.skip_sequence(BTC, 2, venue="okx")
+            fake.tick(3, BTC, venue="okx")
+            await settle(fake, lambda: store.books.status(BTC).gaps == 1)
+            assert await caught_up(fake, store) == []
+            await app.close()
+        # every snapshot the store applied (bootstrap, any too-old retry, the resync)
+        assert recorder.counts["rest"] >= 2
+    replayed = OKXDataStore()
+    stats = await replay(path, replayed)
+    assert stats.responses == recorder.counts["rest"]
+    status = replayed.books.status(BTC)
+    assert status.synced
+    assert status.gaps == 1
+    assert status.last_update_id == store.books.status(BTC).last_update_id
+    live_book = store.books.sorted({"instId": BTC})
+    assert replayed.books.sorted({"instId": BTC}) == live_book

@@ -83,6 +83,7 @@ class BinanceBase(DataStoreCollection):
         #: replaced, its ``url`` is rewritten to the new key and it reconnects.
         self.listenkey_app: Any = None
         self._background = BinanceBackground(type(self).__name__)
+        self._background.on_response = self._observe_response
         self._closer_of: Any = None
         self._book: _DiffBook = self._stores["orderbook"]  # type: ignore[assignment]
         self._book.resync_hook = self._request_snapshot

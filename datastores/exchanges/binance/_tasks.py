@@ -127,6 +127,9 @@ class BinanceBackground:
         #: symbols whose refetch was cancelled (client closed, aclose()) before the
         #: book synced: the collection restarts them with its next client.
         self.abandoned: set[str] = set()
+        #: ``(method, url, status, data)`` for each snapshot this object applies
+        #: (the collection's response observers, e.g. a Recorder)
+        self.on_response: Callable[[str, Any, int, Any], None] | None = None
 
     # ------------------------------------------------------------- lifecycle
 
@@ -224,6 +227,8 @@ class BinanceBackground:
                     errors = _Backoff(*self.SNAPSHOT_BACKOFF)
                 if book.is_synced(symbol):
                     return  # a snapshot given to initialize() got there first
+                if self.on_response is not None:
+                    self.on_response("GET", url, 200, data)
                 try:
                     book._on_depth_snapshot(symbol, data)
                 except ValueError as exc:

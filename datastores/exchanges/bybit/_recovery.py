@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..._errors import AuthenticationError, ExchangeAPIError, RateLimitError
@@ -52,6 +52,7 @@ class BookRecovery:
 
     _book: OrderBook
     _client: Any
+    _observe_response: Callable[[str, object, int, Any], None]
 
     def _init_recovery(self) -> None:
         #: REST base for ``orderbook.full`` snapshots (``None``: derived from the WS host)
@@ -226,7 +227,12 @@ class BookRecovery:
         ) as resp:
             data = await read_response(resp, exchange="bybit")
             status = resp.status
-        return bybit_result(data, f"GET {FULL_ORDERBOOK_PATH}", status)
+            url = resp.url
+        result = bybit_result(data, f"GET {FULL_ORDERBOOK_PATH}", status)
+        # Response observers (a Recorder) see every snapshot handed to the book;
+        # replaying it through _onresponse gives the same verdict as here.
+        self._observe_response("GET", url, status, data)
+        return result
 
 
 def bybit_result(data: Any, endpoint: str, status: int | None) -> Mapping[str, Any]:

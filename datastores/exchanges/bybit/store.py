@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..._errors import ExchangeAPIError
 from ..._store import DataStore, DataStoreCollection, Item
 from ._book import BookFeed, OrderBook
-from ._recovery import BookRecovery, bybit_result
+from ._recovery import FULL_ORDERBOOK_PATH, BookRecovery, bybit_result
 from ._stores import (
     AllLiquidation,
     Execution,
@@ -392,6 +392,13 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
 
     async def _onresponse(self, resp: ClientResponse, data: Any) -> None:
         path = resp.url.path
+        if path == FULL_ORDERBOOK_PATH:
+            # A full-book snapshot (what the store fetches itself, or a replayed one).
+            result = bybit_result(data, f"{resp.method} {path}", resp.status)
+            symbol = resp.url.query.get("symbol") or result.get("s")
+            if isinstance(symbol, str):
+                self._book._install_full_snapshot(symbol, result)
+            return
         if path not in _INITIALIZE_PATHS:
             await super()._onresponse(resp, data)
             return

@@ -92,6 +92,7 @@ class _BookSub:
         "expect_snapshot",
         "fetch_task",
         "inst",
+        "last_rest",
         "rest_mode",
         "resubscribe_task",
         "resubscribing",
@@ -114,6 +115,8 @@ class _BookSub:
         self.waiting = False
         self.fetch_task: asyncio.Task[None] | None = None
         self.resubscribe_task: asyncio.Task[None] | None = None
+        # (url, decoded body) of the last REST snapshot fetched, for response observers
+        self.last_rest: tuple[str, Any] | None = None
 
 
 class BookSync:
@@ -545,6 +548,9 @@ class BookSync:
                     # The buffer may predate a sequence reset: bridge from the live stream.
                     store._clear_buffer(inst)
                     too_old = 0
+                if sub.last_rest is not None:
+                    # Response observers (a Recorder) see the snapshot that is applied.
+                    self._owner._observe_response("GET", sub.last_rest[0], 200, sub.last_rest[1])
                 store._on_snapshot(inst, seq, asks, bids)
                 if store._phase(inst) != "unsynced":
                     return
@@ -581,6 +587,7 @@ class BookSync:
             seq = None
         if seq is None or not isinstance(asks, list) or not isinstance(bids, list):
             raise okx_api_error(endpoint, status, None, "order book without seqId/asks/bids")
+        sub.last_rest = (str(result.response.url), data)
         return seq, asks, bids
 
     # ---------------------------------------------------------------- lifetime
