@@ -8,6 +8,7 @@ Public API (see docs/): :class:`Client`, :class:`WebSocketApp`, :class:`DataStor
 from __future__ import annotations
 
 from ._client import Client, FetchResult, NotJSONContent, RequestContext
+from ._collection import DataStoreCollection
 from ._credentials import Credentials
 from ._errors import (
     AuthenticationError,
@@ -28,7 +29,7 @@ from ._errors import (
 from ._orderbook import BookStatus, OrderBookStore
 from ._record import Recorder, ReplayStats, read_recording, replay
 from ._request import Auth
-from ._store import DataStore, DataStoreCollection, StoreChange, StoreStream
+from ._store import DataStore, StoreChange, StoreStream
 from ._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics, WsConnection
 from .exchanges.binance.store import (
     BinanceCOINMDataStore,

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from aiohttp import ClientResponse
 
-    from ._store import DataStoreCollection
+    from ._collection import DataStoreCollection
 
 __all__ = ["RecordedResponse", "Recorder", "ReplayStats", "read_recording", "replay"]
 

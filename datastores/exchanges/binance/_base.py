@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from yarl import URL
 
-from ..._store import DataStoreCollection, Item
+from ..._collection import DataStoreCollection
+from ..._store import Item
 from ._books import BinancePartialBook, _DiffBook
 from ._stores import (
     BookTicker,

@@ -27,8 +27,9 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..._collection import DataStoreCollection
 from ..._errors import ExchangeAPIError
-from ..._store import DataStore, DataStoreCollection, Item
+from ..._store import DataStore, Item
 from ._books import _CheckedBook, checksum_value, seq_value
 
 if TYPE_CHECKING:

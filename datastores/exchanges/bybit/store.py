@@ -24,8 +24,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..._collection import DataStoreCollection
 from ..._errors import ExchangeAPIError
-from ..._store import DataStore, DataStoreCollection, Item
+from ..._store import DataStore, Item
 from ._book import BookFeed, OrderBook
 from ._recovery import FULL_ORDERBOOK_PATH, BookRecovery, bybit_result
 from ._stores import (

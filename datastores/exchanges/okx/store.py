@@ -18,8 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..._collection import DataStoreCollection
 from ..._errors import ExchangeAPIError
-from ..._store import DataStore, DataStoreCollection, Item
+from ..._store import DataStore, Item
 from ._books import OKXBooks
 from ._stores import (
     Account,
