@@ -27,6 +27,7 @@ from ._errors import (
     WebSocketAuthError,
 )
 from ._orderbook import BookStatus, OrderBookStore
+from ._queue import WebSocketQueue
 from ._record import Recorder, ReplayStats, read_recording, replay
 from ._request import Auth
 from ._store import DataStore, StoreChange, StoreStream
@@ -82,6 +83,7 @@ __all__ = [
     "TransportError",
     "WebSocketApp",
     "WebSocketAuthError",
+    "WebSocketQueue",
     "WebSocketStatistics",
     "WsConnection",
     "__version__",
