@@ -27,6 +27,7 @@ from . import _json
 from ._clock import SYSTEM_CLOCK, Clock
 from ._credentials import ApisArg, Credentials, load_apis
 from ._errors import TransportError
+from ._http import scrub_client_error
 from ._request import Auth, ParamsArg, build_url, prepare_request, redirect_url
 from ._signing import HttpAuth
 
@@ -321,10 +322,13 @@ class Client:
             TransportError: the network failed while sending or reading.
         """
         async with self.request(method, url, params=params, data=data, **kwargs) as response:
+            failure: TransportError | None = None
             try:
                 body = await response.read()
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise _transport_error(response.method, response.url, exc) from exc
+                failure = _transport_error(response.method, response.url, exc)
+            if failure is not None:
+                raise failure  # outside the except: aiohttp's unscrubbed error is not the context
         text = _decode_text(response, body)
         decoded: Any
         if not body:
@@ -387,7 +391,8 @@ class Client:
                 **kwargs,
             )
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise _transport_error(prepared.method, prepared.url, exc) from exc
+            failure = _transport_error(prepared.method, prepared.url, exc)
+        raise failure  # outside the except: aiohttp's unscrubbed error is not the context
 
     # -- WebSocket ---------------------------------------------------------------
 
@@ -438,9 +443,16 @@ def _decode_text(response: aiohttp.ClientResponse, body: bytes) -> str:
 
 
 def _transport_error(method: str, url: URL, exc: BaseException) -> TransportError:
-    # The query is left out: it can carry signatures and account identifiers.
-    where = f"{method} {url.scheme}://{url.host}{url.raw_path}"
-    reason = str(exc) or type(exc).__name__
+    """Our error for a network failure, chained to a copy of aiohttp's without the query.
+
+    The query is left out everywhere (message, chained error, its repr): it can
+    carry signatures, listenKeys and account identifiers.
+    """
+    shown = f"{url.scheme}://{url.host}{url.raw_path}"
+    cause = scrub_client_error(exc, shown)
+    reason = str(cause) or type(exc).__name__
     if isinstance(exc, asyncio.TimeoutError):
         reason = "timed out"
-    return TransportError(f"{where} failed: {type(exc).__name__}: {reason}")
+    error = TransportError(f"{method} {shown} failed: {type(exc).__name__}: {reason}")
+    error.__cause__ = cause
+    return error

@@ -11,7 +11,7 @@ from ._errors import AuthenticationError, ExchangeAPIError, RateLimitError
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
 
-__all__ = ["error_message", "raise_for_status", "read_response"]
+__all__ = ["error_message", "raise_for_status", "read_response", "scrub_client_error"]
 
 _MESSAGE_FIELDS = ("msg", "message", "retMsg", "error", "err_msg", "errorMessage", "messages")
 _CODE_FIELDS = ("code", "retCode", "error_code", "err_code", "status")
@@ -78,3 +78,32 @@ async def read_response(resp: ClientResponse, *, exchange: str | None = None) ->
         text=text,
     )
     return data
+
+
+def scrub_client_error(exc: BaseException, shown: str) -> BaseException:
+    """``exc`` fit to chain under our own error: no query, token or request header in it.
+
+    aiohttp's response errors (``TooManyRedirects``, ``WSServerHandshakeError``...)
+    print the full URL, where listenKeys and tokens travel, and their ``repr``
+    shows the request headers, where OKX and Bitget send the passphrase; an
+    ``InvalidURL`` prints the URL. For those a copy of the same type is returned
+    whose URL is ``shown`` (the caller's already masked text) and which carries
+    no headers or redirect history; other errors are returned unchanged.
+    """
+    import aiohttp
+    from multidict import CIMultiDict, CIMultiDictProxy
+    from yarl import URL
+
+    url = URL(shown, encoded=True)  # as given: the caller masked it
+    try:
+        if isinstance(exc, aiohttp.ClientResponseError):
+            info = aiohttp.RequestInfo(
+                url, exc.request_info.method, CIMultiDictProxy(CIMultiDict()), url
+            )
+            return type(exc)(info, (), status=exc.status, message=exc.message)
+        if isinstance(exc, aiohttp.InvalidURL):
+            return type(exc)(url, exc.description)
+    except Exception:  # a subclass with another constructor: chain a plain stand-in
+        stand_in = aiohttp.ClientError(f"{type(exc).__name__} for {shown}")
+        return stand_in
+    return exc

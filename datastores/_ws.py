@@ -28,6 +28,7 @@ from ._errors import (
     ConnectionLostError,
     WebSocketAuthError,
 )
+from ._http import scrub_client_error
 from ._ratelimit import TokenBucket
 from ._wsconn import AUTH_DEFAULT, WsConnection, _Counters
 from ._wsproto import HandshakeInput, LoginInput, LoginReply, WsProtocol, safe_url
@@ -388,19 +389,23 @@ class WebSocketApp:
             kwargs["headers"] = {**dict(kwargs.get("headers") or {}), **extra}
             signed_handshake = True
         target = self._client.resolve_url(url)
+        refused: WebSocketAuthError | None = None
         try:
             raw = await self._client.session.ws_connect(
                 target, autoping=False, heartbeat=None, **kwargs
             )
         except aiohttp.WSServerHandshakeError as exc:
-            if signed_handshake and exc.status in (401, 403):
-                self._counters.auth_failures += 1
-                raise WebSocketAuthError(
-                    f"{protocol.exchange if protocol else url.host} refused the signed WebSocket "
-                    f"handshake to {shown} (HTTP {exc.status}: {exc.message}); check the API key, "
-                    "secret and the machine's clock"
-                ) from exc
-            raise
+            if not (signed_handshake and exc.status in (401, 403)):
+                raise
+            self._counters.auth_failures += 1
+            refused = WebSocketAuthError(
+                f"{protocol.exchange if protocol else url.host} refused the signed WebSocket "
+                f"handshake to {shown} (HTTP {exc.status}: {exc.message}); check the API key, "
+                "secret and the machine's clock"
+            )
+            refused.__cause__ = scrub_client_error(exc, shown)
+        if refused is not None:
+            raise refused  # outside the except: the unscrubbed aiohttp error is not its context
         connected_at = clock.monotonic()
         name = f"{self._name}#{self._counters.connects + 1}"
         conn = WsConnection(

@@ -18,6 +18,7 @@ from ._errors import (
     HandshakeError,
     WebSocketAuthError,
 )
+from ._http import scrub_client_error
 from ._wsproto import safe_url
 
 __all__ = [
@@ -131,40 +132,40 @@ def parse_url(url: str | URL) -> URL:
 
 
 def translate_failure(exc: Exception, real_url: URL) -> tuple[DatastoresError, bool]:
-    """Map a connection failure to our error and whether retrying can help."""
+    """Map a connection failure to our error and whether retrying can help.
+
+    aiohttp's error is chained as ``__cause__``, scrubbed of the URL (tokens
+    travel in WebSocket URLs; see :func:`datastores._http.scrub_client_error`).
+    """
     error: DatastoresError
     url = safe_url(real_url)
     if isinstance(exc, DatastoresError):
         # Auth refusals and configuration errors do not fix themselves.
         permanent = isinstance(exc, (WebSocketAuthError, ConfigurationError))
         return exc, permanent
+    cause = scrub_client_error(exc, url)
+    permanent = False
     if isinstance(exc, aiohttp.WSServerHandshakeError):
         status = exc.status
         error = HandshakeError(
             f"WebSocket handshake to {url} failed: HTTP {status} {exc.message}".rstrip()
         )
-        error.__cause__ = exc
-        return error, 400 <= status < 500 and status not in (408, 429)
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        error = HandshakeError(f"cannot resolve the host of {url}: {exc}")
-        error.__cause__ = exc
-        return error, True
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        error = HandshakeError(f"TLS certificate check failed for {url}: {exc}")
-        error.__cause__ = exc
-        return error, True
-    if isinstance(exc, aiohttp.InvalidURL):  # its text would repeat the whole URL
+        permanent = 400 <= status < 500 and status not in (408, 429)
+    elif isinstance(exc, aiohttp.ClientConnectorDNSError):
+        error = HandshakeError(f"cannot resolve the host of {url}: {cause}")
+        permanent = True
+    elif isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        error = HandshakeError(f"TLS certificate check failed for {url}: {cause}")
+        permanent = True
+    elif isinstance(exc, aiohttp.InvalidURL):
         error = ConfigurationError(f"cannot connect to {url}: the URL is not valid")
-        error.__cause__ = exc
-        return error, True
-    if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
-        error = HandshakeError(f"cannot connect to {url}: {type(exc).__name__}: {exc}")
-        error.__cause__ = exc
-        return error, False
-    if isinstance(exc, (ValueError, TypeError)):
+        permanent = True
+    elif isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+        error = HandshakeError(f"cannot connect to {url}: {type(exc).__name__}: {cause}")
+    elif isinstance(exc, (ValueError, TypeError)):
         error = ConfigurationError(f"cannot connect to {url}: {type(exc).__name__}: {exc}")
-        error.__cause__ = exc
-        return error, True
-    error = ConnectionLostError(f"connection to {url} failed: {type(exc).__name__}: {exc}")
-    error.__cause__ = exc
-    return error, False
+        permanent = True
+    else:
+        error = ConnectionLostError(f"connection to {url} failed: {type(exc).__name__}: {exc}")
+    error.__cause__ = cause
+    return error, permanent

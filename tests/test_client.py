@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import traceback
 import types
 from collections.abc import AsyncIterator
 from typing import Any
@@ -186,6 +187,50 @@ async def test_connection_failure_is_translated_and_chained() -> None:
     assert isinstance(info.value.__cause__, aiohttp.ClientConnectionError)
     assert "secret-ish" not in str(info.value)
     assert "GET http://127.0.0.1/x failed" in str(info.value)
+
+
+async def test_redirect_loops_do_not_leak_the_query_or_headers() -> None:
+    # aiohttp's TooManyRedirects names the whole URL (here a Binance listenKey) and its
+    # repr shows the request headers (OKX sends the passphrase as one).
+    listen_key = "LISTENKEY0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+
+    async def loop_back(request: web.Request) -> web.Response:
+        raise web.HTTPFound(location=str(request.rel_url))
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", loop_back)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    apis = {"binance": ["KEY", "SECRET"], "okx": ["KEY", "SECRET", "PASSPHRASE-VALUE"]}
+    redirects = {"fapi.binance.com": base, "www.okx.com": base}
+    errors: list[TransportError] = []
+    try:
+        async with Client(apis, redirects=redirects) as client:
+            for url in (
+                "https://fapi.binance.com/fapi/v1/listenKey",
+                "https://www.okx.com/api/v5/account/balance",
+            ):
+                with pytest.raises(TransportError) as info:
+                    await client.fetch(
+                        "PUT", url, params={"listenKey": listen_key}, max_redirects=1
+                    )
+                errors.append(info.value)
+    finally:
+        await runner.cleanup()
+    for error in errors:
+        # Still chained to aiohttp's error, with its type...
+        assert isinstance(error.__cause__, aiohttp.TooManyRedirects)
+        assert "TooManyRedirects" in str(error)
+        # ...but neither the message, the traceback nor any repr in the chain shows them.
+        shown = "".join(traceback.format_exception(error))
+        chain: BaseException | None = error
+        while chain is not None:
+            shown += f"{chain!s} {chain!r}"
+            chain = chain.__cause__ or chain.__context__
+        assert listen_key not in shown
+        assert "PASSPHRASE-VALUE" not in shown
 
 
 async def test_timeout_is_translated(echo: Echo) -> None:

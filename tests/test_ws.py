@@ -7,9 +7,11 @@ import itertools
 import json
 import logging
 import random
+import traceback
 from dataclasses import FrozenInstanceError
 from typing import Any
 
+import aiohttp
 import pytest
 from _wstools import eventually, ours, served, virtual_clock
 from hypothesis import given, settings
@@ -318,6 +320,27 @@ async def test_tokens_in_urls_never_reach_logs_or_errors(caplog: pytest.LogCaptu
         assert token not in str(raised.value)
     assert "HTTP 401" in caplog.text
     assert token not in caplog.text
+
+
+async def test_tokens_in_urls_stay_out_of_the_whole_traceback() -> None:
+    # The message was clean, but the chained aiohttp error named the full URL: an
+    # uncaught HandshakeError printed the KuCoin token / Binance listenKey.
+    token = "TOKEN0123456789abcdefTOKEN0123456789"
+    async with served() as (server, client, _):
+        server.refuse_next(1, 404)
+        with pytest.raises(HandshakeError) as raised:
+            await client.ws_connect(f"wss://stream.example.test/ws/{token}?listenKey={token}")
+    error = raised.value
+    cause = error.__cause__
+    assert isinstance(cause, aiohttp.WSServerHandshakeError)  # still chained
+    assert cause.status == 404
+    shown = "".join(traceback.format_exception(error))
+    chain: BaseException | None = error
+    while chain is not None:
+        shown += f"{chain!s} {chain!r}"
+        chain = chain.__cause__ or chain.__context__
+    assert "HTTP 404" in shown
+    assert token not in shown
 
 
 async def test_reconnect_replaces_the_connection_at_once() -> None:
