@@ -580,10 +580,8 @@ class WebSocketApp:
                 if not callable(hook):
                     continue
                 seen.add(id(owner))
-                try:
-                    hook(conn)
-                except Exception as exc:
-                    session.handler_failed(hook, exc)
+                # A coroutine hook (async def on_reconnect) runs as a task the app owns.
+                session.call_hook(hook, conn)
 
     def _spawn(self, awaitable: Awaitable[Any], what: str) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(awaitable)

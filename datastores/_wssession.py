@@ -77,7 +77,7 @@ class _Waiter:
         self.future = future
 
 
-def _describe_handler(handler: Handler) -> str:
+def _describe_handler(handler: Callable[..., Any]) -> str:
     owner = getattr(handler, "__self__", None)
     name = getattr(handler, "__qualname__", None) or repr(handler)
     if owner is not None and "." not in name:
@@ -316,14 +316,14 @@ class Session:
             task = self._spawn(result, _describe_handler(handler))
             task.add_done_callback(functools.partial(self._handler_task_done, handler))
 
-    def _handler_task_done(self, handler: Handler, task: asyncio.Task[Any]) -> None:
+    def _handler_task_done(self, handler: Callable[..., Any], task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
             assert isinstance(exc, BaseException)
             if isinstance(exc, Exception):
                 self.handler_failed(handler, exc)
 
-    def handler_failed(self, handler: Handler, exc: Exception) -> None:
+    def handler_failed(self, handler: Callable[..., Any], exc: Exception) -> None:
         """Log and count a handler error; the connection continues."""
         self.counters.handler_errors += 1
         logger.warning(
@@ -335,6 +335,18 @@ class Session:
             self.counters.handler_errors,
             exc_info=logger.isEnabledFor(logging.DEBUG),
         )
+
+    def call_hook(self, hook: Callable[..., Any], *args: Any) -> None:
+        """Run a hook such as ``on_reconnect(ws)`` like a handler (errors counted, coroutines
+        run as tasks whose code up to the first ``await`` runs before the next frame)."""
+        try:
+            result = hook(*args)
+        except Exception as exc:
+            self.handler_failed(hook, exc)
+            return
+        if inspect.isawaitable(result):
+            task = self._spawn(result, _describe_handler(hook))
+            task.add_done_callback(functools.partial(self._handler_task_done, hook))
 
     # -- heartbeats and watchdog ------------------------------------------------------
 

@@ -166,6 +166,30 @@ async def test_stores_hear_of_the_reconnect_before_any_new_frame() -> None:
         assert events == ["message", "reconnect", "message"]
 
 
+async def test_coroutine_on_reconnect_hooks_are_run_and_their_errors_counted() -> None:
+    # Handlers may be coroutines; an `async def on_reconnect` was called but never
+    # awaited (RuntimeWarning, and the store's resync silently never ran).
+    events: list[str] = []
+
+    class AsyncHook(DataStoreCollection):
+        def _onmessage(self, msg: Any, ws: Any) -> None:
+            events.append("message")
+
+        async def on_reconnect(self, ws: Any = None) -> None:  # type: ignore[override]
+            events.append("reconnect")  # before the first await: before any new frame
+            await asyncio.sleep(0)
+            events.append("resynced")
+            raise RuntimeError("resync failed")
+
+    store = AsyncHook()
+    async with served(Greeter()) as (server, client, _):
+        app = await client.ws_connect(URL, hdlr_json=store.onmessage)
+        await server.connections[0].ws.close()
+        await eventually(lambda: "resynced" in events and app.statistics().handler_errors == 1)
+        await eventually(lambda: events.count("message") == 2)
+        assert events.index("reconnect") < events.index("message", 1)
+
+
 def test_token_bucket_spaces_messages_and_repays_debt() -> None:
     async def scenario() -> list[float]:
         clock = VirtualClock()
