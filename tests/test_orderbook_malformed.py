@@ -1,0 +1,94 @@
+"""OrderBookStore under malformed levels: a bad level never leaves a book broken or
+"synced", whichever path applies it (plain list, SortedList, watched, generic API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from datastores import OrderBookStore
+from datastores._bookside import Side
+
+
+class Book(OrderBookStore):
+    """Binance-shaped book: s / S (a|b) / p / q."""
+
+
+class CappedBook(OrderBookStore):
+    """A book the exchange publishes only to 3 levels a side."""
+
+    _DEPTH = 3
+
+
+def lv(*pairs: tuple[str, str]) -> list[list[str]]:
+    return [list(p) for p in pairs]
+
+
+@pytest.mark.parametrize("price", ["nan", "NaN", "-nan"])
+@pytest.mark.parametrize("path", ["list", "tree", "watched"])
+def test_a_nan_price_is_a_malformed_level_not_a_synced_book(
+    price: str, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NaN key can be neither found nor ordered: stored, it put the side out of
+    order (``sorted()`` raised KeyError, later deletes removed the wrong rank) while
+    status() still said synced."""
+    if path == "tree":
+        monkeypatch.setattr(Side, "PROMOTE", 2)  # every side is a SortedList
+    book = Book()
+    if path == "watched":
+        book.watch()
+    book._replace("X", lv(("3", "1"), ("4", "1"), ("5", "1")), lv(("1", "1"), ("2", "1")), 10)
+    applied = book._apply("X", lv((price, "1")), [])
+    assert not applied
+    status = book.status("X")
+    assert not status.synced
+    assert status.errors == 1
+    assert "not a number" in (status.last_error or "")
+    book._check()
+    # The side still works: reads, deletes and inserts keep it ordered.
+    book._replace("X", lv(("3", "1"), ("4", "1")), lv(("1", "1")), 11)
+    assert book._apply("X", lv(("3", "0"), ("3.5", "2")), [])
+    assert [i["p"] for i in book.sorted({"s": "X"})["a"]] == ["3.5", "4"]
+    book._check()
+
+
+def test_a_nan_price_through_the_generic_api_is_refused() -> None:
+    book = Book()
+    book._insert([{"s": "X", "S": "a", "p": "1", "q": "1"}])
+    book._insert([{"s": "X", "S": "a", "p": "nan", "q": "1"}])
+    assert [i["p"] for i in book.sorted({"s": "X"})["a"]] == ["1"]
+    book._check()
+
+
+def test_a_nan_size_delete_of_an_unknown_nan_price_changes_nothing() -> None:
+    book = Book()
+    book._replace("X", lv(("3", "1")), lv(("1", "1")), 1)
+    assert book._apply("X", lv(("nan", "0")), [])
+    assert book.levels("X") == ([["3", "1"]], [["1", "1"]])
+    book._check()
+
+
+@pytest.mark.parametrize("watched", [False, True])
+def test_a_malformed_update_still_leaves_the_book_within_its_depth_cap(watched: bool) -> None:
+    """Levels before the bad one are applied (the book is then unsynced); they used to
+    be left beyond the depth cap because the failed update skipped the trim."""
+    book = CappedBook()
+    if watched:
+        book.watch()
+    book._replace("X", lv(("3", "1"), ("4", "1"), ("5", "1")), lv(("1", "1")), 1)
+    assert not book._apply("X", lv(("2", "1"), ("2.5", "1"), ("x", "1")), [])
+    assert not book.status("X").synced
+    assert book.status("X").asks == 3
+    assert [level[0] for level in book.levels("X")[0]] == ["2", "2.5", "3"]
+    book._check()
+
+
+def test_set_depth_cap_also_holds_after_a_malformed_update() -> None:
+    book = Book()
+    book.set_depth("X", 2)
+    book._replace("X", lv(("3", "1"), ("4", "1")), [], 1)
+    bad: Any = [["1", "1"], None]
+    assert not book._apply("X", bad, [])
+    assert [level[0] for level in book.levels("X")[0]] == ["1", "3"]
+    book._check()
