@@ -209,9 +209,14 @@ class WebSocketApp:
 
     @property
     def current_ws(self) -> WsConnection | None:
-        """The live connection (``.raw`` is the aiohttp websocket), or ``None``."""
+        """The live connection (``.raw`` is the aiohttp websocket), or ``None``.
+
+        ``None`` until a connection is open, logged in and subscribed (state
+        ``OPEN``): a message sent during a reconnection's login would reach the
+        exchange before the login. Handlers still get the new connection as ``ws``.
+        """
         session = self._session
-        if session is None or session.conn.closed:
+        if session is None or self._state is not ConnectionState.OPEN or session.conn.closed:
             return None
         return session.conn
 

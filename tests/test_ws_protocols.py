@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from _wstools import eventually, served
+from yarl import URL
 
 from datastores import WebSocketAuthError
 from datastores._ws import ConnectionState
@@ -239,6 +240,52 @@ async def test_a_login_refused_on_reconnect_is_logged_and_retried(
         server.keys = saved
         await eventually(lambda: app.state is ConnectionState.OPEN)
         assert server.live[-1].logged_in
+
+
+class SilentOnReconnectOkx(OkxDialect):
+    """Answers the first login only; later logins are verified but never answered."""
+
+    def login(self, text: str, path: str, keys: Any, now: float) -> LoginCheck | None:
+        check = super().login(text, path, keys, now)
+        if check is not None and len(self.answered) >= 1:
+            check.reply = None
+        elif check is not None:
+            self.answered.append(text)
+        return check
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name)
+        self.answered: list[str] = []
+
+
+async def test_current_ws_is_none_until_the_new_connection_is_logged_in() -> None:
+    # The docs promise None "while (re)connecting"; during a reconnect's login the app
+    # handed out the half-ready connection, so a user's order went out before the login.
+    case = LOGIN_CASES[1]
+    dialect = SilentOnReconnectOkx("okx")
+    clock = VirtualClock(auto=False)  # moved by hand: the login timeout cannot fire unseen
+
+    async def advance_until(predicate: Any) -> None:
+        while not predicate():
+            clock.advance(0.5)
+            await asyncio.sleep(0.002)
+
+    async with served(dialect, host=case.host, apis=case.apis, keys=case.keys, clock=clock) as (
+        server,
+        client,
+        _,
+    ):
+        app = await client.ws_connect(case.url, send_json=SUBSCRIPTION)
+        assert app.current_ws is not None
+        await server.connections[0].ws.close()
+        await advance_until(lambda: len(server.connections) == 2)
+        await eventually(lambda: bool(server.connections[1].logins))
+        assert app.state is ConnectionState.RECONNECTING
+        assert app.current_ws is None
+        dialect.answered.clear()  # the next login is answered
+        await advance_until(lambda: app.state is ConnectionState.OPEN)
+        assert app.current_ws is not None
+        assert app.current_ws.url == URL(case.url)
 
 
 async def test_bittrade_refusal_ends_the_login_instead_of_waiting_forever() -> None:
