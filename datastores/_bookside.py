@@ -119,8 +119,9 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
 
     ``sign`` is ``1.0`` for asks and ``-1.0`` for bids. The level sequences
     themselves are stored (no copy). Returns the change in the number of levels.
-    Raises ``ValueError``/``TypeError``/``IndexError`` on a malformed level, after
-    applying the levels before it; the caller records that.
+    Raises ``ValueError``/``TypeError``/``IndexError`` on a malformed level (a NaN
+    price included: it could be neither found nor ordered), after applying the
+    levels before it; the caller records that.
     """
     stored = side.levels
     pop = stored.pop
@@ -136,6 +137,8 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
                     count -= 1
             else:
                 if key not in stored:
+                    if key != key:
+                        raise ValueError(f"price {level[0]!r} is not a number")
                     add(key)
                     count += 1
                 stored[key] = level
@@ -151,6 +154,8 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
         else:
             key = -rank
             if key not in stored:
+                if rank != rank:  # NaN is never "in stored", so inserts see every NaN
+                    raise ValueError(f"price {level[0]!r} is not a number")
                 insort(ranks, rank)
                 count += 1
             stored[key] = level

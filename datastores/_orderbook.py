@@ -195,6 +195,8 @@ class OrderBookStore(DataStore):
 
     def _key(self, side: Any, price: Any) -> float:
         value = float(price)
+        if value != value:
+            raise ValueError(f"price {price!r} is not a number")
         return value if side == self._ASK else -value
 
     def _query_symbols(self, query: Mapping[str, Any]) -> Sequence[str] | None:
@@ -376,6 +378,8 @@ class OrderBookStore(DataStore):
                     self._emit("delete", None, self._make_item(symbol, side_name, removed))
             else:
                 existed = key in stored
+                if not existed and key != key:
+                    raise ValueError(f"price {level[0]!r} is not a number")
                 stored[key] = level
                 if not existed:
                     target.add_key(key)
@@ -408,6 +412,8 @@ class OrderBookStore(DataStore):
                     self._count += apply_levels(book[1], bids, -1.0)
         except (ValueError, TypeError, IndexError, KeyError) as exc:
             self._recount()
+            if self._depths or self._DEPTH is not None:
+                self._trim(symbol)  # the levels applied before the bad one may overflow the cap
             self._fail(symbol, "error", f"malformed level ({type(exc).__name__}: {exc})")
             self._notify()
             return False
