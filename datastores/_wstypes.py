@@ -106,11 +106,10 @@ class Backoff:
 
     def ceiling(self, failures: int) -> float:
         """The largest delay after ``failures`` consecutive failures."""
-        if self.initial == 0:
-            return 0.0
+        if self.initial == 0 or self.factor == 1:
+            return self.initial
         # Cap the exponent before computing, so huge failure counts cannot overflow.
-        limit = math.log(self.maximum / self.initial, self.factor) if self.factor > 1 else 0
-        if failures >= limit:
+        if failures >= math.log(self.maximum / self.initial, self.factor):
             return self.maximum
         return min(self.maximum, self.initial * self.factor**failures)
 

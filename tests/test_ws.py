@@ -247,6 +247,16 @@ async def test_backoff_grows_with_failures_and_stays_capped() -> None:
             assert ceiling / 2 <= backoff.delay(failures, rng) <= ceiling
 
 
+def test_backoff_without_growth_stays_at_its_initial_delay() -> None:
+    # factor=1 means a constant delay; the cap shortcut returned `maximum` (60 s) instead.
+    backoff = Backoff(initial=1.0, maximum=60.0, factor=1.0)
+    rng = random.Random(3)
+    for failures in (0, 1, 5, 10_000):
+        assert backoff.ceiling(failures) == 1.0
+        assert 0.5 <= backoff.delay(failures, rng) <= 1.0
+    assert Backoff(initial=2.0, maximum=2.0, factor=3.0).ceiling(0) == 2.0
+
+
 async def test_refused_handshakes_during_reconnect_back_off_then_recover() -> None:
     async with served() as (server, client, clock):
         backoff = Backoff(initial=1.0, maximum=4.0, factor=2.0, reset_after=30.0)
