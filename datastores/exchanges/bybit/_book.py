@@ -288,7 +288,13 @@ class OrderBook(OrderBookStore):
                 if update_id != previous.last_id + 1:
                     # The doc: a break in u while buffering restarts the buffer.
                     buffer.clear()
+            requested = state.resync_requested
             self._on_delta(symbol, delta)  # buffers it and requests a snapshot
+            if requested:
+                # The snapshot request made earlier may not have started (no Client
+                # then, or a closed one): ask again. The recovery runs at most one
+                # fetch per symbol, so this is a no-op while one is under way.
+                self._ask_again(symbol)
             return
 
         snapshot_seq = feed.snapshot_seq
@@ -338,6 +344,12 @@ class OrderBook(OrderBookStore):
         if state.phase != "unsynced":
             return "synced"
         buffer = state.buffer
+        if seq is not None:
+            # The doc: buffered deltas with a lower seq than the snapshot predate it. After a
+            # restart u repeats, so only seq tells an older epoch's u=k from this one's.
+            while buffer and buffer[0].raw is not None and buffer[0].raw < seq:
+                buffer.popleft()
+                state.stale += 1
         if buffer:
             first = buffer[0]
             if update_id < first.last_id - 1:
@@ -353,6 +365,16 @@ class OrderBook(OrderBookStore):
         return "malformed" if state.errors > errors else "too_old"
 
     # ------------------------------------------------------------------ integrity
+
+    def _ask_again(self, symbol: str) -> None:
+        """Call the resync hook again for a recovery already requested (not counted)."""
+        hook = self.resync_hook
+        if hook is None:
+            return
+        try:
+            hook(symbol)
+        except Exception:
+            logger.exception("%s %s: resync hook failed", self.name, symbol)
 
     def _fail(self, symbol: str, kind: FailureKind, detail: str) -> None:
         if kind == "gap":

@@ -65,6 +65,8 @@ class BookRecovery:
         self._syncing: dict[str, asyncio.Task[None]] = {}
         self._closer_client: Any = None
         self._closed = False
+        #: what was already warned about (a book asks again on every buffered delta)
+        self._warned: set[str] = set()
         self._book.resync_hook = self._resync
 
     def on_reconnect(self, ws: Any = None) -> None:
@@ -129,7 +131,8 @@ class BookRecovery:
         if running is not None and not running.done():
             return
         if self._client is None:
-            logger.warning(
+            self._warn_once(
+                f"no client {symbol}",
                 "bybit orderbook.full.%s needs a REST snapshot but the store has no Client: "
                 "set `store.client = client` (or call initialize()); the book stays unsynced",
                 symbol,
@@ -139,12 +142,20 @@ class BookRecovery:
         if task is not None:
             self._syncing[symbol] = task
 
+    def _warn_once(self, key: str, text: str, *args: Any) -> None:
+        level = logging.DEBUG if key in self._warned else logging.WARNING
+        if len(self._warned) < 1024:
+            self._warned.add(key)
+        logger.log(level, text, *args)
+
     def _start(self, coro: Coroutine[Any, Any, None], what: str) -> asyncio.Task[None] | None:
         """Run background work owned by this collection (ended by :meth:`aclose`)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            logger.warning("bybit: cannot start %s: no running event loop", what)
+            self._warn_once(
+                f"no loop {what}", "bybit: cannot start %s: no running event loop", what
+            )
             coro.close()
             return None
         client = self._client
@@ -158,7 +169,9 @@ class BookRecovery:
                 client.add_closer(self)
                 self._closer_client = client
             except RuntimeError:
-                logger.warning("bybit: cannot start %s: the Client is closed", what)
+                self._warn_once(
+                    f"closed {what}", "bybit: cannot start %s: the Client is closed", what
+                )
                 coro.close()
                 return None
         task = loop.create_task(coro)
