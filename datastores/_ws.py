@@ -195,6 +195,8 @@ class WebSocketApp:
         self._warned_undecodable = False
         self._lifetime: float | None = None
         self._skip_backoff = False
+        # Set by reconnect() while no connection is up: cuts the backoff short.
+        self._wake = asyncio.Event()
 
     # -- public API ---------------------------------------------------------------
 
@@ -296,13 +298,18 @@ class WebSocketApp:
     async def reconnect(self) -> None:
         """Drop the live connection and connect again at once (to :attr:`url`).
 
-        For token rotation and for stores that need a fresh connection. Returns
-        without waiting for the new connection (``await app`` waits for it).
+        For token rotation and for stores that need a fresh connection. While the
+        app is between connections (backoff, handshake) the next attempt starts at
+        once and uses :attr:`url`. Returns without waiting for the new connection
+        (``await app`` waits for it).
         """
-        session = self._session
-        if session is None or self._closing:
+        if self._closing:
             return
         self._skip_backoff = True
+        session = self._session
+        if session is None:
+            self._wake.set()
+            return
         session.conn.abort(ConnectionLostError(f"{self._name}: reconnect requested"))
 
     async def __aenter__(self) -> WebSocketApp:
@@ -351,6 +358,7 @@ class WebSocketApp:
                     failures = 0
                 if self._skip_backoff:
                     self._skip_backoff = False
+                    self._wake.clear()
                     delay = 0.0
                 else:
                     delay = self._backoff.delay(failures, self._rng)
@@ -360,7 +368,13 @@ class WebSocketApp:
                 )
                 logger.info("%s: reconnecting in %.2f s", self._name, delay)
                 if delay > 0:
-                    await self._clock.sleep(delay)
+                    try:  # reconnect() ends the wait early
+                        await within(self._clock, self._wake.wait(), delay)
+                    except asyncio.TimeoutError:
+                        pass
+                    if self._wake.is_set():
+                        self._wake.clear()
+                        self._skip_backoff = False
         finally:
             self._state = ConnectionState.CLOSED
             self._open.clear()
@@ -443,6 +457,9 @@ class WebSocketApp:
             self._counters.reconnects += 1
         self._session = session
         try:
+            if self._wake.is_set():
+                # reconnect() came during the handshake, maybe after a new url was set.
+                raise ConnectionLostError(f"{name}: reconnect requested during the handshake")
             if reconnect:
                 # Before any frame of the new connection reaches a handler.
                 self._notify_reconnect(conn, session)

@@ -388,6 +388,46 @@ async def test_reconnect_replaces_the_connection_at_once() -> None:
         await eventually(lambda: server.connections[1].texts == ["sub"])
 
 
+async def test_reconnect_during_the_backoff_connects_at_once_to_the_new_url() -> None:
+    # Token rotation after a drop: reconnect() was a no-op while the app slept its
+    # backoff (up to a minute), so the new URL waited for the backoff to end.
+    frozen = VirtualClock(auto=False)  # time stands still: the backoff never ends by itself
+    async with served(clock=frozen) as (server, client, _):
+        app = await client.ws_connect(URL + "?token=old", send_str="sub")
+        await server.connections[0].ws.close()
+        await eventually(lambda: app.state is ConnectionState.RECONNECTING)
+        assert app.current_ws is None
+        app.url = URL + "?token=new"
+        await app.reconnect()
+        await eventually(lambda: app.state is ConnectionState.OPEN)
+        assert [c.query for c in server.connections] == [{"token": "old"}, {"token": "new"}]
+        await eventually(lambda: server.connections[1].texts == ["sub"])
+
+
+async def test_reconnect_during_a_handshake_connects_again_to_the_new_url() -> None:
+    frozen = VirtualClock(auto=False)
+    async with served(clock=frozen) as (server, client, _):
+        app = await client.ws_connect(URL + "?token=old", heartbeat=None)
+        entered, gate = asyncio.Event(), asyncio.Event()
+        original = client.session.ws_connect
+
+        async def slow_handshake(*args: Any, **kwargs: Any) -> Any:
+            entered.set()
+            await gate.wait()
+            return await original(*args, **kwargs)
+
+        client.session.ws_connect = slow_handshake  # type: ignore[method-assign]
+        await app.reconnect()  # no backoff: straight into the (held) handshake
+        await asyncio.wait_for(entered.wait(), 5)
+        app.url = URL + "?token=new"
+        await app.reconnect()
+        gate.set()
+        await eventually(lambda: app.state is ConnectionState.OPEN)
+        assert app.current_ws is not None
+        assert app.current_ws.url.query["token"] == "new"
+        await eventually(lambda: server.connections[-1].query == {"token": "new"})
+
+
 async def test_current_ws_sends_in_order_and_nowait_from_handlers() -> None:
     async with served() as (server, client, _):
 
