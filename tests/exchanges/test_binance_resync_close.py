@@ -1,0 +1,56 @@
+"""Binance depth refetch while its Client closes: the refetch must not die silently.
+
+``Client.close()`` marks the client closed, then stops its background owners one by
+one (latest registered first). A refetch that wakes up meanwhile meets a closed
+client; it must leave the symbol for the collection's next client, like a refetch
+cancelled by ``aclose()`` does."""
+
+from __future__ import annotations
+
+import asyncio
+
+from test_binance_tasks import (
+    Binance,
+    RecordingClock,
+    binance,  # noqa: F401  (the fixture)
+    diff,
+    snap,
+    spot_client,
+    wait_until,
+)
+
+from datastores.exchanges.binance.store import BinanceSpotDataStore
+
+
+class LateCloser:
+    """Background work registered after the store's (a WebSocketApp, say): closed
+    first, and while it closes, time passes and the store's refetch wakes up."""
+
+    def __init__(self, clock: RecordingClock) -> None:
+        self.clock = clock
+
+    async def aclose(self) -> None:
+        self.clock.advance(1.0)
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+
+async def test_a_refetch_woken_while_its_client_closes_is_resumed_by_the_next_client(
+    binance: Binance,  # noqa: F811
+) -> None:
+    binance.depth = [(500, {"code": -1001, "msg": "Internal error."}), (200, snap(100))]
+    clock = RecordingClock(auto=False)
+    store = BinanceSpotDataStore()
+    async with spot_client(binance, clock) as client:
+        store.client = client
+        store.onmessage(diff(100, 101, asks=[("2.0", "7")]))
+        await wait_until(lambda: clock.slept == [1.0])  # backing off after the 500
+        client.add_closer(LateCloser(clock))
+    # The refetch woke while the client was closed: it used to die with RuntimeError
+    # (not a retryable error), leaving the symbol waiting for a snapshot forever.
+    assert store._background.resyncing == frozenset()
+    assert not store.orderbook.is_synced("BNBBTC")
+    async with spot_client(binance) as client:
+        store.client = client
+        await wait_until(lambda: store.orderbook.is_synced("BNBBTC"))
+    assert store.orderbook.levels("BNBBTC")[0] == [["2.0", "7"]]
