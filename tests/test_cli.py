@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from datastores import MissingDependencyError
 from datastores._cli import build_parser, main
 from datastores._cli._live import Summary
-from datastores._cli._targets import get_target, load_store_class
+from datastores._cli._targets import TARGETS, get_target, load_store_class
 from datastores._view import AnsiRenderer, LineRenderer, ViewState, format_number, make_renderer
 from datastores.exchanges.binance.store import BinanceSpotDataStore
 
@@ -59,6 +64,130 @@ def test_targets_and_store_lookup() -> None:
     )
     with pytest.raises(MissingDependencyError.__mro__[1], match="no DataStoreCollection"):
         load_store_class("NoSuchStore")
+
+
+def test_unknown_exchange_lists_every_exchange(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["demo", "--exchange", "nowhere"], ["record", "kraken", "x", "out.jsonl"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "no live view for exchange" in err
+        assert "available: binance, bitget, bybit, okx" in err
+
+
+def test_demo_rate_defaults_per_exchange() -> None:
+    assert build_parser().parse_args(["demo", "--exchange", "okx"]).rate is None
+    assert build_parser().parse_args(["demo", "--rate", "50"]).rate == 50.0
+    # The fake OKX recomputes a 400-level window per update: it runs slower.
+    assert get_target("okx").fake_rate == 200.0
+    assert {get_target(e).fake_rate for e in ("binance", "bybit", "bitget")} == {1000.0}
+
+
+@pytest.mark.parametrize(
+    ("exchange", "symbol", "ws_url", "subscribe", "book", "key"),
+    [
+        (
+            "bybit",
+            "BTCUSDT",
+            "wss://stream.bybit.com/v5/public/linear",
+            {"op": "subscribe", "args": ["orderbook.50.BTCUSDT"]},
+            "orderbook",
+            "BTCUSDT",
+        ),
+        (
+            "okx",
+            "BTC-USDT",
+            "wss://ws.okx.com:8443/ws/v5/public",
+            {"op": "subscribe", "args": [{"channel": "books", "instId": "BTC-USDT"}]},
+            "books",
+            "BTC-USDT",
+        ),
+        (
+            "bitget",
+            "BTCUSDT",
+            "wss://ws.bitget.com/v2/ws/public",
+            {
+                "op": "subscribe",
+                "args": [{"instType": "USDT-FUTURES", "channel": "books", "instId": "BTCUSDT"}],
+            },
+            "book",
+            "USDT-FUTURES:BTCUSDT",
+        ),
+    ],
+)
+def test_subscription_targets(
+    exchange: str, symbol: str, ws_url: str, subscribe: object, book: str, key: str
+) -> None:
+    for given in (None, "btcusdt"):  # the default symbol, and the usual spelling
+        target = get_target(exchange, given)
+        assert (target.symbol, target.ws_url, target.subscribe) == (symbol, ws_url, subscribe)
+        assert target.snapshot_url is None  # the stream's snapshot starts the book
+        assert (target.book_name, target.key, target.market) == (book, key, key)
+        store = target.create_store()
+        assert store[book].status(target.key).synced is False
+        assert store[book].levels(target.key) == ([], [])
+    assert get_target("okx", "ETH-USDT-SWAP").symbol == "ETH-USDT-SWAP"
+    assert get_target("bitget", "ethusdt").key == "USDT-FUTURES:ETHUSDT"
+
+
+class _NoWebSocket(BaseHTTPRequestHandler):
+    """Answers every request 404: the WebSocket handshake fails at once."""
+
+    def do_GET(self) -> None:
+        self.send_error(404)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def refusing_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoWebSocket)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"ws://127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+    finally:
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize("exchange", ["bybit", "okx", "bitget"])
+def test_watch_without_the_exchange_says_it_needs_the_internet(
+    exchange: str,
+    refusing_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # No test reaches the internet: the target's URL points at a local server that
+    # refuses the handshake, as an unreachable exchange would make the first
+    # connection fail.
+    real = TARGETS[exchange]
+    monkeypatch.setitem(
+        TARGETS, exchange, lambda symbol: replace(real(symbol), ws_url=refusing_server + "/ws")
+    )
+    assert main(["watch", exchange, "--seconds", "1", "--view", "plain"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach {get_target(exchange).label}" in err
+    assert "needs the internet" in err
+    assert f"datastores demo --exchange {exchange}" in err
+
+
+@pytest.mark.parametrize("exchange", ["bybit", "okx", "bitget"])
+def test_record_and_replay_subscription_exchanges(
+    exchange: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / f"{exchange}.jsonl.gz"
+    argv = ["record", exchange, "btcusdt", str(path), "--fake", "--seconds", "0.5"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "0 REST responses" in out  # the stream's own snapshot started the book
+    assert f"to {path}" in out
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out
+    target = get_target(exchange)
+    assert f"into {target.store_class.split(':')[1]}" in out
+    assert f"{target.book_name} {target.key}: synced=yes" in out
 
 
 def test_line_renderer() -> None:

@@ -1,4 +1,4 @@
-"""``datastores demo`` in a subprocess: the book heals and the run ends cleanly."""
+"""``datastores demo`` in a subprocess, per exchange: the book heals and the run ends cleanly."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,60 @@ def test_demo_heals_the_book_and_exits_cleanly() -> None:
         assert event in out, event
     assert "\x1b[" not in out
     # No leaked task, socket or warning of any kind.
+    assert not re.search(r"Warning|Task was destroyed|Unclosed|Traceback", result.stderr), (
+        result.stderr
+    )
+
+
+# Rates below the interactive defaults keep the fake's share of a busy 2-core machine
+# small, so each fault is injected and healed within the run.
+@pytest.mark.parametrize(
+    ("exchange", "rate", "seq_gap", "checksum"),
+    [
+        ("bybit", "300", True, False),  # ``u`` jumps; no checksum
+        ("okx", "100", True, True),  # prevSeqId breaks; wrong checksum
+        # Bitget's ``seq`` only has to increase: the withheld update is caught by the
+        # next checksum (so two checksum failures, and no gap).
+        ("bitget", "300", False, True),
+    ],
+)
+def test_demo_of_each_exchange_detects_its_faults_and_heals(
+    exchange: str, rate: str, seq_gap: bool, checksum: bool
+) -> None:
+    env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONASYNCIODEBUG", None)
+    command = ["demo", "--exchange", exchange, "--seconds", "3.5", "--rate", rate]
+    result = subprocess.run(
+        [sys.executable, "-m", "datastores", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = _summary(result.stdout)
+    assert int(summary["messages"]) > 0
+    assert "not done in time" not in result.stdout  # every fault was injected
+    if seq_gap:
+        assert int(summary["gaps"]) >= 1
+    if checksum:
+        assert int(summary["checksum_failures"]) >= (1 if seq_gap else 2)
+    else:
+        assert int(summary["checksum_failures"]) == 0
+    assert int(summary["resyncs"]) >= (3 if checksum else 2)  # one per fault
+    assert int(summary["reconnects"]) >= 1
+    assert summary["synced"] == "yes"
+    assert float(summary["best_bid"]) < float(summary["best_ask"])
+    assert summary["book_check"] == "ok"  # equal to the fake's book within the depth
+    out = result.stdout
+    events = ["resubscribing for a fresh snapshot", "synced again", "reconnected"]
+    events += ["gap detected"] if seq_gap else []
+    events += ["checksum mismatch"] if checksum else []
+    for event in events:
+        assert event in out, event
+    assert "\x1b[" not in out
     assert not re.search(r"Warning|Task was destroyed|Unclosed|Traceback", result.stderr), (
         result.stderr
     )

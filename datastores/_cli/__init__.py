@@ -26,6 +26,9 @@ def _positive(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands and their options)."""
+    from ._targets import TARGETS
+
+    exchanges = ", ".join(TARGETS)
     parser = argparse.ArgumentParser(
         prog="datastores",
         description="Real-time in-memory views of crypto exchanges: order books you can trust.",
@@ -37,14 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="offline demo: a live, self-healing order book from a built-in fake exchange",
         description="Start a fake exchange in-process, follow its order book with the real "
-        "client and store, inject a sequence gap and a disconnect, and watch the book heal. "
-        "No network, no keys.",
+        "client and store, inject a sequence gap (and, for OKX and Bitget, a wrong checksum) "
+        "and a disconnect, and watch the book heal. No network, no keys.",
     )
-    demo.add_argument("--exchange", default="binance", help="exchange profile (default binance)")
-    demo.add_argument("--symbol", default=None, help="symbol (default BTCUSDT)")
+    demo.add_argument(
+        "--exchange",
+        default="binance",
+        help=f"exchange (default binance): {exchanges}",
+    )
+    demo.add_argument("--symbol", default=None, help="symbol (default BTCUSDT; OKX BTC-USDT)")
     demo.add_argument("--seconds", type=_positive, default=20.0, help="run time (default 20)")
     demo.add_argument(
-        "--rate", type=_positive, default=1000.0, help="book updates per second (default 1000)"
+        "--rate",
+        type=_positive,
+        default=None,
+        help="book updates per second (default 1000; OKX 200)",
     )
     demo.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
     demo.add_argument("--view", default="auto", help=view_help)
@@ -54,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="live order book from the real exchange (needs the internet, no keys)",
         description="Follow a real exchange's public order book with the same live view.",
     )
-    watch.add_argument("exchange", help="exchange, e.g. binance")
-    watch.add_argument("symbol", nargs="?", default=None, help="symbol, e.g. btcusdt")
+    watch.add_argument("exchange", help=f"exchange: {exchanges}")
+    watch.add_argument(
+        "symbol", nargs="?", default=None, help="symbol, e.g. btcusdt (default BTCUSDT)"
+    )
     watch.add_argument("--seconds", type=_positive, default=None, help="stop after N seconds")
     watch.add_argument("--view", default="auto", help=view_help)
 
@@ -63,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "record",
         help="record a live order-book stream to a JSON-lines file (.gz to compress)",
     )
-    record.add_argument("exchange", help="exchange, e.g. binance")
+    record.add_argument("exchange", help=f"exchange: {exchanges}")
     record.add_argument("symbol", help="symbol, e.g. btcusdt")
     record.add_argument("output", help="output file, e.g. btcusdt.jsonl.gz")
     record.add_argument("--seconds", type=_positive, default=60.0, help="run time (default 60)")

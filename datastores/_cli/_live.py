@@ -2,13 +2,16 @@
 
 Shared by ``demo`` (against a fake exchange), ``watch`` (the real one) and
 ``record``. It uses only the public pieces a user would: ``Client.ws_connect``
-with ``hdlr_json=``, ``initialize()``, ``status()`` and ``sorted()``.
+with ``hdlr_json=`` (and ``send_json=`` for exchanges whose book is
+subscribed by message), ``initialize()`` for a REST snapshot, ``status()`` and
+``levels()`` of the book.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -16,22 +19,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._clock import SYSTEM_CLOCK, Clock
+from .._errors import TransportError
 from .._record import Recorder
 from .._view import Renderer, ViewState, format_number
 from ._targets import Target
 
-__all__ = ["Action", "LiveSession", "Summary"]
+__all__ = ["Action", "LiveSession", "Summary", "unreachable"]
 
 Level = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """Something to do once ``at`` seconds into the run (a fault, in the demo)."""
+    """Something to do once ``at`` seconds into the run (a fault, in the demo).
+
+    ``ready``, when given, postpones the action until it returns true (the demo
+    injects a fault only into a synced book, one at a time).
+    """
 
     at: float
     run: Callable[[], object]
     description: str
+    ready: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,16 @@ class Summary:
             lines.append(f"  matches the exchange {self.book_detail or self.book_check}")
         lines.append(self.line())
         return "\n".join(lines)
+
+
+def unreachable(target: Target, command: str, exc: TransportError) -> TransportError:
+    """``exc`` (the first connection failed) restated for the command line: what
+    could not be reached, and what works offline."""
+    return TransportError(
+        f"cannot reach {target.label} ({exc}). `datastores {command}` needs the internet "
+        f"(no keys); offline, `datastores demo --exchange {target.exchange}` shows the same "
+        "view on a built-in fake exchange"
+    )
 
 
 class _LogToEvents(logging.Handler):
@@ -158,7 +177,7 @@ class LiveSession:
         self.app: Any = None
         self._started = clock.monotonic()
         self._samples: deque[tuple[float, int]] = deque(maxlen=20)
-        self._last_status: Any = self.book.status(target.symbol)
+        self._last_status: Any = self.book.status(target.key)
         self._ever_synced = False
 
     # ---------------------------------------------------------------- events
@@ -176,7 +195,7 @@ class LiveSession:
         self.renderer.event(elapsed, text)
 
     def _check_book(self) -> None:
-        status = self.book.status(self.target.symbol)
+        status = self.book.status(self.target.key)
         last = self._last_status
         if status is last:
             return
@@ -191,9 +210,11 @@ class LiveSession:
             self.event(f"book unsynced ({status.last_error})")
         if status.resyncs > last.resyncs:
             if self._ever_synced:
-                self.event("resync started: fetching a fresh REST snapshot")
-            else:
+                self.event(f"resync started: {self.target.recovery}")
+            elif self.target.snapshot_url is not None:
                 self.event("diffs buffered until the REST snapshot arrives")
+            else:
+                self.event("waiting for the stream's snapshot")
         if status.synced and not last.synced:
             levels = status.bids + status.asks
             if self._ever_synced:
@@ -222,9 +243,23 @@ class LiveSession:
         self._check_book()
 
     async def start(self, client: Any) -> None:
-        """Connect the stream, then bootstrap the book from its REST snapshot."""
+        """Connect the stream, then bootstrap the book from its REST snapshot, or
+        subscribe and let the snapshot the stream pushes start it."""
         target = self.target
         self.event(f"connecting to {target.ws_url}")
+        if target.snapshot_url is None:
+            # Stores that can fetch a snapshot by themselves (OKX without a WS
+            # snapshot) need the client; recorded when recording.
+            self.store.client = client
+            if self.recorder is not None:
+                self.recorder.attach(self.store)
+            self.app = await client.ws_connect(
+                target.ws_url, send_json=target.subscribe, hdlr_json=self.handle
+            )
+            sent = json.dumps(target.subscribe, separators=(",", ":"))
+            self.event(f"connected; sent {sent}; the stream's snapshot starts the book")
+            self._check_book()
+            return
         self.app = await client.ws_connect(target.ws_url, hdlr_json=self.handle)
         self.event(f"connected; loading the snapshot {target.snapshot_url}")
         request = client.get(target.snapshot_url)
@@ -246,18 +281,22 @@ class LiveSession:
         return (self.messages - first_count) / (now - first_time)
 
     def levels(self, depth: int | None) -> tuple[list[Level], list[Level]]:
-        """The local book's best ``(bids, asks)`` as ``(price, size)`` strings."""
-        book = self.book
-        sides = book.sorted({book._SYMBOL: self.target.symbol}, limit=depth)
-        price, size = book._PRICE, book._SIZE
-        bids = [(item[price], item[size]) for item in sides[book._BID]]
-        asks = [(item[price], item[size]) for item in sides[book._ASK]]
-        return bids, asks
+        """The local book's best ``(bids, asks)`` as ``(price, size)`` strings.
+
+        Read with ``levels()``, the exchange's own ``[price, size, ...]``
+        sequences, so the side and field names of each store do not matter.
+        O(log n + depth).
+        """
+        asks, bids = self.book.levels(self.target.key, depth)
+        return (
+            [(str(level[0]), str(level[1])) for level in bids],
+            [(str(level[0]), str(level[1])) for level in asks],
+        )
 
     def state(self) -> ViewState:
         """The current frame."""
         self._check_book()
-        status = self.book.status(self.target.symbol)
+        status = self.book.status(self.target.key)
         bids, asks = self.levels(10)
         return ViewState(
             title=self.title,
@@ -280,22 +319,36 @@ class LiveSession:
 
     async def run(self, stop: asyncio.Event, actions: list[Action] = ()) -> None:  # type: ignore[assignment]
         """Redraw every ``renderer.interval`` until ``duration`` or ``stop``; run
-        each action at its time."""
+        each action at its time (later if its ``ready`` says so; actions still
+        waiting at the end are reported in the event log)."""
         pending = sorted(actions, key=lambda a: a.at)
+        interval = self.renderer.interval
+        last_frame: float | None = None
         while True:
             elapsed = self.elapsed
+            acted = False
             while pending and elapsed >= pending[0].at:
+                if pending[0].ready is not None and not pending[0].ready():
+                    break  # due, but not yet possible: look again shortly
                 action = pending.pop(0)
                 self.event(action.description)
                 action.run()
-            self.renderer.frame(self.state())
-            if self.duration is not None and elapsed >= self.duration:
+                acted = True
+            finished = self.duration is not None and elapsed >= self.duration
+            # Polling a waiting action must not draw more frames than the interval.
+            if last_frame is None or acted or finished or elapsed - last_frame >= interval - 0.01:
+                self.renderer.frame(self.state())
+                last_frame = elapsed
+            if finished:
+                for action in pending:
+                    self.event(f"not done in time (the book was not ready): {action.description}")
                 return
-            timeout = self.renderer.interval
+            timeout = interval - (elapsed - last_frame)
             if self.duration is not None:
                 timeout = min(timeout, max(0.0, self.duration - elapsed))
             if pending:
-                timeout = min(timeout, max(0.0, pending[0].at - elapsed))
+                due_in = pending[0].at - elapsed
+                timeout = min(timeout, due_in if due_in > 0 else 0.02)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout)
             if stop.is_set():
@@ -306,7 +359,7 @@ class LiveSession:
         """Wait until the book is synced at ``last_update_id`` (or ``timeout``)."""
         deadline = self.clock.monotonic() + timeout
         while self.clock.monotonic() < deadline:
-            status = self.book.status(self.target.symbol)
+            status = self.book.status(self.target.key)
             if status.synced and (status.last_update_id or 0) >= last_update_id:
                 return True
             await asyncio.sleep(0.02)
@@ -314,7 +367,7 @@ class LiveSession:
 
     def summary(self, book_check: str | None = None, book_detail: str | None = None) -> Summary:
         """The end-of-run numbers."""
-        status = self.book.status(self.target.symbol)
+        status = self.book.status(self.target.key)
         bids, asks = self.levels(1)
         return Summary(
             seconds=self.elapsed,

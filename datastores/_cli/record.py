@@ -7,10 +7,11 @@ import asyncio
 import contextlib
 from typing import Any
 
+from .._errors import ConfigurationError, TransportError
 from .._record import Recorder
 from .._view import make_renderer
 from . import run_until_interrupted
-from ._live import LiveSession, capture_library_logs
+from ._live import LiveSession, capture_library_logs, unreachable
 from ._targets import get_target
 
 __all__ = ["run", "run_record"]
@@ -28,10 +29,12 @@ async def run_record(args: argparse.Namespace, stop: asyncio.Event) -> int:
         redirects: dict[str, str] = {}
         if args.fake:
             if target.fake_venue is None:
-                raise ValueError(f"no fake exchange for {args.exchange!r} yet")
+                raise ConfigurationError(f"no fake exchange for {args.exchange!r} yet")
             fake: Any = await stack.enter_async_context(
-                FakeExchange(target.fake_venue, symbols=[target.symbol], rate=100.0)
+                FakeExchange(target.fake_venue, symbols=[target.market], rate=100.0)
             )
+            for name, venue in fake.venues.items():
+                venue.paused = name != target.fake_venue  # e.g. OKX demo trading: unread
             redirects = fake.redirects
         recorder = stack.enter_context(Recorder(args.output, meta=meta))
         stack.callback(renderer.close)
@@ -44,7 +47,12 @@ async def run_record(args: argparse.Namespace, stop: asyncio.Event) -> int:
         )
         with capture_library_logs(session.event):
             client = await stack.enter_async_context(Client(redirects=redirects))
-            await session.start(client)
+            try:
+                await session.start(client)
+            except TransportError as exc:
+                if args.fake:
+                    raise
+                raise unreachable(target, "record", exc) from exc
             await session.run(stop)
             await session.close()
         counts = recorder.counts
