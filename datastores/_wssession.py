@@ -333,7 +333,8 @@ class Session:
             type(exc).__name__,
             exc,
             self.counters.handler_errors,
-            exc_info=logger.isEnabledFor(logging.DEBUG),
+            # The exception itself: for coroutine handlers this runs outside the except.
+            exc_info=exc if logger.isEnabledFor(logging.DEBUG) else None,
         )
 
     def call_hook(self, hook: Callable[..., Any], *args: Any) -> None:

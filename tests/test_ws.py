@@ -122,6 +122,32 @@ async def test_coroutine_handlers_run_and_their_errors_are_counted() -> None:
         await eventually(lambda: seen == [1, 2, 3] and app.statistics().handler_errors == 1)
 
 
+async def test_handler_errors_carry_their_traceback_at_debug_level(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # For coroutine handlers the error is reported from a done callback, where
+    # exc_info=True logged "NoneType: None" instead of the handler's traceback.
+    caplog.set_level(logging.DEBUG, "datastores.ws")
+
+    def sync_handler(msg: Any, ws: Any) -> None:
+        raise KeyError("sync handler bug")
+
+    async def async_handler(msg: Any, ws: Any) -> None:
+        raise ValueError("async handler bug")
+
+    async with served() as (server, client, _):
+        app = await client.ws_connect(URL, hdlr_json=[sync_handler, async_handler])
+        await server.send(server.connections[0], {"n": 1})
+        await eventually(lambda: app.statistics().handler_errors == 2)
+    records = [r for r in caplog.records if "handler errors so far" in r.getMessage()]
+    assert [type(r.exc_info[1]).__name__ for r in records if r.exc_info] == [
+        "KeyError",
+        "ValueError",
+    ]
+    assert "NoneType: None" not in caplog.text
+    assert 'raise ValueError("async handler bug")' in caplog.text
+
+
 async def test_reconnects_after_drops_resubscribes_and_tells_the_stores() -> None:
     store = Collection()
     async with served() as (server, client, _):
