@@ -200,7 +200,14 @@ class BinanceBackground:
             while not book.is_synced(symbol):
                 try:
                     data = await _get_json(client, url)
-                except RETRYABLE as exc:
+                except Exception as exc:
+                    if getattr(client, "closed", False):
+                        # Closed under us (Client.close() stops its background owners one
+                        # by one): like a cancelled refetch, the next client resumes it.
+                        self.abandoned.add(symbol)
+                        return
+                    # Anything else is retried too: a refetch that died would leave the
+                    # symbol waiting for a snapshot that nobody fetches.
                     delay = errors.next()
                     level = logging.WARNING if errors.failures == 1 else logging.DEBUG
                     logger.log(
