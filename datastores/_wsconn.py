@@ -104,6 +104,9 @@ class WsConnection:
         self._name = name
         self._normal: deque[_Outbound] = deque()
         self._urgent: deque[_Outbound] = deque()
+        #: replies to the server's pings: written even while a frame waits for a token
+        self._replies: deque[_Outbound] = deque()
+        self._reply_signal: asyncio.Future[None] | None = None
         self._wakeup = asyncio.Event()
         self._failure: BaseException | None = None
         self._on_broken: Callable[[BaseException], None] | None = None
@@ -198,7 +201,11 @@ class WsConnection:
             return
         item = self._outbound_for(message, None, payload)
         item.no_wait = True
-        self._enqueue(item, urgent=True)
+        self._replies.append(item)
+        self._wakeup.set()
+        signal = self._reply_signal
+        if signal is not None and not signal.done():
+            signal.set_result(None)  # the writer is pacing a frame: write this meanwhile
 
     @staticmethod
     def _outbound_for(
@@ -255,6 +262,7 @@ class WsConnection:
         await item.future
 
     def _fail_pending(self, reason: BaseException) -> None:
+        self._replies.clear()
         for queue in (self._urgent, self._normal):
             while queue:
                 item = queue.popleft()
@@ -265,15 +273,14 @@ class WsConnection:
 
     async def _write_loop(self) -> None:
         while True:
-            if not self._urgent and not self._normal:
-                if self._failure is not None:
-                    return
+            if self._failure is not None:
+                return
+            queue = self._replies or self._urgent or self._normal
+            if not queue:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            if self._failure is not None:
-                return
-            item = (self._urgent or self._normal).popleft()
+            item = queue.popleft()
             try:
                 await self._pace(item)
                 await self._write(item)
@@ -295,13 +302,36 @@ class WsConnection:
                 item.future.set_result(None)
 
     async def _pace(self, item: _Outbound) -> None:
+        """Take a token for ``item``; replies that arrive while it waits are written meanwhile.
+
+        A reply takes its token at once, in debt if need be, so the frame being
+        paced (and the next ones) wait longer and the average rate still holds.
+        """
         bucket = self._bucket
         if bucket is None:
             return
         if item.no_wait:
             bucket.consume_now()
-        else:
-            await bucket.acquire()
+            return
+        acquire = asyncio.ensure_future(bucket.acquire())
+        try:
+            while True:
+                while self._replies:
+                    reply = self._replies.popleft()
+                    bucket.consume_now()
+                    await self._write(reply)
+                if acquire.done():
+                    break
+                signal = self._reply_signal = asyncio.get_running_loop().create_future()
+                try:
+                    await asyncio.wait({acquire, signal}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    self._reply_signal = None
+        except BaseException:
+            if acquire.cancel():
+                await asyncio.gather(acquire, return_exceptions=True)
+            raise
+        acquire.result()
 
     async def _write(self, item: _Outbound) -> None:
         raw = self.raw

@@ -444,6 +444,32 @@ async def test_outgoing_messages_respect_the_exchange_rate(
         assert app.statistics().messages_out >= count
 
 
+async def test_pongs_are_not_held_back_by_a_rate_limited_burst() -> None:
+    # The docs: replies to the server's pings never wait for a token. They did wait
+    # for the token of the frame the writer was pacing (GMO Coin: about 1.1 s each,
+    # more with several connections sharing the per-IP bucket).
+    frozen = VirtualClock(auto=False)  # time stands still: no token comes by itself
+    async with served(host="api.coin.z.com", clock=frozen) as (server, client, _):
+        app = await client.ws_connect("wss://api.coin.z.com/ws/public/v1", heartbeat=None)
+        ws = app.current_ws
+        assert ws is not None
+        for symbol in "ABC":
+            ws.send_json_nowait({"command": "subscribe", "channel": "ticker", "symbol": symbol})
+        conn = server.connections[0]
+        await eventually(lambda: len(conn.texts) == 1)  # the rest wait for tokens
+        await server.ping(conn, b"beat")
+        await eventually(lambda: any(f.kind == "pong" for f in conn.received))
+        assert len(conn.texts) == 1  # ...and the subscriptions still wait
+        for _ in range(10):
+            frozen.advance(1.2)
+            await asyncio.sleep(0.005)
+        await eventually(lambda: len(conn.texts) == 3)
+        assert server.max_in_window(1.0, kinds=("text",)) == 1
+        # The pong took a token (the bucket went into debt): the next frame paid for it.
+        first, second, _ = (f.at for f in conn.received if f.kind == "text")
+        assert second - first >= 2 / (1 * 0.9) - 1e-6
+
+
 async def test_gmo_coin_limit_is_shared_by_all_connections_to_the_host() -> None:
     async with served(host="api.coin.z.com") as (server, client, _):
         subscribe = [{"command": "subscribe", "channel": "ticker", "symbol": s} for s in "ABCD"]
