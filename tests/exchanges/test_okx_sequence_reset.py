@@ -1,0 +1,168 @@
+"""OKX sequence resets (maintenance: one update with ``seqId < prevSeqId``, then the
+sequence goes on from the lower value) whose first update never reached us.
+
+Every later update is below the book's last ``seqId``; dropped as "stale" (an update
+the book already covers), they froze the book while ``status().synced`` stayed True.
+An update the book really covers is one it applied (a replay), or, right after a REST
+snapshot, one generated before that snapshot; anything else below the last ``seqId``
+means the sequence went back: a gap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_okx_support import FakeWS, book_msg, levels_of, lv, rest_server, settle
+
+from datastores._client import Client
+from datastores.exchanges.okx.store import OKXDataStore
+
+
+def rest_book(seq: int, ts: str, asks: Any, bids: Any) -> dict[str, Any]:
+    return {"code": "0", "msg": "", "data": [{"asks": asks, "bids": bids, "ts": ts, "seqId": seq}]}
+
+
+def test_a_missed_reset_is_a_gap_not_an_endless_run_of_stale_updates() -> None:
+    store = OKXDataStore()
+    calls: list[str] = []
+    store.books.resync_hook = calls.append
+    store.onmessage(
+        book_msg("books", "X", "snapshot", [lv("2", "1")], [lv("1", "1")], prev=-1, seq=100)
+    )
+    store.onmessage(book_msg("books", "X", "update", [lv("3", "1")], [], prev=100, seq=101))
+    # maintenance: the update prev=101 -> seq=5 is lost; the next ones follow it
+    store.onmessage(book_msg("books", "X", "update", [lv("4", "1")], [], prev=5, seq=6))
+    status = store.books.status("X")
+    assert not status.synced
+    assert (status.gaps, status.stale) == (1, 0)
+    assert calls == ["X"]
+    store.onmessage(book_msg("books", "X", "update", [lv("5", "1")], [], prev=6, seq=9))
+    assert store.books.status("X").gaps == 1  # one episode
+
+
+def test_a_replayed_update_is_still_stale_and_a_reset_that_arrives_is_applied() -> None:
+    store = OKXDataStore()
+    store.onmessage(book_msg("books", "X", "snapshot", [lv("2", "1")], [], prev=-1, seq=100))
+    for prev, seq, px in ((100, 101, "3"), (101, 104, "4"), (104, 105, "5")):
+        store.onmessage(book_msg("books", "X", "update", [lv(px, "1")], [], prev=prev, seq=seq))
+    # replays of applied updates (and of the snapshot's seqId): covered, dropped
+    store.onmessage(book_msg("books", "X", "update", [lv("3", "9")], [], prev=100, seq=101))
+    store.onmessage(book_msg("books", "X", "update", [lv("4", "9")], [], prev=101, seq=104))
+    store.onmessage(book_msg("books", "X", "update", [lv("2", "9")], [], prev=99, seq=100))
+    status = store.books.status("X")
+    assert (status.synced, status.stale, status.gaps) == (True, 3, 0)
+    # the reset itself, then the lower sequence goes on
+    store.onmessage(book_msg("books", "X", "update", [lv("6", "1")], [], prev=105, seq=7))
+    store.onmessage(book_msg("books", "X", "update", [lv("7", "1")], [], prev=7, seq=8))
+    status = store.books.status("X")
+    assert (status.synced, status.last_update_id, status.gaps) == (True, 8, 0)
+    assert [a[0] for a in levels_of(store.books, "X")[0]] == ["2", "3", "4", "5", "6", "7"]
+
+
+async def test_a_reset_missed_right_after_a_rest_snapshot_is_a_gap_and_heals() -> None:
+    """REST mode (no WS snapshot): the snapshot (seqId 1004) predates a reset whose first
+    update is lost. The next updates are below 1004 but generated after the snapshot
+    (ts): they cannot be covered by it."""
+    ws = FakeWS()
+    async with rest_server() as server:
+        server.responses = [
+            (200, rest_book(1004, "1700000000150", [lv("30000.5", "1")], [lv("30000", "1")])),
+            (200, rest_book(6, "1700000000450", [lv("30001", "2")], [lv("30000", "1")])),
+        ]
+        async with Client(apis={}, redirects={"www.okx.com": server.base}) as client:
+            store = OKXDataStore()
+            store.client = client
+            store.onmessage(
+                book_msg("books", "X", "update", [], [], prev=1000, seq=1004, ts="1700000000100"),
+                ws,
+            )
+            await settle(lambda: store.books.status("X").synced)
+            assert store.books.status("X").last_update_id == 1004
+            # reset: prev=1004 -> seq=3 (ts 200) is lost
+            store.onmessage(
+                book_msg(
+                    "books",
+                    "X",
+                    "update",
+                    [lv("30001", "2")],
+                    [],
+                    prev=3,
+                    seq=5,
+                    ts="1700000000300",
+                ),
+                ws,
+            )
+            status = store.books.status("X")
+            assert not status.synced
+            assert status.gaps == 1
+            # the next REST snapshot (seqId 6, after the reset) heals the book
+            store.onmessage(
+                book_msg(
+                    "books",
+                    "X",
+                    "update",
+                    [],
+                    [lv("30000", "0")],
+                    prev=5,
+                    seq=6,
+                    ts="1700000000400",
+                ),
+                ws,
+            )
+            store.onmessage(
+                book_msg(
+                    "books",
+                    "X",
+                    "update",
+                    [lv("30002", "1")],
+                    [],
+                    prev=6,
+                    seq=8,
+                    ts="1700000000500",
+                ),
+                ws,
+            )
+            await settle(lambda: store.books.status("X").synced)
+            assert store.books.status("X").last_update_id == 8
+            assert levels_of(store.books, "X") == (
+                [lv("30001", "2"), lv("30002", "1")],
+                [lv("30000", "1")],
+            )
+            assert len(server.requests) == 2
+
+
+async def test_stale_updates_generated_before_a_rest_snapshot_are_still_dropped() -> None:
+    ws = FakeWS()
+    async with rest_server() as server:
+        server.responses = [(200, rest_book(1010, "1700000000150", [lv("2", "1")], []))]
+        async with Client(apis={}, redirects={"www.okx.com": server.base}) as client:
+            store = OKXDataStore()
+            store.client = client
+            store.onmessage(
+                book_msg("books", "X", "update", [], [], prev=1000, seq=1004, ts="1700000000100"),
+                ws,
+            )
+            await settle(lambda: store.books.status("X").synced)
+            # REST was ahead of the stream: these were generated before the snapshot
+            for prev, seq, ts in ((1004, 1006, "120"), (1006, 1010, "150")):
+                store.onmessage(
+                    book_msg(
+                        "books", "X", "update", [], [], prev=prev, seq=seq, ts="1700000000" + ts
+                    ),
+                    ws,
+                )
+            store.onmessage(
+                book_msg(
+                    "books",
+                    "X",
+                    "update",
+                    [lv("3", "1")],
+                    [],
+                    prev=1010,
+                    seq=1011,
+                    ts="1700000000200",
+                ),
+                ws,
+            )
+            status = store.books.status("X")
+            assert (status.synced, status.last_update_id, status.gaps) == (True, 1011, 0)
+            assert status.stale == 3
