@@ -189,6 +189,7 @@ class Session:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.ended or self.conn.failure is not None:
             future.set_exception(ConnectionLostError(f"{self.name}: connection closed"))
+            future.exception()  # retrieved: see _fail_waiters
             return future
         self.waiters.append(_Waiter(classify, future))
         return future
@@ -227,6 +228,10 @@ class Session:
                 error = ConnectionLostError(f"{self.name}: connection lost ({reason})")
                 error.__cause__ = reason
                 waiter.future.set_exception(error)
+                # Marked retrieved: a waiter whose request could not even be sent (the
+                # ping that waited for a token) is never awaited, and asyncio would log
+                # "Future exception was never retrieved". Awaiting it still raises.
+                waiter.future.exception()
 
     # -- reading ------------------------------------------------------------------
 

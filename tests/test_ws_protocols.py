@@ -8,6 +8,7 @@ documented rule (datastores.testing._ws_dialects), never with the client's code.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from dataclasses import dataclass
@@ -360,6 +361,33 @@ async def test_application_pings_keep_the_connection_and_silence_replaces_it(bea
         server.stop_answering_pings()
         await eventually(lambda: app.statistics().heartbeat_timeouts >= 1)
         await eventually(lambda: conn.closed)
+
+
+async def test_a_ping_lost_with_its_connection_leaves_no_unretrieved_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The heartbeat registers its reply waiter before sending the ping. When the
+    # connection died while the ping waited for a token, the waiter got the error
+    # but nobody awaited it: asyncio logged "Future exception was never retrieved".
+    caplog.set_level(logging.ERROR, "asyncio")
+    frozen = VirtualClock(auto=False)
+    async with served("bitget", host="ws.bitget.com", clock=frozen) as (server, client, _):
+        app = await client.ws_connect("wss://ws.bitget.com/v2/ws/public", heartbeat=None)
+        conn = server.connections[0]
+        for _ in range(300):  # each pong takes a token at once: the bucket goes into debt
+            await server.ping(conn, b"x")
+        await eventually(lambda: sum(f.kind == "pong" for f in conn.received) == 300)
+        frozen.advance(25.0)  # the heartbeat is due, its ping waits for a token
+        for _ in range(10):
+            await asyncio.sleep(0.001)
+        assert "ping" not in conn.texts
+        await conn.ws.close()
+        await eventually(lambda: app.state is ConnectionState.RECONNECTING)
+        for _ in range(10):
+            await asyncio.sleep(0.001)
+        gc.collect()
+        await asyncio.sleep(0.001)
+    assert "never retrieved" not in caplog.text
 
 
 async def test_heartbeat_replies_are_not_mistaken_for_the_phemex_login_reply() -> None:
