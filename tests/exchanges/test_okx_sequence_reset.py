@@ -3,9 +3,14 @@ sequence goes on from the lower value) whose first update never reached us.
 
 Every later update is below the book's last ``seqId``; dropped as "stale" (an update
 the book already covers), they froze the book while ``status().synced`` stayed True.
-An update the book really covers is one it applied (a replay), or, right after a REST
-snapshot, one generated before that snapshot; anything else below the last ``seqId``
-means the sequence went back: a gap."""
+An update the book really covers is one it applied (a replay); anything else below the
+last ``seqId`` means the sequence went back: a gap.
+
+Not covered (left as a known limitation): a reset missed while a REST snapshot is
+being bridged, e.g. right after a reconnect. OKX's bridging rule (drop updates with
+``seqId <=`` the snapshot's) cannot tell those updates from ones generated before the
+snapshot; only their ``ts`` could, and OKX does not document that REST and WebSocket
+``ts`` can be compared."""
 
 from __future__ import annotations
 
@@ -56,78 +61,6 @@ def test_a_replayed_update_is_still_stale_and_a_reset_that_arrives_is_applied() 
     status = store.books.status("X")
     assert (status.synced, status.last_update_id, status.gaps) == (True, 8, 0)
     assert [a[0] for a in levels_of(store.books, "X")[0]] == ["2", "3", "4", "5", "6", "7"]
-
-
-async def test_a_reset_missed_right_after_a_rest_snapshot_is_a_gap_and_heals() -> None:
-    """REST mode (no WS snapshot): the snapshot (seqId 1004) predates a reset whose first
-    update is lost. The next updates are below 1004 but generated after the snapshot
-    (ts): they cannot be covered by it."""
-    ws = FakeWS()
-    async with rest_server() as server:
-        server.responses = [
-            (200, rest_book(1004, "1700000000150", [lv("30000.5", "1")], [lv("30000", "1")])),
-            (200, rest_book(6, "1700000000450", [lv("30001", "2")], [lv("30000", "1")])),
-        ]
-        async with Client(apis={}, redirects={"www.okx.com": server.base}) as client:
-            store = OKXDataStore()
-            store.client = client
-            store.onmessage(
-                book_msg("books", "X", "update", [], [], prev=1000, seq=1004, ts="1700000000100"),
-                ws,
-            )
-            await settle(lambda: store.books.status("X").synced)
-            assert store.books.status("X").last_update_id == 1004
-            # reset: prev=1004 -> seq=3 (ts 200) is lost
-            store.onmessage(
-                book_msg(
-                    "books",
-                    "X",
-                    "update",
-                    [lv("30001", "2")],
-                    [],
-                    prev=3,
-                    seq=5,
-                    ts="1700000000300",
-                ),
-                ws,
-            )
-            status = store.books.status("X")
-            assert not status.synced
-            assert status.gaps == 1
-            # the next REST snapshot (seqId 6, after the reset) heals the book
-            store.onmessage(
-                book_msg(
-                    "books",
-                    "X",
-                    "update",
-                    [],
-                    [lv("30000", "0")],
-                    prev=5,
-                    seq=6,
-                    ts="1700000000400",
-                ),
-                ws,
-            )
-            store.onmessage(
-                book_msg(
-                    "books",
-                    "X",
-                    "update",
-                    [lv("30002", "1")],
-                    [],
-                    prev=6,
-                    seq=8,
-                    ts="1700000000500",
-                ),
-                ws,
-            )
-            await settle(lambda: store.books.status("X").synced)
-            assert store.books.status("X").last_update_id == 8
-            assert levels_of(store.books, "X") == (
-                [lv("30001", "2"), lv("30002", "1")],
-                [lv("30000", "1")],
-            )
-            assert len(server.requests) == 2
 
 
 async def test_stale_updates_generated_before_a_rest_snapshot_are_still_dropped() -> None:
