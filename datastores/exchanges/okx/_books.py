@@ -9,10 +9,11 @@ https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-cha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from ..._integrity import BookDelta, OKXSeqRule
+from ..._integrity import BookDelta, OKXSeqRule, Verdict
 from ..._orderbook import OrderBookStore
 from ..._store import Item
 
@@ -90,6 +91,9 @@ class OKXBooks(OrderBookStore):
         super()._init()
         self.ts: dict[str, Any] = {}
         self.received_checksum: dict[str, int] = {}
+        #: instId -> seqIds of the snapshot and updates last applied: an update the book
+        #: "already covers" (stale) must be one of them
+        self._applied: dict[str, deque[int]] = {}
 
     def _make_item(self, symbol: str, side: str, level: Sequence[Any]) -> Item:
         # Built on every read: a literal dict beats the generic zip for the usual
@@ -132,7 +136,48 @@ class OKXBooks(OrderBookStore):
                 )
                 self._hold(symbol, state, delta, buffer)
                 return False
-        return super()._on_delta(symbol, delta, buffer=buffer)
+        if (
+            state is not None
+            and state.phase == "synced"
+            and state.last_id is not None
+            and delta.prev_id != state.last_id
+            and self._RULE.follow(state.last_id, delta) is Verdict.STALE
+            and delta.last_id not in self._applied.get(symbol, ())
+        ):
+            # Below the last seqId, yet not an update this book applied: the sequence
+            # went back (maintenance) without its first update (seqId < prevSeqId)
+            # reaching us. Dropped as stale, every later update would be too, forever.
+            self._fail(
+                symbol,
+                "gap",
+                f"{self._RULE.name}: last id {state.last_id}, update {delta.last_id} "
+                f"prev {delta.prev_id} was never applied (a sequence reset was missed?)",
+            )
+            self._hold(symbol, state, delta, buffer)
+            return False
+        if super()._on_delta(symbol, delta, buffer=buffer):
+            self._remember(symbol, delta.last_id)
+            return True
+        return False
+
+    def _replace(
+        self,
+        symbol: str,
+        asks: Iterable[Sequence[Any]],
+        bids: Iterable[Sequence[Any]],
+        update_id: int | None = None,
+    ) -> bool:
+        if not super()._replace(symbol, asks, bids, update_id):
+            return False
+        if update_id is not None:
+            self._remember(symbol, update_id)
+        return True
+
+    def _remember(self, symbol: str, seq: int) -> None:
+        applied = self._applied.get(symbol)
+        if applied is None:
+            applied = self._applied[symbol] = deque(maxlen=64)
+        applied.append(seq)
 
     # ---------------------------------------------------- helpers for the collection
 
@@ -168,6 +213,7 @@ class OKXBooks(OrderBookStore):
         self._depths.pop(symbol, None)
         self.ts.pop(symbol, None)
         self.received_checksum.pop(symbol, None)
+        self._applied.pop(symbol, None)
 
     def _take(self, other: OKXBooks, symbol: str) -> None:
         """Move ``symbol``'s book, integrity state and depth cap from ``other`` to this
@@ -182,6 +228,8 @@ class OKXBooks(OrderBookStore):
             self.ts[symbol] = other.ts.pop(symbol)
         if symbol in other.received_checksum:
             self.received_checksum[symbol] = other.received_checksum.pop(symbol)
+        if symbol in other._applied:
+            self._applied[symbol] = other._applied.pop(symbol)
         if book is not None:
             moved = len(book[0]) + len(book[1])
             other._count -= moved
