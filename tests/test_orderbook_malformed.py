@@ -92,3 +92,11 @@ def test_set_depth_cap_also_holds_after_a_malformed_update() -> None:
     assert not book._apply("X", bad, [])
     assert [level[0] for level in book.levels("X")[0]] == ["1", "3"]
     book._check()
+
+
+def test_repr_counts_the_levels() -> None:
+    """DataStore's repr counted its item dict, which a book never fills: ``items=0``
+    for a book with levels (misleading in logs and test failures)."""
+    book = Book()
+    book._replace("X", lv(("3", "1"), ("4", "1")), lv(("1", "1")), 1)
+    assert "items=3" in repr(book)
