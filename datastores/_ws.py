@@ -572,8 +572,14 @@ class WebSocketApp:
             liveness: float | None = self._liveness
             return liveness
         if protocol is not None and protocol.liveness_timeout is not None:
-            return protocol.liveness_timeout
-        return DEFAULT_LIVENESS
+            default = protocol.liveness_timeout
+        else:
+            default = DEFAULT_LIVENESS
+        if self._heartbeat is not None:
+            # Our pings keep a quiet connection talking every `heartbeat` seconds; a
+            # default watchdog shorter than that would replace healthy quiet streams.
+            default = max(default, 2 * self._heartbeat)
+        return default
 
     def _bucket_for(self, protocol: WsProtocol | None) -> TokenBucket | None:
         spec = protocol.rate_limit if protocol is not None else None

@@ -340,6 +340,24 @@ async def test_silence_watchdog_replaces_the_connection_when_heartbeat_is_off() 
         assert app.statistics().heartbeat_timeouts >= 1
 
 
+async def test_a_long_heartbeat_keeps_a_quiet_stream_without_false_reconnects() -> None:
+    # The default watchdog (60 s) fired before a 100 s heartbeat ever pinged: a
+    # healthy but quiet stream (a private channel, no server pings) was replaced
+    # every minute.
+    async with served() as (server, client, clock):
+        app = await client.ws_connect(URL, heartbeat=100.0)
+        start = clock.monotonic()
+        await eventually(lambda: clock.monotonic() - start > 1000)
+        assert app.statistics().reconnects == 0
+        assert app.statistics().heartbeat_timeouts == 0
+        assert sum(f.kind == "ping" for f in server.connections[0].received) >= 9
+        # A watchdog the caller asks for is kept as given.
+        watched = await client.ws_connect(URL, heartbeat=100.0, liveness_timeout=30.0)
+        start = clock.monotonic()
+        await eventually(lambda: watched.statistics().heartbeat_timeouts >= 1)
+        assert 30.0 <= clock.monotonic() - start < 100.0
+
+
 async def test_server_pings_are_answered_unless_autoping_is_off() -> None:
     async with served() as (server, client, _):
         await client.ws_connect(URL, heartbeat=None)
