@@ -178,6 +178,9 @@ class OrderBookStore(DataStore):
     def __len__(self) -> int:
         return self._count
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} items={self._count} keys={self._keys}>"
+
     def __iter__(self) -> Iterator[Item]:
         items: list[Item] = []
         for symbol, (asks, bids) in list(self._books.items()):
