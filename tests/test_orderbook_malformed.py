@@ -100,3 +100,23 @@ def test_repr_counts_the_levels() -> None:
     book = Book()
     book._replace("X", lv(("3", "1"), ("4", "1")), lv(("1", "1")), 1)
     assert "items=3" in repr(book)
+
+
+@pytest.mark.parametrize("side", [None, {}, "", 0])
+def test_a_side_that_is_not_a_list_is_malformed_even_when_empty(side: Any) -> None:
+    """A falsy side (``"a": null``) was skipped as if empty: the other side applied,
+    the update counted, the book still synced, the side's changes silently lost."""
+    book = Book()
+    book._replace("X", lv(("3", "1")), lv(("1", "1")), 1)
+    assert not book._apply("X", side, lv(("2", "1")))
+    assert not book.status("X").synced
+    assert book.status("X").errors == 1
+    book._check()
+
+
+def test_empty_sides_are_fine() -> None:
+    book = Book()
+    book._replace("X", lv(("3", "1")), lv(("1", "1")), 1)
+    assert book._apply("X", [], lv(("2", "1")))
+    assert book._apply("X", (), [])
+    assert book.status("X").synced

@@ -1,4 +1,5 @@
-"""Binance depth refetch while its Client closes: the refetch must not die silently.
+"""Binance depth books: a refetch that wakes while its Client closes, and a depth
+update whose side is not a list.
 
 ``Client.close()`` marks the client closed, then stops its background owners one by
 one (latest registered first). A refetch that wakes up meanwhile meets a closed
@@ -54,3 +55,21 @@ async def test_a_refetch_woken_while_its_client_closes_is_resumed_by_the_next_cl
         store.client = client
         await wait_until(lambda: store.orderbook.is_synced("BNBBTC"))
     assert store.orderbook.levels("BNBBTC")[0] == [["2.0", "7"]]
+
+
+def test_a_depth_update_with_a_null_side_unsyncs_the_book() -> None:
+    """``"a": null`` used to be taken for "no ask changes": bids applied, ``u`` taken,
+    the book synced without the asks' changes."""
+    store = BinanceSpotDataStore()
+    store.orderbook.resync_hook = lambda symbol: None
+    store.orderbook._on_depth_snapshot(
+        "BNBBTC", {"lastUpdateId": 100, "bids": [["1.0", "5"]], "asks": [["2.0", "5"]]}
+    )
+    store.onmessage(diff(101, 101, bids=[("1.0", "6")]))
+    assert store.orderbook.is_synced("BNBBTC")
+    bad = diff(102, 102, bids=[("1.0", "7")])
+    bad["a"] = None
+    store.onmessage(bad)
+    status = store.orderbook.status("BNBBTC")
+    assert not status.synced
+    assert status.errors == 1
