@@ -367,6 +367,8 @@ class OrderBookStore(DataStore):
 
     def _apply_watched(self, symbol: str, side_name: str, levels: Iterable[Level]) -> None:
         """Apply levels one by one, emitting a change for each (someone watches)."""
+        if not levels and levels.__class__ is not list and levels != ():
+            raise TypeError(f"{side_name} levels are {type(levels).__name__}, not levels")
         book = self._book(symbol)
         target = book[0] if side_name == self._ASK else book[1]
         sign = 1.0 if side_name == self._ASK else -1.0
@@ -397,8 +399,9 @@ class OrderBookStore(DataStore):
         """Apply one update's ``[price, size, ...]`` levels (absolute sizes; 0 deletes)
         to ``symbol``; trim to the depth cap; wake waiters.
 
-        The level sequences are stored as given (not copied). A malformed level
-        marks the symbol unsynced (counted, logged, resync requested) and returns
+        The level sequences are stored as given (not copied). A malformed level,
+        or a side that is not a list or tuple (``None`` is not "no changes"), marks
+        the symbol unsynced (counted, logged, resync requested) and returns
         ``False``; the exception never escapes.
         """
         try:
@@ -411,8 +414,12 @@ class OrderBookStore(DataStore):
                     book = self._books[symbol] = (Side(), Side())
                 if asks:
                     self._count += apply_levels(book[0], asks, 1.0)
+                elif asks.__class__ is not list and asks != ():
+                    raise TypeError(f"asks are {type(asks).__name__}, not levels")
                 if bids:
                     self._count += apply_levels(book[1], bids, -1.0)
+                elif bids.__class__ is not list and bids != ():
+                    raise TypeError(f"bids are {type(bids).__name__}, not levels")
         except (ValueError, TypeError, IndexError, KeyError) as exc:
             self._recount()
             if self._depths or self._DEPTH is not None:

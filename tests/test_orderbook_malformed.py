@@ -102,11 +102,14 @@ def test_repr_counts_the_levels() -> None:
     assert "items=3" in repr(book)
 
 
+@pytest.mark.parametrize("watched", [False, True])
 @pytest.mark.parametrize("side", [None, {}, "", 0])
-def test_a_side_that_is_not_a_list_is_malformed_even_when_empty(side: Any) -> None:
+def test_a_side_that_is_not_a_list_is_malformed_even_when_empty(side: Any, watched: bool) -> None:
     """A falsy side (``"a": null``) was skipped as if empty: the other side applied,
     the update counted, the book still synced, the side's changes silently lost."""
     book = Book()
+    if watched:
+        book.watch()
     book._replace("X", lv(("3", "1")), lv(("1", "1")), 1)
     assert not book._apply("X", side, lv(("2", "1")))
     assert not book.status("X").synced
