@@ -34,7 +34,11 @@ if _orjson is not None:
         """Decode one JSON document (orjson; stdlib ``json`` for what orjson refuses)."""
         try:
             return _orjson_loads(data)
-        except _orjson.JSONDecodeError:
+        except _orjson.JSONDecodeError as exc:
+            # Too deep a nesting stays refused: the stdlib's C decoder recurses and, under
+            # a raised recursion limit, overflows the C stack (a crash, not an exception).
+            if str(exc).startswith("depth limit"):
+                raise
             # orjson rejects NaN/Infinity and integers beyond 64 bits, which stdlib accepts.
             return _std_loads(data)
 

@@ -116,7 +116,15 @@ class Frame:
         data = self._data
         if data is _UNSET:
             text = self.text
-            data = NOT_JSON if text is None else self._decode(text)
+            if text is None:
+                data = NOT_JSON
+            else:
+                try:
+                    data = self._decode(text)
+                except Exception:
+                    # Not only ValueError: nesting too deep for the stdlib decoder raises
+                    # RecursionError. Bad input is counted, never fatal to the reader.
+                    data = NOT_JSON
             self._data = data
         return data
 

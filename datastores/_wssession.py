@@ -270,6 +270,13 @@ class Session:
                 counters.messages_in += 1
                 counters.last_message_at = self.clock.time()
                 self._dispatch(frame, kind is WSMsgType.TEXT)
+        except Exception as exc:
+            # A bug of ours must not pass for "closed by the server": say what broke.
+            error = ConnectionLostError(
+                f"{self.name}: reading failed ({type(exc).__name__}: {exc})"
+            )
+            error.__cause__ = exc
+            self.conn.abort(error)
         finally:
             self.ended = True
             self._fail_waiters(self.conn.failure or ConnectionLostError(self.describe_end()))

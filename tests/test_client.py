@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 import sys
 import traceback
 import types
@@ -115,6 +116,24 @@ async def test_fetch_decodes_json_or_marks_non_json(echo: Echo) -> None:
     assert isinstance(empty.data, NotJSONContent)
     assert empty.data.error is None
     assert odd.text == "é"
+
+
+def test_json_nested_too_deep_is_refused_without_crashing_the_process() -> None:
+    # orjson refuses nesting deeper than 1024; the fallback to the stdlib decoder (meant
+    # for NaN and huge integers) recursed in C and, with a raised recursion limit,
+    # overflowed the C stack: one frame or response from a server killed the process.
+    code = (
+        "import sys; sys.setrecursionlimit(1_000_000)\n"
+        "from datastores import _json\n"
+        "try:\n"
+        "    _json.loads('[' * 200_000 + ']' * 200_000)\n"
+        "except ValueError:\n"
+        "    print('refused')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "refused"), done.stderr[-500:]
 
 
 async def test_http_error_statuses_are_returned_not_raised(echo: Echo) -> None:

@@ -106,6 +106,45 @@ async def test_handlers_get_decoded_messages_and_errors_do_not_stop_the_stream(
         assert "handler bug" in caplog.text
 
 
+async def test_a_frame_too_deeply_nested_to_decode_is_counted_not_fatal(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # orjson refuses deep nesting, the stdlib fallback raised RecursionError (not a
+    # ValueError) out of the reader: the connection was dropped, silently reported as
+    # "closed by the server", and the frames after it were lost.
+    seen: list[Any] = []
+    async with served() as (server, client, _):
+        app = await client.ws_connect(URL, hdlr_json=lambda msg, ws: seen.append(msg))
+        conn = server.connections[0]
+        await server.send(conn, "[" * 100_000 + "]" * 100_000)
+        await server.send(conn, {"after": 1})
+        await eventually(lambda: seen == [{"after": 1}])
+        stats = app.statistics()
+        assert (stats.reconnects, stats.undecodable, stats.messages_in) == (0, 1, 2)
+    assert "not JSON" in caplog.text
+
+
+async def test_an_unexpected_reader_failure_is_reported_with_its_cause(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datastores import _wssession
+
+    original = _wssession.Session._dispatch
+
+    def dispatch(self: Any, frame: Any, is_text: bool) -> None:
+        if frame.text == "boom":
+            raise RuntimeError("dispatch bug")
+        original(self, frame, is_text)
+
+    monkeypatch.setattr(_wssession.Session, "_dispatch", dispatch)
+    async with served() as (server, client, _):
+        app = await client.ws_connect(URL)
+        await server.send(server.connections[0], "boom")
+        await eventually(lambda: app.statistics().reconnects == 1)
+    assert "reading failed (RuntimeError: dispatch bug)" in caplog.text
+    assert "closed by the server" not in caplog.text
+
+
 async def test_coroutine_handlers_run_and_their_errors_are_counted() -> None:
     seen: list[Any] = []
 
