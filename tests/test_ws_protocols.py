@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from _wstools import eventually, served
+from _wstools import eventually, ours, served
 from yarl import URL
 
 from datastores import WebSocketAuthError
@@ -221,6 +221,37 @@ async def test_an_unanswered_login_times_out_with_a_clear_error() -> None:
         with pytest.raises(WebSocketAuthError, match="did not answer the WebSocket login"):
             await client.ws_connect(case.url)
         assert clock.monotonic() - start >= 10.0
+
+
+async def test_cancelling_the_caller_during_the_login_leaves_nothing_behind() -> None:
+    case = LOGIN_CASES[1]
+    async with served(MuteOkx(name="okx"), host=case.host, apis=case.apis, keys=case.keys) as (
+        server,
+        client,
+        _,
+    ):
+        task = asyncio.ensure_future(client.ws_connect(case.url, send_json=SUBSCRIPTION))
+        await eventually(lambda: bool(server.connections and server.connections[0].logins))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert ours(asyncio.all_tasks()) == []
+        await eventually(lambda: server.connections[0].closed)
+        assert server.connections[0].texts[1:] == []  # nothing subscribed
+
+
+async def test_an_error_in_the_middle_of_connect_closes_the_socket_and_tasks() -> None:
+    from datastores import ConfigurationError
+
+    async with served() as (server, client, _):
+        with pytest.raises(ConfigurationError, match="not JSON serializable"):
+            await client.ws_connect(
+                "wss://stream.example.test/ws", send_str="first", send_json={"bad": {1, 2}}
+            )
+        assert ours(asyncio.all_tasks()) == []
+        await eventually(lambda: server.connections[0].closed)
+        assert server.connections[0].texts == ["first"]
+        assert server.handshakes == 1  # a caller error is not retried
 
 
 async def test_a_login_refused_on_reconnect_is_logged_and_retried(
@@ -470,6 +501,24 @@ async def test_outgoing_messages_respect_the_exchange_rate(
         # ...and the pace is not needlessly slow: at least 80 % of the allowed rate.
         assert elapsed <= count / (limit / window) / 0.8
         assert app.statistics().messages_out >= count
+
+
+async def test_resubscribing_many_topics_after_each_reconnect_stays_within_the_limit() -> None:
+    # Binance spot: 5 incoming messages per second per connection, pings included.
+    async with served("plain", host="stream.binance.com") as (server, client, clock):
+        topics = [{"id": n, "method": "SUBSCRIBE", "params": [f"s{n}@depth"]} for n in range(30)]
+        server.drop_next(2, after_texts=30)  # drop each connection once resubscribed
+        app = await client.ws_connect(
+            "wss://stream.binance.com:9443/ws", send_json=topics, heartbeat=1.0
+        )
+        await eventually(lambda: app.statistics().reconnects == 2 and app.state.value == "open")
+        await eventually(lambda: len(server.connections[2].texts) >= 30)
+        assert [len(c.texts) >= 30 for c in server.connections] == [True] * 3
+        assert sum(f.kind == "ping" for c in server.connections for f in c.received) >= 3
+        assert server.max_in_window(1.0) <= 5  # per connection, pings and pongs counted
+        start = clock.monotonic()
+        await eventually(lambda: clock.monotonic() - start > 10)
+        assert app.statistics().reconnects == 2
 
 
 async def test_pongs_are_not_held_back_by_a_rate_limited_burst() -> None:
