@@ -530,6 +530,8 @@ class WebSocketApp:
                     f"{protocol.login_timeout:g} s"
                 ) from None
             except ConnectionLostError as exc:
+                if self._skip_backoff:  # reconnect() dropped it: not the exchange's doing
+                    raise
                 self._counters.auth_failures += 1
                 raise WebSocketAuthError(
                     f"{exchange} closed the connection to {shown} during the WebSocket login "

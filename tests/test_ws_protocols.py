@@ -320,6 +320,31 @@ async def test_current_ws_is_none_until_the_new_connection_is_logged_in() -> Non
         assert app.current_ws.url == URL(case.url)
 
 
+async def test_reconnect_requested_during_a_login_is_not_an_auth_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # reconnect() during a reconnection's login was counted in auth_failures and
+    # logged as "the login was probably refused: check the API key...".
+    case = LOGIN_CASES[1]
+    dialect = SilentOnReconnectOkx("okx")
+    frozen = VirtualClock(auto=False)
+    async with served(dialect, host=case.host, apis=case.apis, keys=case.keys, clock=frozen) as (
+        server,
+        client,
+        _,
+    ):
+        app = await client.ws_connect(case.url, send_json=SUBSCRIPTION)
+        await server.connections[0].ws.close()
+        while len(server.connections) < 2:  # the backoff runs on the frozen clock
+            frozen.advance(0.5)
+            await asyncio.sleep(0.002)
+        await eventually(lambda: bool(server.connections[1].logins))  # login unanswered
+        await app.reconnect()
+        await eventually(lambda: len(server.connections) == 3)
+        assert app.statistics().auth_failures == 0
+        assert "refused" not in caplog.text
+
+
 async def test_bittrade_refusal_ends_the_login_instead_of_waiting_forever() -> None:
     # pybotters kept waiting after a failed reply (bug #19).
     case = LOGIN_CASES[10]
