@@ -664,6 +664,7 @@ async def connect(
     Raises:
         HandshakeError: the first connection failed permanently (DNS, HTTP 4xx on
             the upgrade), or transiently ``FIRST_CONNECT_ATTEMPTS`` times.
+        ConnectionLostError: the server closed it before it was ready, that many times.
         WebSocketAuthError: the exchange refused (or never answered) the login on
             the first connection.
         ConfigurationError: bad arguments.

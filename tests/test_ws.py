@@ -187,6 +187,29 @@ async def test_handler_errors_carry_their_traceback_at_debug_level(
     assert 'raise ValueError("async handler bug")' in caplog.text
 
 
+async def test_slow_coroutine_handlers_do_not_hold_back_frames_or_heartbeats() -> None:
+    done: list[Any] = []
+    async with served() as (server, client, clock):
+
+        async def slow(msg: Any, ws: Any) -> None:
+            await clock.sleep(300.0)  # far longer than the heartbeat and the watchdog
+            done.append(msg)
+
+        seen: list[Any] = []
+        app = await client.ws_connect(
+            URL, hdlr_json=[slow, lambda msg, ws: seen.append(msg)], heartbeat=10.0
+        )
+        conn = server.connections[0]
+        for n in range(3):
+            await server.send(conn, {"n": n})
+        await eventually(lambda: len(seen) == 3)  # the next handler is not held back
+        start = clock.monotonic()
+        await eventually(lambda: len(done) == 3 and clock.monotonic() - start > 400)
+        stats = app.statistics()
+        assert (stats.reconnects, stats.heartbeat_timeouts, stats.handler_errors) == (0, 0, 0)
+        assert sum(f.kind == "ping" for f in conn.received) >= 20
+
+
 async def test_reconnects_after_drops_resubscribes_and_tells_the_stores() -> None:
     store = Collection()
     async with served() as (server, client, _):
