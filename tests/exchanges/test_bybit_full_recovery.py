@@ -108,3 +108,50 @@ async def test_a_new_client_after_the_old_one_closed_fetches_the_snapshot() -> N
         store.onmessage(delta(11, 101, asks=[("6", "1")]), ws)
         await until(lambda: store.orderbook.is_synced("MNTUSDT"))
     assert levels(store) == ([["6", "1"]], [])
+
+
+def synced_at_11() -> BybitDataStore:
+    store = BybitDataStore()
+    store.orderbook.resync_hook = lambda symbol: None
+    store.onmessage(delta(10, 100, asks=[("5", "1")]))
+    store.onmessage(delta(11, 105, asks=[("6", "1")]))
+    assert store.orderbook._install_full_snapshot("MNTUSDT", snapshot(10, 100, [("5", "1")])) == (
+        "synced"
+    )
+    assert store.orderbook.status("MNTUSDT").last_update_id == 11
+    return store
+
+
+def test_a_restart_whose_u1_was_lost_is_a_gap_not_a_frozen_book() -> None:
+    """After a restart ``u`` starts again at 1. If that message is lost, the next ones
+    (u=2, 3...) are below the book's ``u`` and were dropped as stale, forever, while
+    the book said synced. Their ``seq`` (Bybit's cross sequence, which only grows)
+    is newer than anything received: they cannot be replays."""
+    store = synced_at_11()
+    store.onmessage(delta(2, 210, asks=[("7", "1")]))  # u=1 (seq 200) never arrived
+    status = store.orderbook.status("MNTUSDT")
+    assert not status.synced
+    assert (status.gaps, status.stale) == (1, 1)  # the stale one: u=10 in the snapshot
+
+
+def test_a_restart_missed_while_bridging_a_snapshot_is_a_gap() -> None:
+    store = BybitDataStore()
+    book = store.orderbook
+    book.resync_hook = lambda symbol: None
+    store.onmessage(delta(10, 100, asks=[("5", "1")]))
+    assert book._install_full_snapshot("MNTUSDT", snapshot(12, 120, [("5", "1")])) == "synced"
+    store.onmessage(delta(2, 140, asks=[("7", "1")]))  # restart; its u=1 (seq 130) lost
+    status = book.status("MNTUSDT")
+    assert not status.synced
+    assert status.gaps == 1
+
+
+def test_replayed_deltas_are_still_stale() -> None:
+    store = synced_at_11()
+    store.onmessage(delta(11, 105, asks=[("6", "9")]))
+    store.onmessage(delta(10, 100, asks=[("5", "9")]))
+    status = store.orderbook.status("MNTUSDT")
+    assert (status.synced, status.gaps, status.last_update_id) == (True, 0, 11)
+    assert levels(store) == ([["5", "1"], ["6", "1"]], [])
+    store.onmessage(delta(12, 110, asks=[("7", "1")]))
+    assert store.orderbook.status("MNTUSDT").last_update_id == 12
