@@ -26,6 +26,7 @@ from yarl import URL
 from ._errors import (
     ConfigurationError,
     ConnectionLostError,
+    HandshakeError,
     WebSocketAuthError,
 )
 from ._http import scrub_client_error
@@ -64,6 +65,8 @@ DEFAULT_HEARTBEAT = 10.0
 DEFAULT_LIVENESS = 60.0
 #: Transient failures (refused, 5xx, timeouts) tolerated before the first connection.
 FIRST_CONNECT_ATTEMPTS = 5
+#: Client-clock seconds a handshake may take (aiohttp's own default is 300 s).
+HANDSHAKE_TIMEOUT = 30.0
 
 
 class _Unset:
@@ -410,8 +413,10 @@ class WebSocketApp:
         target = self._client.resolve_url(url)
         refused: WebSocketAuthError | None = None
         try:
-            raw = await self._client.session.ws_connect(
-                target, autoping=False, heartbeat=None, **kwargs
+            raw = await within(
+                clock,
+                self._client.session.ws_connect(target, autoping=False, heartbeat=None, **kwargs),
+                HANDSHAKE_TIMEOUT,
             )
         except aiohttp.WSServerHandshakeError as exc:
             if not (signed_handshake and exc.status in (401, 403)):
@@ -423,6 +428,13 @@ class WebSocketApp:
                 "secret and the machine's clock"
             )
             refused.__cause__ = scrub_client_error(exc, shown)
+        except aiohttp.ClientError:
+            raise  # aiohttp's own timeouts are TimeoutErrors too: they keep their own text
+        except asyncio.TimeoutError:
+            # A server that accepts TCP but never answers must not stall the reconnect loop.
+            raise HandshakeError(
+                f"{shown} did not answer the WebSocket handshake within {HANDSHAKE_TIMEOUT:g} s"
+            ) from None
         if refused is not None:
             raise refused  # outside the except: the unscrubbed aiohttp error is not its context
         connected_at = clock.monotonic()

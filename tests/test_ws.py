@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datastores import DataStoreCollection, HandshakeError
+from datastores._client import Client
 from datastores._ratelimit import TokenBucket
 from datastores._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics
 from datastores._wsconn import WsConnection
@@ -357,6 +358,34 @@ async def test_refused_handshakes_during_reconnect_back_off_then_recover() -> No
         elapsed = clock.monotonic() - start
         assert 0.5 + 1 + 2 + 2 + 2 <= elapsed <= 1 + 2 + 4 + 4 + 4 + 0.5
         assert server.handshakes == 6
+
+
+async def test_an_unanswered_handshake_times_out_on_the_client_clock() -> None:
+    # A server that accepts TCP but never answers the upgrade held each attempt for
+    # aiohttp's 300 s session timeout (real time): the 60 s backoff cap meant nothing
+    # and the app sat silent for five minutes per attempt.
+    held: list[asyncio.StreamWriter] = []
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    listener = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    clock = virtual_clock()
+    client = Client({}, redirects={"stream.example.test": f"ws://127.0.0.1:{port}"}, clock=clock)
+    try:
+        start = clock.monotonic()
+        with pytest.raises(HandshakeError, match="did not answer the WebSocket handshake"):
+            await client.ws_connect(URL)
+        assert len(held) == 5  # five attempts, each cut short, then a clear error
+        assert 5 * 30.0 <= clock.monotonic() - start <= 5 * 30.0 + 10.0
+        assert ours(asyncio.all_tasks()) == []
+    finally:
+        await client.close()
+        for writer in held:
+            writer.close()
+        listener.close()
+        await listener.wait_closed()
 
 
 async def test_first_connect_fails_clearly_on_http_4xx() -> None:
