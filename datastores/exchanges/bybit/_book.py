@@ -80,6 +80,7 @@ class _Feed:
         "seq",
         "shadowed",
         "snapshot_seq",
+        "top_seq",
         "topic",
         "ws",
     )
@@ -91,6 +92,9 @@ class _Feed:
         self.ws = ws
         self.seq: int | None = None
         self.snapshot_seq: int | None = None
+        #: the highest seq received (deltas and snapshots); seq only grows, so a delta
+        #: above it is new, whatever its u
+        self.top_seq: int | None = None
         self.dropped = 0
         self.shadowed = 0
         #: a sequence gap happened: the stream must be restarted (resubscribe)
@@ -277,6 +281,9 @@ class OrderBook(OrderBookStore):
         if state is None:
             state = self._state(symbol)
         delta = BookDelta(update_id, update_id, None, asks, bids, raw=seq)
+        top_seq = feed.top_seq
+        if seq is not None and (top_seq is None or seq > top_seq):
+            feed.top_seq = seq
         phase = state.phase
         if phase == "unsynced":
             buffer = state.buffer
@@ -313,6 +320,18 @@ class OrderBook(OrderBookStore):
             self._on_delta(symbol, delta)
             return
         last = state.last_id if state.last_id is not None else 0
+        if seq is not None and top_seq is not None and seq > top_seq and update_id <= last:
+            # Newer than anything received, yet its u is not: the exchange restarted
+            # (u=1) and that message was lost. Dropped as stale, this delta and every
+            # one after it would leave the book behind while it says synced.
+            self._fail(
+                symbol,
+                "gap",
+                f"{feed.topic}: u went back from {last} to {update_id} with a newer seq "
+                f"({seq} > {top_seq}): a restart (u=1) was missed",
+            )
+            self._on_delta(symbol, delta)  # buffered for the next snapshot
+            return
         if phase == "bridging" and update_id > last + 1:
             # The REST snapshot is older than the stream: not a lost update, fetch again.
             feed.failures += 1
@@ -354,11 +373,19 @@ class OrderBook(OrderBookStore):
             first = buffer[0]
             if update_id < first.last_id - 1:
                 return "too_old"
-            if first.last_id == 1 and seq is not None and first.raw is not None and seq < first.raw:
-                return "too_old"  # taken before the restart the buffer starts with
+            if (
+                seq is not None
+                and first.raw is not None
+                and seq < first.raw
+                and update_id >= first.last_id
+            ):
+                # Older by seq yet not by u: taken before a restart the buffer follows.
+                return "too_old"
         feed.snapshot_seq = seq
         if seq is not None and (feed.seq is None or seq > feed.seq):
             feed.seq = seq
+        if seq is not None and (feed.top_seq is None or seq > feed.top_seq):
+            feed.top_seq = seq
         errors = state.errors
         if self._on_snapshot(symbol, update_id, asks, bids):
             return "synced"
