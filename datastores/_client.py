@@ -222,18 +222,31 @@ class Client:
             pass
 
     async def close(self) -> None:
-        """Stop every registered closer, then close the session. Idempotent."""
+        """Stop every registered closer, then close the session. Idempotent.
+
+        Cancelled midway (a timeout around the shutdown), it still runs the other
+        closers and closes the session, then re-raises the cancellation.
+        """
         if self._closed:
             return
         self._closed = True
         closers, self._closers = self._closers[::-1], []
+        cancelled: asyncio.CancelledError | None = None
         for closer in closers:
             try:
                 await closer.aclose()
+            except asyncio.CancelledError as exc:
+                # Cancelled mid-shutdown (a timeout around it): finish closing, then re-raise.
+                cancelled = exc
             except Exception:
                 # One failing closer must not keep the others (or the session) open.
                 logger.exception("closing %r failed", type(closer).__name__)
-        await self._session.close()
+        try:
+            await self._session.close()
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+        if cancelled is not None:
+            raise cancelled
 
     # -- URLs ------------------------------------------------------------------
 

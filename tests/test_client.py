@@ -294,6 +294,31 @@ async def test_close_stops_closers_latest_first_then_the_session(
         await client.get("http://127.0.0.1:9/x")
 
 
+async def test_a_close_cancelled_midway_still_closes_the_session() -> None:
+    # A timeout around the shutdown cancelled close() inside a slow closer: the
+    # remaining closers were skipped and the aiohttp session stayed open
+    # ("Unclosed client session" at exit).
+    log: list[str] = []
+    entered = asyncio.Event()
+
+    class Slow:
+        async def aclose(self) -> None:
+            entered.set()
+            await asyncio.Event().wait()
+
+    client = Client({})
+    client.add_closer(Recorder("first", log))
+    client.add_closer(Slow())
+    closing = asyncio.ensure_future(client.close())
+    await entered.wait()
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert client.closed
+    assert log == ["first"]  # the other closers still ran
+    assert client.session.closed
+
+
 async def test_user_agent_default_and_override(echo: Echo) -> None:
     async with Client({}, base_url=echo.base) as client:
         await client.fetch("GET", "/ua")
