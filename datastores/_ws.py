@@ -282,19 +282,32 @@ class WebSocketApp:
             raise self._first_error
 
     async def close(self) -> None:
-        """Stop reconnecting, close the connection and end every task. Idempotent."""
+        """Stop reconnecting, close the connection and end every task. Idempotent.
+
+        Cancelled midway (a timeout around the shutdown), it still cancels every
+        task of the app, then re-raises the cancellation.
+        """
         self._closing = True
+        cancelled: asyncio.CancelledError | None = None
         task = self._task
         if task is not None and not task.done():
             task.cancel()
             if task is not asyncio.current_task():
-                await asyncio.wait({task})
-        await self._cancel_extra_tasks()
+                try:
+                    await asyncio.wait({task})
+                except asyncio.CancelledError as exc:
+                    cancelled = exc  # the run task was cancelled already: it ends by itself
+        try:
+            await self._cancel_extra_tasks()
+        except asyncio.CancelledError as exc:
+            cancelled = exc
         self._state = ConnectionState.CLOSED
         self._closed.set()
         remove_closer = getattr(self._client, "remove_closer", None)
         if callable(remove_closer):
             remove_closer(self)
+        if cancelled is not None:
+            raise cancelled
 
     aclose = close
 
@@ -635,7 +648,7 @@ class WebSocketApp:
         current = asyncio.current_task()
         tasks = [task for task in self._extra_tasks if task is not current]
         for task in tasks:
-            task.cancel()
+            task.cancel()  # before any await: a cancelled close() still stops them
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _warn_undecodable(self, frame: Frame) -> None:

@@ -596,6 +596,37 @@ async def test_close_and_client_close_leave_no_task_running() -> None:
     await eventually(lambda: asyncio.all_tasks() - before <= {asyncio.current_task()})
 
 
+async def test_a_close_cancelled_midway_still_stops_the_handler_tasks() -> None:
+    # app.close() cancelled while it waited for the connection to shut (a timeout
+    # around the shutdown) left the coroutine handlers' tasks running for ever.
+    started = asyncio.Event()
+
+    async def stuck_handler(msg: Any, ws: Any) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    def handler_tasks() -> list[asyncio.Task[Any]]:
+        return [
+            t
+            for t in asyncio.all_tasks()
+            if getattr(t.get_coro(), "__name__", "") == "stuck_handler"
+        ]
+
+    async with served() as (server, client, _):
+        app = await client.ws_connect(URL, hdlr_json=stuck_handler)
+        await server.send(server.connections[0], {"n": 1})
+        await started.wait()
+        assert len(handler_tasks()) == 1
+        closing = asyncio.ensure_future(app.close())
+        await asyncio.sleep(0)
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        assert handler_tasks() == [] or all(t.cancelling() for t in handler_tasks())
+        await eventually(lambda: handler_tasks() == [] and ours(asyncio.all_tasks()) == [])
+        assert app.closed
+
+
 async def test_async_with_closes_the_app() -> None:
     async with served() as (server, client, _):
         async with await client.ws_connect(URL) as app:
