@@ -11,6 +11,8 @@ base64url decoding.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_hex
 
 __all__ = ["EXPIRES_AFTER", "HOSTS", "HTTP_AUTH", "message", "sign"]
@@ -33,7 +35,8 @@ def sign(inp: SigningInput) -> SignedRequest:
     expiry = str(int(inp.now) + EXPIRES_AFTER)
     signature = hmac_sha256_hex(
         inp.credentials.secret_bytes,
-        message(inp.url.raw_path, inp.url.query_string, expiry, inp.body),
+        # unquote, not yarl's query_string: that one reads '+' as a space and keeps %2B.
+        message(inp.url.raw_path, unquote(inp.url.raw_query_string), expiry, inp.body),
     )
     headers = {
         "x-phemex-access-token": inp.credentials.key,
