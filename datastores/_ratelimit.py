@@ -15,10 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import math
+import weakref
+from collections.abc import MutableMapping
+from typing import Any
 
 from ._clock import Clock
 
-__all__ = ["TokenBucket"]
+__all__ = ["TokenBucket", "shared_bucket"]
+
+# Buckets shared by all of a client's connections (exchanges that count per IP):
+# client -> key -> bucket; a client that goes away takes its buckets with it.
+_shared: weakref.WeakKeyDictionary[Any, dict[str, TokenBucket]] = weakref.WeakKeyDictionary()
 
 
 class TokenBucket:
@@ -94,3 +101,21 @@ class TokenBucket:
 
     def __repr__(self) -> str:
         return f"<TokenBucket rate={self._rate:g}/s capacity={self._capacity:g}>"
+
+
+def shared_bucket(
+    owner: Any, key: str, rate: float, clock: Clock, *, fallback: MutableMapping[str, Any]
+) -> TokenBucket:
+    """The bucket ``key`` shared by everything ``owner`` (a client) sends, made on first use.
+
+    An owner that cannot be weakly referenced keeps its buckets in ``fallback``
+    (a dict of the caller's) instead.
+    """
+    try:
+        buckets = _shared.setdefault(owner, {})
+    except TypeError:
+        buckets = fallback.setdefault("_own_buckets", {})
+    bucket = buckets.get(key)
+    if bucket is None:
+        bucket = buckets[key] = TokenBucket(rate, clock=clock)
+    return bucket

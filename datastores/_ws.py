@@ -16,7 +16,6 @@ import asyncio
 import logging
 import math
 import random
-import weakref
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,14 +29,17 @@ from ._errors import (
     WebSocketAuthError,
 )
 from ._http import scrub_client_error
-from ._ratelimit import TokenBucket
+from ._ratelimit import TokenBucket, shared_bucket
 from ._wsconn import AUTH_DEFAULT, WsConnection, _Counters
-from ._wsproto import HandshakeInput, LoginInput, LoginReply, WsProtocol, safe_url
+from ._wslogin import greet, log_in
+from ._wsproto import HandshakeInput, WsProtocol, safe_url
 from ._wssession import Handler, Session, within
 from ._wstypes import (
     Backoff,
     ConnectionState,
     WebSocketStatistics,
+    parse_handlers,
+    parse_sends,
     parse_url,
     translate_failure,
 )
@@ -75,27 +77,6 @@ class _Unset:
 
 
 _UNSET: Any = _Unset()
-
-# Shared rate-limit buckets (exchanges that count per IP): client -> key -> bucket.
-_shared_buckets: weakref.WeakKeyDictionary[Any, dict[str, TokenBucket]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _as_list(value: Any, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
-
-
-def _handlers(value: Any, what: str) -> tuple[Handler, ...]:
-    handlers = _as_list(value, what)
-    for handler in handlers:
-        if not callable(handler):
-            raise ConfigurationError(f"{what} must be callables, got {type(handler).__name__}")
-    return tuple(handlers)
 
 
 def protocol_for(url: URL) -> WsProtocol | None:
@@ -139,24 +120,11 @@ class WebSocketApp:
         self._client = client
         self._clock: Clock = client.clock
         self._url = parse_url(url)
-        sends: list[tuple[str, Any]] = []
-        for item in _as_list(send_str, "send_str"):
-            if not isinstance(item, str):
-                raise ConfigurationError(f"send_str items must be str, got {type(item).__name__}")
-            sends.append(("str", item))
-        for item in _as_list(send_bytes, "send_bytes"):
-            if not isinstance(item, (bytes, bytearray)):
-                raise ConfigurationError(
-                    f"send_bytes items must be bytes, got {type(item).__name__}"
-                )
-            sends.append(("bytes", bytes(item)))
-        # A list means "several messages": a top-level JSON array goes through send_str.
-        sends.extend(("json", item) for item in _as_list(send_json, "send_json"))
-        self._sends = tuple(sends)
-        self._handlers = (
-            _handlers(hdlr_str, "hdlr_str"),
-            _handlers(hdlr_bytes, "hdlr_bytes"),
-            _handlers(hdlr_json, "hdlr_json"),
+        self._sends = parse_sends(send_str, send_bytes, send_json)
+        self._handlers: tuple[Sequence[Handler], Sequence[Handler], Sequence[Handler]] = (
+            parse_handlers(hdlr_str, "hdlr_str"),
+            parse_handlers(hdlr_bytes, "hdlr_bytes"),
+            parse_handlers(hdlr_json, "hdlr_json"),
         )
         self._auth = auth is not None
         if heartbeat is not None and not (heartbeat > 0 and math.isfinite(heartbeat)):
@@ -516,60 +484,20 @@ class WebSocketApp:
     ) -> None:
         """Greeting, login, then the subscriptions, in that order."""
         conn = session.conn
-        clock = self._clock
-        exchange = protocol.exchange if protocol is not None else url.host
-        shown = safe_url(url)
         if protocol is not None and protocol.greeting is not None:
-            greeting = session.expect(protocol.greeting)
-            try:
-                verdict = await within(clock, greeting, protocol.greeting_timeout)
-            except asyncio.TimeoutError:
-                session.forget(greeting)
-                logger.warning(
-                    "%s: no greeting from %s within %g s; subscribing anyway",
-                    session.name,
-                    exchange,
-                    protocol.greeting_timeout,
-                )
-            else:
-                if isinstance(verdict, LoginReply) and not verdict.ok:
-                    self._counters.auth_failures += 1
-                    raise WebSocketAuthError(
-                        f"{exchange} refused the WebSocket connection to {shown}: {verdict.message}"
-                    )
+            await greet(session, protocol, url, clock=self._clock, counters=self._counters)
         if self._should_login(protocol, credentials, url):
             assert protocol is not None
             assert credentials is not None
-            assert protocol.login is not None
-            assert protocol.login_reply is not None
-            message = protocol.login(LoginInput.create(credentials, url, clock.time()))
-            reply = session.expect(protocol.login_reply)
-            await conn._send_internal(message)
-            try:
-                verdict = await within(clock, reply, protocol.login_timeout)
-            except asyncio.TimeoutError:
-                session.forget(reply)
-                self._counters.auth_failures += 1
-                raise WebSocketAuthError(
-                    f"{exchange} did not answer the WebSocket login on {shown} within "
-                    f"{protocol.login_timeout:g} s"
-                ) from None
-            except ConnectionLostError as exc:
-                if self._skip_backoff:  # reconnect() dropped it: not the exchange's doing
-                    raise
-                self._counters.auth_failures += 1
-                raise WebSocketAuthError(
-                    f"{exchange} closed the connection to {shown} during the WebSocket login "
-                    f"({session.describe_end()}); the login was probably refused: check the "
-                    "API key, secret, passphrase and the machine's clock"
-                ) from exc
-            if not verdict.ok:
-                self._counters.auth_failures += 1
-                raise WebSocketAuthError(
-                    f"{exchange} refused the WebSocket login on {shown}: "
-                    f"{verdict.message or '(no reason given)'}; check the API key, secret, "
-                    "passphrase, its permissions and the machine's clock"
-                )
+            await log_in(
+                session,
+                protocol,
+                credentials,
+                url,
+                clock=self._clock,
+                counters=self._counters,
+                dropped_on_purpose=lambda: self._skip_backoff,
+            )
         futures = [
             conn._send_internal(payload, sign=kind == "json") for kind, payload in self._sends
         ]
@@ -615,14 +543,7 @@ class WebSocketApp:
         if not spec.shared:
             return TokenBucket(spec.rate, clock=self._clock)
         key = f"{protocol.exchange}:{','.join(sorted(protocol.hosts))}"
-        try:
-            buckets = _shared_buckets.setdefault(self._client, {})
-        except TypeError:  # a client that cannot be weakly referenced: share per app
-            buckets = self.__dict__.setdefault("_own_buckets", {})
-        bucket = buckets.get(key)
-        if bucket is None:
-            bucket = buckets[key] = TokenBucket(spec.rate, clock=self._clock)
-        return bucket
+        return shared_bucket(self._client, key, spec.rate, self._clock, fallback=self.__dict__)
 
     def _notify_reconnect(self, conn: WsConnection, session: Session) -> None:
         seen: set[int] = set()

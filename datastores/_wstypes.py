@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -25,6 +27,8 @@ __all__ = [
     "Backoff",
     "ConnectionState",
     "WebSocketStatistics",
+    "parse_handlers",
+    "parse_sends",
     "parse_url",
     "translate_failure",
 ]
@@ -117,6 +121,42 @@ class Backoff:
         """A jittered delay after ``failures`` consecutive failures."""
         ceiling = self.ceiling(failures)
         return ceiling / 2 + rng.random() * ceiling / 2
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def parse_sends(send_str: Any, send_bytes: Any, send_json: Any) -> tuple[tuple[str, Any], ...]:
+    """``(kind, payload)`` for every message to send after each connection, in order.
+
+    One value or a list each; a list means several messages, so a top-level JSON
+    array goes through ``send_str``.
+    """
+    sends: list[tuple[str, Any]] = []
+    for item in _as_list(send_str):
+        if not isinstance(item, str):
+            raise ConfigurationError(f"send_str items must be str, got {type(item).__name__}")
+        sends.append(("str", item))
+    for item in _as_list(send_bytes):
+        if not isinstance(item, (bytes, bytearray)):
+            raise ConfigurationError(f"send_bytes items must be bytes, got {type(item).__name__}")
+        sends.append(("bytes", bytes(item)))
+    sends.extend(("json", item) for item in _as_list(send_json))
+    return tuple(sends)
+
+
+def parse_handlers(value: Any, what: str) -> tuple[Callable[[Any, Any], Any], ...]:
+    """One handler or a list of them, each checked to be callable."""
+    handlers = _as_list(value)
+    for handler in handlers:
+        if not callable(handler):
+            raise ConfigurationError(f"{what} must be callables, got {type(handler).__name__}")
+    return tuple(handlers)
 
 
 def parse_url(url: str | URL) -> URL:
