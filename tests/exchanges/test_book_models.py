@@ -5,7 +5,10 @@ numbered by the exchange's rules) and feeds the store what a client would see wi
 losses, duplicates, delays, snapshots at any point (older ones too), malformed levels
 (a bad price, a NaN price, a side that is null) and reconnects. The property is the
 promise: whenever ``status(symbol).synced`` is True, the book equals the exchange's
-book at ``status(symbol).last_update_id`` (within the published depth). No network:
+book at ``status(symbol).last_update_id`` (within the published depth). Then the
+stream heals (everything in flight arrives, fresh snapshots are offered while the book
+asks for one) and the book must catch up with the exchange: a book that stays
+"synced" at an old state (dropping every update as stale) fails here. No network:
 recovery hooks are recorded, snapshots are handed in by the test.
 """
 
@@ -21,6 +24,7 @@ from datastores.exchanges.binance.store import BinanceSpotDataStore, BinanceUSDS
 from datastores.exchanges.bybit.store import BybitDataStore
 from datastores.exchanges.okx.store import OKXDataStore
 
+HEAL_ROUNDS = 4
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 Book = dict[str, str]
 
@@ -134,6 +138,22 @@ def test_binance_diff_book_is_the_exchange_book_whenever_synced(
             assert sides(store.orderbook.levels("S")) == history[status.last_update_id]
         elif "S" in store.orderbook._states:
             assert "S" in asked  # an unsynced book has asked for a snapshot
+    for msg in in_flight:
+        store.onmessage(msg)
+    for _ in range(HEAL_ROUNDS):
+        store.onmessage(publish())
+        if not store.orderbook.is_synced("S"):
+            store.orderbook._on_depth_snapshot(
+                "S",
+                {
+                    "lastUpdateId": last,
+                    "asks": [[p, q] for p, q in asks.items()],
+                    "bids": [[p, q] for p, q in bids.items()],
+                },
+            )
+    store.onmessage(publish())
+    assert store.orderbook.status("S").last_update_id == last
+    assert sides(store.orderbook.levels("S")) == (asks, bids)
 
 
 # -------------------------------------------------------------------- Bybit N-level
@@ -214,6 +234,13 @@ def test_bybit_depth_book_is_the_exchange_top_n_whenever_synced(
         status = store.orderbook.status("BTCUSDT")
         if status.synced:
             assert sides(store.orderbook.levels("BTCUSDT")) == history[status.last_update_id]
+    for _ in range(HEAL_ROUNDS):
+        store.onmessage(message("delta"))
+        if not store.orderbook.is_synced("BTCUSDT"):
+            store.onmessage(message("snapshot"))  # the resubscription's snapshot
+    store.onmessage(message("delta"))
+    assert store.orderbook.status("BTCUSDT").last_update_id == u
+    assert sides(store.orderbook.levels("BTCUSDT")) == image
 
 
 # ---------------------------------------------------------------- Bybit full book
@@ -247,18 +274,27 @@ def test_bybit_full_book_is_the_exchange_book_whenever_synced(seed: int, ops: li
     delivered: list[dict[str, Any]] = []
     snapshots: list[dict[str, Any]] = []
 
+    keep: set[int] = set()  # ids of messages the exchange never loses here
+
     def publish(restart: bool = False) -> dict[str, Any]:
         nonlocal epoch, u, seq
+        short = u < 100
         if restart:
             asks.clear()
             bids.clear()
             epoch, u = epoch + 1, 0
+            delivered.clear()  # a replay never crosses a restart (u values repeat)
         a, b = change(rng, asks, bids, rng.randint(0, 4))
         u += 1
         seq += rng.randint(1, 3)
         history[(epoch, u)] = (dict(asks), dict(bids))
         data = {"s": "M", "a": a, "b": b, "u": u, "seq": seq}
-        return {"topic": "orderbook.full.M", "type": "delta", "ts": 1, "data": data}
+        msg = {"topic": "orderbook.full.M", "type": "delta", "ts": 1, "data": data}
+        if restart and short:
+            # Losing the u=1 of a restart that follows a short epoch (u still below the
+            # next deltas' u) cannot be detected from u and seq: Bybit has no prev id.
+            keep.add(id(msg))
+        return msg
 
     for op in ops:
         if op in ("publish", "restart", "bad"):
@@ -268,7 +304,7 @@ def test_bybit_full_book_is_the_exchange_book_whenever_synced(seed: int, ops: li
             in_flight.append(msg)
         elif op in ("deliver", "lose") and in_flight:
             msg = in_flight.pop(0)
-            if op == "deliver":
+            if op == "deliver" or id(msg) in keep:
                 delivered.append(msg)
                 store.onmessage(msg)
         elif op == "duplicate" and delivered:
@@ -294,6 +330,22 @@ def test_bybit_full_book_is_the_exchange_book_whenever_synced(seed: int, ops: li
         if status.synced:
             states = [h for (_, k), h in history.items() if k == status.last_update_id]
             assert sides(book.levels("M")) in states
+    for msg in in_flight:
+        store.onmessage(msg)
+    for _ in range(HEAL_ROUNDS):
+        store.onmessage(publish())
+        if not book.is_synced("M"):
+            fresh = {
+                "s": "M",
+                "a": [[p, q] for p, q in asks.items()],
+                "b": [[p, q] for p, q in bids.items()],
+                "u": u,
+                "seq": seq,
+            }
+            book._install_full_snapshot("M", fresh)
+    store.onmessage(publish())
+    assert book.status("M").last_update_id == u
+    assert sides(book.levels("M")) == (asks, bids)
 
 
 # ------------------------------------------------------------------------------ OKX
@@ -374,3 +426,10 @@ def test_okx_book_with_ws_snapshots_is_the_exchange_book_whenever_synced(
         if status.synced:
             states = [h for (_, k), h in history.items() if k == status.last_update_id]
             assert sides(store.books.levels("X")) in states
+    for _ in range(HEAL_ROUNDS):
+        store.onmessage(update("update"))
+        if not store.books.is_synced("X"):
+            store.onmessage(snapshot())  # the resubscription's snapshot
+    store.onmessage(update("update"))
+    assert store.books.status("X").last_update_id == seq
+    assert sides(store.books.levels("X")) == (asks, bids)
