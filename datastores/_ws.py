@@ -47,6 +47,8 @@ from ._wstypes import (
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from aiohttp import ClientWebSocketResponse
+
     from ._clock import Clock
     from ._credentials import Credentials
     from ._wsproto import Frame
@@ -394,11 +396,7 @@ class WebSocketApp:
         target = self._client.resolve_url(url)
         refused: WebSocketAuthError | None = None
         try:
-            raw = await within(
-                clock,
-                self._client.session.ws_connect(target, autoping=False, heartbeat=None, **kwargs),
-                HANDSHAKE_TIMEOUT,
-            )
+            raw = await self._handshake(target, kwargs)
         except aiohttp.WSServerHandshakeError as exc:
             if not (signed_handshake and exc.status in (401, 403)):
                 raise
@@ -474,6 +472,19 @@ class WebSocketApp:
             await session.stop()
             if self._session is session:
                 self._session = None
+
+    async def _handshake(self, target: URL, kwargs: dict[str, Any]) -> ClientWebSocketResponse:
+        """The upgrade request, bounded by ``HANDSHAKE_TIMEOUT`` on the client clock."""
+        handshake = asyncio.ensure_future(
+            self._client.session.ws_connect(target, autoping=False, heartbeat=None, **kwargs)
+        )
+        try:
+            return await within(self._clock, handshake, HANDSHAKE_TIMEOUT)
+        except BaseException:
+            # Cancelled just as the handshake completed: nobody owns that socket, close it.
+            if handshake.done() and not handshake.cancelled() and handshake.exception() is None:
+                await handshake.result().close()
+            raise
 
     async def _setup(
         self,

@@ -388,6 +388,28 @@ async def test_an_unanswered_handshake_times_out_on_the_client_clock() -> None:
         await listener.wait_closed()
 
 
+async def test_a_close_that_lands_as_a_handshake_completes_closes_the_new_socket() -> None:
+    # The handshake runs in its own task (for its timeout): a close() landing just
+    # as it completed dropped the fresh socket without closing it (a leaked
+    # connection, "Unclosed connection" at garbage collection).
+    async with served() as (server, client, _):
+        app = await client.ws_connect(URL, heartbeat=None)
+        original = client.session.ws_connect
+        closing: list[asyncio.Future[None]] = []
+
+        async def handshake_then_close(*args: Any, **kwargs: Any) -> Any:
+            raw = await original(*args, **kwargs)
+            closing.append(asyncio.ensure_future(app.close()))  # lands right now
+            return raw
+
+        client.session.ws_connect = handshake_then_close  # type: ignore[method-assign]
+        await app.reconnect()
+        await eventually(lambda: bool(closing) and closing[0].done())
+        assert app.closed
+        assert len(server.connections) == 2
+        await eventually(lambda: server.connections[1].closed)  # not left open
+
+
 async def test_first_connect_fails_clearly_on_http_4xx() -> None:
     async with served() as (server, client, _):
         server.refuse_next(1, 404)
