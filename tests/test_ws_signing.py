@@ -195,7 +195,7 @@ async def test_bitbank_socket_io_rooms_pings_and_decoding(eio: str) -> None:
         assert jsons == [
             ["message", {"room_name": "depth_whole_btc_jpy", "message": {"data": {"s": "1"}}}]
         ]
-        assert strs[-1] == event  # raw text, prefix included
+        assert event in strs  # raw text, prefix included (pings/pongs may follow it)
         assert app.statistics().undecodable == 0  # "0{...}", "40", "3" are not errors
         if eio == "3":  # the client pings ("2"), the server answers ("3")
             start = clock.monotonic()
