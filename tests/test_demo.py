@@ -20,11 +20,12 @@ def _summary(out: str) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in lines[0][len("summary: ") :].split())
 
 
-def test_demo_heals_the_book_and_exits_cleanly() -> None:
+def _run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m datastores demo ARGS`` in a subprocess, output captured, no terminal."""
     env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
     env.pop("PYTHONASYNCIODEBUG", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "datastores", "demo", "--seconds", "4"],
+    return subprocess.run(
+        [sys.executable, "-m", "datastores", "demo", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -32,6 +33,10 @@ def test_demo_heals_the_book_and_exits_cleanly() -> None:
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
     )
+
+
+def test_demo_heals_the_book_and_exits_cleanly() -> None:
+    result = _run_demo("--seconds", "4")
     assert result.returncode == 0, result.stdout + result.stderr
     summary = _summary(result.stdout)
     assert int(summary["messages"]) > 0
@@ -67,18 +72,7 @@ def test_demo_heals_the_book_and_exits_cleanly() -> None:
 def test_demo_of_each_exchange_detects_its_faults_and_heals(
     exchange: str, rate: str, seq_gap: bool, checksum: bool
 ) -> None:
-    env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONASYNCIODEBUG", None)
-    command = ["demo", "--exchange", exchange, "--seconds", "3.5", "--rate", rate]
-    result = subprocess.run(
-        [sys.executable, "-m", "datastores", *command],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
+    result = _run_demo("--exchange", exchange, "--seconds", "3.5", "--rate", rate)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = _summary(result.stdout)
     assert int(summary["messages"]) > 0
