@@ -15,8 +15,9 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from ..._bookstate import _SymbolState
 from ..._integrity import BinanceFuturesRule, BinanceSpotRule, BookDelta, SequenceRule, Verdict
-from ..._orderbook import OrderBookStore, _SymbolState
+from ..._orderbook import OrderBookStore
 
 __all__ = ["BinanceFuturesOrderBook", "BinancePartialBook", "BinanceSpotOrderBook", "OrderBook"]
 

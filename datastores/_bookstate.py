@@ -1,0 +1,285 @@
+"""Order-book integrity: per-symbol state, failures and the sequenced-sync state machine.
+
+:class:`BookIntegrity` is mixed into :class:`~datastores.OrderBookStore`. A
+symbol is ``unsynced`` (waiting for a snapshot; updates are buffered or
+dropped), ``bridging`` (a REST snapshot is installed and the next update must
+bridge it by the exchange's rule) or ``synced`` (updates must follow each
+other). A gap, a checksum mismatch or a malformed update is counted, logged
+once per episode and calls the resync hook: nothing is silent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from ._integrity import BookDelta, SequenceRule, Verdict
+
+if TYPE_CHECKING:
+    from ._bookside import Level
+
+__all__ = ["BookIntegrity", "BookStatus", "FailureKind"]
+
+logger = logging.getLogger("datastores.orderbook")
+
+FailureKind = Literal["gap", "checksum", "error", "reconnect", "overflow"]
+
+
+@dataclass(frozen=True, slots=True)
+class BookStatus:
+    """A frozen snapshot of one symbol's book integrity.
+
+    Attributes:
+        symbol: the symbol (the exchange's spelling).
+        synced: the local book is a faithful copy as far as the exchange's rules
+            can tell; ``False`` while waiting for a snapshot or after a failure.
+        last_update_id: id of the last applied update (or snapshot); ``None`` if none.
+        updates: updates applied since the store was created.
+        gaps: sequence gaps detected.
+        checksum_failures: checksum mismatches detected.
+        errors: malformed updates that could not be applied.
+        resyncs: recoveries started (snapshot refetch or resubscribe).
+        stale: updates dropped because the book already covered them.
+        buffered: updates waiting for a snapshot.
+        last_error: description of the latest failure, or ``None``.
+        asks, bids: number of levels on each side.
+        updated_at: ``time.time()`` of the last applied change, or ``None``.
+    """
+
+    symbol: str
+    synced: bool
+    last_update_id: int | None
+    updates: int
+    gaps: int
+    checksum_failures: int
+    errors: int
+    resyncs: int
+    stale: int
+    buffered: int
+    last_error: str | None
+    asks: int
+    bids: int
+    updated_at: float | None
+
+
+class _SymbolState:
+    __slots__ = (
+        "buffer",
+        "checksum_failures",
+        "errors",
+        "gaps",
+        "last_error",
+        "last_id",
+        "phase",
+        "resync_requested",
+        "resyncs",
+        "stale",
+        "updated_at",
+        "updates",
+    )
+
+    def __init__(self) -> None:
+        # "unsynced": waiting for a snapshot; "bridging": snapshot applied, the next
+        # update must bridge it; "synced": updates must follow each other.
+        self.phase: Literal["unsynced", "bridging", "synced"] = "unsynced"
+        self.last_id: int | None = None
+        self.updates = 0
+        self.gaps = 0
+        self.checksum_failures = 0
+        self.errors = 0
+        self.resyncs = 0
+        self.stale = 0
+        self.last_error: str | None = None
+        self.resync_requested = False
+        self.buffer: deque[BookDelta] = deque()
+        self.updated_at: float | None = None
+
+
+class BookIntegrity:
+    """Integrity state of every symbol of a book store, and the sync state machine.
+
+    The store provides ``_apply``, ``_replace``, ``checksum``, ``symbols`` and
+    ``_notify`` (see :class:`~datastores.OrderBookStore`).
+    """
+
+    _RULE: ClassVar[SequenceRule | None] = None
+    #: most updates kept per symbol while waiting for a snapshot
+    _BUFFER_MAX: ClassVar[int] = 20000
+
+    name: str
+    _states: dict[str, _SymbolState]
+    #: called with a symbol when its book needs a new snapshot / resubscription
+    resync_hook: Callable[[str], object] | None
+
+    if TYPE_CHECKING:
+
+        @property
+        def symbols(self) -> list[str]: ...
+
+        def _apply(self, symbol: str, asks: Iterable[Level], bids: Iterable[Level]) -> bool: ...
+
+        def _replace(
+            self,
+            symbol: str,
+            asks: Iterable[Level],
+            bids: Iterable[Level],
+            update_id: int | None = None,
+        ) -> bool: ...
+
+        def checksum(self, symbol: str, depth: int = 25) -> int: ...
+
+        def is_synced(self, symbol: str) -> bool: ...
+
+    def _state(self, symbol: str) -> _SymbolState:
+        state = self._states.get(symbol)
+        if state is None:
+            state = self._states[symbol] = _SymbolState()
+        return state
+
+    # ---------------------------------------------------------------- integrity
+
+    def _fail(self, symbol: str, kind: FailureKind, detail: str) -> None:
+        """Record a failure: unsynced, counted, logged once per episode, resync requested."""
+        state = self._state(symbol)
+        if kind == "gap":
+            state.gaps += 1
+        elif kind == "checksum":
+            state.checksum_failures += 1
+        elif kind == "error":
+            state.errors += 1
+        state.last_error = f"{kind}: {detail}"
+        was_synced = state.phase != "unsynced"
+        state.phase = "unsynced"
+        if was_synced:
+            logger.warning(
+                "%s %s: book unsynced (%s: %s); resyncing", self.name, symbol, kind, detail
+            )
+        else:
+            logger.debug("%s %s: %s while unsynced: %s", self.name, symbol, kind, detail)
+        self._request_resync(symbol)
+
+    def _request_resync(self, symbol: str) -> None:
+        state = self._state(symbol)
+        if state.resync_requested:
+            return
+        state.resync_requested = True
+        state.resyncs += 1
+        hook = self.resync_hook
+        if hook is None:
+            logger.debug("%s %s: no resync hook installed", self.name, symbol)
+            return
+        try:
+            hook(symbol)
+        except Exception:
+            logger.exception("%s %s: resync hook failed", self.name, symbol)
+
+    def _invalidate(self, symbol: str, reason: str, *, kind: FailureKind = "reconnect") -> None:
+        """Mark ``symbol`` unsynced without counting a gap (e.g. after a reconnect).
+
+        Its buffer is emptied (updates from a previous connection cannot bridge a
+        new snapshot) and a resync is requested.
+        """
+        state = self._state(symbol)
+        state.buffer.clear()
+        state.resync_requested = False
+        state.last_error = reason if reason.startswith(kind) else f"{kind}: {reason}"
+        if state.phase != "unsynced":
+            state.phase = "unsynced"
+            logger.info("%s %s: book unsynced (%s)", self.name, symbol, reason)
+        self._request_resync(symbol)
+
+    def _invalidate_all(self, reason: str) -> None:
+        """:meth:`_invalidate` every known symbol."""
+        for symbol in self.symbols:
+            self._invalidate(symbol, reason)
+
+    def _verify_checksum(self, symbol: str, expected: int | None, depth: int = 25) -> bool:
+        """Compare the local checksum with ``expected``. ``None``/``0`` means absent."""
+        if not expected:
+            return True
+        actual = self.checksum(symbol, depth)
+        if actual == expected:
+            return True
+        self._fail(symbol, "checksum", f"expected {expected}, computed {actual}")
+        return False
+
+    # ------------------------------------------- sequenced books (snapshot + deltas)
+
+    def _on_delta(self, symbol: str, delta: BookDelta, *, buffer: bool = True) -> bool:
+        """Apply one sequenced update by the store's ``_RULE``.
+
+        Synced: applied if in sequence, dropped if stale, else a gap (unsynced,
+        counted, resync). Unsynced: buffered for the next snapshot when
+        ``buffer`` (REST-snapshot exchanges), else dropped. Returns whether it
+        was applied.
+        """
+        rule = self._RULE
+        state = self._states.get(symbol)
+        if state is None:
+            state = self._state(symbol)
+        phase = state.phase
+        if phase == "unsynced":
+            self._hold(symbol, state, delta, buffer)
+            return False
+        if rule is None:
+            return self._apply_delta(symbol, state, delta)
+        last = state.last_id if state.last_id is not None else -1
+        verdict = rule.bridge(last, delta) if phase == "bridging" else rule.follow(last, delta)
+        if verdict is Verdict.APPLY:
+            return self._apply_delta(symbol, state, delta)
+        if verdict is Verdict.STALE:
+            state.stale += 1
+            return False
+        self._fail(
+            symbol,
+            "gap",
+            f"{rule.name}: last id {last}, update {delta.first_id}..{delta.last_id}"
+            + (f" prev {delta.prev_id}" if delta.prev_id is not None else ""),
+        )
+        self._hold(symbol, state, delta, buffer)
+        return False
+
+    def _hold(self, symbol: str, state: _SymbolState, delta: BookDelta, buffer: bool) -> None:
+        if buffer:
+            if len(state.buffer) >= self._BUFFER_MAX:
+                state.buffer.popleft()
+                state.last_error = "overflow: update buffer full while waiting for a snapshot"
+            state.buffer.append(delta)
+        self._request_resync(symbol)
+
+    def _apply_delta(self, symbol: str, state: _SymbolState, delta: BookDelta) -> bool:
+        if not self._apply(symbol, delta.asks, delta.bids):
+            return False
+        state.last_id = delta.last_id
+        state.phase = "synced"
+        if delta.checksum:
+            return self._verify_checksum(symbol, delta.checksum)
+        return True
+
+    def _on_snapshot(
+        self,
+        symbol: str,
+        snapshot_id: int,
+        asks: Iterable[Level],
+        bids: Iterable[Level],
+    ) -> bool:
+        """Install a REST snapshot and replay the buffered updates that follow it.
+
+        Buffered updates the snapshot already covers are dropped; the first
+        remaining one must bridge the snapshot (``_RULE.bridge``), the rest must
+        follow each other. If the snapshot is older than the buffer can bridge,
+        the symbol stays unsynced and another snapshot is requested. Returns
+        whether the book is synced afterwards.
+        """
+        state = self._state(symbol)
+        buffered = list(state.buffer)
+        state.buffer.clear()
+        if not self._replace(symbol, asks, bids, snapshot_id):
+            return False
+        state.phase = "bridging" if self._RULE is not None else "synced"
+        for delta in buffered:
+            self._on_delta(symbol, delta)
+        return self.is_synced(symbol)
