@@ -15,8 +15,12 @@ mismatch: the collection remembers, per book, the connection (``ws`` passed to
 ``onmessage``) and the subscription ``arg`` that fed it, and sends
 ``unsubscribe`` then ``subscribe`` for that arg on that connection, at most one
 exchange in flight per book. Deltas are dropped until the new snapshot
-arrives. ``books1/5/15`` need no resubscription: their next push is a full
-snapshot.
+arrives. If none comes (the subscribe was lost, refused or never answered),
+the resubscription is repeated after ``RESUBSCRIBE_TIMEOUT`` seconds, doubling
+up to ``RESUBSCRIBE_TIMEOUT_MAX``, on the connection that last fed the book;
+it stops when the snapshot arrives, the connection closes or reconnects, the
+subscription is unsubscribed, or the client/collection closes. ``books1/5/15``
+need no resubscription: their next push is a full snapshot.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..._clock import SYSTEM_CLOCK, Clock
 from ..._collection import DataStoreCollection
 from ..._errors import ExchangeAPIError
 from ..._store import DataStore, Item
@@ -45,6 +50,10 @@ Handler = Callable[[Mapping[str, Any], Mapping[str, Any], list[Any], Any], None]
 #: channels whose every push is a full top-N snapshot -> their depth (same in v1 and v2)
 TOP_N_DEPTHS: Mapping[str, int] = {"books1": 1, "books5": 5, "books15": 15}
 SNAPSHOT_CHANNELS = frozenset(TOP_N_DEPTHS)
+#: seconds to wait for the snapshot after a resubscription before resubscribing again;
+#: doubles per retry up to RESUBSCRIBE_TIMEOUT_MAX
+RESUBSCRIBE_TIMEOUT = 10.0
+RESUBSCRIBE_TIMEOUT_MAX = 300.0
 
 
 def objects(store: DataStore, data: list[Any]) -> list[Item]:
@@ -132,6 +141,11 @@ class BitgetCollectionBase(DataStoreCollection):
         # book key -> (connection, subscription arg) that last fed it
         self._links: dict[str, tuple[Any, dict[str, Any]]] = {}
         self._resync_tasks: dict[str, asyncio.Task[None]] = {}
+        # book keys whose resubscription task has sent its requests and waits for the snapshot
+        self._waiting: set[str] = set()
+        # book key -> our unsubscribe requests not acknowledged yet (the acks of the
+        # user's own unsubscribes are the others: they end the retries)
+        self._own_unsubscribes: dict[str, int] = {}
         self._reconnecting = False
         self._closer_client: Any = None
         handlers, responses = self._setup()
@@ -204,6 +218,8 @@ class BitgetCollectionBase(DataStoreCollection):
                     msg.get("msg"),
                     msg.get("arg"),
                 )
+            elif event == "unsubscribe":
+                self._on_unsubscribed(msg.get("arg"), ws)
             elif event is None:
                 self._drop(msg, "neither data nor event")
             return
@@ -291,6 +307,13 @@ class BitgetCollectionBase(DataStoreCollection):
             else:
                 book._ws_update(key, asks, bids, seq, checksum)
             book.timestamp = entry.get("ts", book.timestamp)
+        if snapshot and key in self._waiting and not book._unsynced(key):
+            # The snapshot answers the resubscription: stop its retry timer, so that the
+            # next failure resubscribes at once instead of waiting for it.
+            self._waiting.discard(key)
+            task = self._resync_tasks.pop(key, None)
+            if task is not None:
+                task.cancel()
 
     def _resync(self, key: str) -> None:
         """The book's resync hook: resubscribe its channel on the connection that fed it.
@@ -310,7 +333,7 @@ class BitgetCollectionBase(DataStoreCollection):
                 key,
             )
             return
-        ws, arg = link
+        _ws, arg = link
         if arg["channel"] in SNAPSHOT_CHANNELS:
             return
         task = self._resync_tasks.get(key)
@@ -326,14 +349,102 @@ class BitgetCollectionBase(DataStoreCollection):
             )
             return
         self._register_closer()
-        task = loop.create_task(self._resubscribe(key, ws, arg))
+        task = loop.create_task(self._resubscribe(key))
         self._resync_tasks[key] = task
         task.add_done_callback(functools.partial(self._resubscribed, key))
 
-    async def _resubscribe(self, key: str, ws: Any, arg: dict[str, Any]) -> None:
-        logger.info("%s: resubscribing %s to get a new snapshot", type(self).__name__, key)
-        await ws.send_json({"op": "unsubscribe", "args": [arg]})
-        await ws.send_json({"op": "subscribe", "args": [arg]})
+    def _clock(self) -> Clock:
+        """The client's clock (virtual in tests), else the system clock."""
+        clock: Clock | None = getattr(self._client, "clock", None)
+        return clock if clock is not None else SYSTEM_CLOCK
+
+    async def _resubscribe(self, key: str) -> None:
+        """Resubscribe ``key``'s channel until its snapshot arrives.
+
+        Each round sends ``unsubscribe`` then ``subscribe`` on the connection that
+        last fed the book, then waits ``RESUBSCRIBE_TIMEOUT`` seconds (doubling up
+        to ``RESUBSCRIBE_TIMEOUT_MAX``). Ends when the book is synced, its link is
+        gone (unsubscribed), its connection closed, or the client closed. A send
+        error propagates (logged by :meth:`_resubscribed`; the reconnect takes over).
+        """
+        clock = self._clock()
+        timeout = RESUBSCRIBE_TIMEOUT
+        name = type(self).__name__
+        rounds = 0
+        waited = 0.0
+        while True:
+            link = self._links.get(key)
+            if link is None:
+                return
+            ws, arg = link
+            if arg["channel"] in SNAPSHOT_CHANNELS or getattr(ws, "closed", False):
+                return
+            if rounds == 0:
+                logger.info("%s: resubscribing %s to get a new snapshot", name, key)
+            else:
+                self._book_store._count_retry(key)
+                # One warning per episode (this task lives as long as the episode).
+                logger.log(
+                    logging.WARNING if rounds == 1 else logging.INFO,
+                    "%s: no snapshot for %s %.0f s after resubscribing; resubscribing again",
+                    name,
+                    key,
+                    waited,
+                )
+            self._own_unsubscribes[key] = self._own_unsubscribes.get(key, 0) + 1
+            try:
+                await ws.send_json({"op": "unsubscribe", "args": [arg]})
+            except BaseException:
+                self._unsubscribe_acked(key)
+                raise
+            await ws.send_json({"op": "subscribe", "args": [arg]})
+            rounds += 1
+            if not self._book_store._unsynced(key):
+                return  # the snapshot came while the requests were sent
+            if getattr(self._client, "closed", False):
+                return  # nothing may outlive a closed client
+            self._waiting.add(key)
+            try:
+                await clock.sleep(timeout)
+            finally:
+                self._waiting.discard(key)
+            if not self._book_store._unsynced(key):
+                return
+            waited = timeout
+            timeout = min(timeout * 2, RESUBSCRIBE_TIMEOUT_MAX)
+
+    def _unsubscribe_acked(self, key: str) -> bool:
+        """Consume one of our pending unsubscribes of ``key``; ``False`` if none was pending."""
+        pending = self._own_unsubscribes.get(key, 0)
+        if pending <= 0:
+            return False
+        if pending == 1:
+            del self._own_unsubscribes[key]
+        else:
+            self._own_unsubscribes[key] = pending - 1
+        return True
+
+    def _on_unsubscribed(self, arg: Any, ws: Any) -> None:
+        """``event: unsubscribe``: ours (a resubscription) or the user's, which ends the
+        book's retries (the book is no longer fed; it is not resubscribed against their will)."""
+        if not isinstance(arg, Mapping) or arg.get("channel") not in self._BOOK_DEPTHS:
+            return
+        wanted = {
+            "instType": arg.get("instType"),
+            "channel": arg.get("channel"),
+            "instId": arg.get("instId"),
+        }
+        for key, (link_ws, link_arg) in list(self._links.items()):
+            if link_arg != wanted or (ws is not None and link_ws is not ws):
+                continue
+            if self._unsubscribe_acked(key):
+                return
+            del self._links[key]
+            task = self._resync_tasks.pop(key, None)
+            if task is not None:
+                task.cancel()
+            logger.info("%s: %s unsubscribed; no longer resubscribed", type(self).__name__, key)
+            return
 
     def _resubscribed(self, key: str, task: asyncio.Task[None]) -> None:
         if self._resync_tasks.get(key) is task:
@@ -375,6 +486,8 @@ class BitgetCollectionBase(DataStoreCollection):
                     task = self._resync_tasks.pop(key, None)
                     if task is not None:
                         task.cancel()
+                    # Acks of our unsubscribes on the lost connection will never come.
+                    self._own_unsubscribes.pop(key, None)
                     self._book_store._invalidate(key, "reconnect")
             if ws is None:
                 for key in self._book_store.symbols:
@@ -384,7 +497,8 @@ class BitgetCollectionBase(DataStoreCollection):
             self._reconnecting = False
 
     async def aclose(self) -> None:
-        """Cancel pending resubscriptions (the Client calls this when it closes)."""
+        """Cancel pending resubscriptions and their retry timers (the Client calls this
+        when it closes). Idempotent."""
         tasks = list(self._resync_tasks.values())
         self._resync_tasks.clear()
         for task in tasks:

@@ -80,6 +80,15 @@ class _CheckedBook(OrderBookStore):
         #: ``ts`` of the last book entry handled (the exchange's value, ms), or ``None``.
         self.timestamp: Any = None
 
+    def _unsynced(self, key: str) -> bool:
+        """Whether ``key``'s book is known and waits for a snapshot. O(1)."""
+        state = self._states.get(key)
+        return state is not None and state.phase == "unsynced"
+
+    def _count_retry(self, key: str) -> None:
+        """Count a repeated resubscription (no snapshot came) in ``status().resyncs``."""
+        self._state(key).resyncs += 1
+
     def _ws_snapshot(
         self,
         key: str,
