@@ -2,7 +2,11 @@
 
 * N-level topics: a gap resubscribes the topic on the connection that last
   delivered it (``unsubscribe`` then ``subscribe``, one in flight per topic);
-  the exchange answers a subscription with a fresh snapshot.
+  the exchange answers a subscription with a fresh snapshot. If none comes
+  (request lost or refused), the topic is resubscribed again after
+  ``RESUBSCRIBE_TIMEOUT`` seconds, doubling up to ``RESUBSCRIBE_TIMEOUT_MAX``,
+  on the connection that last delivered it, until the snapshot arrives or the
+  topic no longer feeds the book (on the Client's clock, else the system's).
 * ``orderbook.full``: a REST snapshot (``GET /v5/market/full_orderbook``) is
   fetched through the collection's Client, at most one request per symbol in
   flight, with exponential backoff (on the Client's clock) after errors and
@@ -23,6 +27,7 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..._clock import SYSTEM_CLOCK, Clock
 from ..._errors import AuthenticationError, ExchangeAPIError, RateLimitError
 
 if TYPE_CHECKING:
@@ -45,6 +50,10 @@ _RATE_LIMIT_CODES = frozenset({10006, 10018})
 _AUTH_CODES = frozenset({10003, 10004, 10005, 10007, 33004})
 
 _MAX_BACKOFF = 30.0
+#: how long an N-level topic waits for its snapshot after a resubscribe before
+#: resubscribing again (doubles per retry, capped at RESUBSCRIBE_TIMEOUT_MAX)
+RESUBSCRIBE_TIMEOUT = 10.0
+RESUBSCRIBE_TIMEOUT_MAX = 300.0
 
 
 class BookRecovery:
@@ -62,6 +71,8 @@ class BookRecovery:
         self._reconnecting = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._resubscribing: dict[str, asyncio.Task[None]] = {}
+        #: topics whose resubscribe task has sent its requests and waits for the snapshot
+        self._awaiting_snapshot: set[str] = set()
         self._syncing: dict[str, asyncio.Task[None]] = {}
         self._closer_client: Any = None
         self._closed = False
@@ -78,7 +89,11 @@ class BookRecovery:
         """
         self._reconnecting = True
         try:
-            self._book._connection_lost(ws)
+            for symbol in self._book._connection_lost(ws):
+                feed = self._book._feed(symbol)
+                if feed is not None:
+                    # The app re-sends the subscription itself: no retry timer of ours.
+                    self._stop_resubscribe(feed.topic)
         finally:
             self._reconnecting = False
 
@@ -93,9 +108,15 @@ class BookRecovery:
                 self._resubscribe(feed.topic, feed.ws)
             self._schedule_full_sync(symbol)
         elif not self._reconnecting:
-            self._resubscribe(feed.topic, feed.ws)
+            if feed.topic in self._awaiting_snapshot:
+                # A new episode (the book synced, then failed again) while the previous
+                # retry timer still runs: start over at once, with the first timeout.
+                self._stop_resubscribe(feed.topic)
+            self._resubscribe(feed.topic, feed.ws, symbol)
 
-    def _resubscribe(self, topic: str, ws: Any) -> None:
+    def _resubscribe(self, topic: str, ws: Any, retry_symbol: str | None = None) -> None:
+        """Resubscribe ``topic`` on ``ws``; with ``retry_symbol``, keep retrying while
+        that symbol's book, fed by ``topic``, stays unsynced."""
         running = self._resubscribing.get(topic)
         if running is not None and not running.done():
             return
@@ -107,11 +128,19 @@ class BookRecovery:
                 topic,
             )
             return
-        task = self._start(self._send_resubscribe(topic, ws), f"resubscribe {topic}")
+        if retry_symbol is None:
+            coro = self._resubscribe_once(topic, ws)
+        else:
+            coro = self._resubscribe_loop(topic, ws, retry_symbol)
+        task = self._start(coro, f"resubscribe {topic}")
         if task is not None:
             self._resubscribing[topic] = task
 
-    async def _send_resubscribe(self, topic: str, ws: Any) -> None:
+    async def _resubscribe_once(self, topic: str, ws: Any) -> None:
+        await self._send_resubscribe(topic, ws)
+
+    async def _send_resubscribe(self, topic: str, ws: Any) -> bool:
+        """Send ``unsubscribe`` then ``subscribe``; ``False`` if the connection failed."""
         try:
             await ws.send_json({"op": "unsubscribe", "args": [topic]})
             await ws.send_json({"op": "subscribe", "args": [topic]})
@@ -123,8 +152,74 @@ class BookRecovery:
                 type(exc).__name__,
                 exc,
             )
-        else:
-            logger.info("bybit %s: resubscribed to get a fresh snapshot", topic)
+            return False
+        logger.info("bybit %s: resubscribed to get a fresh snapshot", topic)
+        return True
+
+    def _recovery_clock(self) -> Clock:
+        clock: Clock | None = getattr(self._client, "clock", None)
+        return clock if clock is not None else SYSTEM_CLOCK
+
+    def _awaits_snapshot(self, topic: str, symbol: str) -> Any:
+        """The connection to resubscribe ``topic`` on while ``symbol`` still waits
+        for its snapshot, else ``None`` (synced, fed by another topic, or no open
+        connection: a reconnect resubscribes by itself)."""
+        feed = self._book._feed(symbol)
+        if feed is None or feed.topic != topic or self._book.is_synced(symbol):
+            return None
+        ws = feed.ws
+        if ws is None or getattr(ws, "closed", False) is True:
+            return None
+        return ws
+
+    async def _resubscribe_loop(self, topic: str, ws: Any, symbol: str) -> None:
+        """Resubscribe, then again after a timeout (doubling) while no snapshot comes."""
+        clock = self._recovery_clock()
+        timeout = RESUBSCRIBE_TIMEOUT
+        retries = 0
+        try:
+            while True:
+                if not await self._send_resubscribe(topic, ws):
+                    return
+                if self._book.is_synced(symbol):
+                    return  # the snapshot came while the requests were sent
+                self._awaiting_snapshot.add(topic)
+                try:
+                    await clock.sleep(timeout)
+                finally:
+                    self._awaiting_snapshot.discard(topic)
+                ws = self._awaits_snapshot(topic, symbol)
+                if ws is None:
+                    return
+                retries += 1
+                # One WARNING per episode; later retries of the same episode at INFO.
+                logger.log(
+                    logging.WARNING if retries == 1 else logging.INFO,
+                    "bybit %s: no snapshot %.0f s after resubscribing; resubscribing again "
+                    "(retry %d)",
+                    topic,
+                    timeout,
+                    retries,
+                )
+                timeout = min(timeout * 2, RESUBSCRIBE_TIMEOUT_MAX)
+        finally:
+            if self._resubscribing.get(topic) is asyncio.current_task():
+                del self._resubscribing[topic]
+
+    def _stop_resubscribe(self, topic: str) -> None:
+        """Cancel ``topic``'s resubscribe task (its retry timer)."""
+        task = self._resubscribing.pop(topic, None)
+        self._awaiting_snapshot.discard(topic)
+        if task is not None:
+            task.cancel()
+
+    def _on_book_message(self, topic: str, msg: Mapping[str, Any]) -> None:
+        """A message of ``topic`` was handled while its resubscribe task waits: a
+        snapshot that synced the book ends the retry timer at once."""
+        data = msg.get("data")
+        symbol = data.get("s") if type(data) is dict else None
+        if type(symbol) is str and self._book.is_synced(symbol):
+            self._stop_resubscribe(topic)
 
     def _schedule_full_sync(self, symbol: str) -> None:
         running = self._syncing.get(symbol)
@@ -185,6 +280,8 @@ class BookRecovery:
         The Client calls it when it closes; call it yourself to stop earlier.
         """
         self._closed = True
+        self._resubscribing.clear()
+        self._awaiting_snapshot.clear()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

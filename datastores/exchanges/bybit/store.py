@@ -11,7 +11,8 @@ logged.
 
 Order books keep integrity state and recover by themselves: a gap on an
 N-level topic resubscribes the topic on the connection that delivered it (a
-fresh snapshot follows); ``orderbook.full`` fetches ``GET
+fresh snapshot follows; without one, it is resubscribed again after 10 s,
+doubling to 300 s); ``orderbook.full`` fetches ``GET
 /v5/market/full_orderbook`` through the collection's ``Client``.
 
 https://bybit-exchange.github.io/docs/v5/ws/connect
@@ -293,7 +294,10 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
     # ---------------------------------------------------------------- handlers
 
     def _h_book(self, msg: Any, ws: Any, topic: str, depth: int | None) -> str | None:
-        return self._book._on_message(topic, depth, msg, ws)
+        reason = self._book._on_message(topic, depth, msg, ws)
+        if self._awaiting_snapshot and topic in self._awaiting_snapshot:
+            self._on_book_message(topic, msg)
+        return reason
 
     @staticmethod
     def _h_list(msg: Any, ws: Any, topic: str, apply: Callable[[list[Item]], None]) -> str | None:
