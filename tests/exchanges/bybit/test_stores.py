@@ -1,7 +1,7 @@
 """BybitDataStore: topic routing, public and private stores, initialize(), bad input.
 
-Order books are tested in test_bybit_orderbook.py (which reuses the helpers here).
-Replay files: tests/exchanges/data/bybit/ (documented message shapes, invented values).
+Order books are tested in test_orderbook.py (which reuses the helpers here).
+Replay files: tests/exchanges/bybit/data/ (documented message shapes, invented values).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datastores import ExchangeAPIError, RateLimitError
 from datastores._client import Client
 from datastores.exchanges.bybit.store import BybitDataStore
 
-DATA = Path(__file__).parent / "data" / "bybit"
+DATA = Path(__file__).parent / "data"
 
 # --------------------------------------------------------------------- helpers
 

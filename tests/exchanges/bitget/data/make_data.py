@@ -1,6 +1,6 @@
 """Regenerate the Bitget replay files in this directory (run from the repo root).
 
-    .venv/bin/python tests/exchanges/data/bitget/make_data.py
+    .venv/bin/python tests/exchanges/bitget/data/make_data.py
 
 Messages follow the shapes of the Bitget docs' push examples (v2:
 https://www.bitget.com/api-doc/spot/websocket/public/Depth-Channel and the

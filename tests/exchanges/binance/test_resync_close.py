@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 
-from test_binance_tasks import (
+from datastores.exchanges.binance.store import BinanceSpotDataStore
+
+from .test_tasks import (
     Binance,
     RecordingClock,
     binance,  # noqa: F401  (the fixture)
@@ -19,8 +21,6 @@ from test_binance_tasks import (
     spot_client,
     wait_until,
 )
-
-from datastores.exchanges.binance.store import BinanceSpotDataStore
 
 
 class LateCloser:

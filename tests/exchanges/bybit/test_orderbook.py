@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_bybit import FakeWS, load, replay, rest_stand_in, until
 
 from datastores.exchanges.bybit.store import BybitDataStore
 from datastores.testing import VirtualClock
+
+from .test_stores import FakeWS, load, replay, rest_stand_in, until
 
 FULL_PATH = "/v5/market/full_orderbook"
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from datastores._integrity import crc32_interleaved
 
-DATA = Path(__file__).parent / "data" / "okx"
+DATA = Path(__file__).parent / "data"
 
 
 def load(name: str) -> Any:

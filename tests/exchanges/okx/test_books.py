@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_okx_support import (
+
+from datastores._client import Client
+from datastores._integrity import checksum_string, signed_crc32
+from datastores.exchanges.okx._sync import FETCH_BACKOFF_START, RESUBSCRIBE_TIMEOUT
+from datastores.exchanges.okx.store import OKXDataStore
+from datastores.testing import VirtualClock
+
+from ._support import (
     FakeWS,
     Model,
     book_msg,
@@ -19,12 +26,6 @@ from test_okx_support import (
     rest_server,
     settle,
 )
-
-from datastores._client import Client
-from datastores._integrity import checksum_string, signed_crc32
-from datastores.exchanges.okx._sync import FETCH_BACKOFF_START, RESUBSCRIBE_TIMEOUT
-from datastores.exchanges.okx.store import OKXDataStore
-from datastores.testing import VirtualClock
 
 # ------------------------------------------------------------------ checksum
 

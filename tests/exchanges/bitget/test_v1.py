@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from datastores import ExchangeAPIError
 from datastores.exchanges.bitget.store_v1 import BitgetDataStore
 
-DATA = Path(__file__).parent / "data" / "bitget"
+DATA = Path(__file__).parent / "data"
 
 
 def replay(store: BitgetDataStore, name: str = "v1_stream.jsonl") -> None:

@@ -8,12 +8,13 @@ import json
 
 from _e2e import ScriptedWsServer, serve_ws
 from aiohttp import web
-from test_bybit import until
-from test_bybit_orderbook import book_msg, prices
 
 from datastores._client import Client
 from datastores._ws import Backoff
 from datastores.exchanges.bybit.store import BybitDataStore
+
+from .test_orderbook import book_msg, prices
+from .test_stores import until
 
 TOPIC = "orderbook.50.BTCUSDT"
 

@@ -8,9 +8,10 @@ import logging
 from typing import Any
 
 import pytest
-from test_bybit import FakeWS, rest_stand_in, until
 
 from datastores.exchanges.bybit.store import BybitDataStore
+
+from .test_stores import FakeWS, rest_stand_in, until
 
 FULL_PATH = "/v5/market/full_orderbook"
 TOPIC = "orderbook.full.MNTUSDT"

@@ -10,12 +10,13 @@ import logging
 from typing import Any
 
 import pytest
-from test_bybit import FakeWS, until
-from test_bybit_orderbook import book_msg
 
 from datastores import Client
 from datastores.exchanges.bybit.store import BybitDataStore
 from datastores.testing import VirtualClock
+
+from .test_orderbook import book_msg
+from .test_stores import FakeWS, until
 
 TOPIC = "orderbook.50.BTCUSDT"
 SYMBOL = "BTCUSDT"

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from datastores import ExchangeAPIError
 from datastores.exchanges.bitget.store import BitgetV2DataStore
 
-DATA = Path(__file__).parent / "data" / "bitget"
+DATA = Path(__file__).parent / "data"
 
 
 def replay(store: BitgetV2DataStore, name: str, ws: Any = None) -> None:

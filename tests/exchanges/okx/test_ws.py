@@ -7,11 +7,12 @@ import json
 
 from _e2e import ScriptedWsServer, serve_ws
 from aiohttp import web
-from test_okx_support import book_msg, lv, settle
 
 from datastores._client import Client
 from datastores._ws import Backoff
 from datastores.exchanges.okx.store import OKXDataStore
+
+from ._support import book_msg, lv, settle
 
 ARG = {"channel": "books", "instId": "BTC-USDT"}
 

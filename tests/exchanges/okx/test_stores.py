@@ -6,11 +6,12 @@ import logging
 from typing import Any
 
 import pytest
-from test_okx_support import FakeWS, book_msg, levels_of, load, lv, rest_server
 
 from datastores._client import Client
 from datastores._errors import AuthenticationError, ExchangeAPIError, RateLimitError
 from datastores.exchanges.okx.store import MAX_GENERIC_CHANNELS, OKXDataStore
+
+from ._support import FakeWS, book_msg, levels_of, load, lv, rest_server
 
 
 def replay(store: OKXDataStore, name: str, ws: Any = None) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_okx_support import FakeWS, book_msg, levels_of, lv, rest_server, settle
-
 from datastores._client import Client
 from datastores.exchanges.okx.store import OKXDataStore
+
+from ._support import FakeWS, book_msg, levels_of, lv, rest_server, settle
 
 
 def rest_book(seq: int, ts: str, asks: Any, bids: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Replay of documented Binance messages (tests/exchanges/data/binance/) through the real
+"""Replay of documented Binance messages (tests/exchanges/binance/data/) through the real
 handlers, and initialize() against REST responses served on 127.0.0.1."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datastores.exchanges.binance.store import (
     BinanceUSDSMDataStore,
 )
 
-DATA = Path(__file__).parent / "data" / "binance"
+DATA = Path(__file__).parent / "data"
 
 
 def messages(name: str) -> list[Any]:
