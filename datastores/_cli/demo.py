@@ -97,8 +97,8 @@ def _faults(target: Target, fake: Any, seconds: float, pacer: _Pacer) -> list[Ac
 def _stream_position(target: Target, venue: Any, truth: Any) -> int | None:
     """The update id the local book shows once it has applied everything the fake
     sent (``None``: the fake has no such stream open)."""
-    from ..testing.profiles.bybit import BybitProfile
-    from ..testing.profiles.okx import OKXProfile
+    from ..testing.profiles.bybit.profile import BybitProfile
+    from ..testing.profiles.okx.profile import OKXProfile
 
     profile = venue.profile
     if isinstance(profile, BybitProfile):

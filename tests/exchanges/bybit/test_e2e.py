@@ -24,7 +24,7 @@ from datastores._errors import AuthenticationError, RateLimitError, WebSocketAut
 from datastores._ws import Backoff, ConnectionState
 from datastores.exchanges.bybit.store import BybitDataStore
 from datastores.testing import FakeExchange, VirtualClock
-from datastores.testing.profiles.bybit import BybitProfile
+from datastores.testing.profiles.bybit.profile import BybitProfile
 
 SYMBOL = "BTCUSDT"
 LINEAR = "wss://stream.bybit.com/v5/public/linear"

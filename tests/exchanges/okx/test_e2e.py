@@ -17,8 +17,8 @@ from datastores import Backoff, Client, WebSocketAuthError
 from datastores._errors import AuthenticationError, ExchangeAPIError, RateLimitError
 from datastores.exchanges.okx.store import OKXDataStore
 from datastores.testing import FakeExchange, VirtualClock
-from datastores.testing.profiles._okx_books import okx_checksum
-from datastores.testing.profiles.okx import OKXProfile
+from datastores.testing.profiles.okx._books import okx_checksum
+from datastores.testing.profiles.okx.profile import OKXProfile
 
 PUBLIC = "wss://ws.okx.com:8443/ws/v5/public"
 PRIVATE = "wss://ws.okx.com:8443/ws/v5/private"

@@ -30,13 +30,13 @@ from typing import Any, ClassVar, Literal
 
 from aiohttp import web
 
-from ... import _json
-from .._profile import ExchangeProfile, Wrapper
-from ..account import AccountEvent, FakeOrder
-from ..fake import FakeConnection
-from ..market import MarketConfig
-from ._binance_base import _BinanceProfile, _error, _ok, binance_signature
-from ._binance_futures import BinanceCOINMProfile, BinanceUSDSMProfile
+from .... import _json
+from ..._profile import ExchangeProfile, Wrapper
+from ...account import AccountEvent, FakeOrder
+from ...fake import FakeConnection
+from ...market import MarketConfig
+from ._base import _BinanceProfile, _error, _ok, binance_signature
+from ._futures import BinanceCOINMProfile, BinanceUSDSMProfile
 
 __all__ = [
     "PROFILES",

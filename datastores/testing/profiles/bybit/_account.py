@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..account import AccountEvent, FakeBalance, FakeOrder, FakePosition
-from ._bybit_market import plain
+from ...account import AccountEvent, FakeBalance, FakeOrder, FakePosition
+from ._market import plain
 
 __all__ = [
     "TAKER_FEE",

@@ -45,15 +45,14 @@ from typing import Any, ClassVar, Literal
 
 from aiohttp import web
 
-from ... import _json
-from .._connection import FakeConnection
-from .._profile import ExchangeProfile, Publication
-from .._verify import FakeKey
-from .._ws_dialects import OkxDialect
-from ..account import AccountEvent
-from ..fake import Venue
-from ..market import MarketConfig, MarketUpdate
-from ._okx_account import (
+from .... import _json
+from ..._connection import FakeConnection
+from ..._profile import ExchangeProfile, Publication
+from ..._verify import FakeKey
+from ...account import AccountEvent
+from ...fake import Venue
+from ...market import MarketConfig, MarketUpdate
+from ._account import (
     balance_row,
     balance_summary,
     inst_type,
@@ -62,8 +61,9 @@ from ._okx_account import (
     position_row,
     position_summary,
 )
-from ._okx_books import BookWindow, book_message, market_checksum, okx_checksum, top_levels
-from ._okx_rest import INST_TYPES, OKXRest, rest_error_body
+from ._books import BookWindow, book_message, market_checksum, okx_checksum, top_levels
+from ._rest import INST_TYPES, OKXRest, rest_error_body
+from .dialect import OkxDialect
 
 __all__ = ["PROFILES", "OKXDemoProfile", "OKXProfile"]
 

@@ -17,11 +17,11 @@ import itertools
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ... import _json
-from ..account import AccountEvent, FakeBalance, FakeOrder, FakePosition
+from .... import _json
+from ...account import AccountEvent, FakeBalance, FakeOrder, FakePosition
 
 if TYPE_CHECKING:
-    from ..fake import Venue
+    from ...fake import Venue
 
 __all__ = ["V1_OF", "V1_TYPES", "BitgetAccount", "margin_coin", "split"]
 

@@ -8,11 +8,11 @@ from typing import Any, ClassVar, Literal
 
 from aiohttp import web
 
-from ... import _json
-from ..account import AccountEvent, FakeBalance, FakeOrder, FakePosition
-from ..fake import FakeConnection, iter_levels
-from ..market import MarketConfig, MarketUpdate
-from ._binance_base import _LISTEN_KEY_TTL, _BinanceProfile, _error, _ok
+from .... import _json
+from ...account import AccountEvent, FakeBalance, FakeOrder, FakePosition
+from ...fake import FakeConnection, iter_levels
+from ...market import MarketConfig, MarketUpdate
+from ._base import _LISTEN_KEY_TTL, _BinanceProfile, _error, _ok
 
 __all__ = ["BinanceCOINMProfile", "BinanceUSDSMProfile"]
 

@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from ..market import MarketGenerator, MarketUpdate
+from ...market import MarketGenerator, MarketUpdate
 
 __all__ = [
     "BookWindow",

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._profile import ExchangeProfile, Publication
-from ..market import MarketGenerator, MarketUpdate, Trade
+from ..._profile import ExchangeProfile, Publication
+from ...market import MarketGenerator, MarketUpdate, Trade
 
 if TYPE_CHECKING:
-    from ..fake import Venue
+    from ...fake import Venue
 
 __all__ = ["FIRST_U", "BybitMarketData", "levels", "plain"]
 

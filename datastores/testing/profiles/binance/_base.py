@@ -11,11 +11,11 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from ... import _json
-from .._profile import ExchangeProfile, Publication, Wrapper
-from ..account import FakeOrder
-from ..fake import FakeConnection, iter_levels
-from ..market import MarketConfig, MarketUpdate
+from .... import _json
+from ..._profile import ExchangeProfile, Publication, Wrapper
+from ...account import FakeOrder
+from ...fake import FakeConnection, iter_levels
+from ...market import MarketConfig, MarketUpdate
 
 __all__ = ["binance_signature"]
 

@@ -42,14 +42,15 @@ from typing import Any, ClassVar, Literal
 
 from aiohttp import web
 
-from ... import _json
-from .._profile import ExchangeProfile, Publication
-from .._verify import FakeKey, ReceivedRequest, Rejected, verify_bitget
-from .._ws_dialects import BitgetDialect
-from ..account import AccountEvent
-from ..fake import FakeConnection
-from ..market import MarketConfig, MarketUpdate, Trade
-from ._bitget_account import V1_OF, V1_TYPES, BitgetAccount, split
+from .... import _json
+from ..._profile import ExchangeProfile, Publication
+from ..._verify import FakeKey, ReceivedRequest, Rejected
+from ...account import AccountEvent
+from ...fake import FakeConnection
+from ...market import MarketConfig, MarketUpdate, Trade
+from ._account import V1_OF, V1_TYPES, BitgetAccount, split
+from .dialect import BitgetDialect
+from .verifier import verify_bitget
 
 __all__ = ["PROFILES", "BitgetProfile", "bitget_checksum"]
 

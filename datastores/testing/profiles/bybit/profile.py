@@ -43,18 +43,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from aiohttp import web
 
-from ... import _json
-from .._profile import ExchangeProfile
-from .._signed_server import error_response
-from .._verify import FakeKey, ReceivedRequest, Rejected, verify_bybit
-from .._ws_dialects import BybitDialect
-from ..market import MarketConfig, MarketGenerator
-from ._bybit_account import order_row, position_row, private_payloads, wallet_row
-from ._bybit_market import BybitMarketData, levels
+from .... import _json
+from ..._profile import ExchangeProfile
+from ..._verify import FakeKey, ReceivedRequest, Rejected
+from ...market import MarketConfig, MarketGenerator
+from ._account import order_row, position_row, private_payloads, wallet_row
+from ._market import BybitMarketData, levels
+from .dialect import BybitDialect
+from .verifier import bybit_error, verify_bybit
 
 if TYPE_CHECKING:
-    from ..account import AccountEvent, FakeBalance
-    from ..fake import FakeConnection, Venue
+    from ...account import AccountEvent, FakeBalance
+    from ...fake import FakeConnection, Venue
 
 __all__ = ["PROFILES", "BybitLinearProfile", "BybitProfile", "BybitSpotProfile"]
 
@@ -475,7 +475,7 @@ class BybitProfile(BybitMarketData):
             try:
                 verify_bybit(received, self._keys(), self.venue.clock.time())
             except Rejected as rejected:
-                status, body = error_response("bybit", rejected)
+                status, body = bybit_error(rejected)
                 body["time"] = self.venue.now_ms()
                 return web.json_response(body, status=status, dumps=_json.dumps)
             return await handler(request)

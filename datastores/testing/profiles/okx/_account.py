@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..account import AccountEvent, FakeBalance, FakeOrder, FakePosition
+from ...account import AccountEvent, FakeBalance, FakeOrder, FakePosition
 
 __all__ = [
     "balance_detail",

@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ... import _json
-from .._verify import FakeKey, ReceivedRequest, Rejected, verify_okx
-from ._okx_account import balance_summary, inst_type, matches, okx_order, position_summary
-from ._okx_books import top_levels
+from .... import _json
+from ..._verify import FakeKey, ReceivedRequest, Rejected
+from ._account import balance_summary, inst_type, matches, okx_order, position_summary
+from ._books import top_levels
+from .verifier import verify_okx
 
 if TYPE_CHECKING:
-    from ..fake import Venue
-    from .okx import OKXProfile
+    from ...fake import Venue
+    from .profile import OKXProfile
 
 __all__ = ["INST_TYPES", "OKXRest", "okx_profile", "rest_error_body"]
 
@@ -75,7 +76,7 @@ Handler = Callable[[web.Request, "Venue"], Awaitable[web.Response]]
 
 def okx_profile(venue: Venue) -> OKXProfile | None:
     """``venue``'s profile if it is an OKX one."""
-    from .okx import OKXProfile  # the profile module imports this one
+    from .profile import OKXProfile  # the profile module imports this one
 
     return venue.profile if isinstance(venue.profile, OKXProfile) else None
 
