@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import sys
 import threading
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from datastores import MissingDependencyError
+from datastores import DataStoreCollection, MissingDependencyError
 from datastores._cli import build_parser, main
 from datastores._cli._live import Summary
 from datastores._cli._targets import TARGETS, get_target, load_store_class
@@ -240,3 +241,16 @@ def test_summary_line_is_parseable() -> None:
     )
     assert summary.text().endswith(summary.line())
     assert "matches the exchange yes: all agree" in summary.text()
+
+
+def test_targets_are_discovered_from_the_exchange_packages() -> None:
+    # Each exchange with a cli module declares its own target; _cli lists none by hand.
+    assert set(TARGETS) == {"binance", "bybit", "okx", "bitget"}
+    for exchange, factory in TARGETS.items():
+        module = importlib.import_module(f"datastores.exchanges.{exchange}.cli")
+        assert factory is module.target
+        target = get_target(exchange)
+        assert target.exchange == exchange
+        assert target.symbol == module.DEFAULT_SYMBOL
+        assert target.fake_venue is not None
+        assert isinstance(load_store_class(target.store_class)(), DataStoreCollection)

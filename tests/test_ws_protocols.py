@@ -22,7 +22,9 @@ from datastores import WebSocketAuthError
 from datastores._ws import ConnectionState
 from datastores.testing import VirtualClock
 from datastores.testing._verify import FakeKey
-from datastores.testing._ws_dialects import KucoinDialect, LoginCheck, OkxDialect
+from datastores.testing._ws_dialects import LoginCheck
+from datastores.testing.profiles.kucoin.dialect import KucoinDialect
+from datastores.testing.profiles.okx.dialect import OkxDialect
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from yarl import URL
 
 from datastores import Credentials
 from datastores._wsproto import Frame, HandshakeInput, MessageSigningInput
-from datastores.testing._verify import FakeKey, ReceivedRequest, verify_hyperliquid
-from datastores.testing._ws_dialects import BittradeDialect
+from datastores.testing._verify import FakeKey, ReceivedRequest
+from datastores.testing.profiles.bittrade.dialect import BittradeDialect
+from datastores.testing.profiles.hyperliquid.verifier import verify_hyperliquid
 
 # https://developers.binance.com/docs/binance-spot-api-docs/web-socket-api/request-security
 # ("SIGNED request example (HMAC)"): the documentation's own key, secret and result.

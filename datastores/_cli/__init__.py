@@ -26,9 +26,14 @@ def _positive(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands and their options)."""
-    from ._targets import TARGETS
+    from ._targets import DEFAULT_SYMBOLS, TARGETS
 
     exchanges = ", ".join(TARGETS)
+    # The per-exchange details in the help come from the exchanges' own targets.
+    targets = [factory(DEFAULT_SYMBOLS[name]) for name, factory in TARGETS.items()]
+    with_checksum = " and ".join(t.label.split()[0] for t in targets if t.checksum)
+    symbols = "; ".join(f"{t.exchange} {t.symbol}" for t in targets)
+    rates = "; ".join(f"{t.exchange} {t.fake_rate:g}" for t in targets)
     parser = argparse.ArgumentParser(
         prog="datastores",
         description="Real-time in-memory views of crypto exchanges: order books you can trust.",
@@ -40,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="offline demo: a live, self-healing order book from a built-in fake exchange",
         description="Start a fake exchange in-process, follow its order book with the real "
-        "client and store, inject a sequence gap (and, for OKX and Bitget, a wrong checksum) "
+        "client and store, inject a sequence gap (and, for "
+        f"{with_checksum}, a wrong checksum) "
         "and a disconnect, and watch the book heal. No network, no keys.",
     )
     demo.add_argument(
@@ -48,13 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="binance",
         help=f"exchange (default binance): {exchanges}",
     )
-    demo.add_argument("--symbol", default=None, help="symbol (default BTCUSDT; OKX BTC-USDT)")
+    demo.add_argument("--symbol", default=None, help=f"symbol (default: {symbols})")
     demo.add_argument("--seconds", type=_positive, default=20.0, help="run time (default 20)")
     demo.add_argument(
         "--rate",
         type=_positive,
         default=None,
-        help="book updates per second (default 1000; OKX 200)",
+        help=f"book updates per second (default: {rates})",
     )
     demo.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
     demo.add_argument("--view", default="auto", help=view_help)

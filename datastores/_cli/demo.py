@@ -94,20 +94,6 @@ def _faults(target: Target, fake: Any, seconds: float, pacer: _Pacer) -> list[Ac
     return actions
 
 
-def _stream_position(target: Target, venue: Any, truth: Any) -> int | None:
-    """The update id the local book shows once it has applied everything the fake
-    sent (``None``: the fake has no such stream open)."""
-    from ..testing.profiles.bybit import BybitProfile
-    from ..testing.profiles.okx import OKXProfile
-
-    profile = venue.profile
-    if isinstance(profile, BybitProfile):
-        return profile.update_id(target.channel)  # the topic's own ``u``
-    if isinstance(profile, OKXProfile):
-        return profile.book_seq(target.market, target.channel)  # seqId of the last push
-    return int(truth.last_update_id)  # Binance ``u``, Bitget ``seq``: the market's id
-
-
 async def run_demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
     """The demo itself; returns the exit code (0: the book ended synced and correct)."""
     from .._client import Client
@@ -146,7 +132,7 @@ async def run_demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
                     fake.pause()
                     await fake.drain()
                     truth = fake.book(target.market, venue=target.fake_venue)
-                    position = _stream_position(target, venue, truth)
+                    position = target.position_in_stream(venue, truth)
                     caught_up = position is not None and await session.wait_caught_up(
                         position, timeout=5.0
                     )

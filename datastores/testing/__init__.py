@@ -10,11 +10,16 @@ from ._clock import VirtualClock
 from ._profile import ExchangeProfile, Publication
 from ._signed_server import SignedServer
 from ._verify import FakeKey, Rejected
-from ._ws_dialects import DIALECTS, Dialect, LoginCheck
+from ._ws_dialects import Dialect, LoginCheck
 from ._ws_servers import ReceivedFrame, ServerConnection, WsTestServer
 from .account import AccountEvent, FakeAccount, FakeBalance, FakeOrder, FakePosition
 from .fake import FakeConnection, FakeExchange, RequestRecord, Venue, VenueStats
 from .market import BookChange, FakeBook, MarketConfig, MarketGenerator, MarketUpdate, Trade
+from .profiles import dialects
+
+DIALECTS: dict[str, type[Dialect]] = dialects()
+"""WebSocket dialect classes by exchange name (``Dialect`` itself is ``"plain"``), found in
+``datastores/testing/profiles/<exchange>/dialect.py``."""
 
 __all__ = [
     "DIALECTS",

@@ -5,10 +5,10 @@ server per *venue* (``binance-spot``, ``binance-usdsm``, ...) on 127.0.0.1,
 drives a seeded :class:`~datastores.testing.market.MarketGenerator` per symbol,
 keeps WebSocket connections and their subscriptions, a scripted account, and
 the fault switches. Everything that is one exchange's dialect lives in an
-:class:`ExchangeProfile` subclass, in ``datastores/testing/profiles/<exchange>.py``.
+:class:`ExchangeProfile` subclass, in ``datastores/testing/profiles/<exchange>/profile.py``.
 
-Writing a profile (e.g. ``profiles/bybit.py``)
-------------------------------------------------
+Writing a profile (e.g. ``profiles/bybit/profile.py``)
+-------------------------------------------------------
 
 1. Subclass :class:`ExchangeProfile` once per venue and set the class
    attributes: ``name`` (``"bybit-linear"``), ``exchange`` (the credentials

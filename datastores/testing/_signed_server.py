@@ -1,7 +1,8 @@
 """A fake exchange HTTP server on 127.0.0.1 that checks request signatures.
 
 ``SignedServer("okx", keys=...)`` accepts requests signed the way the exchange
-documents (see :mod:`datastores.testing._verify`) and answers ``200`` with an
+documents (see :mod:`datastores.testing._verify` and each exchange's
+``datastores/testing/profiles/<exchange>/verifier.py``) and answers ``200`` with an
 echo of what it received, or the exchange's own error shape (status and JSON
 body modelled on its docs) when authentication fails. Point a real
 :class:`datastores.Client` at it with ``Client(redirects=server.redirects)``::
@@ -16,125 +17,28 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from ._verify import FakeKey, ReceivedRequest, Rejected, make_verifier
+from ._verify import FakeKey, ReceivedRequest, Rejected
+from .profiles import signing_schemes
 
-__all__ = ["ERROR_SHAPES", "SCHEMES", "SignedServer", "error_response"]
-
-
-@dataclass(frozen=True)
-class _Scheme:
-    verifier: str
-    host: str
+__all__ = ["SignedServer", "error_response"]
 
 
-#: Fake-able signing schemes: name -> (verifier, the real host the server stands in for).
-SCHEMES: dict[str, _Scheme] = {
-    "bitflyer": _Scheme("bitflyer", "api.bitflyer.com"),
-    "gmocoin": _Scheme("gmocoin", "api.coin.z.com"),
-    "bitbank": _Scheme("bitbank", "api.bitbank.cc"),
-    "coincheck": _Scheme("coincheck", "coincheck.com"),
-    "okj": _Scheme("okj", "www.okcoin.jp"),
-    "bittrade": _Scheme("bittrade", "api-cloud.bittrade.co.jp"),
-    "bybit": _Scheme("bybit", "api.bybit.com"),
-    "binance": _Scheme("binance", "api.binance.com"),
-    "binance-usdsm": _Scheme("binance", "fapi.binance.com"),
-    "okx": _Scheme("okx", "www.okx.com"),
-    "phemex": _Scheme("phemex", "api.phemex.com"),
-    "bitget": _Scheme("bitget", "api.bitget.com"),
-    "mexc": _Scheme("mexc", "api.mexc.com"),
-    "mexc-futures": _Scheme("mexc_futures", "contract.mexc.com"),
-    "kucoin": _Scheme("kucoin", "api.kucoin.com"),
-    "bitmex": _Scheme("bitmex", "www.bitmex.com"),
-    "hyperliquid": _Scheme("hyperliquid", "api.hyperliquid.xyz"),
-}
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-# Error answers, modelled on each exchange's documented error bodies. Codes are the
-# exchanges' codes for the failure where the docs give one.
-ERROR_SHAPES: dict[str, Callable[[Rejected], tuple[int, Any]]] = {
-    "bitflyer": lambda r: (401, {"status": -500, "error_message": r.message, "data": None}),
-    "gmocoin": lambda r: (
-        200,
-        {
-            "status": 5,
-            "messages": [{"message_code": "ERR-5010", "message_string": r.message}],
-            "responsetime": "2026-01-01T00:00:00.000Z",
-        },
-    ),
-    "bitbank": lambda r: (200, {"success": 0, "data": {"code": 20001}}),
-    "coincheck": lambda r: (401, {"success": False, "error": r.message}),
-    "okj": lambda r: (401, {"code": 30013, "message": "Invalid Sign"}),
-    "bittrade": lambda r: (
-        200,
-        {
-            "status": "error",
-            "err-code": "api-signature-not-valid",
-            "err-msg": r.message,
-            "data": None,
-        },
-    ),
-    "bybit": lambda r: (
-        401,
-        {
-            "retCode": 10002 if r.kind == "timestamp" else 10004,
-            "retMsg": r.message,
-            "result": {},
-            "retExtInfo": {},
-            "time": _now_ms(),
-        },
-    ),
-    "binance": lambda r: (
-        400,
-        {"code": -1021 if r.kind == "timestamp" else -1022, "msg": r.message},
-    ),
-    "okx": lambda r: (
-        401,
-        {"code": "50102" if r.kind == "timestamp" else "50113", "msg": r.message, "data": []},
-    ),
-    "phemex": lambda r: (401, {"code": 401, "msg": r.message, "data": None}),
-    "bitget": lambda r: (
-        400,
-        {
-            "code": "40008" if r.kind == "timestamp" else "40009",
-            "msg": r.message,
-            "requestTime": _now_ms(),
-            "data": None,
-        },
-    ),
-    "mexc": lambda r: (400, {"code": 700002, "msg": r.message}),
-    "mexc_futures": lambda r: (
-        200,
-        {"success": False, "code": 602, "message": r.message},
-    ),
-    "kucoin": lambda r: (
-        401,
-        {"code": "400002" if r.kind == "timestamp" else "400005", "msg": r.message},
-    ),
-    "bitmex": lambda r: (401, {"error": {"message": r.message, "name": "HTTPError"}}),
-    "hyperliquid": lambda r: (200, {"status": "err", "response": r.message}),
-}
-
-
-def error_response(verifier: str, rejected: Rejected) -> tuple[int, Any]:
-    """The (HTTP status, JSON body) the exchange answers for a failed authentication."""
-    return ERROR_SHAPES[verifier](rejected)
+def error_response(scheme: str, rejected: Rejected) -> tuple[int, Any]:
+    """The (HTTP status, JSON body) the exchange of ``scheme`` answers for a failed login."""
+    return signing_schemes()[scheme].error(rejected)
 
 
 class SignedServer:
     """An aiohttp server on 127.0.0.1 that verifies one exchange's HTTP signatures.
 
     Args:
-        scheme: a key of :data:`SCHEMES` (``"okx"``, ``"mexc-futures"``...).
+        scheme: a signing-scheme name (``"okx"``, ``"mexc-futures"``...: the keys of
+            :func:`~datastores.testing.profiles.signing_schemes`).
         keys: API key id -> :class:`FakeKey` the exchange knows (Hyperliquid:
             lower-case address -> key).
         clock: server time in epoch seconds (pass ``VirtualClock().time`` in tests).
@@ -153,16 +57,17 @@ class SignedServer:
         clock: Callable[[], float] = time.time,
         host: str | None = None,
     ) -> None:
+        schemes = signing_schemes()
         try:
-            spec = SCHEMES[scheme]
+            spec = schemes[scheme]
         except KeyError:
             raise ValueError(
-                f"unknown signing scheme {scheme!r}; known: {sorted(SCHEMES)}"
+                f"unknown signing scheme {scheme!r}; known: {sorted(schemes)}"
             ) from None
         self.scheme = scheme
         self.host = host or spec.host
-        self._verifier_name = spec.verifier
-        self._verify = make_verifier(spec.verifier)
+        self._error = spec.error
+        self._verify = spec.verifier()
         self._keys = dict(keys)
         self._clock = clock
         self._runner: web.AppRunner | None = None
@@ -226,7 +131,7 @@ class SignedServer:
             self._verify(received, self._keys, self._clock())
         except Rejected as rejected:
             self.rejected.append(rejected)
-            status, body = error_response(self._verifier_name, rejected)
+            status, body = self._error(rejected)
             return web.json_response(body, status=status)
         return web.json_response(
             {

@@ -28,7 +28,8 @@ from aiohttp import WSMsgType, web
 
 from .._clock import SYSTEM_CLOCK, Clock
 from ._verify import FakeKey
-from ._ws_dialects import DIALECTS, Dialect, LoginCheck
+from ._ws_dialects import Dialect, LoginCheck
+from .profiles import dialects
 
 __all__ = ["ReceivedFrame", "ServerConnection", "WsTestServer"]
 
@@ -89,7 +90,7 @@ class WsTestServer:
     :class:`datastores.Client` ``redirects`` entry maps the real host to.
 
     Args:
-        dialect: exchange name from :data:`~datastores.testing._ws_dialects.DIALECTS`
+        dialect: exchange name from :data:`~datastores.testing.DIALECTS`
             (``"plain"`` for none) or a :class:`Dialect` instance.
         keys: API keys the server accepts.
         clock: time for signature windows and the ``at`` of received frames.
@@ -107,7 +108,7 @@ class WsTestServer:
         on_text: Callable[[WsTestServer, ServerConnection, str], Any] | None = None,
     ) -> None:
         if isinstance(dialect, str):
-            dialect = DIALECTS[dialect](name=dialect)
+            dialect = dialects()[dialect](name=dialect)
         self.dialect = dialect
         self.keys = {key.key: key for key in keys}
         self.clock = clock

@@ -10,7 +10,7 @@ import aiohttp
 from datastores import _json
 from datastores._client import Client
 from datastores.testing import FakeExchange
-from datastores.testing.profiles.binance import binance_signature
+from datastores.testing.profiles.binance.profile import binance_signature
 
 
 def _ws(fake: FakeExchange, venue: str, path: str) -> str:

@@ -1,0 +1,5 @@
+"""Bybit's fake exchange parts: ``profile`` (fake venues), ``dialect`` (WebSocket server side),
+``verifier`` (HTTP signature rule).
+
+Found by :mod:`datastores.testing.profiles`; see its docstring for the roles.
+"""

@@ -1,0 +1,1 @@
+"""binance tests (one folder per exchange; data/ holds its replay files)."""

@@ -1,0 +1,1 @@
+"""bitget tests (one folder per exchange; data/ holds its replay files)."""

@@ -1,0 +1,1 @@
+"""bybit tests (one folder per exchange; data/ holds its replay files)."""

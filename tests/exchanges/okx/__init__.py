@@ -1,0 +1,1 @@
+"""okx tests (one folder per exchange; data/ holds its replay files)."""

@@ -1,0 +1,26 @@
+"""OKXDataStore under the collection contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _contract import CollectionContract, ContractCase, load_messages
+
+from datastores.exchanges.okx.store import OKXDataStore
+
+DATA = Path(__file__).parent / "data"
+
+
+class TestOKXContract(CollectionContract):
+    @pytest.fixture
+    def case(self) -> ContractCase:
+        samples = [*load_messages(DATA / "public.json"), *load_messages(DATA / "books.json")]
+        return ContractCase(
+            OKXDataStore,
+            samples,
+            "wss://ws.okx.com:8443/ws/v5/public",
+            malformed=[
+                {"arg": {"channel": "books", "instId": "BTC-USDT"}, "action": "update", "data": "x"}
+            ],
+        )
