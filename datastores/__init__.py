@@ -7,6 +7,7 @@ Public API (see docs/): :class:`Client`, :class:`WebSocketApp`, :class:`DataStor
 
 from __future__ import annotations
 
+from . import _registry
 from ._client import Client, FetchResult, NotJSONContent, RequestContext
 from ._collection import DataStoreCollection
 from ._credentials import Credentials
@@ -43,6 +44,9 @@ from .exchanges.bybit.store import BybitDataStore
 from .exchanges.okx.store import OKXDataStore
 
 __version__ = "0.1.0"
+
+# The exchanges plug into the core's host registry; the first lookup discovers them.
+_registry.add_provider_package(f"{__name__}.exchanges")
 
 __all__ = [
     "Auth",

@@ -28,6 +28,7 @@ from ._clock import SYSTEM_CLOCK, Clock
 from ._credentials import ApisArg, Credentials, load_apis
 from ._errors import TransportError
 from ._http import scrub_client_error
+from ._registry import http_auth_by_host
 from ._request import Auth, ParamsArg, build_url, prepare_request, redirect_url
 from ._signing import HttpAuth
 
@@ -365,8 +366,6 @@ class Client:
     ) -> aiohttp.ClientResponse:
         if self._closed:
             raise RuntimeError("datastores.Client is closed")
-        from .exchanges import http_auth_by_host
-
         table: Mapping[str, HttpAuth] = http_auth_by_host()
         real_url = build_url(self._base_url, url, params)
         if "json" in kwargs and (real_url.host or "") in table:

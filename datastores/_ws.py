@@ -30,6 +30,7 @@ from ._errors import (
 )
 from ._http import scrub_client_error
 from ._ratelimit import TokenBucket, shared_bucket
+from ._registry import ws_protocol_by_host
 from ._wsconn import AUTH_DEFAULT, WsConnection, _Counters
 from ._wslogin import greet, log_in
 from ._wsproto import HandshakeInput, WsProtocol, safe_url
@@ -83,8 +84,6 @@ _UNSET: Any = _Unset()
 
 def protocol_for(url: URL) -> WsProtocol | None:
     """The registered protocol for ``url``'s host (the real URL, before redirects)."""
-    from .exchanges import ws_protocol_by_host
-
     protocol: WsProtocol | None = ws_protocol_by_host().get(url.host or "")
     return protocol
 

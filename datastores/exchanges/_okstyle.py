@@ -12,8 +12,8 @@
 What differs (header prefix, timestamp format, verify path, the login's
 argument layout, which reply codes mean success) is passed in by each
 exchange's ``signing.py`` / ``wsproto.py``, which keep their own ``HTTP_AUTH``
-and ``WS_PROTOCOL``. This module is not an exchange package: the registry in
-:mod:`datastores.exchanges` only imports the names listed in ``EXCHANGES``.
+and ``WS_PROTOCOL``. This module is not an exchange package: the host registry
+discovers subpackages only.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ No application ping is documented: the server pings at the WebSocket level.
 
 from __future__ import annotations
 
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
 from ..._wsproto import Frame, LoginInput, LoginReply, Outgoing, WsProtocol
 
@@ -59,3 +60,5 @@ WS_PROTOCOL = WsProtocol(
     login=login_message,
     login_reply=login_reply,
 )
+
+register_ws_protocol(WS_PROTOCOL)

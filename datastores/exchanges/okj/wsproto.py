@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 
+from ..._registry import register_ws_protocol
 from ..._wsproto import Frame, LoginInput, LoginReply, Outgoing, WsProtocol, text_ping_heartbeat
 from .._okstyle import login_sign
 
@@ -61,3 +62,5 @@ WS_PROTOCOL = WsProtocol(
     heartbeat=text_ping_heartbeat(interval=15.0, timeout=10.0, when_idle=True),
     decode_bytes=inflate,
 )
+
+register_ws_protocol(WS_PROTOCOL)
