@@ -89,9 +89,11 @@ def test_discovery_waits_for_the_first_lookup() -> None:
     )
     assert isinstance(result, list)
     before, loaded, http_exchange, ws_exchange = result
-    assert not [m for m in before if m.endswith((".signing", ".wsproto"))]
+    assert before == []
     assert "datastores.exchanges.okx.signing" in loaded
     assert "datastores.exchanges.okx.wsproto" in loaded
+    # Discovery imports signers and protocols, not the stores.
+    assert not [m for m in loaded if m.endswith(".store")]
     assert (http_exchange, ws_exchange) == ("okx", "okx")
 
 
