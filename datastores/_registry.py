@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from ._signing import HttpAuth
-    from ._wsproto import WsProtocol
+    from ._ws.protocol import WsProtocol
 
 __all__ = [
     "PROVIDER_MODULES",

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 from .._credentials import Credentials
 from .._signing import SignedRequest, SigningInput, hmac_sha256_b64, path_with_query
-from .._wsproto import Frame, LoginReply, Outgoing
+from .._ws.protocol import Frame, LoginReply, Outgoing
 
 __all__ = [
     "iso_timestamp",

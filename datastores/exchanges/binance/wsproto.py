@@ -21,7 +21,7 @@ from typing import Any
 from ... import _json
 from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import MessageSigningInput, RateLimitSpec, WsProtocol
+from ..._ws.protocol import MessageSigningInput, RateLimitSpec, WsProtocol
 
 __all__ = ["UNSIGNED_METHODS", "WS_PROTOCOL", "sign_request", "signature_payload"]
 

@@ -23,7 +23,7 @@ from yarl import URL
 
 from ... import _json
 from ..._registry import register_ws_protocol
-from ..._wsproto import NOT_JSON, SKIP, Frame, HeartbeatSpec, LoginReply, Outgoing, WsProtocol
+from ..._ws.protocol import NOT_JSON, SKIP, Frame, HeartbeatSpec, LoginReply, Outgoing, WsProtocol
 
 __all__ = ["WS_PROTOCOL", "decode_text"]
 

@@ -20,7 +20,7 @@ from typing import Any
 from yarl import URL
 
 from ..._registry import register_ws_protocol
-from ..._wsproto import (
+from ..._ws.protocol import (
     Frame,
     LoginInput,
     LoginReply,

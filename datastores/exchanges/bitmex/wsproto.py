@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import Frame, HandshakeInput, LoginReply, WsProtocol, text_ping_heartbeat
+from ..._ws.protocol import Frame, HandshakeInput, LoginReply, WsProtocol, text_ping_heartbeat
 
 __all__ = ["EXPIRES_AFTER", "WS_PROTOCOL", "handshake_headers"]
 

@@ -26,7 +26,7 @@ from yarl import URL
 
 from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_b64
-from ..._wsproto import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
+from ..._ws.protocol import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
 
 __all__ = ["WS_PROTOCOL", "decode_bytes", "login_message", "login_reply"]
 

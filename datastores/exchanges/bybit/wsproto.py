@@ -22,7 +22,7 @@ from yarl import URL
 
 from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import (
+from ..._ws.protocol import (
     Frame,
     HeartbeatSpec,
     LoginInput,

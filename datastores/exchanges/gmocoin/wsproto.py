@@ -11,7 +11,7 @@ after three missed pongs; no application ping exists.
 from __future__ import annotations
 
 from ..._registry import register_ws_protocol
-from ..._wsproto import RateLimitSpec, WsProtocol
+from ..._ws.protocol import RateLimitSpec, WsProtocol
 
 __all__ = ["WS_PROTOCOL"]
 

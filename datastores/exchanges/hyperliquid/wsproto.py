@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._registry import register_ws_protocol
-from ..._wsproto import HeartbeatSpec, MessageSigningInput, RateLimitSpec, WsProtocol
+from ..._ws.protocol import HeartbeatSpec, MessageSigningInput, RateLimitSpec, WsProtocol
 
 __all__ = ["WS_PROTOCOL", "sign_post_action"]
 

@@ -13,7 +13,7 @@ a token from ``POST /api/v1/bullet-public`` or ``bullet-private`` (see
 from __future__ import annotations
 
 from ..._registry import register_ws_protocol
-from ..._wsproto import Frame, HeartbeatSpec, LoginReply, RateLimitSpec, WsProtocol
+from ..._ws.protocol import Frame, HeartbeatSpec, LoginReply, RateLimitSpec, WsProtocol
 
 __all__ = ["WS_PROTOCOL"]
 

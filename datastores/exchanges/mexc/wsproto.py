@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
+from ..._ws.protocol import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
 
 __all__ = ["FUTURES", "SPOT", "WS_PROTOCOL", "login_message", "login_reply"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 
 from ..._registry import register_ws_protocol
-from ..._wsproto import Frame, LoginInput, LoginReply, Outgoing, WsProtocol, text_ping_heartbeat
+from ..._ws.protocol import Frame, LoginInput, LoginReply, Outgoing, WsProtocol, text_ping_heartbeat
 from .._okstyle import login_sign
 
 __all__ = ["WS_PROTOCOL", "inflate", "login_message", "login_reply"]

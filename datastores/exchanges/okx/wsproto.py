@@ -24,7 +24,7 @@ from yarl import URL
 
 from ... import _json
 from ..._registry import register_ws_protocol
-from ..._wsproto import (
+from ..._ws.protocol import (
     Frame,
     LoginInput,
     LoginReply,

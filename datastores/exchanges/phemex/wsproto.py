@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import (
+from ..._ws.protocol import (
     Frame,
     HeartbeatSpec,
     LoginInput,
