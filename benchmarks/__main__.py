@@ -1,7 +1,8 @@
 """Run every benchmark, one process per contender, and print a side-by-side table.
 
-Usage: ``python -m benchmarks [--messages N] [--pybotters-b N] [--repeats N] [--quick]``
-(``scripts/bench`` sets up the environment first).
+Usage: ``python -m benchmarks [--messages N] [--pybotters-b N] [--repeats N] [--import-runs N]
+[--quick]`` (``scripts/bench`` sets up the environment first). The import-time table
+(:mod:`benchmarks.importtime`) comes first: it runs fresh interpreters only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import importtime
 from .stream import generate
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -54,10 +56,14 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--upserts", type=int, default=100_000)
+    parser.add_argument(
+        "--import-runs", type=int, default=20, help="fresh interpreters per import measured"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     if args.quick:
         args.messages, args.pybotters_b, args.repeats, args.upserts = 5000, 200, 1, 10_000
+        args.import_runs = 3
 
     CACHE.mkdir(exist_ok=True)
     stream = CACHE / f"binance-depth-{args.levels}-{args.messages}.jsonl"
@@ -66,7 +72,8 @@ def main() -> None:
         generate(stream, levels=args.levels, messages=args.messages)
 
     print(f"python {platform.python_version()} on {platform.machine()}, {_versions()}")
-    print(f"stream: snapshot {args.levels} levels/side, {args.messages} depthUpdate messages\n")
+    importtime.report(args.import_runs)
+    print(f"\nstream: snapshot {args.levels} levels/side, {args.messages} depthUpdate messages\n")
     results: dict[str, dict[str, Any]] = {}
     for name in ("json.loads", "sorteddict", "datastores", "pybotters"):
         limit_b = args.pybotters_b if name == "pybotters" else 0

@@ -7,6 +7,10 @@ Public API (see docs/): :class:`Client`, :class:`WebSocketApp`, :class:`DataStor
 
 from __future__ import annotations
 
+import importlib as _importlib
+import typing as _typing
+
+from . import _registry
 from ._client import Client, FetchResult, NotJSONContent, RequestContext
 from ._collection import DataStoreCollection
 from ._credentials import Credentials
@@ -32,17 +36,49 @@ from ._record import Recorder, ReplayStats, read_recording, replay
 from ._request import Auth
 from ._store import DataStore, StoreChange, StoreStream
 from ._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics, WsConnection
-from .exchanges.binance.store import (
-    BinanceCOINMDataStore,
-    BinanceSpotDataStore,
-    BinanceUSDSMDataStore,
-)
-from .exchanges.bitget.store import BitgetV2DataStore
-from .exchanges.bitget.store_v1 import BitgetDataStore
-from .exchanges.bybit.store import BybitDataStore
-from .exchanges.okx.store import OKXDataStore
+
+if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and IDEs
+    from .exchanges.binance.store import (
+        BinanceCOINMDataStore,
+        BinanceSpotDataStore,
+        BinanceUSDSMDataStore,
+    )
+    from .exchanges.bitget.store import BitgetV2DataStore
+    from .exchanges.bitget.store_v1 import BitgetDataStore
+    from .exchanges.bybit.store import BybitDataStore
+    from .exchanges.okx.store import OKXDataStore
 
 __version__ = "0.1.0"
+
+# The exchanges plug into the core's host registry; the first lookup discovers them.
+_registry.add_provider_package(f"{__name__}.exchanges")
+
+# Exchange collections load on first access (``datastores.OKXDataStore`` or
+# ``from datastores import OKXDataStore``), so ``import datastores`` costs the core
+# only. One line per exported class: name -> the module that defines it.
+_LAZY: dict[str, str] = {
+    "BinanceCOINMDataStore": ".exchanges.binance.store",
+    "BinanceSpotDataStore": ".exchanges.binance.store",
+    "BinanceUSDSMDataStore": ".exchanges.binance.store",
+    "BitgetDataStore": ".exchanges.bitget.store_v1",
+    "BitgetV2DataStore": ".exchanges.bitget.store",
+    "BybitDataStore": ".exchanges.bybit.store",
+    "OKXDataStore": ".exchanges.okx.store",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups are plain module attributes
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Auth",

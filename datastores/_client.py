@@ -13,12 +13,11 @@ response like aiohttp does, and :meth:`Client.fetch` returns a
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from collections.abc import Callable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from yarl import URL
@@ -28,8 +27,13 @@ from ._clock import SYSTEM_CLOCK, Clock
 from ._credentials import ApisArg, Credentials, load_apis
 from ._errors import TransportError
 from ._http import scrub_client_error
+from ._registry import http_auth_by_host
 from ._request import Auth, ParamsArg, build_url, prepare_request, redirect_url
 from ._signing import HttpAuth
+
+if TYPE_CHECKING:
+    from ._ws import WebSocketApp
+    from ._ws.session import Handler
 
 __all__ = ["Auth", "Client", "FetchResult", "NotJSONContent", "RequestContext"]
 
@@ -365,8 +369,6 @@ class Client:
     ) -> aiohttp.ClientResponse:
         if self._closed:
             raise RuntimeError("datastores.Client is closed")
-        from .exchanges import http_auth_by_host
-
         table: Mapping[str, HttpAuth] = http_auth_by_host()
         real_url = build_url(self._base_url, url, params)
         if "json" in kwargs and (real_url.host or "") in table:
@@ -411,25 +413,28 @@ class Client:
 
     async def ws_connect(
         self,
-        url: str,
+        url: str | URL,
         *,
-        send_str: Any = None,
-        send_bytes: Any = None,
+        send_str: str | Sequence[str] | None = None,
+        send_bytes: bytes | Sequence[bytes] | None = None,
         send_json: Any = None,
-        hdlr_str: Any = None,
-        hdlr_bytes: Any = None,
-        hdlr_json: Any = None,
+        hdlr_str: Handler | Sequence[Handler] | None = None,
+        hdlr_bytes: Handler | Sequence[Handler] | None = None,
+        hdlr_json: Handler | Sequence[Handler] | None = None,
         auth: Any = Auth,
         heartbeat: float | None = 10.0,
         **kwargs: Any,
-    ) -> Any:
+    ) -> WebSocketApp:
         """Open a reconnecting WebSocket application (see ``docs/websocket.md``).
 
         Returns once the first connection is open, authenticated and subscribed;
-        the returned ``WebSocketApp`` is closed with the client.
+        the returned :class:`~datastores.WebSocketApp` is closed with the client.
+        ``send_json`` is any JSON value (or a list of them, one message each);
+        handlers are called as ``handler(message, ws)``. Raises as
+        :func:`datastores._ws.connect` documents.
         """
-        ws_module: Any = importlib.import_module("datastores._ws")
-        connect: Callable[..., Awaitable[Any]] = ws_module.connect
+        from ._ws import connect  # loaded on first use: HTTP-only users never pay for it
+
         return await connect(
             self,
             url,

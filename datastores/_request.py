@@ -4,7 +4,7 @@ This is the pure half of :class:`datastores.Client`: no I/O, no session, the
 time passed in. :func:`prepare_request` turns what the caller gave
 (``method``, ``url``, ``params``, ``data``, ``headers``, ``auth``) into exactly
 what goes on the wire, choosing the exchange signer by the URL's host from the
-table built by :func:`datastores.exchanges.http_auth_by_host`.
+table built by :func:`datastores._registry.http_auth_by_host`.
 """
 
 from __future__ import annotations

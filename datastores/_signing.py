@@ -4,7 +4,7 @@ A signer is a pure function ``sign(SigningInput) -> SignedRequest``: no session
 state, the clock passed in as ``now``, so golden vectors from exchange docs are
 tested without patching time. Each exchange module declares one
 :class:`HttpAuth` describing its hosts, how ``data=`` is encoded, and its signer;
-:mod:`datastores.exchanges` collects them into a host table.
+each registers it with :func:`datastores._registry.register_http_auth`.
 """
 
 from __future__ import annotations

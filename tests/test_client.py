@@ -387,3 +387,15 @@ async def test_ws_connect_delegates_to_the_websocket_module(
     assert kwargs["heartbeat"] == 5.0
     assert kwargs["auth"] is Auth
     assert kwargs["protocols"] == ("p",)
+
+
+def test_ws_connect_is_typed_to_return_a_websocket_app() -> None:
+    import typing
+
+    from datastores import WebSocketApp
+    from datastores._ws.session import Handler
+
+    hints = typing.get_type_hints(
+        Client.ws_connect, localns={"WebSocketApp": WebSocketApp, "Handler": Handler}
+    )
+    assert hints["return"] is WebSocketApp

@@ -16,7 +16,7 @@ from aiohttp import web
 from datastores._client import Client
 from datastores._credentials import load_apis
 from datastores._errors import DatastoresError
-from datastores.exchanges import http_auth_by_host
+from datastores._registry import http_auth_by_host
 
 SECRET = "SECRETVALUE0000aaaa"
 PASSPHRASE = "PASSPHRASEVALUE1111"

@@ -18,8 +18,8 @@ from yarl import URL
 
 from datastores._client import Client
 from datastores._credentials import Credentials
+from datastores._registry import http_auth_by_host
 from datastores._request import Auth, PreparedRequest, build_url, prepare_request, redirect_url
-from datastores.exchanges import http_auth_by_host
 from datastores.testing import VirtualClock
 from datastores.testing._signed_server import SignedServer
 from datastores.testing._verify import FakeKey

@@ -23,9 +23,9 @@ from yarl import URL
 
 from datastores import _json
 from datastores._credentials import Credentials
+from datastores._registry import http_auth_by_host
 from datastores._request import Auth, PreparedRequest, build_url, prepare_request
 from datastores._signing import SigningInput
-from datastores.exchanges import http_auth_by_host
 
 NOW = 1_700_000_000.123  # 2023-11-14T22:13:20.123Z
 MS = "1700000000123"

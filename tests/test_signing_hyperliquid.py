@@ -16,8 +16,8 @@ from yarl import URL
 from datastores import _json
 from datastores._credentials import Credentials
 from datastores._errors import ConfigurationError, MissingDependencyError
+from datastores._registry import http_auth_by_host
 from datastores._request import Auth, prepare_request
-from datastores.exchanges import http_auth_by_host
 from datastores.helpers import hyperliquid as hl
 
 PRIVATE_KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from datastores import DataStoreCollection, HandshakeError
 from datastores._client import Client
-from datastores._ratelimit import TokenBucket
 from datastores._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics
-from datastores._wsconn import WsConnection
+from datastores._ws.connection import WsConnection
+from datastores._ws.ratelimit import TokenBucket
 from datastores.testing import VirtualClock
 from datastores.testing._ws_dialects import Dialect
 
@@ -128,7 +128,7 @@ async def test_a_frame_too_deeply_nested_to_decode_is_counted_not_fatal(
 async def test_an_unexpected_reader_failure_is_reported_with_its_cause(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datastores import _wssession
+    from datastores._ws import session as _wssession
 
     original = _wssession.Session._dispatch
 
@@ -709,3 +709,33 @@ def test_json_list_means_several_messages() -> None:
 
     app = WebSocketApp(FakeClient(), URL, send_json=[{"a": 1}, {"b": 2}], send_str="[1,2]")
     assert app._sends == (("str", "[1,2]"), ("json", {"a": 1}), ("json", {"b": 2}))
+
+
+def test_the_counters_are_written_only_through_their_methods() -> None:
+    from datastores._ws.stats import Counters
+
+    counters = Counters()
+    assert counters.connected() is False
+    assert counters.connected() is True
+    counters.frame_received(12.5)
+    counters.frame_sent()
+    assert counters.handler_failed() == 1
+    assert counters.frame_undecodable() == 1
+    counters.auth_failed()
+    counters.heartbeat_timed_out()
+    assert counters.snapshot(ConnectionState.OPEN) == WebSocketStatistics(
+        state=ConnectionState.OPEN,
+        connects=2,
+        reconnects=1,
+        messages_in=1,
+        messages_out=1,
+        handler_errors=1,
+        undecodable=1,
+        auth_failures=1,
+        heartbeat_timeouts=1,
+        last_message_at=12.5,
+    )
+    with pytest.raises(AttributeError):
+        counters.connects = 5  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        counters.messages_in = 5  # type: ignore[attr-defined]

@@ -449,7 +449,7 @@ async def test_a_ping_lost_with_its_connection_leaves_no_unretrieved_error(
 
 
 async def test_heartbeat_replies_are_not_mistaken_for_the_phemex_login_reply() -> None:
-    from datastores._wsproto import Frame
+    from datastores._ws.protocol import Frame
     from datastores.exchanges.phemex.wsproto import AUTH_ID, HEARTBEAT_ID, login_reply
 
     assert AUTH_ID != HEARTBEAT_ID

@@ -13,7 +13,7 @@ from _wstools import eventually, served
 from yarl import URL
 
 from datastores import Credentials
-from datastores._wsproto import Frame, HandshakeInput, MessageSigningInput
+from datastores._ws.protocol import Frame, HandshakeInput, MessageSigningInput
 from datastores.testing._verify import FakeKey, ReceivedRequest
 from datastores.testing.profiles.bittrade.dialect import BittradeDialect
 from datastores.testing.profiles.hyperliquid.verifier import verify_hyperliquid
@@ -255,7 +255,7 @@ async def test_bittrade_server_pings_are_echoed_and_gzip_frames_decoded() -> Non
 
 
 def test_default_decoding_skips_plain_ping_pong_and_flags_other_text() -> None:
-    from datastores._wsproto import NOT_JSON, SKIP
+    from datastores._ws.protocol import NOT_JSON, SKIP
 
     assert Frame('{"a": 1}').data == {"a": 1}
     assert Frame("pong").data is SKIP

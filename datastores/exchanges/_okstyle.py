@@ -12,8 +12,8 @@
 What differs (header prefix, timestamp format, verify path, the login's
 argument layout, which reply codes mean success) is passed in by each
 exchange's ``signing.py`` / ``wsproto.py``, which keep their own ``HTTP_AUTH``
-and ``WS_PROTOCOL``. This module is not an exchange package: the registry in
-:mod:`datastores.exchanges` only imports the names listed in ``EXCHANGES``.
+and ``WS_PROTOCOL``. This module is not an exchange package: the host registry
+discovers subpackages only.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 from .._credentials import Credentials
 from .._signing import SignedRequest, SigningInput, hmac_sha256_b64, path_with_query
-from .._wsproto import Frame, LoginReply, Outgoing
+from .._ws.protocol import Frame, LoginReply, Outgoing
 
 __all__ = [
     "iso_timestamp",

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from yarl import URL
 
+from ..._registry import register_http_auth
 from ..._signing import (
     HttpAuth,
     SignedRequest,
@@ -95,3 +96,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="binance", hosts=HOSTS, body_format="form", sign=sign)
+
+register_http_auth(HTTP_AUTH)

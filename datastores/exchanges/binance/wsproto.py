@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import _json
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import MessageSigningInput, RateLimitSpec, WsProtocol
+from ..._ws.protocol import MessageSigningInput, RateLimitSpec, WsProtocol
 
 __all__ = ["UNSIGNED_METHODS", "WS_PROTOCOL", "sign_request", "signature_payload"]
 
@@ -130,3 +131,5 @@ WEBSOCKET_API = WsProtocol(
 )
 
 WS_PROTOCOL = [SPOT_STREAMS, FUTURES_STREAMS, WEBSOCKET_API]
+
+register_ws_protocol(*WS_PROTOCOL)

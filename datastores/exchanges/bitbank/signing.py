@@ -11,6 +11,7 @@ Only ``api.bitbank.cc`` is private; ``public.bitbank.cc`` needs no signature.
 
 from __future__ import annotations
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_hex, path_with_query
 
 __all__ = ["DEFAULT_TIME_WINDOW", "HOSTS", "HTTP_AUTH", "message", "sign"]
@@ -44,3 +45,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="bitbank", hosts=HOSTS, body_format="json", sign=sign)
+
+register_http_auth(HTTP_AUTH)

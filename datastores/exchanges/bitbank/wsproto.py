@@ -22,7 +22,8 @@ from typing import Any
 from yarl import URL
 
 from ... import _json
-from ..._wsproto import NOT_JSON, SKIP, Frame, HeartbeatSpec, LoginReply, Outgoing, WsProtocol
+from ..._registry import register_ws_protocol
+from ..._ws.protocol import NOT_JSON, SKIP, Frame, HeartbeatSpec, LoginReply, Outgoing, WsProtocol
 
 __all__ = ["WS_PROTOCOL", "decode_text"]
 
@@ -81,3 +82,5 @@ WS_PROTOCOL = WsProtocol(
     heartbeat=_heartbeat,
     decode_text=decode_text,
 )
+
+register_ws_protocol(WS_PROTOCOL)

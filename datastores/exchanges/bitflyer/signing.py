@@ -8,6 +8,7 @@ The timestamp is sent in milliseconds, as the official Node sample does
 
 from __future__ import annotations
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_hex, path_with_query
 
 __all__ = ["HOSTS", "HTTP_AUTH", "message", "sign"]
@@ -36,3 +37,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="bitflyer", hosts=HOSTS, body_format="json", sign=sign)
+
+register_http_auth(HTTP_AUTH)

@@ -9,8 +9,9 @@ No application ping is documented: the server pings at the WebSocket level.
 
 from __future__ import annotations
 
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import Frame, LoginInput, LoginReply, Outgoing, WsProtocol
+from ..._ws.protocol import Frame, LoginInput, LoginReply, Outgoing, WsProtocol
 
 __all__ = ["AUTH_ID", "WS_PROTOCOL", "login_message", "login_reply"]
 
@@ -59,3 +60,5 @@ WS_PROTOCOL = WsProtocol(
     login=login_message,
     login_reply=login_reply,
 )
+
+register_ws_protocol(WS_PROTOCOL)

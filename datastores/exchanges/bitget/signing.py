@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from yarl import URL
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput
 from .._okstyle import message, sign_request
 
@@ -37,3 +38,5 @@ def credential_name(default: str, url: URL, headers: Mapping[str, str]) -> str:
 HTTP_AUTH = HttpAuth(
     exchange="bitget", hosts=HOSTS, body_format="json", sign=sign, credential_name=credential_name
 )
+
+register_http_auth(HTTP_AUTH)

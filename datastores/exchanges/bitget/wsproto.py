@@ -19,7 +19,8 @@ from typing import Any
 
 from yarl import URL
 
-from ..._wsproto import (
+from ..._registry import register_ws_protocol
+from ..._ws.protocol import (
     Frame,
     LoginInput,
     LoginReply,
@@ -57,3 +58,5 @@ WS_PROTOCOL = WsProtocol(
     heartbeat=text_ping_heartbeat(interval=25.0, timeout=10.0),
     rate_limit=RateLimitSpec(messages=10, per=1.0),
 )
+
+register_ws_protocol(WS_PROTOCOL)

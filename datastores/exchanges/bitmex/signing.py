@@ -8,6 +8,7 @@ Requests expire :data:`EXPIRES_AFTER` seconds after signing.
 
 from __future__ import annotations
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_hex, path_with_query
 
 __all__ = ["EXPIRES_AFTER", "HOSTS", "HTTP_AUTH", "message", "sign"]
@@ -37,3 +38,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="bitmex", hosts=HOSTS, body_format="json", sign=sign)
+
+register_http_auth(HTTP_AUTH)

@@ -16,8 +16,9 @@ Docs: https://www.bitmex.com/app/wsAPI and https://www.bitmex.com/app/apiKeysUsa
 
 from __future__ import annotations
 
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import Frame, HandshakeInput, LoginReply, WsProtocol, text_ping_heartbeat
+from ..._ws.protocol import Frame, HandshakeInput, LoginReply, WsProtocol, text_ping_heartbeat
 
 __all__ = ["EXPIRES_AFTER", "WS_PROTOCOL", "handshake_headers"]
 
@@ -57,3 +58,5 @@ WS_PROTOCOL = WsProtocol(
     greeting=_welcome,
     heartbeat=text_ping_heartbeat(interval=5.0, timeout=5.0, when_idle=True),
 )
+
+register_ws_protocol(WS_PROTOCOL)

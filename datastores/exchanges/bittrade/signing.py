@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, quote
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_b64, with_raw_query
 
 __all__ = ["HOSTS", "HTTP_AUTH", "canonical_query", "message", "sign"]
@@ -54,3 +55,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="bittrade", hosts=HOSTS, body_format="json", sign=sign)
+
+register_http_auth(HTTP_AUTH)

@@ -24,8 +24,9 @@ from urllib.parse import urlencode
 
 from yarl import URL
 
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_b64
-from ..._wsproto import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
+from ..._ws.protocol import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
 
 __all__ = ["WS_PROTOCOL", "decode_bytes", "login_message", "login_reply"]
 
@@ -103,3 +104,5 @@ WS_PROTOCOL = WsProtocol(
     heartbeat=_heartbeat,
     decode_bytes=decode_bytes,
 )
+
+register_ws_protocol(WS_PROTOCOL)

@@ -10,6 +10,7 @@ sent (the docs' examples always include it).
 
 from __future__ import annotations
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_hex
 
 __all__ = ["DEFAULT_RECV_WINDOW", "HOSTS", "HTTP_AUTH", "message", "sign"]
@@ -69,3 +70,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="bybit", hosts=HOSTS, body_format="json", sign=sign)
+
+register_http_auth(HTTP_AUTH)

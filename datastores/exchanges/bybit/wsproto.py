@@ -20,8 +20,9 @@ from typing import Any
 
 from yarl import URL
 
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import (
+from ..._ws.protocol import (
     Frame,
     HeartbeatSpec,
     LoginInput,
@@ -102,3 +103,5 @@ WS_PROTOCOL = WsProtocol(
     ),
     sign_message=sign_trade_request,
 )
+
+register_ws_protocol(WS_PROTOCOL)

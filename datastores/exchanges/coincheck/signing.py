@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from yarl import URL
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_hex
 
 __all__ = ["HOSTS", "HTTP_AUTH", "message", "sign"]
@@ -36,3 +37,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="coincheck", hosts=HOSTS, body_format="form", sign=sign)
+
+register_http_auth(HTTP_AUTH)

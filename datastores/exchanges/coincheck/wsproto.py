@@ -9,8 +9,9 @@ after about a minute, which the app's WebSocket pings prevent.
 
 from __future__ import annotations
 
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import Frame, LoginInput, LoginReply, Outgoing, WsProtocol
+from ..._ws.protocol import Frame, LoginInput, LoginReply, Outgoing, WsProtocol
 
 __all__ = ["SIGNED_URL", "WS_PROTOCOL", "login_message", "login_reply"]
 
@@ -51,3 +52,5 @@ WS_PROTOCOL = WsProtocol(
     login=login_message,
     login_reply=login_reply,
 )
+
+register_ws_protocol(WS_PROTOCOL)

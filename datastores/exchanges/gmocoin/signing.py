@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from yarl import URL
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_hex
 
 __all__ = ["HOSTS", "HTTP_AUTH", "message", "sign"]
@@ -52,3 +53,5 @@ def _is_private(url: URL) -> bool:
 HTTP_AUTH = HttpAuth(
     exchange="gmocoin", hosts=HOSTS, body_format="json", sign=sign, applies=_is_private
 )
+
+register_http_auth(HTTP_AUTH)

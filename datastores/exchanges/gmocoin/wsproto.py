@@ -10,7 +10,8 @@ after three missed pongs; no application ping exists.
 
 from __future__ import annotations
 
-from ..._wsproto import RateLimitSpec, WsProtocol
+from ..._registry import register_ws_protocol
+from ..._ws.protocol import RateLimitSpec, WsProtocol
 
 __all__ = ["WS_PROTOCOL"]
 
@@ -21,3 +22,5 @@ WS_PROTOCOL = WsProtocol(
     # The server's own ping comes every 60 s; allow more than two of its intervals.
     liveness_timeout=150.0,
 )
+
+register_ws_protocol(WS_PROTOCOL)

@@ -13,6 +13,7 @@ from yarl import URL
 
 from ... import _json
 from ..._errors import ConfigurationError
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput
 
 __all__ = ["HOSTS", "HTTP_AUTH", "sign"]
@@ -55,3 +56,5 @@ HTTP_AUTH = HttpAuth(
     sign=sign,
     applies=_is_exchange_endpoint,
 )
+
+register_http_auth(HTTP_AUTH)

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..._wsproto import HeartbeatSpec, MessageSigningInput, RateLimitSpec, WsProtocol
+from ..._registry import register_ws_protocol
+from ..._ws.protocol import HeartbeatSpec, MessageSigningInput, RateLimitSpec, WsProtocol
 
 __all__ = ["WS_PROTOCOL", "sign_post_action"]
 
@@ -58,3 +59,5 @@ WS_PROTOCOL = WsProtocol(
     sign_message=sign_post_action,
     rate_limit=RateLimitSpec(messages=2000, per=60.0, shared=True),
 )
+
+register_ws_protocol(WS_PROTOCOL)

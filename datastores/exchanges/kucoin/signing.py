@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from yarl import URL
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_b64
 
 __all__ = ["HOSTS", "HTTP_AUTH", "endpoint", "message", "sign"]
@@ -50,3 +51,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="kucoin", hosts=HOSTS, body_format="json", sign=sign)
+
+register_http_auth(HTTP_AUTH)

@@ -12,7 +12,8 @@ a token from ``POST /api/v1/bullet-public`` or ``bullet-private`` (see
 
 from __future__ import annotations
 
-from ..._wsproto import Frame, HeartbeatSpec, LoginReply, RateLimitSpec, WsProtocol
+from ..._registry import register_ws_protocol
+from ..._ws.protocol import Frame, HeartbeatSpec, LoginReply, RateLimitSpec, WsProtocol
 
 __all__ = ["WS_PROTOCOL"]
 
@@ -38,3 +39,5 @@ WS_PROTOCOL = WsProtocol(
     ),
     rate_limit=RateLimitSpec(messages=100, per=10.0),
 )
+
+register_ws_protocol(WS_PROTOCOL)

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from yarl import URL
 
+from ..._registry import register_http_auth
 from ..._signing import (
     HttpAuth,
     SignedRequest,
@@ -103,3 +104,5 @@ HTTP_AUTH = [
     HttpAuth(exchange="mexc", hosts=SPOT_HOSTS, body_format="form", sign=sign_spot),
     HttpAuth(exchange="mexc", hosts=FUTURES_HOSTS, body_format="json", sign=sign_futures),
 ]
+
+register_http_auth(*HTTP_AUTH)

@@ -18,8 +18,9 @@ Spot (``wss://wbs-api.mexc.com/ws``): user streams take a listenKey in the URL
 
 from __future__ import annotations
 
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
+from ..._ws.protocol import Frame, HeartbeatSpec, LoginInput, LoginReply, Outgoing, WsProtocol
 
 __all__ = ["FUTURES", "SPOT", "WS_PROTOCOL", "login_message", "login_reply"]
 
@@ -71,3 +72,5 @@ SPOT = WsProtocol(
 )
 
 WS_PROTOCOL = [FUTURES, SPOT]
+
+register_ws_protocol(*WS_PROTOCOL)

@@ -7,6 +7,7 @@ milliseconds (``2020-12-08T09:08:57.715Z``); the passphrase is sent as given.
 
 from __future__ import annotations
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput
 from .._okstyle import iso_timestamp, message, sign_request
 
@@ -21,3 +22,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="okj", hosts=HOSTS, body_format="json", sign=sign)
+
+register_http_auth(HTTP_AUTH)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import zlib
 
-from ..._wsproto import Frame, LoginInput, LoginReply, Outgoing, WsProtocol, text_ping_heartbeat
+from ..._registry import register_ws_protocol
+from ..._ws.protocol import Frame, LoginInput, LoginReply, Outgoing, WsProtocol, text_ping_heartbeat
 from .._okstyle import login_sign
 
 __all__ = ["WS_PROTOCOL", "inflate", "login_message", "login_reply"]
@@ -61,3 +62,5 @@ WS_PROTOCOL = WsProtocol(
     heartbeat=text_ping_heartbeat(interval=15.0, timeout=10.0, when_idle=True),
     decode_bytes=inflate,
 )
+
+register_ws_protocol(WS_PROTOCOL)

@@ -23,7 +23,8 @@ from typing import Any
 from yarl import URL
 
 from ... import _json
-from ..._wsproto import (
+from ..._registry import register_ws_protocol
+from ..._ws.protocol import (
     Frame,
     LoginInput,
     LoginReply,
@@ -83,3 +84,5 @@ WS_PROTOCOL = WsProtocol(
     skip_auth=_skip_auth,
     heartbeat=text_ping_heartbeat(interval=20.0, timeout=10.0, when_idle=True),
 )
+
+register_ws_protocol(WS_PROTOCOL)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+from ..._registry import register_http_auth
 from ..._signing import HttpAuth, SignedRequest, SigningInput, hmac_sha256_hex
 
 __all__ = ["EXPIRES_AFTER", "HOSTS", "HTTP_AUTH", "message", "sign"]
@@ -47,3 +48,5 @@ def sign(inp: SigningInput) -> SignedRequest:
 
 
 HTTP_AUTH = HttpAuth(exchange="phemex", hosts=HOSTS, body_format="json", sign=sign)
+
+register_http_auth(HTTP_AUTH)

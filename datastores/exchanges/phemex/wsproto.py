@@ -18,8 +18,9 @@ private data.
 
 from __future__ import annotations
 
+from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
-from ..._wsproto import (
+from ..._ws.protocol import (
     Frame,
     HeartbeatSpec,
     LoginInput,
@@ -86,3 +87,5 @@ WS_PROTOCOL = WsProtocol(
     ),
     rate_limit=RateLimitSpec(messages=20, per=1.0),
 )
+
+register_ws_protocol(WS_PROTOCOL)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import WSMsgType
 
-from ._errors import ConnectionLostError
-from ._wsproto import (
+from .._errors import ConnectionLostError
+from .protocol import (
     NOT_JSON,
     SKIP,
     ControlFrame,
@@ -32,9 +32,10 @@ from ._wsproto import (
 if TYPE_CHECKING:
     from yarl import URL
 
-    from ._clock import Clock
-    from ._wsconn import WsConnection, _Counters
-    from ._wsproto import WsProtocol
+    from .._clock import Clock
+    from .connection import WsConnection
+    from .protocol import WsProtocol
+    from .stats import Counters
 
 __all__ = ["Handler", "Session", "within"]
 
@@ -95,12 +96,12 @@ class Session:
         protocol: WsProtocol | None,
         url: URL,
         clock: Clock,
-        counters: _Counters,
+        counters: Counters,
         handlers: tuple[Sequence[Handler], Sequence[Handler], Sequence[Handler]],
         autoping: bool,
         name: str,
         spawn: Callable[[Awaitable[Any], str], asyncio.Task[Any]],
-        warn_undecodable: Callable[[Frame], None],
+        warn_undecodable: Callable[[Frame, int], None],
     ) -> None:
         self.conn = conn
         self.protocol = protocol
@@ -127,7 +128,7 @@ class Session:
     def start(self, heartbeat: float | None, liveness: float | None) -> None:
         """Start the writer, the reader, the heartbeats and the watchdog."""
         loop = asyncio.get_running_loop()
-        self.tasks.append(self.conn._start(self._on_broken))
+        self.tasks.append(self.conn.start_writer(self._on_broken))
         self.reader = loop.create_task(self._read_loop(), name=f"{self.name}:reader")
         self.tasks.append(self.reader)
         spec = self.protocol.heartbeat_for(self.url) if self.protocol is not None else None
@@ -252,7 +253,7 @@ class Session:
                 elif kind is WSMsgType.PING:
                     self._touch()
                     if self.autoping:
-                        self.conn._reply_now(ControlFrame.PONG, msg.data)
+                        self.conn.reply_now(ControlFrame.PONG, msg.data)
                     continue
                 elif kind is WSMsgType.PONG:
                     self._touch()
@@ -266,9 +267,7 @@ class Session:
                 else:  # CLOSING / CLOSED
                     break
                 self._touch()
-                counters = self.counters
-                counters.messages_in += 1
-                counters.last_message_at = self.clock.time()
+                self.counters.frame_received(self.clock.time())
                 self._dispatch(frame, kind is WSMsgType.TEXT)
         except Exception as exc:
             # A bug of ours must not pass for "closed by the server": say what broke.
@@ -299,7 +298,7 @@ class Session:
                 logger.warning("%s: auto-reply failed: %s: %s", self.name, type(exc).__name__, exc)
                 reply = None
             if reply is not None:
-                self.conn._reply_now(reply)
+                self.conn.reply_now(reply)
         if self.waiters:
             self._check_waiters(frame)
         conn = self.conn
@@ -312,8 +311,7 @@ class Session:
         if self.hdlr_json:
             data = frame.data
             if data is NOT_JSON:
-                self.counters.undecodable += 1
-                self._warn_undecodable(frame)
+                self._warn_undecodable(frame, self.counters.frame_undecodable())
             elif data is not SKIP:
                 for handler in self.hdlr_json:
                     self._call(handler, data, conn)
@@ -337,14 +335,14 @@ class Session:
 
     def handler_failed(self, handler: Callable[..., Any], exc: Exception) -> None:
         """Log and count a handler error; the connection continues."""
-        self.counters.handler_errors += 1
+        errors = self.counters.handler_failed()
         logger.warning(
             "%s: handler %s raised %s: %s (%d handler errors so far); the connection continues",
             self.name,
             _describe_handler(handler),
             type(exc).__name__,
             exc,
-            self.counters.handler_errors,
+            errors,
             # The exception itself: for coroutine handlers this runs outside the except.
             exc_info=exc if logger.isEnabledFor(logging.DEBUG) else None,
         )
@@ -390,14 +388,14 @@ class Session:
                     return True if is_reply(frame) else None
 
                 waiter = self.expect(classify)
-            await self.conn._send_internal(message, urgent=True)
+            await self.conn.enqueue(message, urgent=True)
             if waiter is None:
                 continue
             try:
                 await within(clock, waiter, spec.reply_timeout)
             except asyncio.TimeoutError:
                 self.forget(waiter)
-                self.counters.heartbeat_timeouts += 1
+                self.counters.heartbeat_timed_out()
                 self.conn.abort(
                     ConnectionLostError(
                         f"{self.name}: no reply to the heartbeat ping within "
@@ -419,7 +417,7 @@ class Session:
             try:
                 await within(clock, self.activity.wait(), interval / 2)
             except asyncio.TimeoutError:
-                self.counters.heartbeat_timeouts += 1
+                self.counters.heartbeat_timed_out()
                 self.conn.abort(
                     ConnectionLostError(
                         f"{self.name}: no PONG within {interval / 2:g} s of a WebSocket ping"
@@ -430,7 +428,7 @@ class Session:
     async def _watchdog(self, timeout: float) -> None:
         """Replace the connection when nothing at all arrives for ``timeout`` s."""
         await self._sleep_until_idle(timeout)
-        self.counters.heartbeat_timeouts += 1
+        self.counters.heartbeat_timed_out()
         self.conn.abort(ConnectionLostError(f"{self.name}: nothing received for {timeout:g} s"))
 
 

@@ -15,18 +15,18 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._errors import ConnectionLostError, WebSocketAuthError
-from ._wsproto import LoginInput, LoginReply, safe_url
-from ._wssession import within
+from .._errors import ConnectionLostError, WebSocketAuthError
+from .protocol import LoginInput, LoginReply, safe_url
+from .session import within
 
 if TYPE_CHECKING:
     from yarl import URL
 
-    from ._clock import Clock
-    from ._credentials import Credentials
-    from ._wsconn import _Counters
-    from ._wsproto import WsProtocol
-    from ._wssession import Session
+    from .._clock import Clock
+    from .._credentials import Credentials
+    from .protocol import WsProtocol
+    from .session import Session
+    from .stats import Counters
 
 __all__ = ["greet", "log_in"]
 
@@ -34,7 +34,7 @@ logger = logging.getLogger("datastores.ws")
 
 
 async def greet(
-    session: Session, protocol: WsProtocol, url: URL, *, clock: Clock, counters: _Counters
+    session: Session, protocol: WsProtocol, url: URL, *, clock: Clock, counters: Counters
 ) -> None:
     """Wait for the protocol's greeting; a missing one is logged and not fatal.
 
@@ -55,7 +55,7 @@ async def greet(
         )
         return
     if isinstance(verdict, LoginReply) and not verdict.ok:
-        counters.auth_failures += 1
+        counters.auth_failed()
         raise WebSocketAuthError(
             f"{protocol.exchange} refused the WebSocket connection to {safe_url(url)}: "
             f"{verdict.message}"
@@ -69,7 +69,7 @@ async def log_in(
     url: URL,
     *,
     clock: Clock,
-    counters: _Counters,
+    counters: Counters,
     dropped_on_purpose: Callable[[], bool],
 ) -> None:
     """Send the login and wait for the exchange's verdict.
@@ -88,12 +88,12 @@ async def log_in(
     shown = safe_url(url)
     message = protocol.login(LoginInput.create(credentials, url, clock.time()))
     reply = session.expect(protocol.login_reply)
-    await session.conn._send_internal(message)
+    await session.conn.enqueue(message)
     try:
         verdict = await within(clock, reply, protocol.login_timeout)
     except asyncio.TimeoutError:
         session.forget(reply)
-        counters.auth_failures += 1
+        counters.auth_failed()
         raise WebSocketAuthError(
             f"{exchange} did not answer the WebSocket login on {shown} within "
             f"{protocol.login_timeout:g} s"
@@ -101,14 +101,14 @@ async def log_in(
     except ConnectionLostError as exc:
         if dropped_on_purpose():  # reconnect() dropped it: not the exchange's doing
             raise
-        counters.auth_failures += 1
+        counters.auth_failed()
         raise WebSocketAuthError(
             f"{exchange} closed the connection to {shown} during the WebSocket login "
             f"({session.describe_end()}); the login was probably refused: check the "
             "API key, secret, passphrase and the machine's clock"
         ) from exc
     if not verdict.ok:
-        counters.auth_failures += 1
+        counters.auth_failed()
         raise WebSocketAuthError(
             f"{exchange} refused the WebSocket login on {shown}: "
             f"{verdict.message or '(no reason given)'}; check the API key, secret, "

@@ -1,10 +1,10 @@
 """How one exchange speaks WebSocket: login, heartbeat, limits, message signing.
 
 Each exchange package declares a :class:`WsProtocol` in
-``datastores/exchanges/<name>/wsproto.py`` (``WS_PROTOCOL``); the registry in
-:mod:`datastores.exchanges` maps WebSocket hosts to them. The
-:class:`~datastores.WebSocketApp` picks the protocol by the host of the *real*
-URL (before a test redirect) and runs it on every connection:
+``datastores/exchanges/<name>/wsproto.py`` (``WS_PROTOCOL``) and registers it
+with :func:`datastores._registry.register_ws_protocol`, which maps WebSocket hosts
+to protocols. The :class:`~datastores.WebSocketApp` picks the protocol by the host
+of the *real* URL (before a test redirect) and runs it on every connection:
 
 1. ``handshake_headers`` signs the upgrade request (BitMEX);
 2. ``greeting`` waits for the server's hello before anything is sent (KuCoin
@@ -32,8 +32,8 @@ from typing import Any
 
 from yarl import URL
 
-from . import _json
-from ._credentials import Credentials
+from .. import _json
+from .._credentials import Credentials
 
 __all__ = [
     "NOT_JSON",

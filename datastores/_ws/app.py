@@ -5,7 +5,7 @@ returns once the first connection is open, logged in and subscribed. From then
 on the app reconnects forever (until ``close()``) with jittered exponential
 backoff, logs in again, resubscribes, and tells the stores feeding on it
 (``on_reconnect``) so they reset per-connection state and resync their books.
-Per exchange (chosen by the real URL's host, see :mod:`datastores._wsproto`) it
+Per exchange (chosen by the real URL's host, see :mod:`datastores._ws.protocol`) it
 runs the login, the application heartbeat, the outgoing rate limit and message
 signing. Every sleep and deadline uses ``client.clock``.
 """
@@ -22,46 +22,33 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from yarl import URL
 
-from ._errors import (
+from .._errors import (
     ConfigurationError,
     ConnectionLostError,
     HandshakeError,
     WebSocketAuthError,
 )
-from ._http import scrub_client_error
-from ._ratelimit import TokenBucket, shared_bucket
-from ._wsconn import AUTH_DEFAULT, WsConnection, _Counters
-from ._wslogin import greet, log_in
-from ._wsproto import HandshakeInput, WsProtocol, safe_url
-from ._wssession import Handler, Session, within
-from ._wstypes import (
-    Backoff,
-    ConnectionState,
-    WebSocketStatistics,
-    parse_handlers,
-    parse_sends,
-    parse_url,
-    translate_failure,
-)
+from .._http import scrub_client_error
+from .._registry import ws_protocol_by_host
+from .connection import AUTH_DEFAULT, WsConnection
+from .failures import translate_failure
+from .login import greet, log_in
+from .options import Backoff, parse_handlers, parse_sends, parse_url
+from .protocol import HandshakeInput, WsProtocol, safe_url
+from .ratelimit import bucket_for
+from .session import Handler, Session, within
+from .stats import ConnectionState, Counters, WebSocketStatistics
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from aiohttp import ClientWebSocketResponse
 
-    from ._clock import Clock
-    from ._credentials import Credentials
-    from ._wsproto import Frame
+    from .._clock import Clock
+    from .._credentials import Credentials
+    from .protocol import Frame
 
-__all__ = [
-    "Backoff",
-    "ConnectionState",
-    "WebSocketApp",
-    "WebSocketStatistics",
-    "WsConnection",
-    "WsProtocol",
-    "connect",
-]
+__all__ = ["WebSocketApp", "connect", "protocol_for"]
 
 logger = logging.getLogger("datastores.ws")
 
@@ -83,8 +70,6 @@ _UNSET: Any = _Unset()
 
 def protocol_for(url: URL) -> WsProtocol | None:
     """The registered protocol for ``url``'s host (the real URL, before redirects)."""
-    from .exchanges import ws_protocol_by_host
-
     protocol: WsProtocol | None = ws_protocol_by_host().get(url.host or "")
     return protocol
 
@@ -154,11 +139,10 @@ class WebSocketApp:
         self._ws_kwargs = ws_kwargs
         self._name = f"datastores.ws[{self._url.host}]"
         self._state = ConnectionState.CONNECTING
-        self._counters = _Counters()
+        self._counters = Counters()
         self._session: Session | None = None
         self._task: asyncio.Task[None] | None = None
         self._started = False
-        self._ever_connected = False
         self._first_error: BaseException | None = None
         self._ready: asyncio.Future[None] | None = None
         self._open = asyncio.Event()
@@ -207,19 +191,7 @@ class WebSocketApp:
 
     def statistics(self) -> WebSocketStatistics:
         """A frozen snapshot of the counters. O(1)."""
-        c = self._counters
-        return WebSocketStatistics(
-            state=self._state,
-            connects=c.connects,
-            reconnects=c.reconnects,
-            messages_in=c.messages_in,
-            messages_out=c.messages_out,
-            handler_errors=c.handler_errors,
-            undecodable=c.undecodable,
-            auth_failures=c.auth_failures,
-            heartbeat_timeouts=c.heartbeat_timeouts,
-            last_message_at=c.last_message_at,
-        )
+        return self._counters.snapshot(self._state)
 
     def __await__(self) -> Any:
         return self._wait_open().__await__()
@@ -400,7 +372,7 @@ class WebSocketApp:
         except aiohttp.WSServerHandshakeError as exc:
             if not (signed_handshake and exc.status in (401, 403)):
                 raise
-            self._counters.auth_failures += 1
+            self._counters.auth_failed()
             refused = WebSocketAuthError(
                 f"{protocol.exchange if protocol else url.host} refused the signed WebSocket "
                 f"handshake to {shown} (HTTP {exc.status}: {exc.message}); check the API key, "
@@ -425,7 +397,7 @@ class WebSocketApp:
             credentials=credentials,
             signing=self._auth,
             clock=clock,
-            bucket=self._bucket_for(protocol),
+            bucket=bucket_for(protocol, self._client, self._clock, fallback=self.__dict__),
             counters=self._counters,
             name=name,
         )
@@ -441,11 +413,7 @@ class WebSocketApp:
             spawn=self._spawn,
             warn_undecodable=self._warn_undecodable,
         )
-        self._counters.connects += 1
-        reconnect = self._ever_connected
-        self._ever_connected = True
-        if reconnect:
-            self._counters.reconnects += 1
+        reconnect = self._counters.connected()
         self._session = session
         try:
             if self._wake.is_set():
@@ -509,9 +477,7 @@ class WebSocketApp:
                 counters=self._counters,
                 dropped_on_purpose=lambda: self._skip_backoff,
             )
-        futures = [
-            conn._send_internal(payload, sign=kind == "json") for kind, payload in self._sends
-        ]
+        futures = [conn.enqueue(payload, sign=kind == "json") for kind, payload in self._sends]
         if futures:
             await asyncio.gather(*futures)
 
@@ -547,15 +513,6 @@ class WebSocketApp:
             default = max(default, 2 * self._heartbeat)
         return default
 
-    def _bucket_for(self, protocol: WsProtocol | None) -> TokenBucket | None:
-        spec = protocol.rate_limit if protocol is not None else None
-        if protocol is None or spec is None:
-            return None
-        if not spec.shared:
-            return TokenBucket(spec.rate, clock=self._clock)
-        key = f"{protocol.exchange}:{','.join(sorted(protocol.hosts))}"
-        return shared_bucket(self._client, key, spec.rate, self._clock, fallback=self.__dict__)
-
     def _notify_reconnect(self, conn: WsConnection, session: Session) -> None:
         seen: set[int] = set()
         for handlers in self._handlers:
@@ -583,7 +540,7 @@ class WebSocketApp:
             task.cancel()  # before any await: a cancelled close() still stops them
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _warn_undecodable(self, frame: Frame) -> None:
+    def _warn_undecodable(self, frame: Frame, count: int) -> None:
         level = logging.DEBUG if self._warned_undecodable else logging.WARNING
         self._warned_undecodable = True
         logger.log(
@@ -591,7 +548,7 @@ class WebSocketApp:
             "%s: a frame is not JSON, hdlr_json skipped it (%d so far; further ones are "
             "logged at debug level): %r",
             self._name,
-            self._counters.undecodable,
+            count,
             frame,
         )
 

@@ -17,11 +17,14 @@ import asyncio
 import math
 import weakref
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._clock import Clock
+from .._clock import Clock
 
-__all__ = ["TokenBucket", "shared_bucket"]
+if TYPE_CHECKING:
+    from .protocol import WsProtocol
+
+__all__ = ["TokenBucket", "bucket_for", "shared_bucket"]
 
 # Buckets shared by all of a client's connections (exchanges that count per IP):
 # client -> key -> bucket; a client that goes away takes its buckets with it.
@@ -119,3 +122,25 @@ def shared_bucket(
     if bucket is None:
         bucket = buckets[key] = TokenBucket(rate, clock=clock)
     return bucket
+
+
+def bucket_for(
+    protocol: WsProtocol | None,
+    owner: Any,
+    clock: Clock,
+    *,
+    fallback: MutableMapping[str, Any],
+) -> TokenBucket | None:
+    """The bucket pacing one connection that speaks ``protocol``, or ``None`` (no limit).
+
+    A per-IP limit (``RateLimitSpec.shared``) gives the bucket ``owner`` (a client)
+    shares across all its connections to the protocol's hosts; otherwise every
+    connection gets its own. ``fallback`` is as for :func:`shared_bucket`.
+    """
+    spec = protocol.rate_limit if protocol is not None else None
+    if protocol is None or spec is None:
+        return None
+    if not spec.shared:
+        return TokenBucket(spec.rate, clock=clock)
+    key = f"{protocol.exchange}:{','.join(sorted(protocol.hosts))}"
+    return shared_bucket(owner, key, spec.rate, clock, fallback=fallback)

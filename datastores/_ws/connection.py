@@ -1,7 +1,7 @@
 """One live WebSocket connection: the ``ws`` object handlers receive.
 
 Every outgoing frame goes through one writer task per connection, in order,
-paced by the protocol's :class:`~datastores._ratelimit.TokenBucket`. Replies to
+paced by the protocol's :class:`~datastores._ws.ratelimit.TokenBucket`. Replies to
 the server's pings jump the queue and never wait for a token (they may put the
 bucket in debt), so a long subscription burst cannot make the exchange drop us
 for a late pong. ``send_json`` signs payloads for exchanges that sign messages
@@ -17,18 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import _json
-from ._errors import ConnectionLostError
-from ._request import Auth
-from ._wsproto import ControlFrame, MessageSigningInput, Outgoing, WsProtocol, safe_url
+from .. import _json
+from .._errors import ConnectionLostError
+from .._request import Auth
+from .protocol import ControlFrame, MessageSigningInput, Outgoing, WsProtocol, safe_url
 
 if TYPE_CHECKING:
     from aiohttp import ClientWebSocketResponse
     from yarl import URL
 
-    from ._clock import Clock
-    from ._credentials import Credentials
-    from ._ratelimit import TokenBucket
+    from .._clock import Clock
+    from .._credentials import Credentials
+    from .ratelimit import TokenBucket
+    from .stats import Counters
 
 __all__ = ["AUTH_DEFAULT", "WsConnection"]
 
@@ -37,21 +38,6 @@ logger = logging.getLogger("datastores.ws")
 
 #: The default of ``auth=``: ``datastores.Auth`` (any value but ``None`` enables signing).
 AUTH_DEFAULT: Any = Auth
-
-
-@dataclass
-class _Counters:
-    """Mutable counters shared by an app and its connections (see WebSocketStatistics)."""
-
-    connects: int = 0
-    reconnects: int = 0
-    messages_in: int = 0
-    messages_out: int = 0
-    handler_errors: int = 0
-    undecodable: int = 0
-    auth_failures: int = 0
-    heartbeat_timeouts: int = 0
-    last_message_at: float | None = None
 
 
 @dataclass(eq=False)
@@ -89,7 +75,7 @@ class WsConnection:
         signing: bool,
         clock: Clock,
         bucket: TokenBucket | None,
-        counters: _Counters,
+        counters: Counters,
         name: str,
     ) -> None:
         self.raw = raw
@@ -176,9 +162,9 @@ class WsConnection:
         state = "closed" if self.closed else "open"
         return f"<WsConnection {self.exchange or 'unknown'} {safe_url(self.url)} {state}>"
 
-    # -- used by the app ----------------------------------------------------
+    # -- used by the app and its session --------------------------------------
 
-    def _send_internal(
+    def enqueue(
         self, message: Outgoing, *, urgent: bool = False, sign: bool = False
     ) -> asyncio.Future[None]:
         """Queue a frame built by the app or protocol (login, ping, subscription).
@@ -192,7 +178,7 @@ class WsConnection:
         self._enqueue(item, urgent=urgent)
         return future
 
-    def _reply_now(self, message: Outgoing, payload: bytes = b"") -> None:
+    def reply_now(self, message: Outgoing, payload: bytes = b"") -> None:
         """Queue a reply to the server's ping: first in line, no token wait.
 
         A closed connection drops the reply silently (nobody is listening).
@@ -219,7 +205,8 @@ class WsConnection:
             return _Outbound("bytes", bytes(message), future)
         return _Outbound("json", message, future)
 
-    def _start(self, on_broken: Callable[[BaseException], None]) -> asyncio.Task[None]:
+    def start_writer(self, on_broken: Callable[[BaseException], None]) -> asyncio.Task[None]:
+        """Start the writer task; ``on_broken(reason)`` runs once when the connection breaks."""
         self._on_broken = on_broken
         self._writer = asyncio.get_running_loop().create_task(
             self._write_loop(), name=f"{self._name}:writer"
@@ -353,7 +340,7 @@ class WsConnection:
             return
         else:  # pragma: no cover - every kind is produced above
             raise AssertionError(kind)
-        self._counters.messages_out += 1
+        self._counters.frame_sent()
 
     def _signed(self, payload: Any) -> Any:
         protocol = self.protocol

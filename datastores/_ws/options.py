@@ -1,0 +1,110 @@
+"""What ``ws_connect`` accepts: the URL, the messages to send, the handlers, the backoff.
+
+Each parser checks one argument and raises :class:`ConfigurationError` naming it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from yarl import URL
+
+from .._errors import ConfigurationError
+
+__all__ = ["Backoff", "parse_handlers", "parse_sends", "parse_url"]
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnection delays: jittered exponential with a cap.
+
+    After ``n`` consecutive failed or short-lived connections the delay is drawn
+    uniformly from ``[d/2, d]`` with ``d = min(maximum, initial * factor**n)``. A
+    connection that stayed up ``reset_after`` seconds resets ``n`` to 0.
+
+    Attributes:
+        initial: base delay in seconds.
+        maximum: cap in seconds.
+        factor: growth per failure.
+        reset_after: seconds of uptime that count as a healthy connection.
+    """
+
+    initial: float = 0.5
+    maximum: float = 60.0
+    factor: float = 2.0
+    reset_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("initial", "maximum", "reset_after"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ConfigurationError(f"Backoff.{name} must be a finite number >= 0")
+        if not (self.factor >= 1 and math.isfinite(self.factor)):
+            raise ConfigurationError("Backoff.factor must be a finite number >= 1")
+        if self.maximum < self.initial:
+            raise ConfigurationError("Backoff.maximum must be >= Backoff.initial")
+
+    def ceiling(self, failures: int) -> float:
+        """The largest delay after ``failures`` consecutive failures."""
+        if self.initial == 0 or self.factor == 1:
+            return self.initial
+        # Cap the exponent before computing, so huge failure counts cannot overflow.
+        if failures >= math.log(self.maximum / self.initial, self.factor):
+            return self.maximum
+        return min(self.maximum, self.initial * self.factor**failures)
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        """A jittered delay after ``failures`` consecutive failures."""
+        ceiling = self.ceiling(failures)
+        return ceiling / 2 + rng.random() * ceiling / 2
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def parse_sends(send_str: Any, send_bytes: Any, send_json: Any) -> tuple[tuple[str, Any], ...]:
+    """``(kind, payload)`` for every message to send after each connection, in order.
+
+    One value or a list each; a list means several messages, so a top-level JSON
+    array goes through ``send_str``.
+    """
+    sends: list[tuple[str, Any]] = []
+    for item in _as_list(send_str):
+        if not isinstance(item, str):
+            raise ConfigurationError(f"send_str items must be str, got {type(item).__name__}")
+        sends.append(("str", item))
+    for item in _as_list(send_bytes):
+        if not isinstance(item, (bytes, bytearray)):
+            raise ConfigurationError(f"send_bytes items must be bytes, got {type(item).__name__}")
+        sends.append(("bytes", bytes(item)))
+    sends.extend(("json", item) for item in _as_list(send_json))
+    return tuple(sends)
+
+
+def parse_handlers(value: Any, what: str) -> tuple[Callable[[Any, Any], Any], ...]:
+    """One handler or a list of them, each checked to be callable."""
+    handlers = _as_list(value)
+    for handler in handlers:
+        if not callable(handler):
+            raise ConfigurationError(f"{what} must be callables, got {type(handler).__name__}")
+    return tuple(handlers)
+
+
+def parse_url(url: str | URL) -> URL:
+    parsed = URL(url) if isinstance(url, str) else url
+    if not isinstance(parsed, URL):
+        raise ConfigurationError(f"url must be a str or yarl.URL, got {type(url).__name__}")
+    if parsed.scheme not in ("ws", "wss") or not parsed.host:
+        raise ConfigurationError(
+            f"a WebSocket URL must start with ws:// or wss://, got {str(url).split('?')[0]}"
+        )
+    return parsed
