@@ -390,7 +390,8 @@ class OKXDataStore(DataStoreCollection):
 
     # -------------------------------------------------------------- inspection
 
-    def statistics(self) -> OKXStatistics:
+    # Phase-2 shim: OKX keeps its own counters until it moves onto CollectionStatistics.
+    def statistics(self) -> OKXStatistics:  # type: ignore[override]
         """Message counters, frozen at the time of the call."""
         return OKXStatistics(
             messages=self._messages,
