@@ -106,6 +106,11 @@ class BookIntegrity:
     """
 
     _RULE: ClassVar[SequenceRule | None] = None
+    #: REST-snapshot books: when the first update after a snapshot does not bridge
+    #: it, the snapshot predates the buffered stream (Binance's documented
+    #: "fetch it again" case, KuCoin's too), not a gap in the stream: keep the
+    #: update for the next snapshot and ask for one (a resync, not a gap).
+    _REFETCH_STALE_SNAPSHOT: ClassVar[bool] = False
     #: most updates kept per symbol while waiting for a snapshot
     _BUFFER_MAX: ClassVar[int] = 20000
 
@@ -233,6 +238,9 @@ class BookIntegrity:
         if verdict is Verdict.STALE:
             state.stale += 1
             return False
+        if phase == "bridging" and self._REFETCH_STALE_SNAPSHOT:
+            self._snapshot_too_old(symbol, state, delta)
+            return False
         self._fail(
             symbol,
             "gap",
@@ -241,6 +249,18 @@ class BookIntegrity:
         )
         self._hold(symbol, state, delta, buffer)
         return False
+
+    def _snapshot_too_old(self, symbol: str, state: _SymbolState, delta: BookDelta) -> None:
+        """The first update after a snapshot does not bridge it: the snapshot is older
+        than the stream. Unsynced, the update kept for the next snapshot, one asked for;
+        counted as a resync, not as a gap (see ``_REFETCH_STALE_SNAPSHOT``)."""
+        state.phase = "unsynced"
+        state.last_error = (
+            f"stale snapshot: snapshot {state.last_id} is older than update "
+            f"{delta.first_id}..{delta.last_id}"
+        )
+        logger.info("%s %s: %s; fetching a newer one", self.name, symbol, state.last_error)
+        self._hold(symbol, state, delta, True)
 
     def _hold(self, symbol: str, state: _SymbolState, delta: BookDelta, buffer: bool) -> None:
         if buffer:

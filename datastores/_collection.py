@@ -5,32 +5,66 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from ._background import Background
 from ._store import DataStore
+from ._storefield import declared_stores
 from ._stream import Item, _wait_on, _wake
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
 
-__all__ = ["DataStoreCollection", "ResponseObserver"]
+__all__ = ["CollectionStatistics", "DataStoreCollection", "Handler", "ResponseObserver"]
 
 logger = logging.getLogger("datastores.store")
 
-_DS = TypeVar("_DS", bound=DataStore)
+_DS = TypeVar("_DS", bound=DataStore[Any])
 #: ``observer(collection, method, url, status, data)``: one HTTP response consumed
 ResponseObserver = Callable[["DataStoreCollection", str, str, int, Any], None]
+#: the one handler signature: ``handler(msg, ws)`` (bound methods ``_on_<channel>``)
+Handler = Callable[[Any, Any], None]
+
+#: most distinct reasons / channels counted (whatever arrives, the tables stay bounded)
+_MAX_COUNTER_KEYS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionStatistics:
+    """Message counters of a collection, frozen when read (``statistics()``).
+
+    Attributes:
+        messages: messages passed to ``onmessage``.
+        handler_errors: messages whose handling raised (logged and dropped).
+        dropped: messages (or parts) dropped as malformed, by reason.
+        unhandled: well-formed messages no store takes, by channel or event.
+    """
+
+    messages: int
+    handler_errors: int
+    dropped: Mapping[str, int]
+    unhandled: Mapping[str, int]
 
 
 class DataStoreCollection:
     """A set of named stores fed by one stream of decoded messages.
 
-    Exchange collections subclass it, create their stores in ``_init()``, route
-    messages in ``_onmessage()`` and HTTP responses in ``_onresponse()``.
+    Exchange collections subclass it: declare their stores
+    (``trade = StoreField(Trade)``, created before ``_init()``), route messages in
+    ``_onmessage()`` (through the channel table ``_CHANNELS``) and HTTP
+    responses in ``_onresponse()``. Background work runs on ``self._background``
+    (bound to the Client); drops and unhandled messages are counted with
+    ``_count_dropped()`` / ``_count_unhandled()`` and read with ``statistics()``.
+    See ``docs/exchange-kit.md``.
     """
 
     #: exchange name used in logs and errors; subclasses set it.
     _EXCHANGE: ClassVar[str | None] = None
+    #: the channel table: channel (or event type) -> name of its handler method,
+    #: ``_on_<channel>(self, msg, ws) -> None``. Tables of subclasses extend their
+    #: bases'. Bound once per collection into ``self._channel_handlers``.
+    _CHANNELS: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self) -> None:
         self._stores: dict[str, DataStore] = {}
@@ -41,10 +75,27 @@ class DataStoreCollection:
         #: collections that fetch snapshots themselves (book resync, keepalive).
         self._client: Any = None
         self._response_observers: list[ResponseObserver] = []
+        self._dropped: dict[str, int] = {}
+        self._unhandled: dict[str, int] = {}
+        #: the one owner of this collection's background tasks (bound to its Client)
+        self._background = Background(type(self).__name__, lambda: self._client)
+        #: channel -> bound handler, from ``_CHANNELS``
+        self._channel_handlers: dict[str, Handler] = self._bind_channels()
+        for field in declared_stores(type(self)):
+            name = field.name or field.attribute
+            store = self._create(name, keys=field.keys, datastore_class=field.store_class)
+            # Shadows the StoreField descriptor: reading it is a dict lookup.
+            self.__dict__[field.attribute] = store
         self._init()
 
+    def _bind_channels(self) -> dict[str, Handler]:
+        table: dict[str, str] = {}
+        for klass in reversed(type(self).__mro__):
+            table.update(vars(klass).get("_CHANNELS", {}))
+        return {channel: getattr(self, method) for channel, method in table.items()}
+
     def _init(self) -> None:
-        """Subclass hook: create stores here."""
+        """Subclass hook: per-collection state, and stores not declared as fields."""
 
     def _create(
         self,
@@ -87,11 +138,60 @@ class DataStoreCollection:
     @client.setter
     def client(self, client: Any) -> None:
         self._client = client
+        self._client_changed()
+
+    def _client_changed(self) -> None:
+        """Subclass hook: a Client was set; resume work that waited for one."""
+
+    async def aclose(self) -> None:
+        """Stop this collection's background work (snapshot fetches, keepalives).
+        ``Client.close()`` does it too. Stores stay as they are; work starts again
+        with an open Client later. Idempotent."""
+        await self._background.aclose()
 
     @property
     def handler_errors(self) -> int:
         """Messages whose handling raised (logged and dropped)."""
         return self._handler_errors
+
+    @property
+    def unhandled(self) -> Mapping[str, int]:
+        """Well-formed messages no store takes, counted by channel (or a description)."""
+        return dict(self._unhandled)
+
+    def statistics(self) -> CollectionStatistics:
+        """Message counters, frozen at the time of the call. O(distinct reasons)."""
+        return CollectionStatistics(
+            messages=self._messages,
+            handler_errors=self._handler_errors,
+            dropped=dict(self._dropped),
+            unhandled=dict(self._unhandled),
+        )
+
+    def _count_dropped(self, reason: str, detail: object = None) -> None:
+        """Count one message (or part of one) dropped as malformed; logged at
+        WARNING the first time per reason, then DEBUG."""
+        self._count(self._dropped, reason, "dropped a message (%s)%s; %d so far", detail)
+
+    def _count_unhandled(self, channel: str) -> None:
+        """Count one well-formed message no store takes; logged at WARNING the
+        first time per channel, then DEBUG."""
+        self._count(self._unhandled, channel, "no store takes %s messages%s; ignored (%d so far)")
+
+    def _count(self, table: dict[str, int], key: str, text: str, detail: object = None) -> None:
+        count = table.get(key, 0) + 1
+        if count == 1 and len(table) >= _MAX_COUNTER_KEYS:
+            key = "<other>"  # bound the table whatever arrives
+            count = table.get(key, 0) + 1
+        table[key] = count
+        logger.log(
+            logging.WARNING if count == 1 else logging.DEBUG,
+            "%s: " + text,
+            type(self).__name__,
+            key,
+            f": {detail}" if detail is not None else "",
+            count,
+        )
 
     def onmessage(self, msg: Any, ws: Any = None) -> None:
         """Route one decoded message into the stores, then wake ``wait()``ers once.

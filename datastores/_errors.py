@@ -99,7 +99,28 @@ class AuthenticationError(ExchangeAPIError):
 
 
 class RateLimitError(ExchangeAPIError):
-    """The exchange says requests are too frequent; back off before retrying."""
+    """The exchange says requests are too frequent; back off before retrying.
+
+    Attributes:
+        retry_after: seconds the exchange asked to wait (its ``Retry-After``
+            header), or ``None`` when it did not say. Background retries
+            (:class:`datastores._background.Backoff`) wait at least this long.
+    """
+
+    def __init__(
+        self,
+        *,
+        exchange: str | None,
+        endpoint: str,
+        status: int | None,
+        code: object = None,
+        message: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            exchange=exchange, endpoint=endpoint, status=status, code=code, message=message
+        )
+        self.retry_after = retry_after
 
 
 class TransportError(DatastoresError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +13,13 @@ from ._errors import AuthenticationError, ExchangeAPIError, RateLimitError
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
 
-__all__ = ["error_message", "raise_for_status", "read_response", "scrub_client_error"]
+__all__ = [
+    "error_message",
+    "parse_retry_after",
+    "raise_for_status",
+    "read_response",
+    "scrub_client_error",
+]
 
 _MESSAGE_FIELDS = ("msg", "message", "retMsg", "error", "err_msg", "errorMessage", "messages")
 _CODE_FIELDS = ("code", "retCode", "error_code", "err_code", "status")
@@ -38,17 +46,61 @@ def error_message(data: Any, text: str) -> tuple[object, str]:
     return code, message
 
 
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header value, or ``None``.
+
+    The header holds either a number of seconds or an HTTP date (RFC 9110
+    section 10.2.3); a date is measured from ``now`` (``time.time()`` when not
+    given). A value that is neither, or is negative, gives ``None``.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime  # rare: keep it off import time
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+        return max(seconds, 0.0)
+    return seconds if seconds >= 0 and math.isfinite(seconds) else None
+
+
 def raise_for_status(
-    *, exchange: str | None, method: str, path: str, status: int, data: Any, text: str
+    *,
+    exchange: str | None,
+    method: str,
+    path: str,
+    status: int,
+    data: Any,
+    text: str,
+    retry_after: float | None = None,
 ) -> None:
-    """Raise the right :class:`ExchangeAPIError` subclass for a non-2xx status."""
+    """Raise the right :class:`ExchangeAPIError` subclass for a non-2xx status.
+
+    ``retry_after`` (seconds, from the ``Retry-After`` header) goes on a
+    :class:`RateLimitError` (429 or 418).
+    """
     if 200 <= status < 300:
         return
     code, message = error_message(data, text)
     cls: type[ExchangeAPIError] = ExchangeAPIError
     if status in (429, 418):
-        cls = RateLimitError
-    elif status in (401, 403):
+        raise RateLimitError(
+            exchange=exchange,
+            endpoint=f"{method} {path}",
+            status=status,
+            code=code,
+            message=message,
+            retry_after=retry_after,
+        )
+    if status in (401, 403):
         cls = AuthenticationError
     raise cls(
         exchange=exchange, endpoint=f"{method} {path}", status=status, code=code, message=message
@@ -76,6 +128,9 @@ async def read_response(resp: ClientResponse, *, exchange: str | None = None) ->
         status=resp.status,
         data=data,
         text=text,
+        retry_after=parse_retry_after(resp.headers.get("Retry-After"))
+        if resp.status in (429, 418)
+        else None,
     )
     return data
 

@@ -19,18 +19,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from ._bookside import Level, Side, apply_levels
 from ._bookstate import BookIntegrity, BookStatus, FailureKind, _SymbolState
 from ._integrity import crc32_interleaved
-from ._store import DataStore, Item
+from ._store import DataStore, Item, ItemT
 
 __all__ = ["BookStatus", "FailureKind", "OrderBookStore"]
 
 
-class OrderBookStore(BookIntegrity, DataStore):
+class OrderBookStore(BookIntegrity, DataStore[ItemT]):
     """An order-book store: sorted per symbol and side, with integrity state.
+
+    Generic in its level item type like :class:`~datastores.DataStore`
+    (``class OrderBook(OrderBookStore[OrderBookItem])``): ``sorted()``,
+    ``find()``, ``get()`` and ``best()`` return that ``TypedDict``.
 
     Subclasses name the exchange's fields:
 
@@ -93,7 +97,7 @@ class OrderBookStore(BookIntegrity, DataStore):
             item[name] = value
         return item
 
-    def _items(self, symbol: str, side: str, levels: Iterable[Level]) -> list[Item]:
+    def _items(self, symbol: str, side: str, levels: Iterable[Level]) -> list[Any]:
         make = self._make_item
         return [make(symbol, side, level) for level in levels]
 
@@ -103,14 +107,17 @@ class OrderBookStore(BookIntegrity, DataStore):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} items={self._count} keys={self._keys}>"
 
-    def __iter__(self) -> Iterator[Item]:
-        items: list[Item] = []
+    def __iter__(self) -> Iterator[ItemT]:
+        return self._iter_items()
+
+    def _iter_items(self) -> Iterator[Any]:
+        items: list[Any] = []
         for symbol, (asks, bids) in list(self._books.items()):
             items.extend(self._items(symbol, self._ASK, asks.best_levels(None)))
             items.extend(self._items(symbol, self._BID, bids.best_levels(None)))
         return iter(items)
 
-    def __reversed__(self) -> Iterator[Item]:
+    def __reversed__(self) -> Iterator[ItemT]:
         return iter(list(self.__iter__())[::-1])
 
     @property
@@ -137,7 +144,7 @@ class OrderBookStore(BookIntegrity, DataStore):
         symbol = query[self._SYMBOL]
         return (symbol,) if symbol in self._books else ()
 
-    def get(self, item: Mapping[str, Any]) -> Item | None:
+    def get(self, item: Mapping[str, Any]) -> ItemT | None:
         """The level with ``item``'s symbol, side and price, or ``None``. O(1)."""
         try:
             symbol = item[self._SYMBOL]
@@ -151,11 +158,16 @@ class OrderBookStore(BookIntegrity, DataStore):
             level = target.levels.get(self._key(side, item[self._PRICE]))
         except (KeyError, TypeError, ValueError):
             return None
-        return None if level is None else self._make_item(symbol, side, level)
+        if level is None:
+            return None
+        return cast("ItemT", self._make_item(symbol, side, level))
 
-    def find(self, query: Mapping[str, Any] | None = None) -> list[Item]:
+    def find(self, query: Mapping[str, Any] | None = None) -> list[ItemT]:
         """Levels matching ``query``, best first per side. A query on the symbol
         touches only that symbol's book."""
+        return self._find_items(query)
+
+    def _find_items(self, query: Mapping[str, Any] | None) -> list[Any]:
         if not query:
             return list(self.__iter__())
         symbols = self._query_symbols(query)
@@ -179,7 +191,7 @@ class OrderBookStore(BookIntegrity, DataStore):
 
     def sorted(
         self, query: Mapping[str, Any] | None = None, limit: int | None = None
-    ) -> dict[str, list[Item]]:
+    ) -> dict[str, list[ItemT]]:
         """``{ask_side: [best first...], bid_side: [best first...]}``.
 
         With a query on the symbol only, O(log n + limit). Other query fields
@@ -197,7 +209,7 @@ class OrderBookStore(BookIntegrity, DataStore):
             }
         return self._sorted_by_price(self.find(query), limit)
 
-    def _sorted_by_price(self, items: list[Item], limit: int | None) -> dict[str, list[Item]]:
+    def _sorted_by_price(self, items: list[Any], limit: int | None) -> dict[str, list[Any]]:
         """``items`` split by side and sorted best first by price (levels of several
         books interleave), each side cut to ``limit``. O(m log m) for m items."""
         price = self._PRICE
@@ -221,7 +233,7 @@ class OrderBookStore(BookIntegrity, DataStore):
             return [], []
         return book[0].best_levels(limit), book[1].best_levels(limit)
 
-    def best(self, symbol: str) -> tuple[Item | None, Item | None]:
+    def best(self, symbol: str) -> tuple[ItemT | None, ItemT | None]:
         """``(best ask, best bid)`` items of ``symbol`` (``None`` for an empty side). O(1)."""
         book = self._books.get(symbol)
         if book is None:
@@ -230,7 +242,7 @@ class OrderBookStore(BookIntegrity, DataStore):
         ask_key, bid_key = asks.first_key(), bids.first_key()
         ask = None if ask_key is None else self._make_item(symbol, self._ASK, asks.levels[ask_key])
         bid = None if bid_key is None else self._make_item(symbol, self._BID, bids.levels[bid_key])
-        return ask, bid
+        return cast("ItemT | None", ask), cast("ItemT | None", bid)
 
     def is_synced(self, symbol: str) -> bool:
         """Whether ``symbol``'s book is currently trustworthy (``status(symbol).synced``). O(1)."""
@@ -418,7 +430,7 @@ class OrderBookStore(BookIntegrity, DataStore):
         try:
             symbol, side, key = self._split(item)
             if merge:
-                old = self.get(item)
+                old: Any = self.get(item)
                 level = self._to_level({**old, **item} if old else item)
             else:
                 level = self._to_level(item)
@@ -467,7 +479,7 @@ class OrderBookStore(BookIntegrity, DataStore):
             return None
         target.remove_key(key)
         self._count -= 1
-        removed = self._make_item(symbol, side, level)
+        removed: Item = self._make_item(symbol, side, level)
         if self._streams:
             self._emit("delete", source, removed)
         return removed
@@ -488,14 +500,13 @@ class OrderBookStore(BookIntegrity, DataStore):
 
     def _find_and_delete(self, query: Mapping[str, Any] | None = None) -> list[Item]:
         if not query:
-            items = list(self.__iter__())
+            every: list[Item] = list(self._iter_items())
             self._clear()
-            return items
+            return every
+        items: list[Item] = self._find_items(query)
         if set(query) == {self._SYMBOL}:
-            items = self.find(query)
             self._clear_symbol(query[self._SYMBOL])
             return items
-        items = self.find(query)
         for item in items:
             self._pop_level(item, source=None)
         self._notify()

@@ -12,14 +12,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from ._stream import Item, Operation, StoreChange, StoreStream, _wait_on, _wake
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["DataStore", "Item", "StoreChange", "StoreStream"]
+    # PEP 696 defaults: a bare ``DataStore`` is ``DataStore[Item]``. Only the type
+    # checker needs them (typing.TypeVar has ``default`` from Python 3.13 on).
+    from typing_extensions import TypeVar
+
+    ItemT = TypeVar("ItemT", default=Item)
+else:
+    from typing import TypeVar
+
+    ItemT = TypeVar("ItemT")
+
+__all__ = ["DataStore", "Item", "ItemT", "StoreChange", "StoreStream"]
 
 logger = logging.getLogger("datastores.store")
 
@@ -32,8 +42,13 @@ def _tuple_getter(keys: tuple[str, ...]) -> Any:
     return itemgetter(*keys)
 
 
-class DataStore:
+class DataStore(Generic[ItemT]):
     """An in-memory store of dict items, keyed or append-only.
+
+    Generic in its item type: an exchange declares a ``TypedDict`` with the
+    exchange's field names (``class Trade(DataStore[TradeItem])``), so ``find()``,
+    ``get()`` and iteration are typed for users. Only the type checker sees it:
+    items are the plain dicts received, at no runtime cost.
 
     * Keyed (``keys`` given, or the class's ``_KEYS``): one item per key tuple;
       ``get()`` is O(1); ``find()`` on all key fields is O(1), on a declared index
@@ -66,7 +81,7 @@ class DataStore:
             indexes = self._keys[:1] if len(self._keys) > 1 else ()
         self._indexes: tuple[str, ...] = tuple(f for f in indexes if f)
         # primary key -> item; pk is the key-value tuple (keyed) or a counter (keyless).
-        self._data: dict[Hashable, Item] = {}
+        self._data: dict[Hashable, Any] = {}  # values are items (ItemT): Any keeps reads cast-free
         # index field -> value -> ordered set of primary keys
         self._index: dict[str, dict[Hashable, dict[Hashable, None]]] = {
             f: {} for f in self._indexes
@@ -88,10 +103,10 @@ class DataStore:
     def __len__(self) -> int:
         return len(self._data)
 
-    def __iter__(self) -> Iterator[Item]:
+    def __iter__(self) -> Iterator[ItemT]:
         return iter(list(self._data.values()))
 
-    def __reversed__(self) -> Iterator[Item]:
+    def __reversed__(self) -> Iterator[ItemT]:
         return iter(list(reversed(self._data.values())))
 
     def __repr__(self) -> str:
@@ -107,7 +122,7 @@ class DataStore:
         """Items refused because they lacked a key field or had an unhashable key."""
         return self._dropped
 
-    def get(self, item: Mapping[str, Any]) -> Item | None:
+    def get(self, item: Mapping[str, Any]) -> ItemT | None:
         """The stored item whose key fields equal ``item``'s, or ``None``. O(1)."""
         if not self._keys:
             return None
@@ -116,7 +131,7 @@ class DataStore:
         except (KeyError, TypeError):
             return None
 
-    def find(self, query: Mapping[str, Any] | None = None) -> list[Item]:
+    def find(self, query: Mapping[str, Any] | None = None) -> list[ItemT]:
         """Items whose fields equal every field of ``query``, in insertion order.
 
         No query returns every item. A missing field never matches. O(1) for a
@@ -250,7 +265,7 @@ class DataStore:
             self._index_add(pk, item)
 
     def _remove_pk(self, pk: Hashable) -> Item:
-        item = self._data.pop(pk)
+        item: Item = self._data.pop(pk)
         if self._indexes:
             self._index_remove(pk, item)
         return item

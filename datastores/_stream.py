@@ -37,7 +37,7 @@ class StoreChange:
         data: the stored item after the change (for a delete: the removed item).
     """
 
-    store: DataStore
+    store: DataStore[Any]
     operation: Operation
     source: Item | None
     data: Item
@@ -55,7 +55,7 @@ class StoreStream:
 
     __slots__ = ("_buffer", "_closed", "_dropped", "_maxsize", "_store", "_waiter")
 
-    def __init__(self, store: DataStore, maxsize: int = 65536) -> None:
+    def __init__(self, store: DataStore[Any], maxsize: int = 65536) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self._store = store
@@ -67,7 +67,7 @@ class StoreStream:
         store._streams.append(self)
 
     @property
-    def store(self) -> DataStore:
+    def store(self) -> DataStore[Any]:
         """The watched store."""
         return self._store
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -125,3 +127,48 @@ def test_checksum_uses_at_most_25_levels_per_side(
     text = checksum_string(bids, asks)
     parts = text.split(":") if text else []
     assert len(parts) == 2 * (min(len(bids), 25) + min(len(asks), 25))
+
+
+# ------------------------------------- the stale-snapshot rule in the core state machine
+
+
+def _sequenced_book(refetch_stale: bool) -> object:
+    from typing import ClassVar
+
+    from datastores._integrity import BinanceSpotRule, SequenceRule
+    from datastores._orderbook import OrderBookStore
+
+    class Book(OrderBookStore):
+        _RULE: ClassVar[SequenceRule | None] = BinanceSpotRule()
+        _REFETCH_STALE_SNAPSHOT = refetch_stale
+
+    return Book("book")
+
+
+def test_a_snapshot_older_than_the_buffered_stream_is_fetched_again_not_a_gap() -> None:
+    book: Any = _sequenced_book(refetch_stale=True)
+    asked: list[str] = []
+    book.resync_hook = asked.append
+    book._on_delta("X", BookDelta(120, 150, None, [], [["1.0", "1"]]))
+    assert asked == ["X"]  # the first delta asks for a snapshot
+    # The snapshot (50) is older than the buffered stream (120..150): fetch again.
+    assert not book._on_snapshot("X", 50, [], [["1.0", "5"]])
+    status = book.status("X")
+    assert (status.synced, status.gaps, status.resyncs, status.buffered) == (False, 0, 2, 1)
+    assert status.last_error is not None
+    assert status.last_error.startswith("stale snapshot")
+    assert asked == ["X", "X"]
+    # The next snapshot bridges the kept delta.
+    assert book._on_snapshot("X", 130, [], [["1.0", "5"]])
+    status = book.status("X")
+    assert (status.synced, status.gaps, status.last_update_id) == (True, 0, 150)
+    assert book.levels("X")[1] == [["1.0", "1"]]
+    book._check()
+
+
+def test_without_the_rule_a_snapshot_the_stream_does_not_bridge_is_a_gap() -> None:
+    book: Any = _sequenced_book(refetch_stale=False)
+    book.resync_hook = lambda symbol: None
+    book._on_delta("X", BookDelta(120, 150, None, [], [["1.0", "1"]]))
+    assert not book._on_snapshot("X", 50, [], [["1.0", "5"]])
+    assert book.status("X").gaps == 1

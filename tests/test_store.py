@@ -376,3 +376,88 @@ def test_storechange_is_frozen() -> None:
     change = StoreChange(DataStore(), "insert", None, {"a": 1})
     with pytest.raises(AttributeError):
         change.operation = "delete"  # type: ignore[misc]
+
+
+# ------------------------------------------- the collection skeleton: declared stores,
+# channel table, counters and statistics()
+
+
+def test_declared_stores_are_created_in_order_typed_and_redeclarable() -> None:
+    from typing import ClassVar, TypedDict
+
+    from datastores._collection import CollectionStatistics, DataStoreCollection
+    from datastores._storefield import StoreField
+
+    class TradeItem(TypedDict):
+        s: str
+        p: str
+
+    class Trades(DataStore[TradeItem]):
+        pass
+
+    class Orders(DataStore):
+        _KEYS = ("id",)
+
+    class SpecialOrders(Orders):
+        pass
+
+    class Base(DataStoreCollection):
+        _CHANNELS: ClassVar[dict[str, str]] = {"trade": "_on_trade"}
+        trade = StoreField(Trades)
+        orders = StoreField(Orders)
+        books = StoreField(DataStore, "orderbook", keys=("s",))
+
+        def _on_trade(self, msg: Any, ws: Any) -> None:
+            self.trade._insert(msg["data"])
+
+        def _onmessage(self, msg: Any, ws: Any) -> None:
+            handler = self._channel_handlers.get(msg.get("channel"))
+            if handler is None:
+                self._count_unhandled(str(msg.get("channel")))
+            elif not isinstance(msg.get("data"), list):
+                self._count_dropped("no data list")
+            else:
+                handler(msg, ws)
+
+    class Derived(Base):
+        _CHANNELS: ClassVar[dict[str, str]] = {"order": "_on_order"}
+        orders = StoreField(SpecialOrders)  # narrowed; keeps its place
+
+        def _on_order(self, msg: Any, ws: Any) -> None:
+            self.orders._update(msg["data"])
+
+    store = Derived()
+    assert list(store) == ["trade", "orders", "orderbook"]
+    assert type(store.orders) is SpecialOrders
+    assert store.orders is store["orders"]
+    assert store.books is store["orderbook"]
+    assert store.books.keys == ("s",)
+    assert Derived.trade.store_class is Trades  # the descriptor on the class
+    store.onmessage({"channel": "trade", "data": [{"s": "X", "p": "1"}]})
+    store.onmessage({"channel": "order", "data": [{"id": 1}]})
+    store.onmessage({"channel": "order", "data": "junk"})
+    store.onmessage({"channel": "news"})
+    store.onmessage({"channel": "news"})
+    assert store.trade.find()[0]["p"] == "1"
+    assert len(store.orders) == 1
+    stats = store.statistics()
+    assert stats == CollectionStatistics(
+        messages=5, handler_errors=0, dropped={"no data list": 1}, unhandled={"news": 2}
+    )
+    assert store.unhandled == {"news": 2}
+    with pytest.raises(AttributeError):
+        stats.messages = 0  # type: ignore[misc]
+
+
+def test_unhandled_and_dropped_tables_stay_bounded() -> None:
+    from datastores._collection import DataStoreCollection
+
+    store = DataStoreCollection()
+    for i in range(300):
+        store._count_unhandled(f"channel-{i}")
+        store._count_dropped(f"reason-{i}")
+    stats = store.statistics()
+    assert len(stats.unhandled) == 257
+    assert stats.unhandled["<other>"] == 44
+    assert len(stats.dropped) == 257
+    assert stats.dropped["<other>"] == 44

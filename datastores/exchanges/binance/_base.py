@@ -20,14 +20,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from yarl import URL
 
+from ..._background import TokenKeepalive
 from ..._collection import DataStoreCollection
+from ..._recovery import BookFeeds, SnapshotRecovery
 from ..._store import Item
+from ..._storefield import StoreField
 from ._books import BinancePartialBook, _DiffBook
+from ._rest import (
+    LISTENKEY_KEEPALIVE_SECONDS,
+    get_json,
+    is_missing_listenkey,
+    real_binance_url,
+    request_json,
+)
 from ._stores import (
     BookTicker,
     Kline,
@@ -36,7 +46,6 @@ from ._stores import (
     Trade,
 )
 from ._streams import is_partial_depth, query_param, raw_stream_name, reconnect_app, stream_symbol
-from ._tasks import BinanceBackground, real_binance_url, request_json
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
@@ -44,8 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["BinanceBase"]
 
 logger = logging.getLogger("datastores.exchanges.binance")
-
-Handler = Callable[[Any, Any], None]
 
 
 class _PartialDepthError(ValueError):
@@ -56,7 +63,6 @@ class BinanceBase(DataStoreCollection):
     """What the three Binance collections share (see the module docstring)."""
 
     _EXCHANGE = "binance"
-    _BOOK_CLASS: ClassVar[type[_DiffBook]]
     #: REST host and paths of this market
     _REST_HOST: ClassVar[str]
     _DEPTH_PATH: ClassVar[str]
@@ -69,129 +75,82 @@ class BinanceBase(DataStoreCollection):
     #: events Binance documents that no store keeps (not counted as unhandled)
     _IGNORED: ClassVar[frozenset[str]] = frozenset()
 
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        "depthUpdate": "_on_depth",
+        "trade": "_on_trade",
+        "aggTrade": "_on_trade",
+        "kline": "_on_kline",
+        "24hrTicker": "_on_ticker",
+        "24hrMiniTicker": "_on_ticker",
+        "bookTicker": "_on_bookticker",
+        "listenKeyExpired": "_on_listenkey_expired",
+        "serverShutdown": "_on_server_shutdown",
+    }
+
+    #: ``trade`` / ``aggTrade`` events (keyless, newest last).
+    trade = StoreField(Trade)
+    #: ``kline`` events' ``k`` objects and REST klines, keyed by ``t``, ``s``, ``i``.
+    kline = StoreField(Kline)
+    #: ``24hrTicker`` / ``24hrMiniTicker``, keyed by ``s``.
+    ticker = StoreField(Ticker)
+    #: ``bookTicker`` (best bid/ask), keyed by ``s``.
+    bookticker = StoreField(BookTicker)
+    #: Diff-depth order books (``depthUpdate`` + REST snapshots), kept in sync.
+    orderbook = StoreField(_DiffBook)
+    #: Top-N books from partial-depth streams (``@depth5|10|20``).
+    partialbook = StoreField(BinancePartialBook)
+    #: Open orders, keyed by ``s`` and ``i``.
+    order = StoreField(Order)
+
     def _init(self) -> None:
-        self._create("trade", datastore_class=Trade)
-        self._create("kline", datastore_class=Kline)
-        self._create("ticker", datastore_class=Ticker)
-        self._create("bookticker", datastore_class=BookTicker)
-        self._create("orderbook", datastore_class=self._BOOK_CLASS)
-        self._create("partialbook", datastore_class=BinancePartialBook)
-        self._create("order", datastore_class=Order)
         #: the listenKey from ``initialize(client.post(<listenKey endpoint>))``, kept
         #: current by the keepalive task (a new key replaces an expired one).
         self.listenkey: str | None = None
         #: a WebSocketApp connected with the listenKey in its URL: when the key is
         #: replaced, its ``url`` is rewritten to the new key and it reconnects.
         self.listenkey_app: Any = None
-        self._background = BinanceBackground(type(self).__name__)
-        self._background.on_response = self._observe_response
-        self._closer_of: Any = None
-        self._book: _DiffBook = self._stores["orderbook"]  # type: ignore[assignment]
-        self._book.resync_hook = self._request_snapshot
-        self._partial: BinancePartialBook = self._stores["partialbook"]  # type: ignore[assignment]
+        self._book: _DiffBook = self.orderbook
+        self._partial: BinancePartialBook = self.partialbook
         self._depth_url: URL | None = None
         self._depth_limit = self._DEPTH_LIMIT
         self._listenkey_url: URL | None = None
-        self._pending: set[str] = set()
-        self._warned_no_client: set[str] = set()
-        self._unhandled: dict[str, int] = {}
         self._subscriptions: set[Any] = set()
-        # Per-connection knowledge: which WebSocket carries depth, and whether its
-        # URL names one partial-depth stream. The last one seen is cached so the
-        # hot path pays one identity comparison.
+        #: which connections carried depth (to tell, on a reconnect, whether books
+        #: must go unsynced)
+        self._feeds = BookFeeds()
+        # The connection of the last depth message, and whether its URL names one
+        # partial-depth stream: the hot path pays one identity comparison.
         self._depth_ws: Any = object()
         self._depth_ws_partial: str | None = None
         self._ws_info: dict[int, tuple[Any, str | None]] = {}
-        self._depth_feed_urls: set[str] = set()
         self._partial_streams: dict[str, bool] = {}
-        self._routes: dict[str, Handler] = {}
-        self._add_routes()
-
-    def _add_routes(self) -> None:
-        routes = self._routes
-        routes["depthUpdate"] = self._on_depth
-        routes["trade"] = routes["aggTrade"] = self._on_trade
-        routes["kline"] = self._on_kline
-        routes["24hrTicker"] = routes["24hrMiniTicker"] = self._on_ticker
-        routes["bookTicker"] = self._on_bookticker
-        routes["listenKeyExpired"] = self._on_listenkey_expired
-        routes["serverShutdown"] = self._on_server_shutdown
-
-    # ----------------------------------------------------------------- stores
-
-    @property
-    def trade(self) -> Trade:
-        """``trade`` / ``aggTrade`` events (keyless, newest last)."""
-        return self._stores["trade"]  # type: ignore[return-value]
-
-    @property
-    def kline(self) -> Kline:
-        """``kline`` events' ``k`` objects and REST klines, keyed by ``t``, ``s``, ``i``."""
-        return self._stores["kline"]  # type: ignore[return-value]
-
-    @property
-    def ticker(self) -> Ticker:
-        """``24hrTicker`` / ``24hrMiniTicker``, keyed by ``s``."""
-        return self._stores["ticker"]  # type: ignore[return-value]
-
-    @property
-    def bookticker(self) -> BookTicker:
-        """``bookTicker`` (best bid/ask), keyed by ``s``."""
-        return self._stores["bookticker"]  # type: ignore[return-value]
-
-    @property
-    def orderbook(self) -> _DiffBook:
-        """Diff-depth order books (``depthUpdate`` + REST snapshots), kept in sync."""
-        return self._book
-
-    @property
-    def partialbook(self) -> BinancePartialBook:
-        """Top-N books from partial-depth streams (``@depth5|10|20``)."""
-        return self._partial
-
-    @property
-    def order(self) -> Order:
-        """Open orders, keyed by ``s`` and ``i``."""
-        return self._stores["order"]  # type: ignore[return-value]
-
-    @property
-    def unhandled(self) -> Mapping[str, int]:
-        """Messages no store takes, counted by event type (or a description)."""
-        return dict(self._unhandled)
+        self._recovery: SnapshotRecovery[Any] = SnapshotRecovery(
+            self._background,
+            self._book,
+            fetch=self._fetch_snapshot,
+            install=self._install_snapshot,
+            on_no_client=self._warn_no_client,
+            logger=logger,
+        )
+        self._book.resync_hook = self._recovery.request
+        self._listenkey_keepalive: TokenKeepalive[str] = TokenKeepalive(
+            self._background,
+            "listenKey",
+            interval=LISTENKEY_KEEPALIVE_SECONDS,
+            refresh=self._keepalive_listenkey,
+            create=self._create_listenkey,
+            install=self._set_listenkey,
+            expired=is_missing_listenkey,
+        )
 
     # ----------------------------------------------------------------- client
 
-    @property
-    def client(self) -> Any:
-        """The ``datastores.Client`` used to refetch depth snapshots and keep the
-        listenKey alive (remembered by ``initialize()``, or set here)."""
-        return self._client
+    def _client_changed(self) -> None:
+        self._recovery.resume()
 
-    @client.setter
-    def client(self, client: Any) -> None:
-        self._client = client
-        self._schedule_pending()
-
-    async def aclose(self) -> None:
-        """Stop this collection's background work: snapshot refetches and the listenKey
-        keepalive. ``Client.close()`` does it too. Books stay as they are; work starts
-        again if the collection is used with an open client later. Idempotent."""
-        client, self._closer_of = self._closer_of, None
-        remove_closer = getattr(client, "remove_closer", None)
-        if remove_closer is not None:
-            remove_closer(self._background)
-        await self._background.aclose()
-
-    def _adopt_client(self, client: Any) -> bool:
-        """Make sure our background tasks end with ``client``; False if it is unusable."""
-        if client is None or getattr(client, "closed", False):
-            return False
-        if self._closer_of is not client:
-            add_closer = getattr(client, "add_closer", None)
-            if add_closer is not None:
-                add_closer(self._background)
-            self._closer_of = client
-        return True
+    def _has_open_client(self) -> bool:
+        client = self._client
+        return client is not None and not getattr(client, "closed", False)
 
     # --------------------------------------------------------------- routing
 
@@ -199,7 +158,7 @@ class BinanceBase(DataStoreCollection):
         if msg.__class__ is dict:
             event = msg.get("e")
             if event is not None:
-                route = self._routes.get(event)
+                route = self._channel_handlers.get(event)
                 if route is not None:
                     route(msg, ws)
                 elif event not in self._IGNORED:
@@ -219,7 +178,7 @@ class BinanceBase(DataStoreCollection):
         """Route one event object (a raw message, a combined ``data``, a WS-API ``event``)."""
         if data.__class__ is dict:
             event = data.get("e")
-            route = self._routes.get(event)  # type: ignore[arg-type]
+            route = self._channel_handlers.get(event)  # type: ignore[arg-type]
             if route is not None:
                 route(data, ws)
             elif event not in self._IGNORED:
@@ -240,7 +199,7 @@ class BinanceBase(DataStoreCollection):
                     if partial:
                         self._on_futures_partial(data)
                         return
-                route = self._routes.get(event)
+                route = self._channel_handlers.get(event)
                 if route is not None:
                     route(data, ws)
                 elif event not in self._IGNORED:
@@ -326,20 +285,6 @@ class BinanceBase(DataStoreCollection):
                 result["subscriptionId"],
             )
 
-    def _count_unhandled(self, what: str) -> None:
-        count = self._unhandled.get(what, 0) + 1
-        if count == 1 and len(self._unhandled) >= 256:
-            what = "<other>"  # bound the table whatever arrives
-            count = self._unhandled.get(what, 0) + 1
-        self._unhandled[what] = count
-        logger.log(
-            logging.WARNING if count == 1 else logging.DEBUG,
-            "%s: no store takes %s messages; ignored (%d so far)",
-            type(self).__name__,
-            what,
-            count,
-        )
-
     def _describe(self, msg: Any) -> str:
         if isinstance(msg, Mapping):
             event = msg.get("event")
@@ -365,9 +310,7 @@ class BinanceBase(DataStoreCollection):
         self._depth_ws = ws
         stream = self._raw_stream(ws)
         self._depth_ws_partial = stream if is_partial_depth(stream) else None
-        url = getattr(ws, "url", None)
-        if url is not None and len(self._depth_feed_urls) < 256:
-            self._depth_feed_urls.add(str(url))
+        self._feeds.note_connection(ws)
 
     def _on_depth(self, msg: dict[str, Any], ws: Any) -> None:
         raise NotImplementedError
@@ -406,50 +349,28 @@ class BinanceBase(DataStoreCollection):
         )
         return base.update_query({"symbol": symbol, "limit": str(self._depth_limit)})
 
-    def _request_snapshot(self, symbol: str) -> None:
-        """The book's resync hook: schedule one snapshot refetch for ``symbol``."""
-        client = self._client
-        if client is None or getattr(client, "closed", False):
-            self._pending.add(symbol)
-            if symbol not in self._warned_no_client:
-                self._warned_no_client.add(symbol)
-                logger.warning(
-                    "%s %s: the order book needs a REST depth snapshot but no open "
-                    "datastores.Client is known; set `store.client = client` or call "
-                    "`await store.initialize(client.get(%r, params={'symbol': %r}))`. "
-                    "Until then status(%r).synced is False.",
-                    type(self).__name__,
-                    symbol,
-                    str(self._snapshot_url(symbol).with_query(None)),
-                    symbol,
-                    symbol,
-                )
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self._pending.add(symbol)
-            return
-        self._pending.discard(symbol)
-        if self._adopt_client(client):
-            self._background.schedule_resync(symbol, client, self._book, self._snapshot_url(symbol))
+    async def _fetch_snapshot(self, symbol: str) -> Any:
+        """GET ``symbol``'s depth snapshot (unsigned) through the collection's Client."""
+        return await get_json(self._background.client, self._snapshot_url(symbol))
 
-    def _schedule_pending(self) -> None:
-        abandoned = self._background.abandoned
-        if abandoned:
-            self._pending |= abandoned
-            abandoned.clear()
-        if not self._pending or self._client is None:
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        for symbol in list(self._pending):
-            if not self._book.is_synced(symbol):
-                self._request_snapshot(symbol)
-            else:
-                self._pending.discard(symbol)
+    def _install_snapshot(self, symbol: str, data: Any) -> None:
+        # Response observers (a Recorder) see every snapshot handed to the book.
+        if self._response_observers:
+            self._observe_response("GET", self._snapshot_url(symbol), 200, data)
+        self._book._on_depth_snapshot(symbol, data)
+
+    def _warn_no_client(self, symbol: str) -> None:
+        logger.warning(
+            "%s %s: the order book needs a REST depth snapshot but no open "
+            "datastores.Client is known; set `store.client = client` or call "
+            "`await store.initialize(client.get(%r, params={'symbol': %r}))`. "
+            "Until then status(%r).synced is False.",
+            type(self).__name__,
+            symbol,
+            str(self._snapshot_url(symbol).with_query(None)),
+            symbol,
+            symbol,
+        )
 
     def on_reconnect(self, ws: Any = None) -> None:
         """Called by a WebSocketApp after it reconnected.
@@ -459,27 +380,20 @@ class BinanceBase(DataStoreCollection):
         requests are cancelled (they may predate the new stream) and new ones start.
         Per-connection state is reset.
         """
-        url = getattr(ws, "url", None)
-        carried_depth = (
-            ws is None
-            or ws is self._depth_ws
-            or url is None
-            or str(url) in self._depth_feed_urls
-            or not self._depth_feed_urls
-        )
+        carried_depth = self._feeds.carried_books(ws)
         self._ws_info.clear()
         self._depth_ws = object()
         self._depth_ws_partial = None
+        self._feeds.reset_connection()
         self._subscriptions.clear()
         if carried_depth:
-            self._background.cancel_resyncs()
+            self._recovery.cancel_all()
             self._book._invalidate_all("reconnect")
             self._partial._invalidate_all("reconnect")
 
     # --------------------------------------------------------- REST responses
 
     async def _onresponse(self, resp: ClientResponse, data: Any) -> None:
-        self._adopt_client(self._client)
         url = resp.url
         path = url.path
         if path.endswith(self._DEPTH_PATH):
@@ -492,7 +406,7 @@ class BinanceBase(DataStoreCollection):
             self.kline._onresponse(query_param(url, "symbol"), query_param(url, "interval"), data)
         elif not self._onresponse_extra(url, path, data):
             await super()._onresponse(resp, data)
-        self._schedule_pending()
+        self._recovery.resume()
 
     def _onresponse_extra(self, url: URL, path: str, data: Any) -> bool:
         """Subclass hook for market-specific endpoints; True if handled."""
@@ -520,11 +434,7 @@ class BinanceBase(DataStoreCollection):
             raise ValueError(f"{type(self).__name__}: no listenKey in the response") from None
         self._listenkey_url = real_binance_url(self._client, url.with_query(None), self._REST_HOST)
         self._set_listenkey(key)
-        if self._adopt_client(self._client):
-            self._background.start_keepalive(
-                self._client, self._keepalive_listenkey, self._renew_listenkey
-            )
-        else:
+        if not (self._has_open_client() and self._listenkey_keepalive.start()):
             logger.warning(
                 "%s: the listenKey response did not come through an open datastores.Client; "
                 "it will not be kept alive (pass client.post(...) to initialize())",
@@ -540,12 +450,13 @@ class BinanceBase(DataStoreCollection):
             self._client, "PUT", self._listenkey_url, params=self._keepalive_params()
         )
 
-    async def _renew_listenkey(self) -> None:
+    async def _create_listenkey(self) -> str:
         assert self._listenkey_url is not None
         data = await request_json(self._client, "POST", self._listenkey_url)
         if not isinstance(data, Mapping) or not isinstance(data.get("listenKey"), str):
             raise ValueError(f"{type(self).__name__}: no listenKey in the response")
-        self._set_listenkey(data["listenKey"])
+        key: str = data["listenKey"]
+        return key
 
     def _set_listenkey(self, key: str) -> None:
         old, self.listenkey = self.listenkey, key
@@ -574,8 +485,7 @@ class BinanceBase(DataStoreCollection):
         if self.listenkey is None or (key is not None and key != self.listenkey):
             logger.debug("%s: listenKeyExpired for a key no longer in use", type(self).__name__)
             return
-        client = self._client
-        if self._listenkey_url is None or not self._adopt_client(client):
+        if self._listenkey_url is None or not self._has_open_client():
             logger.warning(
                 "%s: listenKey expired and no open client is known to create a new one; "
                 "call initialize() with the listenKey endpoint again",
@@ -583,7 +493,7 @@ class BinanceBase(DataStoreCollection):
             )
             return
         logger.warning("%s: listenKey expired; creating a new one", type(self).__name__)
-        self._background.schedule_renewal(client, self._renew_listenkey)
+        self._listenkey_keepalive.renew()
 
     def _on_server_shutdown(self, msg: dict[str, Any], ws: Any) -> None:
         logger.info(

@@ -15,9 +15,9 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..._bookstate import _SymbolState
-from ..._integrity import BinanceFuturesRule, BinanceSpotRule, BookDelta, SequenceRule, Verdict
+from ..._integrity import BinanceFuturesRule, BinanceSpotRule, BookDelta, SequenceRule
 from ..._orderbook import OrderBookStore
+from ._items import OrderBookItem
 
 __all__ = ["BinanceFuturesOrderBook", "BinancePartialBook", "BinanceSpotOrderBook", "OrderBook"]
 
@@ -32,7 +32,7 @@ class _InitializedView(Mapping[str, bool]):
 
     __slots__ = ("_book",)
 
-    def __init__(self, book: OrderBookStore) -> None:
+    def __init__(self, book: OrderBookStore[Any]) -> None:
         self._book = book
 
     def __getitem__(self, symbol: str) -> bool:
@@ -45,7 +45,7 @@ class _InitializedView(Mapping[str, bool]):
         return len(self._book.symbols)
 
 
-class OrderBook(OrderBookStore):
+class OrderBook(OrderBookStore[OrderBookItem]):
     """Common field names of every Binance book store (see the module docstring)."""
 
     _SYMBOL = "s"
@@ -65,34 +65,13 @@ class _DiffBook(OrderBook):
     """A diff-depth book: REST snapshot + ``depthUpdate`` diffs checked by ``_RULE``.
 
     Diffs are buffered (bounded by ``_BUFFER_MAX``) while the symbol waits for a
-    snapshot and are never applied before it; once applied they are not kept.
+    snapshot and are never applied before it; once applied they are not kept. A
+    snapshot older than the buffered diffs is fetched again (the core's
+    ``_REFETCH_STALE_SNAPSHOT`` rule), as Binance documents.
     """
 
     _RULE: ClassVar[SequenceRule]
-
-    def _snapshot_too_old(self, symbol: str, state: _SymbolState, delta: BookDelta) -> None:
-        """The first diff after a snapshot does not bridge it: the snapshot predates the
-        stream (the documented "refetch" case), not a gap in the stream. Keep the diff for
-        the next snapshot and ask for one; counted as a resync, not as a gap."""
-        state.phase = "unsynced"
-        state.last_error = (
-            f"stale snapshot: snapshot {state.last_id} is older than update "
-            f"{delta.first_id}..{delta.last_id}"
-        )
-        logger.info("%s %s: %s; fetching a newer one", self.name, symbol, state.last_error)
-        self._hold(symbol, state, delta, True)
-
-    def _on_delta(self, symbol: str, delta: BookDelta, *, buffer: bool = True) -> bool:
-        state = self._states.get(symbol)
-        if (
-            state is not None
-            and state.phase == "bridging"
-            and state.last_id is not None
-            and self._RULE.bridge(state.last_id, delta) is Verdict.GAP
-        ):
-            self._snapshot_too_old(symbol, state, delta)
-            return False
-        return super()._on_delta(symbol, delta, buffer=buffer)
+    _REFETCH_STALE_SNAPSHOT = True
 
     def _on_depth_snapshot(self, symbol: str, data: Mapping[str, Any]) -> bool:
         """Install a REST depth snapshot (``{"lastUpdateId", "bids", "asks"}``).

@@ -18,6 +18,22 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..._store import DataStore, Item
+from ._items import (
+    AccountItem,
+    BalanceItem,
+    BookTickerItem,
+    CompositeIndexItem,
+    ContinuousKlineItem,
+    IndexPriceItem,
+    KlineItem,
+    LiquidationItem,
+    MarkPriceItem,
+    OCOOrderItem,
+    OrderItem,
+    PositionItem,
+    TickerItem,
+    TradeItem,
+)
 
 __all__ = [
     "Account",
@@ -47,7 +63,7 @@ def _one_or_many(data: Item | list[Item]) -> list[Item]:
     return data if isinstance(data, list) else [data]
 
 
-class Trade(DataStore):
+class Trade(DataStore[TradeItem]):
     """``trade`` and ``aggTrade`` events, newest last (keyless log of 99999 items).
 
     Items are the events as received (``e``, ``E``, ``s``, ``p``, ``q``, ``T``, ``m``, ...).
@@ -59,7 +75,7 @@ class Trade(DataStore):
         self._insert([item])
 
 
-class Kline(DataStore):
+class Kline(DataStore[KlineItem]):
     """Candles keyed by open time ``t``, symbol ``s`` and interval ``i``.
 
     A stream event stores its ``k`` object. REST klines (``GET .../klines``) are
@@ -105,7 +121,7 @@ class Kline(DataStore):
         self._update(items)
 
 
-class ContinuousKline(DataStore):
+class ContinuousKline(DataStore[ContinuousKlineItem]):
     """``continuous_kline`` events keyed by pair ``ps``, contract type ``ct``, ``t``, ``i``.
 
     Items are the ``k`` object plus ``ps`` and ``ct``.
@@ -117,7 +133,7 @@ class ContinuousKline(DataStore):
         self._update([{"ps": item["ps"], "ct": item["ct"], **item["k"]}])
 
 
-class Ticker(DataStore):
+class Ticker(DataStore[TickerItem]):
     """``24hrTicker`` / ``24hrMiniTicker`` events (single or all-market arrays), keyed by ``s``."""
 
     _KEYS = ("s",)
@@ -126,7 +142,7 @@ class Ticker(DataStore):
         self._update(_one_or_many(data))
 
 
-class BookTicker(DataStore):
+class BookTicker(DataStore[BookTickerItem]):
     """Best bid/ask (``bookTicker``), keyed by ``s``: ``b``/``B`` bid price/qty, ``a``/``A`` ask.
 
     Spot sends these without an ``e`` field; they are recognised by their shape.
@@ -138,7 +154,7 @@ class BookTicker(DataStore):
         self._update([item])
 
 
-class MarkPrice(DataStore):
+class MarkPrice(DataStore[MarkPriceItem]):
     """``markPriceUpdate`` events (single or ``!markPrice@arr``), keyed by ``s``."""
 
     _KEYS = ("s",)
@@ -147,7 +163,7 @@ class MarkPrice(DataStore):
         self._update(_one_or_many(data))
 
 
-class IndexPrice(DataStore):
+class IndexPrice(DataStore[IndexPriceItem]):
     """COIN-M ``indexPriceUpdate`` events, keyed by the pair ``i``."""
 
     _KEYS = ("i",)
@@ -156,7 +172,7 @@ class IndexPrice(DataStore):
         self._update([item])
 
 
-class CompositeIndex(DataStore):
+class CompositeIndex(DataStore[CompositeIndexItem]):
     """USDⓈ-M ``compositeIndex`` events, keyed by ``s``: ``{s, p, E, c: [{b, q, w, W, i}]}``.
 
     ``GET /fapi/v1/indexInfo`` fills the same shape with ``p`` and each ``i`` set
@@ -191,14 +207,14 @@ class CompositeIndex(DataStore):
         )
 
 
-class Liquidation(DataStore):
+class Liquidation(DataStore[LiquidationItem]):
     """``forceOrder`` events: the ``o`` object of each (keyless log)."""
 
     def _onmessage(self, item: Item) -> None:
         self._insert([item["o"]])
 
 
-class Order(DataStore):
+class Order(DataStore[OrderItem]):
     """Open orders keyed by symbol ``s`` and order id ``i``.
 
     Spot ``executionReport`` items are the event itself; futures
@@ -274,7 +290,7 @@ def _futures_order(o: Mapping[str, Any]) -> Item:
     }
 
 
-class OCOOrder(DataStore):
+class OCOOrder(DataStore[OCOOrderItem]):
     """Spot order lists (``listStatus``), keyed by symbol ``s`` and list id ``g``.
 
     ``ALL_DONE`` deletes the list. ``GET /api/v3/openOrderList`` fills the same shape.
@@ -312,7 +328,7 @@ class OCOOrder(DataStore):
         )
 
 
-class Account(DataStore):
+class Account(DataStore[AccountItem]):
     """Spot balances keyed by asset ``a``: ``f`` free, ``l`` locked (absolute amounts).
 
     ``outboundAccountPosition`` carries the assets that may have changed;
@@ -330,7 +346,7 @@ class Account(DataStore):
         )
 
 
-class Balance(DataStore):
+class Balance(DataStore[BalanceItem]):
     """Futures wallet balances keyed by asset ``a``: ``wb`` wallet, ``cw`` cross wallet.
 
     ``ACCOUNT_UPDATE`` ``a.B`` items (also ``bc``, the balance change);
@@ -351,7 +367,7 @@ class Balance(DataStore):
         )
 
 
-class Position(DataStore):
+class Position(DataStore[PositionItem]):
     """Futures positions keyed by symbol ``s`` and position side ``ps``.
 
     ``ACCOUNT_UPDATE`` ``a.P`` items merge into the stored ones. USDⓈ-M pushes

@@ -9,11 +9,13 @@ understood; see :mod:`._base` for routing and ``docs/exchanges/binance.md``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from yarl import URL
 
 from ..._store import Item
+from ..._storefield import StoreField
 from ._base import BinanceBase
 from ._books import BinanceFuturesOrderBook, BinanceSpotOrderBook
 from ._stores import (
@@ -52,7 +54,6 @@ class BinanceSpotDataStore(BinanceBase):
     ``/api/v3/openOrderList``, ``POST /api/v3/userDataStream``.
     """
 
-    _BOOK_CLASS = BinanceSpotOrderBook
     _REST_HOST = "api.binance.com"
     _DEPTH_PATH = "/api/v3/depth"
     _DEPTH_LIMIT = 5000
@@ -62,30 +63,23 @@ class BinanceSpotDataStore(BinanceBase):
     # balanceUpdate / externalLockUpdate are deltas; the absolute balances follow in
     # outboundAccountPosition, which the account store keeps.
     _IGNORED = frozenset({"balanceUpdate", "externalLockUpdate"})
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        "executionReport": "_on_execution_report",
+        "listStatus": "_on_list_status",
+        "outboundAccountPosition": "_on_account_position",
+        "eventStreamTerminated": "_on_stream_terminated",
+    }
+
+    #: Spot diff-depth order books (``depthUpdate`` + REST snapshots), kept in sync.
+    orderbook = StoreField(BinanceSpotOrderBook)
+    #: Balances (``outboundAccountPosition``), keyed by asset ``a``.
+    account = StoreField(Account)
+    #: Open order lists (``listStatus``), keyed by ``s`` and ``g``.
+    ocoorder = StoreField(OCOOrder)
 
     def _init(self) -> None:
         super()._init()
-        self._create("account", datastore_class=Account)
-        self._create("ocoorder", datastore_class=OCOOrder)
-        self._spot_book: BinanceSpotOrderBook = self._stores["orderbook"]  # type: ignore[assignment]
-
-    def _add_routes(self) -> None:
-        super()._add_routes()
-        routes = self._routes
-        routes["executionReport"] = self._on_execution_report
-        routes["listStatus"] = self._on_list_status
-        routes["outboundAccountPosition"] = self._on_account_position
-        routes["eventStreamTerminated"] = self._on_stream_terminated
-
-    @property
-    def account(self) -> Account:
-        """Balances (``outboundAccountPosition``), keyed by asset ``a``."""
-        return self._stores["account"]  # type: ignore[return-value]
-
-    @property
-    def ocoorder(self) -> OCOOrder:
-        """Open order lists (``listStatus``), keyed by ``s`` and ``g``."""
-        return self._stores["ocoorder"]  # type: ignore[return-value]
+        self._spot_book: BinanceSpotOrderBook = self.orderbook
 
     def _on_depth(self, msg: dict[str, Any], ws: Any) -> None:
         # The hot path: raw or combined ``depthUpdate``.
@@ -127,7 +121,6 @@ class BinanceSpotDataStore(BinanceBase):
 class _BinanceFuturesBase(BinanceBase):
     """What USDⓈ-M and COIN-M share: futures depth rules, private events, mark price."""
 
-    _BOOK_CLASS = BinanceFuturesOrderBook
     _DEPTH_LIMIT = 1000
     _PARTIAL_HAS_EVENT = True
     _BALANCE_PATHS: tuple[str, ...] = ()
@@ -146,48 +139,30 @@ class _BinanceFuturesBase(BinanceBase):
         }
     )
 
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        "ORDER_TRADE_UPDATE": "_on_order_trade_update",
+        "ACCOUNT_UPDATE": "_on_account_update",
+        "markPriceUpdate": "_on_markprice",
+        "continuous_kline": "_on_continuous_kline",
+        "forceOrder": "_on_force_order",
+    }
+
+    #: Futures diff-depth order books (``depthUpdate`` + REST snapshots), kept in sync.
+    orderbook = StoreField(BinanceFuturesOrderBook)
+    #: ``markPriceUpdate``, keyed by ``s``.
+    markprice = StoreField(MarkPrice)
+    #: ``continuous_kline``, keyed by ``ps``, ``ct``, ``t``, ``i``.
+    continuouskline = StoreField(ContinuousKline)
+    #: ``forceOrder`` orders (keyless, newest last).
+    liquidation = StoreField(Liquidation)
+    #: Wallet balances (``ACCOUNT_UPDATE`` ``a.B``), keyed by asset ``a``.
+    balance = StoreField(Balance)
+    #: Positions (``ACCOUNT_UPDATE`` ``a.P``), keyed by ``s`` and ``ps``.
+    position = StoreField(Position)
+
     def _init(self) -> None:
         super()._init()
-        self._create("markprice", datastore_class=MarkPrice)
-        self._create("continuouskline", datastore_class=ContinuousKline)
-        self._create("liquidation", datastore_class=Liquidation)
-        self._create("balance", datastore_class=Balance)
-        self._create("position", datastore_class=Position)
-        self._futures_book: BinanceFuturesOrderBook = self._stores["orderbook"]  # type: ignore[assignment]
-
-    def _add_routes(self) -> None:
-        super()._add_routes()
-        routes = self._routes
-        routes["ORDER_TRADE_UPDATE"] = self._on_order_trade_update
-        routes["ACCOUNT_UPDATE"] = self._on_account_update
-        routes["markPriceUpdate"] = self._on_markprice
-        routes["continuous_kline"] = self._on_continuous_kline
-        routes["forceOrder"] = self._on_force_order
-
-    @property
-    def markprice(self) -> MarkPrice:
-        """``markPriceUpdate``, keyed by ``s``."""
-        return self._stores["markprice"]  # type: ignore[return-value]
-
-    @property
-    def continuouskline(self) -> ContinuousKline:
-        """``continuous_kline``, keyed by ``ps``, ``ct``, ``t``, ``i``."""
-        return self._stores["continuouskline"]  # type: ignore[return-value]
-
-    @property
-    def liquidation(self) -> Liquidation:
-        """``forceOrder`` orders (keyless, newest last)."""
-        return self._stores["liquidation"]  # type: ignore[return-value]
-
-    @property
-    def balance(self) -> Balance:
-        """Wallet balances (``ACCOUNT_UPDATE`` ``a.B``), keyed by asset ``a``."""
-        return self._stores["balance"]  # type: ignore[return-value]
-
-    @property
-    def position(self) -> Position:
-        """Positions (``ACCOUNT_UPDATE`` ``a.P``), keyed by ``s`` and ``ps``."""
-        return self._stores["position"]  # type: ignore[return-value]
+        self._futures_book: BinanceFuturesOrderBook = self.orderbook
 
     def _on_depth(self, msg: dict[str, Any], ws: Any) -> None:
         # The hot path: raw or combined ``depthUpdate``.
@@ -247,18 +222,10 @@ class BinanceUSDSMDataStore(_BinanceFuturesBase):
     _BALANCE_PATHS = ("/fapi/v2/balance", "/fapi/v3/balance")
     _POSITION_PATHS = ("/fapi/v2/positionRisk", "/fapi/v3/positionRisk")
 
-    def _init(self) -> None:
-        super()._init()
-        self._create("compositeindex", datastore_class=CompositeIndex)
+    _CHANNELS: ClassVar[Mapping[str, str]] = {"compositeIndex": "_on_composite_index"}
 
-    def _add_routes(self) -> None:
-        super()._add_routes()
-        self._routes["compositeIndex"] = self._on_composite_index
-
-    @property
-    def compositeindex(self) -> CompositeIndex:
-        """Composite index constituents (``compositeIndex``), keyed by ``s``."""
-        return self._stores["compositeindex"]  # type: ignore[return-value]
+    #: Composite index constituents (``compositeIndex``), keyed by ``s``.
+    compositeindex = StoreField(CompositeIndex)
 
     def _on_composite_index(self, msg: Item, ws: Any) -> None:
         self.compositeindex._onmessage(msg)
@@ -292,33 +259,18 @@ class BinanceCOINMDataStore(_BinanceFuturesBase):
     _BALANCE_PATHS = ("/dapi/v1/balance",)
     _POSITION_PATHS = ("/dapi/v1/positionRisk",)
 
-    def _init(self) -> None:
-        super()._init()
-        self._create("indexprice", datastore_class=IndexPrice)
-        self._create("indexpricekline", datastore_class=Kline)
-        self._create("markpricekline", datastore_class=Kline)
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        "indexPriceUpdate": "_on_index_price",
+        "indexPrice_kline": "_on_index_price_kline",
+        "markPrice_kline": "_on_mark_price_kline",
+    }
 
-    def _add_routes(self) -> None:
-        super()._add_routes()
-        routes = self._routes
-        routes["indexPriceUpdate"] = self._on_index_price
-        routes["indexPrice_kline"] = self._on_index_price_kline
-        routes["markPrice_kline"] = self._on_mark_price_kline
-
-    @property
-    def indexprice(self) -> IndexPrice:
-        """``indexPriceUpdate``, keyed by pair ``i``."""
-        return self._stores["indexprice"]  # type: ignore[return-value]
-
-    @property
-    def indexpricekline(self) -> Kline:
-        """``indexPrice_kline`` candles (``s`` is the pair), keyed by ``t``, ``s``, ``i``."""
-        return self._stores["indexpricekline"]  # type: ignore[return-value]
-
-    @property
-    def markpricekline(self) -> Kline:
-        """``markPrice_kline`` candles, keyed by ``t``, ``s``, ``i``."""
-        return self._stores["markpricekline"]  # type: ignore[return-value]
+    #: ``indexPriceUpdate``, keyed by pair ``i``.
+    indexprice = StoreField(IndexPrice)
+    #: ``indexPrice_kline`` candles (``s`` is the pair), keyed by ``t``, ``s``, ``i``.
+    indexpricekline = StoreField(Kline)
+    #: ``markPrice_kline`` candles, keyed by ``t``, ``s``, ``i``.
+    markpricekline = StoreField(Kline)
 
     def _on_index_price(self, msg: Item, ws: Any) -> None:
         self.indexprice._onmessage(msg)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..._store import DataStore, Item
+from ..._storefield import StoreField
 from ._base import (
     TOP_N_DEPTHS,
     BitgetCollectionBase,
@@ -193,16 +194,7 @@ class BitgetV2DataStore(BitgetCollectionBase):
     def _setup(
         self,
     ) -> tuple[dict[str, Handler], dict[str, Callable[[ClientResponse, Any], None]]]:
-        self._create("ticker", datastore_class=Ticker)
-        self._create("candle", datastore_class=Candle)
-        self._book_store = self._create("book", datastore_class=BitgetV2Book)
-        self._create("trade", datastore_class=Trade)
-        self._create("account", datastore_class=Account)
-        self._create("positions", datastore_class=Positions)
-        self._create("fill", datastore_class=Fill)
-        self._create("orders", datastore_class=Orders)
-        self._create("orders-algo", datastore_class=OrdersAlgo)
-        self._create("positions-history", datastore_class=PositionsHistory)
+        self._book_store = self.book
         handlers: dict[str, Handler] = {
             "ticker": self._on_ticker,
             "trade": self._on_trade,
@@ -228,56 +220,36 @@ class BitgetV2DataStore(BitgetCollectionBase):
 
     # ------------------------------------------------------------ properties
 
-    @property
-    def ticker(self) -> Ticker:
-        """``ticker`` channel. https://www.bitget.com/api-doc/spot/websocket/public/Tickers-Channel"""
-        return self._stores["ticker"]  # type: ignore[return-value]
+    #: ``ticker`` channel. https://www.bitget.com/api-doc/spot/websocket/public/Tickers-Channel
+    ticker = StoreField(Ticker)
 
-    @property
-    def candle(self) -> Candle:
-        """``candle*`` channels. https://www.bitget.com/api-doc/spot/websocket/public/Candlesticks-Channel"""
-        return self._stores["candle"]  # type: ignore[return-value]
+    #: ``candle*`` channels. https://www.bitget.com/api-doc/spot/websocket/public/Candlesticks-Channel
+    candle = StoreField(Candle)
 
-    @property
-    def book(self) -> BitgetV2Book:
-        """``books*`` channels, verified. https://www.bitget.com/api-doc/spot/websocket/public/Depth-Channel"""
-        return self._stores["book"]  # type: ignore[return-value]
+    #: ``books*`` channels, verified. https://www.bitget.com/api-doc/spot/websocket/public/Depth-Channel
+    book = StoreField(BitgetV2Book)
 
-    @property
-    def trade(self) -> Trade:
-        """``trade`` channel. https://www.bitget.com/api-doc/spot/websocket/public/Trades-Channel"""
-        return self._stores["trade"]  # type: ignore[return-value]
+    #: ``trade`` channel. https://www.bitget.com/api-doc/spot/websocket/public/Trades-Channel
+    trade = StoreField(Trade)
 
-    @property
-    def account(self) -> Account:
-        """``account`` channel. https://www.bitget.com/api-doc/spot/websocket/private/Account-Channel"""
-        return self._stores["account"]  # type: ignore[return-value]
+    #: ``account`` channel. https://www.bitget.com/api-doc/spot/websocket/private/Account-Channel
+    account = StoreField(Account)
 
-    @property
-    def positions(self) -> Positions:
-        """``positions`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Positions-Channel"""
-        return self._stores["positions"]  # type: ignore[return-value]
+    #: ``positions`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Positions-Channel
+    positions = StoreField(Positions)
 
-    @property
-    def fill(self) -> Fill:
-        """``fill`` channel. https://www.bitget.com/api-doc/spot/websocket/private/Fill-Channel"""
-        return self._stores["fill"]  # type: ignore[return-value]
+    #: ``fill`` channel. https://www.bitget.com/api-doc/spot/websocket/private/Fill-Channel
+    fill = StoreField(Fill)
 
-    @property
-    def orders(self) -> Orders:
-        """``orders`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Order-Channel"""
-        return self._stores["orders"]  # type: ignore[return-value]
+    #: ``orders`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Order-Channel
+    orders = StoreField(Orders)
 
-    @property
-    def orders_algo(self) -> OrdersAlgo:
-        """``orders-algo`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Plan-Order-Channel"""
-        return self._stores["orders-algo"]  # type: ignore[return-value]
+    #: ``orders-algo`` channel. https://www.bitget.com/api-doc/contract/websocket/private/Plan-Order-Channel
+    orders_algo = StoreField(OrdersAlgo, "orders-algo")
 
-    @property
-    def positions_history(self) -> PositionsHistory:
-        """``positions-history`` channel.
-        https://www.bitget.com/api-doc/contract/websocket/private/History-Positions-Channel"""
-        return self._stores["positions-history"]  # type: ignore[return-value]
+    #: ``positions-history`` channel.
+    #: https://www.bitget.com/api-doc/contract/websocket/private/History-Positions-Channel
+    positions_history = StoreField(PositionsHistory, "positions-history")
 
     # -------------------------------------------------------------- handlers
 

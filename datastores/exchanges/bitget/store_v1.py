@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..._store import DataStore, Item
+from ..._storefield import StoreField
 from ._base import (
     TOP_N_DEPTHS,
     BitgetCollectionBase,
@@ -182,13 +183,7 @@ class BitgetDataStore(BitgetCollectionBase):
     def _setup(
         self,
     ) -> tuple[dict[str, Handler], dict[str, Callable[[ClientResponse, Any], None]]]:
-        self._create("trade", datastore_class=Trade)
-        self._book_store = self._create("orderbook", datastore_class=BitgetBook)
-        self._create("ticker", datastore_class=Ticker)
-        self._create("candlesticks", datastore_class=CandleSticks)
-        self._create("account", datastore_class=Account)
-        self._create("orders", datastore_class=Orders)
-        self._create("positions", datastore_class=Positions)
+        self._book_store = self.orderbook
         handlers: dict[str, Handler] = {
             "trade": self._on_trade,
             "ticker": self._on_ticker,
@@ -209,40 +204,26 @@ class BitgetDataStore(BitgetCollectionBase):
 
     # ------------------------------------------------------------ properties
 
-    @property
-    def trade(self) -> Trade:
-        """``trade`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#trades-channel"""
-        return self._stores["trade"]  # type: ignore[return-value]
+    #: ``trade`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#trades-channel
+    trade = StoreField(Trade)
 
-    @property
-    def orderbook(self) -> BitgetBook:
-        """``books*`` channels, verified. https://bitgetlimited.github.io/apidoc/en/mix/#order-book-channel"""
-        return self._stores["orderbook"]  # type: ignore[return-value]
+    #: ``books*`` channels, verified. https://bitgetlimited.github.io/apidoc/en/mix/#order-book-channel
+    orderbook = StoreField(BitgetBook)
 
-    @property
-    def ticker(self) -> Ticker:
-        """``ticker`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#tickers-channel"""
-        return self._stores["ticker"]  # type: ignore[return-value]
+    #: ``ticker`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#tickers-channel
+    ticker = StoreField(Ticker)
 
-    @property
-    def candlesticks(self) -> CandleSticks:
-        """``candle*`` channels. https://bitgetlimited.github.io/apidoc/en/mix/#candlesticks-channel"""
-        return self._stores["candlesticks"]  # type: ignore[return-value]
+    #: ``candle*`` channels. https://bitgetlimited.github.io/apidoc/en/mix/#candlesticks-channel
+    candlesticks = StoreField(CandleSticks)
 
-    @property
-    def account(self) -> Account:
-        """``account`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#account-channel"""
-        return self._stores["account"]  # type: ignore[return-value]
+    #: ``account`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#account-channel
+    account = StoreField(Account)
 
-    @property
-    def orders(self) -> Orders:
-        """``orders`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#order-channel"""
-        return self._stores["orders"]  # type: ignore[return-value]
+    #: ``orders`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#order-channel
+    orders = StoreField(Orders)
 
-    @property
-    def positions(self) -> Positions:
-        """``positions`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#positions-channel"""
-        return self._stores["positions"]  # type: ignore[return-value]
+    #: ``positions`` channel. https://bitgetlimited.github.io/apidoc/en/mix/#positions-channel
+    positions = StoreField(Positions)
 
     # -------------------------------------------------------------- handlers
 

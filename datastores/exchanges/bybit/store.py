@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..._collection import DataStoreCollection
 from ..._errors import ExchangeAPIError
 from ..._store import DataStore, Item
+from ..._storefield import StoreField
 from ._book import BookFeed, OrderBook
 from ._recovery import FULL_ORDERBOOK_PATH, BookRecovery, bybit_result
 from ._stores import (
@@ -79,21 +80,12 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
 
     _EXCHANGE = "bybit"
 
+    #: ``orderbook.{depth}.{symbol}`` and ``orderbook.full.{symbol}`` (store ``orderbook``).
+    #: https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
+    orderbook = StoreField(OrderBook)
+
     def _init(self) -> None:
-        self._book = self._create("orderbook", datastore_class=OrderBook)
-        self._create("publicTrade", datastore_class=Trade)
-        self._create("tickers", datastore_class=Ticker)
-        self._create("kline", datastore_class=Kline)
-        self._create("allLiquidation", datastore_class=AllLiquidation)
-        self._create("kline_lt", datastore_class=LTKline)
-        self._create("tickers_lt", datastore_class=LTTicker)
-        self._create("lt", datastore_class=LTNav)
-        self._create("liquidation", datastore_class=Liquidation)
-        self._create("position", datastore_class=Position)
-        self._create("execution", datastore_class=Execution)
-        self._create("order", datastore_class=Order)
-        self._create("wallet", datastore_class=Wallet)
-        self._create("greeks", datastore_class=Greek)
+        self._book: OrderBook = self.orderbook
         self._init_recovery()
 
         self._routes: dict[str, Route] = {}
@@ -121,76 +113,44 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
 
     # ------------------------------------------------------------------ stores
 
-    @property
-    def orderbook(self) -> OrderBook:
-        """``orderbook.{depth}.{symbol}`` and ``orderbook.full.{symbol}`` (store ``orderbook``).
-        https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook"""
-        return self._book
+    #: ``publicTrade.{symbol}`` (store ``publicTrade``).
+    trade = StoreField(Trade, "publicTrade")
 
-    @property
-    def trade(self) -> Trade:
-        """``publicTrade.{symbol}`` (store ``publicTrade``)."""
-        return self._stores["publicTrade"]  # type: ignore[return-value]
+    #: ``tickers.{symbol}`` (store ``tickers``).
+    ticker = StoreField(Ticker, "tickers")
 
-    @property
-    def ticker(self) -> Ticker:
-        """``tickers.{symbol}`` (store ``tickers``)."""
-        return self._stores["tickers"]  # type: ignore[return-value]
+    #: ``kline.{interval}.{symbol}`` (store ``kline``).
+    kline = StoreField(Kline)
 
-    @property
-    def kline(self) -> Kline:
-        """``kline.{interval}.{symbol}`` (store ``kline``)."""
-        return self._stores["kline"]  # type: ignore[return-value]
+    #: ``allLiquidation.{symbol}`` (store ``allLiquidation``).
+    all_liquidation = StoreField(AllLiquidation, "allLiquidation")
 
-    @property
-    def all_liquidation(self) -> AllLiquidation:
-        """``allLiquidation.{symbol}`` (store ``allLiquidation``)."""
-        return self._stores["allLiquidation"]  # type: ignore[return-value]
+    #: ``kline_lt.{interval}.{symbol}`` (store ``kline_lt``).
+    lt_kline = StoreField(LTKline, "kline_lt")
 
-    @property
-    def lt_kline(self) -> LTKline:
-        """``kline_lt.{interval}.{symbol}`` (store ``kline_lt``)."""
-        return self._stores["kline_lt"]  # type: ignore[return-value]
+    #: ``tickers_lt.{symbol}`` (store ``tickers_lt``).
+    lt_ticker = StoreField(LTTicker, "tickers_lt")
 
-    @property
-    def lt_ticker(self) -> LTTicker:
-        """``tickers_lt.{symbol}`` (store ``tickers_lt``)."""
-        return self._stores["tickers_lt"]  # type: ignore[return-value]
+    #: ``lt.{symbol}`` (store ``lt``).
+    lt_nav = StoreField(LTNav, "lt")
 
-    @property
-    def lt_nav(self) -> LTNav:
-        """``lt.{symbol}`` (store ``lt``)."""
-        return self._stores["lt"]  # type: ignore[return-value]
+    #: ``liquidation.{symbol}`` (store ``liquidation``).
+    liquidation = StoreField(Liquidation)
 
-    @property
-    def liquidation(self) -> Liquidation:
-        """``liquidation.{symbol}`` (store ``liquidation``)."""
-        return self._stores["liquidation"]  # type: ignore[return-value]
+    #: ``position`` and ``position.{category}`` (store ``position``).
+    position = StoreField(Position)
 
-    @property
-    def position(self) -> Position:
-        """``position`` and ``position.{category}`` (store ``position``)."""
-        return self._stores["position"]  # type: ignore[return-value]
+    #: ``execution`` and ``execution.{category}`` (store ``execution``).
+    execution = StoreField(Execution)
 
-    @property
-    def execution(self) -> Execution:
-        """``execution`` and ``execution.{category}`` (store ``execution``)."""
-        return self._stores["execution"]  # type: ignore[return-value]
+    #: ``order`` and ``order.{category}``: live orders only (store ``order``).
+    order = StoreField(Order)
 
-    @property
-    def order(self) -> Order:
-        """``order`` and ``order.{category}``: live orders only (store ``order``)."""
-        return self._stores["order"]  # type: ignore[return-value]
+    #: ``wallet`` (store ``wallet``).
+    wallet = StoreField(Wallet)
 
-    @property
-    def wallet(self) -> Wallet:
-        """``wallet`` (store ``wallet``)."""
-        return self._stores["wallet"]  # type: ignore[return-value]
-
-    @property
-    def greek(self) -> Greek:
-        """``greeks`` (store ``greeks``)."""
-        return self._stores["greeks"]  # type: ignore[return-value]
+    #: ``greeks`` (store ``greeks``).
+    greek = StoreField(Greek, "greeks")
 
     @property
     def dropped_messages(self) -> int:

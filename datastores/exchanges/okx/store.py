@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..._collection import DataStoreCollection
 from ..._errors import ExchangeAPIError
 from ..._store import DataStore, Item
+from ..._storefield import StoreField
 from ._books import OKXBooks
 from ._stores import (
     Account,
@@ -127,30 +128,6 @@ class OKXDataStore(DataStoreCollection):
     _EXCHANGE = "okx"
 
     def _init(self) -> None:
-        self._create("instruments", datastore_class=Instruments)
-        self._create("tickers", datastore_class=Tickers)
-        self._create("open-interest", datastore_class=OpenInterest)
-        self._create("candle", datastore_class=Candle)
-        self._create("trades", datastore_class=Trades)
-        self._create("estimated-price", datastore_class=EstimatedPrice)
-        self._create("mark-price", datastore_class=MarkPrice)
-        self._create("mark-price-candle", datastore_class=MarkPriceCandle)
-        self._create("price-limit", datastore_class=PriceLimit)
-        self._create("books", datastore_class=OKXBooks)
-        self._create("opt-summary", datastore_class=OptSummary)
-        self._create("funding-rate", datastore_class=FundingRate)
-        self._create("index-candle", datastore_class=IndexCandle)
-        self._create("index-tickers", datastore_class=IndexTickers)
-        self._create("status", datastore_class=Status)
-        self._create("account", datastore_class=Account)
-        self._create("positions", datastore_class=Positions)
-        self._create("balance_and_position", datastore_class=BalanceAndPosition)
-        self._create("orders", datastore_class=Orders)
-        self._create("orders-algo", datastore_class=OrdersAlgo)
-        self._create("algo-advance", datastore_class=AlgoAdvance)
-        self._create("liquidation-warning", datastore_class=LiquidationWarning)
-        self._create("account-greeks", datastore_class=AccountGreeks)
-        self._create("fills", datastore_class=Generic)
         self._sync = BookSync(self, self.books)
         self._malformed = 0
         self._ignored = 0
@@ -390,7 +367,8 @@ class OKXDataStore(DataStoreCollection):
 
     # -------------------------------------------------------------- inspection
 
-    def statistics(self) -> OKXStatistics:
+    # Phase-2 shim: OKX keeps its own counters until it moves onto CollectionStatistics.
+    def statistics(self) -> OKXStatistics:  # type: ignore[override]
         """Message counters, frozen at the time of the call."""
         return OKXStatistics(
             messages=self._messages,
@@ -433,122 +411,74 @@ class OKXDataStore(DataStoreCollection):
 
     # ------------------------------------------------------------- store access
 
-    @property
-    def instruments(self) -> Instruments:
-        """``instruments`` channel (by instId)."""
-        return self._stores["instruments"]  # type: ignore[return-value]
+    #: ``instruments`` channel (by instId).
+    instruments = StoreField(Instruments)
 
-    @property
-    def tickers(self) -> Tickers:
-        """``tickers`` channel (by instId)."""
-        return self._stores["tickers"]  # type: ignore[return-value]
+    #: ``tickers`` channel (by instId).
+    tickers = StoreField(Tickers)
 
-    @property
-    def openinterest(self) -> OpenInterest:
-        """``open-interest`` channel (by instId)."""
-        return self._stores["open-interest"]  # type: ignore[return-value]
+    #: ``open-interest`` channel (by instId).
+    openinterest = StoreField(OpenInterest, "open-interest")
 
-    @property
-    def candle(self) -> Candle:
-        """``candle*`` channels (by channel, instId, ts)."""
-        return self._stores["candle"]  # type: ignore[return-value]
+    #: ``candle*`` channels (by channel, instId, ts).
+    candle = StoreField(Candle)
 
-    @property
-    def trades(self) -> Trades:
-        """``trades`` channel (append log)."""
-        return self._stores["trades"]  # type: ignore[return-value]
+    #: ``trades`` channel (append log).
+    trades = StoreField(Trades)
 
-    @property
-    def estimatedprice(self) -> EstimatedPrice:
-        """``estimated-price`` channel (by instId)."""
-        return self._stores["estimated-price"]  # type: ignore[return-value]
+    #: ``estimated-price`` channel (by instId).
+    estimatedprice = StoreField(EstimatedPrice, "estimated-price")
 
-    @property
-    def markprice(self) -> MarkPrice:
-        """``mark-price`` channel (by instId)."""
-        return self._stores["mark-price"]  # type: ignore[return-value]
+    #: ``mark-price`` channel (by instId).
+    markprice = StoreField(MarkPrice, "mark-price")
 
-    @property
-    def markpricecandle(self) -> MarkPriceCandle:
-        """``mark-price-candle*`` channels (by channel, instId, ts)."""
-        return self._stores["mark-price-candle"]  # type: ignore[return-value]
+    #: ``mark-price-candle*`` channels (by channel, instId, ts).
+    markpricecandle = StoreField(MarkPriceCandle, "mark-price-candle")
 
-    @property
-    def pricelimit(self) -> PriceLimit:
-        """``price-limit`` channel (by instId)."""
-        return self._stores["price-limit"]  # type: ignore[return-value]
+    #: ``price-limit`` channel (by instId).
+    pricelimit = StoreField(PriceLimit, "price-limit")
 
-    @property
-    def books(self) -> OKXBooks:
-        """Order books (by instId, side, px), one per instrument; see the class doc."""
-        return self._stores["books"]  # type: ignore[return-value]
+    #: Order books (by instId, side, px), one per instrument; see the class doc.
+    books = StoreField(OKXBooks)
 
-    @property
-    def optsummary(self) -> OptSummary:
-        """``opt-summary`` channel (by instId)."""
-        return self._stores["opt-summary"]  # type: ignore[return-value]
+    #: ``opt-summary`` channel (by instId).
+    optsummary = StoreField(OptSummary, "opt-summary")
 
-    @property
-    def fundingrate(self) -> FundingRate:
-        """``funding-rate`` channel (by instId)."""
-        return self._stores["funding-rate"]  # type: ignore[return-value]
+    #: ``funding-rate`` channel (by instId).
+    fundingrate = StoreField(FundingRate, "funding-rate")
 
-    @property
-    def indexcandle(self) -> IndexCandle:
-        """``index-candle*`` channels (by channel, instId, ts)."""
-        return self._stores["index-candle"]  # type: ignore[return-value]
+    #: ``index-candle*`` channels (by channel, instId, ts).
+    indexcandle = StoreField(IndexCandle, "index-candle")
 
-    @property
-    def indextickers(self) -> IndexTickers:
-        """``index-tickers`` channel (by instId)."""
-        return self._stores["index-tickers"]  # type: ignore[return-value]
+    #: ``index-tickers`` channel (by instId).
+    indextickers = StoreField(IndexTickers, "index-tickers")
 
-    @property
-    def status(self) -> Status:
-        """``status`` channel (append log)."""
-        return self._stores["status"]  # type: ignore[return-value]
+    #: ``status`` channel (append log).
+    status = StoreField(Status)
 
-    @property
-    def account(self) -> Account:
-        """``account`` channel: latest summary; ``account.details`` by ccy."""
-        return self._stores["account"]  # type: ignore[return-value]
+    #: ``account`` channel: latest summary; ``account.details`` by ccy.
+    account = StoreField(Account)
 
-    @property
-    def positions(self) -> Positions:
-        """``positions`` channel (by instId, mgnMode, posSide)."""
-        return self._stores["positions"]  # type: ignore[return-value]
+    #: ``positions`` channel (by instId, mgnMode, posSide).
+    positions = StoreField(Positions)
 
-    @property
-    def balance_and_position(self) -> BalanceAndPosition:
-        """``balance_and_position`` channel with ``.balance`` and ``.position``."""
-        return self._stores["balance_and_position"]  # type: ignore[return-value]
+    #: ``balance_and_position`` channel with ``.balance`` and ``.position``.
+    balance_and_position = StoreField(BalanceAndPosition)
 
-    @property
-    def orders(self) -> Orders:
-        """``orders`` channel: open orders (by ordId)."""
-        return self._stores["orders"]  # type: ignore[return-value]
+    #: ``orders`` channel: open orders (by ordId).
+    orders = StoreField(Orders)
 
-    @property
-    def ordersalgo(self) -> OrdersAlgo:
-        """``orders-algo`` channel (by algoId)."""
-        return self._stores["orders-algo"]  # type: ignore[return-value]
+    #: ``orders-algo`` channel (by algoId).
+    ordersalgo = StoreField(OrdersAlgo, "orders-algo")
 
-    @property
-    def algoadvance(self) -> AlgoAdvance:
-        """``algo-advance`` channel (by algoId)."""
-        return self._stores["algo-advance"]  # type: ignore[return-value]
+    #: ``algo-advance`` channel (by algoId).
+    algoadvance = StoreField(AlgoAdvance, "algo-advance")
 
-    @property
-    def liquidationwarning(self) -> LiquidationWarning:
-        """``liquidation-warning`` channel (by instId)."""
-        return self._stores["liquidation-warning"]  # type: ignore[return-value]
+    #: ``liquidation-warning`` channel (by instId).
+    liquidationwarning = StoreField(LiquidationWarning, "liquidation-warning")
 
-    @property
-    def accountgreeks(self) -> AccountGreeks:
-        """``account-greeks`` channel (by ccy)."""
-        return self._stores["account-greeks"]  # type: ignore[return-value]
+    #: ``account-greeks`` channel (by ccy).
+    accountgreeks = StoreField(AccountGreeks, "account-greeks")
 
-    @property
-    def fills(self) -> Generic:
-        """``fills`` channel (VIP5+; append log of fills as received)."""
-        return self._stores["fills"]  # type: ignore[return-value]
+    #: ``fills`` channel (VIP5+; append log of fills as received).
+    fills = StoreField(Generic)

@@ -49,7 +49,7 @@ async def test_a_refetch_woken_while_its_client_closes_is_resumed_by_the_next_cl
         client.add_closer(LateCloser(clock))
     # The refetch woke while the client was closed: it used to die with RuntimeError
     # (not a retryable error), leaving the symbol waiting for a snapshot forever.
-    assert store._background.resyncing == frozenset()
+    assert store._recovery.in_flight == frozenset()
     assert not store.orderbook.is_synced("BNBBTC")
     async with spot_client(binance) as client:
         store.client = client

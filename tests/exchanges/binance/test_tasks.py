@@ -47,6 +47,8 @@ class Binance:
     gate: asyncio.Event | None = None
     put_status: int = 200
     keys: int = 0
+    #: a Retry-After header sent with depth 429s
+    retry_after: str | None = None
 
     def seen(self, method: str, path: str | None = None) -> list[str]:
         return [
@@ -61,7 +63,10 @@ class Binance:
             if self.gate is not None:
                 await self.gate.wait()
             status, body = self.depth[0] if len(self.depth) == 1 else self.depth.pop(0)
-            return web.json_response(body, status=status)
+            headers = {}
+            if status == 429 and self.retry_after is not None:
+                headers["Retry-After"] = self.retry_after
+            return web.json_response(body, status=status, headers=headers)
         if request.path.endswith(("/listenKey", "/userDataStream")):
             if request.method == "POST":
                 self.keys += 1
@@ -152,7 +157,7 @@ async def test_first_diff_fetches_the_snapshot_once_and_syncs(binance: Binance) 
         assert status.buffered == 0
         assert store.orderbook.levels("BNBBTC")[1] == [["1.0", "50"]]
         assert len(binance.seen("GET")) == 1
-        assert store._background.resyncing == frozenset()
+        assert store._recovery.in_flight == frozenset()
         # the request was unsigned even though api.binance.com has a signer
         assert "X-MBX-APIKEY" not in binance.requests[0][2]
 
@@ -241,14 +246,14 @@ async def test_closing_the_client_cancels_refetches(binance: Binance) -> None:
     store.onmessage(diff(100, 101))
     store.onmessage(diff(1, 1, symbol="ETHBTC"))
     await wait_until(lambda: len(binance.seen("GET")) == 2)
-    tasks = list(store._background._resyncs.values())
+    tasks = [store._background.task(k) for k in store._background.running()]
     assert len(tasks) == 2
     await client.close()
     assert all(task.done() for task in tasks)
-    assert store._background.resyncing == frozenset()
+    assert store._recovery.in_flight == frozenset()
     # After close nothing new is scheduled; the book just stays unsynced.
     store.onmessage(diff(1, 1, symbol="LTCBTC"))
-    assert store._background.resyncing == frozenset()
+    assert store._recovery.in_flight == frozenset()
     assert not store.orderbook.is_synced("LTCBTC")
 
 
@@ -331,7 +336,7 @@ async def test_listenkey_keepalive_and_renewal(binance: Binance) -> None:
         assert app.reconnects == 1
         await wait_until(lambda: len(clock.slept) == 3)
         assert clock.slept[-1] == 1800.0
-        keepalive = store._background._keepalive
+        keepalive = store._background.task(store._listenkey_keepalive.refresh_key)
     assert keepalive is not None
     assert keepalive.done()
 
@@ -423,7 +428,7 @@ async def test_aclose_stops_the_work_and_a_later_client_restarts_it(binance: Bin
         store.onmessage(diff(100, 101))
         await wait_until(lambda: len(binance.seen("GET")) == 1)
         await store.aclose()
-        assert store._background.resyncing == frozenset()
+        assert store._recovery.in_flight == frozenset()
     binance.gate.set()
     async with spot_client(binance) as client:
         store.client = client  # the symbol still waits for a snapshot: fetched now
@@ -440,5 +445,38 @@ async def test_listenkey_without_a_client_is_stored_but_not_kept_alive(
         with caplog.at_level(logging.WARNING, logger="datastores.exchanges.binance"):
             await store.initialize(session.post(f"{binance.base}/fapi/v1/listenKey"))
     assert store.listenkey == "key-1"
-    assert store._background._keepalive is None
+    assert store._background.task(store._listenkey_keepalive.refresh_key) is None
     assert any("will not be kept alive" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_refetch_keeps_the_limit_given_to_initialize(binance: Binance) -> None:
+    binance.depth = [(200, snap(100)), (200, snap(300))]
+    store = BinanceSpotDataStore()
+    async with spot_client(binance) as client:
+        await store.initialize(
+            client.get(
+                "https://api.binance.com/api/v3/depth", params={"symbol": "BNBBTC", "limit": 1000}
+            )
+        )
+        assert store.orderbook.is_synced("BNBBTC")
+        store.onmessage(diff(101, 102))
+        store.onmessage(diff(200, 201))  # a gap: refetched
+        await wait_until(lambda: len(binance.seen("GET")) == 2)
+        assert binance.seen("GET") == [
+            "/api/v3/depth?symbol=BNBBTC&limit=1000",
+            "/api/v3/depth?symbol=BNBBTC&limit=1000",
+        ]
+
+
+async def test_a_429_waits_the_retry_after_it_names(binance: Binance) -> None:
+    too_many = (429, {"code": -1003, "msg": "Too many requests."})
+    binance.depth = [too_many, (200, snap(100))]
+    binance.retry_after = "7"
+    clock = RecordingClock(auto=True)
+    store = BinanceSpotDataStore()
+    async with spot_client(binance, clock) as client:
+        store.client = client
+        store.onmessage(diff(100, 101))
+        await wait_until(lambda: store.orderbook.is_synced("BNBBTC"))
+        assert clock.slept == [7.0]  # not the backoff's first 1 s
+        assert "rate limited" in (store.orderbook.status("BNBBTC").last_error or "")

@@ -1,0 +1,457 @@
+"""Order-book recovery for every exchange: which connection feeds a book, and how
+a book that lost its sequence gets a new snapshot.
+
+An exchange supplies only its sequence rule (the book's ``_RULE``), its parser
+and how to ask for a snapshot; this module does the rest:
+
+* :class:`BookFeeds`: a record of which connection (``ws``), channel/topic and
+  arguments feed each symbol's book, and which connections carried books at all
+  (to tell, on a reconnect, whether books must go unsynced).
+* :class:`SnapshotRecovery`: REST snapshots (Binance, KuCoin, Bybit full books).
+  Fetched through the collection's Client with the one :class:`Backoff` (on the
+  Client's clock, honouring ``Retry-After``), at most one fetch in flight per
+  book, fetched again while the snapshot is older than the stream.
+* :class:`ResubscribeRecovery`: exchanges that send a snapshot on subscription
+  (OKX, Bybit N-level, Bitget): unsubscribe and subscribe on the connection that
+  fed the book; if no snapshot comes, again after :data:`RESUBSCRIBE_TIMEOUT`
+  seconds, doubling up to :data:`RESUBSCRIBE_TIMEOUT_MAX`.
+
+Both run on the collection's :class:`~datastores._background.Background`, so
+their tasks end when the Client closes; the collection cancels them on a
+reconnect (``cancel_all()`` / ``on_reconnect(ws)``). Install ``request`` as
+the book's ``resync_hook``. Nothing here runs per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._background import Background, Backoff
+from ._errors import RateLimitError
+
+if TYPE_CHECKING:
+    from ._orderbook import OrderBookStore
+
+__all__ = [
+    "RESUBSCRIBE_TIMEOUT",
+    "RESUBSCRIBE_TIMEOUT_MAX",
+    "SNAPSHOT_BACKOFF",
+    "STALE_SNAPSHOT_BACKOFF",
+    "BookFeed",
+    "BookFeeds",
+    "ResubscribeRecovery",
+    "SnapshotRecovery",
+]
+
+_logger = logging.getLogger("datastores.recovery")
+
+SnapshotT = TypeVar("SnapshotT")
+
+#: seconds a resubscribed book waits for its snapshot before resubscribing again;
+#: doubles per retry up to RESUBSCRIBE_TIMEOUT_MAX
+RESUBSCRIBE_TIMEOUT = 10.0
+RESUBSCRIBE_TIMEOUT_MAX = 300.0
+#: (initial, cap) seconds between failed snapshot requests
+SNAPSHOT_BACKOFF = (1.0, 60.0)
+#: (initial, cap) seconds before fetching again a snapshot older than the stream
+STALE_SNAPSHOT_BACKOFF = (0.25, 30.0)
+
+#: most connection URLs remembered as having carried books
+_MAX_FEED_URLS = 256
+
+
+@dataclass(slots=True)
+class BookFeed:
+    """Which connection, channel and arguments feed one symbol's book.
+
+    Attributes:
+        ws: the connection that last delivered the book (what ``onmessage`` got).
+        channel: the exchange's channel or topic (``"books"``, ``"orderbook.50.BTCUSDT"``).
+        args: what the exchange needs to resubscribe it (OKX's ``arg`` dict,
+            Bitget's ``instType``...), or ``None``.
+    """
+
+    ws: Any
+    channel: str
+    args: Any = None
+
+
+class BookFeeds:
+    """The book feeds of one collection, per symbol and per connection.
+
+    ``last_ws`` is a hot-path cache: handlers compare the message's ``ws`` with
+    it by identity and call :meth:`note_connection` (or :meth:`note`) only when
+    it differs, so a stream on one connection costs one comparison per message.
+    """
+
+    __slots__ = ("_by_symbol", "_urls", "last_ws")
+
+    def __init__(self) -> None:
+        #: the connection that delivered the last book message (identity cache)
+        self.last_ws: Any = object()
+        self._by_symbol: dict[str, BookFeed] = {}
+        self._urls: set[str] = set()
+
+    def note_connection(self, ws: Any) -> None:
+        """``ws`` delivers book messages: remember it (and its URL, bounded)."""
+        self.last_ws = ws
+        url = getattr(ws, "url", None)
+        if url is not None and len(self._urls) < _MAX_FEED_URLS:
+            self._urls.add(str(url))
+
+    def note(self, symbol: str, ws: Any, channel: str, args: Any = None) -> BookFeed:
+        """Record that ``channel`` (with ``args``) on ``ws`` feeds ``symbol``'s book. O(1)."""
+        if ws is not self.last_ws:
+            self.note_connection(ws)
+        feed = self._by_symbol.get(symbol)
+        if feed is None:
+            feed = self._by_symbol[symbol] = BookFeed(ws, channel, args)
+        else:
+            feed.ws, feed.channel, feed.args = ws, channel, args
+        return feed
+
+    def get(self, symbol: str) -> BookFeed | None:
+        """The feed of ``symbol``'s book, or ``None``."""
+        return self._by_symbol.get(symbol)
+
+    def forget(self, symbol: str) -> BookFeed | None:
+        """Stop recording ``symbol`` (unsubscribed); returns its feed."""
+        return self._by_symbol.pop(symbol, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._by_symbol))
+
+    def symbols_fed_by(self, ws: Any) -> list[str]:
+        """Symbols whose book ``ws`` fed (all when ``ws`` is ``None``: unknown)."""
+        if ws is None:
+            return list(self._by_symbol)
+        return [s for s, feed in self._by_symbol.items() if feed.ws is ws]
+
+    def carried_books(self, ws: Any) -> bool:
+        """Whether ``ws`` (being reconnected) carried books, or it cannot be told:
+        no ``ws``, the last book connection, a URL that carried books, or no
+        book connection known yet."""
+        url = getattr(ws, "url", None)
+        return (
+            ws is None
+            or ws is self.last_ws
+            or url is None
+            or str(url) in self._urls
+            or not self._urls
+        )
+
+    def reset_connection(self) -> None:
+        """Forget the identity cache (after a reconnect the next message notes again)."""
+        self.last_ws = object()
+
+
+class SnapshotRecovery(Generic[SnapshotT]):
+    """Recover books from REST snapshots: one fetch in flight per symbol, retried
+    with :class:`Backoff` until the book is synced.
+
+    * ``fetch(symbol)`` requests the snapshot through the Client (it runs in the
+      background; ``self.background.client`` is the Client) and returns it.
+    * ``install(symbol, snapshot)`` hands it to the book (usually after telling
+      the response observers); it may raise ``ValueError`` for a malformed one.
+      While the book is still unsynced afterwards (the snapshot was older than
+      the stream), another is fetched after ``stale_backoff`` delays.
+    * ``on_no_client(symbol)`` is called once per symbol when a snapshot is
+      needed but no open Client is known (say how to give one).
+
+    Install :meth:`request` as the book's ``resync_hook``; call :meth:`resume`
+    when the collection gets a Client, :meth:`cancel_all` on a reconnect.
+    """
+
+    def __init__(
+        self,
+        background: Background,
+        book: OrderBookStore[Any],
+        *,
+        fetch: Callable[[str], Awaitable[SnapshotT]],
+        install: Callable[[str, SnapshotT], object],
+        on_no_client: Callable[[str], object] | None = None,
+        logger: logging.Logger = _logger,
+        backoff: tuple[float, float] = SNAPSHOT_BACKOFF,
+        stale_backoff: tuple[float, float] = STALE_SNAPSHOT_BACKOFF,
+    ) -> None:
+        self.background = background
+        self.book = book
+        self._fetch = fetch
+        self._install = install
+        self._on_no_client = on_no_client
+        self._logger = logger
+        self.backoff = backoff
+        self.stale_backoff = stale_backoff
+        #: symbols waiting for a Client (or an event loop) to fetch their snapshot
+        self.pending: set[str] = set()
+        self._warned: set[str] = set()
+
+    def key(self, symbol: str) -> tuple[str, str, str]:
+        """The :class:`Background` key of ``symbol``'s fetch."""
+        return ("snapshot", self.book.name, symbol)
+
+    def _symbol_of(self, key: Hashable) -> str | None:
+        """The symbol of one of this recovery's keys, else ``None``."""
+        if isinstance(key, tuple) and len(key) == 3 and key[:2] == ("snapshot", self.book.name):
+            symbol = key[2]
+            return symbol if isinstance(symbol, str) else None
+        return None
+
+    def _is_mine(self, key: Hashable) -> bool:
+        return self._symbol_of(key) is not None
+
+    @property
+    def in_flight(self) -> frozenset[str]:
+        """Symbols whose snapshot fetch runs."""
+        symbols = (self._symbol_of(k) for k in self.background.running())
+        return frozenset(s for s in symbols if s is not None)
+
+    def request(self, symbol: str) -> None:
+        """Start fetching ``symbol``'s snapshot unless a fetch runs (the book's resync hook)."""
+        background = self.background
+        client = background.client
+        if client is None or background.client_closed:
+            self.pending.add(symbol)
+            if symbol not in self._warned and self._on_no_client is not None:
+                if len(self._warned) < 1024:
+                    self._warned.add(symbol)
+                self._on_no_client(symbol)
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.pending.add(symbol)
+            return
+        task = background.spawn(
+            self._fetch_until_synced(symbol), f"{symbol} snapshot", key=self.key(symbol)
+        )
+        if task is None:
+            self.pending.add(symbol)
+        else:
+            self.pending.discard(symbol)
+
+    def resume(self) -> None:
+        """Fetch what waits for a Client: pending symbols, and those whose fetch a
+        closing Client ended. Call it when the collection gets a Client."""
+        for key in self.background.take_abandoned(self._is_mine):
+            symbol = self._symbol_of(key)
+            if symbol is not None:
+                self.pending.add(symbol)
+        if not self.pending or self.background.client is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for symbol in list(self.pending):
+            if self.book.is_synced(symbol):
+                self.pending.discard(symbol)
+            else:
+                self.request(symbol)
+
+    def cancel_all(self) -> None:
+        """Cancel in-flight fetches (after a reconnect their snapshots may predate
+        the new stream; the books ask again)."""
+        self.background.cancel_matching(self._is_mine)
+
+    async def _fetch_until_synced(self, symbol: str) -> None:
+        book = self.book
+        clock = self.background.clock
+        name = self.background.name
+        errors = Backoff(*self.backoff)
+        stale = Backoff(*self.stale_backoff)
+        while not book.is_synced(symbol):
+            try:
+                snapshot = await self._fetch(symbol)
+            except Exception as exc:
+                if self.background.client_closed:
+                    raise  # ends quietly; the next Client resumes it (Background)
+                # Anything else is retried: a fetch that died would leave the book
+                # waiting for a snapshot nobody fetches.
+                delay = errors.failed(exc)
+                self._logger.log(
+                    logging.WARNING if errors.failures == 1 else logging.DEBUG,
+                    "%s %s: snapshot request failed (%s); retrying in %.3g s (attempt %d)",
+                    name,
+                    symbol,
+                    exc,
+                    delay,
+                    errors.failures,
+                )
+                if isinstance(exc, RateLimitError):
+                    book._state(symbol).last_error = f"rate limited: {exc}"
+                await clock.sleep(delay)
+                continue
+            if errors.failures:
+                self._logger.info(
+                    "%s %s: snapshot fetched after %d failed attempts",
+                    name,
+                    symbol,
+                    errors.failures,
+                )
+                errors.succeeded()
+            if book.is_synced(symbol):
+                return  # a snapshot given to initialize() got there first
+            try:
+                self._install(symbol, snapshot)
+            except ValueError as exc:
+                self._logger.warning("%s %s: %s; fetching again", name, symbol, exc)
+            if not book.is_synced(symbol):
+                # Older than the buffered stream (or the buffer had a hole): again.
+                await clock.sleep(stale.failed())
+
+
+class ResubscribeRecovery:
+    """Recover books by resubscribing: the exchange answers a subscription with a
+    fresh snapshot.
+
+    ``messages(feed)`` builds the requests to send on ``feed.ws`` (usually an
+    unsubscribe then a subscribe); ``send(ws, message)`` sends one (default
+    ``ws.send_json(message)``). After sending, the book waits
+    :data:`RESUBSCRIBE_TIMEOUT` seconds for its snapshot, then resubscribes
+    again, the wait doubling up to :data:`RESUBSCRIBE_TIMEOUT_MAX`. The retries
+    stop when the book is synced (call :meth:`on_snapshot`), when its connection
+    reconnects (:meth:`on_reconnect`: the WebSocketApp resubscribes by itself),
+    when another channel/connection feeds the book, and on close.
+
+    Install :meth:`request` as the book's ``resync_hook``.
+    """
+
+    def __init__(
+        self,
+        background: Background,
+        book: OrderBookStore[Any],
+        feeds: BookFeeds,
+        *,
+        messages: Callable[[BookFeed], Sequence[Any]],
+        send: Callable[[Any, Any], Awaitable[object]] | None = None,
+        logger: logging.Logger = _logger,
+    ) -> None:
+        self.background = background
+        self.book = book
+        self.feeds = feeds
+        self._messages = messages
+        self._send_one = send
+        self._logger = logger
+        self._awaiting: set[str] = set()
+        #: set while a reconnect invalidates books: the app resubscribes by itself
+        self.suspended = False
+
+    def key(self, symbol: str) -> tuple[str, str, str]:
+        """The :class:`Background` key of ``symbol``'s resubscribe loop."""
+        return ("resubscribe", self.book.name, symbol)
+
+    @property
+    def awaiting_snapshot(self) -> frozenset[str]:
+        """Symbols resubscribed and waiting for their snapshot."""
+        return frozenset(self._awaiting)
+
+    def request(self, symbol: str) -> None:
+        """Resubscribe the feed of ``symbol``'s book (the book's resync hook)."""
+        if self.suspended:
+            return
+        feed = self.feeds.get(symbol)
+        if feed is None:
+            return
+        ws = feed.ws
+        if ws is None or getattr(ws, "closed", False) is True:
+            self._logger.warning(
+                "%s %s: cannot resubscribe %s: its connection is closed; the book stays "
+                "unsynced until the connection is re-established",
+                self.background.name,
+                symbol,
+                feed.channel,
+            )
+            return
+        # A new episode while the previous one still waits: start over at once.
+        self.background.spawn(
+            self._resubscribe_loop(symbol, feed.channel, feed.args, ws),
+            f"resubscribe {feed.channel} {symbol}",
+            key=self.key(symbol),
+            replace=symbol in self._awaiting,
+        )
+
+    def on_snapshot(self, symbol: str) -> None:
+        """``symbol``'s book got its snapshot: stop waiting for it."""
+        if symbol in self._awaiting:
+            self.stop(symbol)
+
+    def stop(self, symbol: str) -> None:
+        """Cancel ``symbol``'s resubscribe loop (unsubscribed, or synced)."""
+        self._awaiting.discard(symbol)
+        self.background.cancel(self.key(symbol))
+
+    def on_reconnect(self, ws: Any) -> None:
+        """``ws`` reconnected: its app resubscribes by itself, so the loops of the
+        books it fed stop (all of them when ``ws`` is ``None``)."""
+        for symbol in self.feeds.symbols_fed_by(ws):
+            self.stop(symbol)
+
+    async def _send(self, feed: BookFeed, ws: Any) -> bool:
+        try:
+            for message in self._messages(feed):
+                if self._send_one is not None:
+                    await self._send_one(ws, message)
+                else:
+                    await ws.send_json(message)
+        except Exception as exc:
+            self._logger.warning(
+                "%s %s: resubscribe failed (%s: %s); the book stays unsynced until the "
+                "connection is re-established",
+                self.background.name,
+                feed.channel,
+                type(exc).__name__,
+                exc,
+            )
+            return False
+        self._logger.info(
+            "%s %s: resubscribed to get a fresh snapshot", self.background.name, feed.channel
+        )
+        return True
+
+    def _still_waiting(self, symbol: str, channel: str, args: Any) -> BookFeed | None:
+        """The feed to resubscribe again, or ``None`` (synced, fed by another channel,
+        or its connection is closed: the reconnect resubscribes by itself)."""
+        feed = self.feeds.get(symbol)
+        if feed is None or feed.channel != channel or feed.args != args:
+            return None
+        if self.book.is_synced(symbol):
+            return None
+        if feed.ws is None or getattr(feed.ws, "closed", False) is True:
+            return None
+        return feed
+
+    async def _resubscribe_loop(self, symbol: str, channel: str, args: Any, ws: Any) -> None:
+        clock = self.background.clock
+        timeout = RESUBSCRIBE_TIMEOUT
+        retries = 0
+        feed = BookFeed(ws, channel, args)
+        while True:
+            if not await self._send(feed, feed.ws):
+                return
+            if self.book.is_synced(symbol):
+                return  # the snapshot came while the requests were sent
+            self._awaiting.add(symbol)
+            try:
+                await clock.sleep(timeout)
+            finally:
+                self._awaiting.discard(symbol)
+            current = self._still_waiting(symbol, channel, args)
+            if current is None:
+                return
+            feed = current
+            retries += 1
+            # One WARNING per episode; later retries of the same episode at INFO.
+            self._logger.log(
+                logging.WARNING if retries == 1 else logging.INFO,
+                "%s %s: no snapshot %.0f s after resubscribing; resubscribing again (retry %d)",
+                self.background.name,
+                channel,
+                timeout,
+                retries,
+            )
+            timeout = min(timeout * 2, RESUBSCRIBE_TIMEOUT_MAX)

@@ -1,0 +1,346 @@
+"""Book recovery in the core (datastores._recovery): the feed record, REST snapshots
+(one fetch in flight per book, backoff on the Client's clock, stale snapshots fetched
+again, cancelled on reconnect and close, resumed with the next Client) and
+resubscription (10 s doubling to 300 s; stops on snapshot, reconnect, another feed,
+close). Virtual time, no real sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from datastores._background import Background
+from datastores._client import Client
+from datastores._errors import ExchangeAPIError, RateLimitError
+from datastores._integrity import BinanceSpotRule, BookDelta, SequenceRule
+from datastores._orderbook import OrderBookStore
+from datastores._recovery import (
+    RESUBSCRIBE_TIMEOUT,
+    RESUBSCRIBE_TIMEOUT_MAX,
+    BookFeed,
+    BookFeeds,
+    ResubscribeRecovery,
+    SnapshotRecovery,
+)
+from datastores.testing import VirtualClock
+
+
+class RecordingClock(VirtualClock):
+    def __init__(self, *, auto: bool) -> None:
+        super().__init__(auto=auto)
+        self.slept: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        await super().sleep(seconds)
+
+
+class Book(OrderBookStore):
+    _RULE: ClassVar[SequenceRule | None] = BinanceSpotRule()
+    _REFETCH_STALE_SNAPSHOT = True
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.001)
+
+
+class Exchange:
+    """Scripted snapshots: ``answers`` are returned (or raised) in order, the last repeats."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.fetches: list[str] = []
+        self.gate: asyncio.Event | None = None
+
+    async def fetch(self, symbol: str) -> Any:
+        self.fetches.append(symbol)
+        if self.gate is not None:
+            await self.gate.wait()
+        answer = self.answers[0] if len(self.answers) == 1 else self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+class Collection:
+    """The few things a collection gives its recovery."""
+
+    def __init__(self, exchange: Exchange, client: Any = None) -> None:
+        self.client = client
+        self.background = Background("Test", lambda: self.client)
+        self.book = Book("book")
+        self.no_client: list[str] = []
+        self.recovery: SnapshotRecovery[int] = SnapshotRecovery(
+            self.background,
+            self.book,
+            fetch=exchange.fetch,
+            install=self.install,
+            on_no_client=self.no_client.append,
+        )
+        self.book.resync_hook = self.recovery.request
+
+    def install(self, symbol: str, snapshot_id: int) -> None:
+        if snapshot_id < 0:
+            raise ValueError("malformed snapshot")
+        self.book._on_snapshot(symbol, snapshot_id, [], [["1.0", str(snapshot_id)]])
+
+
+def delta(first: int, last: int) -> BookDelta:
+    return BookDelta(first, last, None, [], [["1.0", str(last)]])
+
+
+# ------------------------------------------------------------------ BookFeeds
+
+
+def test_book_feeds_record_connection_channel_and_arguments() -> None:
+    class Ws:
+        def __init__(self, url: str) -> None:
+            self.url = url
+
+    feeds = BookFeeds()
+    public, other = Ws("wss://a/public"), Ws("wss://a/other")
+    assert feeds.carried_books(public)  # nothing known yet: assume it did
+    feeds.note("BTC", public, "books", {"instId": "BTC"})
+    feeds.note("ETH", public, "books", {"instId": "ETH"})
+    assert feeds.get("BTC") == BookFeed(public, "books", {"instId": "BTC"})
+    assert feeds.symbols_fed_by(public) == ["BTC", "ETH"]
+    assert feeds.symbols_fed_by(other) == []
+    assert sorted(feeds.symbols_fed_by(None)) == ["BTC", "ETH"]
+    assert feeds.carried_books(public)
+    assert not feeds.carried_books(other)
+    feeds.reset_connection()
+    assert feeds.carried_books(Ws("wss://a/public"))  # a new connection object, same URL
+    assert feeds.forget("ETH") is not None
+    assert list(feeds) == ["BTC"]
+
+
+# ------------------------------------------------------------- SnapshotRecovery
+
+
+async def test_one_fetch_in_flight_per_book_until_synced() -> None:
+    exchange = Exchange(102)
+    exchange.gate = asyncio.Event()
+    async with Client(clock=VirtualClock()) as client:
+        store = Collection(exchange, client)
+        for i in range(20):
+            store.book._on_delta("X", delta(100 + i, 100 + i))
+        store.book._on_delta("Y", delta(1, 1))
+        await wait_until(lambda: len(exchange.fetches) == 2)
+        await asyncio.sleep(0.01)
+        assert sorted(exchange.fetches) == ["X", "Y"]
+        assert store.recovery.in_flight == {"X", "Y"}
+        exchange.gate.set()
+        await wait_until(lambda: store.book.is_synced("X"))
+        assert store.book.status("X").last_update_id == 119
+        assert exchange.fetches.count("X") == 1
+
+
+async def test_failed_fetches_back_off_on_the_clients_clock_and_honour_retry_after() -> None:
+    error = ExchangeAPIError(exchange="x", endpoint="GET /depth", status=500)
+    limited = RateLimitError(exchange="x", endpoint="GET /depth", status=429, retry_after=9.0)
+    exchange = Exchange(error, error, limited, error, 100)
+    clock = RecordingClock(auto=True)
+    async with Client(clock=clock) as client:
+        store = Collection(exchange, client)
+        store.book._on_delta("X", delta(100, 101))
+        await wait_until(lambda: store.book.is_synced("X"))
+    assert clock.slept == [1.0, 2.0, 9.0, 8.0]
+
+
+async def test_a_snapshot_older_than_the_stream_or_malformed_is_fetched_again() -> None:
+    exchange = Exchange(50, -1, 150)
+    clock = RecordingClock(auto=True)
+    async with Client(clock=clock) as client:
+        store = Collection(exchange, client)
+        store.book._on_delta("X", delta(120, 150))
+        store.book._on_delta("X", delta(151, 152))
+        await wait_until(lambda: store.book.is_synced("X"))
+    assert clock.slept == [0.25, 0.5]
+    status = store.book.status("X")
+    assert (status.gaps, status.last_update_id) == (0, 152)
+    assert exchange.fetches == ["X", "X", "X"]
+
+
+async def test_a_reconnect_cancels_the_fetches_in_flight() -> None:
+    exchange = Exchange(100)
+    exchange.gate = asyncio.Event()
+    async with Client(clock=VirtualClock()) as client:
+        store = Collection(exchange, client)
+        store.book._on_delta("X", delta(100, 101))
+        await wait_until(lambda: store.recovery.in_flight == {"X"})
+        task = store.background.task(store.recovery.key("X"))
+        store.recovery.cancel_all()
+        await asyncio.sleep(0)
+        assert task is not None
+        assert task.cancelled()
+        assert store.recovery.in_flight == frozenset()
+
+
+async def test_without_a_client_the_book_waits_and_resume_fetches() -> None:
+    exchange = Exchange(100)
+    store = Collection(exchange)
+    store.book._on_delta("X", delta(100, 101))
+    store.book._on_delta("X", delta(102, 102))
+    assert store.no_client == ["X"]  # said once
+    assert store.recovery.pending == {"X"}
+    async with Client(clock=VirtualClock()) as client:
+        store.client = client
+        store.recovery.resume()
+        await wait_until(lambda: store.book.is_synced("X"))
+    assert store.recovery.pending == set()
+
+
+async def test_closing_the_client_leaves_no_task_and_the_next_client_resumes() -> None:
+    exchange = Exchange(100)
+    exchange.gate = asyncio.Event()
+    store = Collection(exchange)
+    store.client = Client(clock=VirtualClock())
+    store.book._on_delta("X", delta(100, 101))
+    await wait_until(lambda: store.recovery.in_flight == {"X"})
+    await store.client.close()
+    assert store.recovery.in_flight == frozenset()
+    assert store.background.running() == frozenset()
+    store.book._on_delta("X", delta(102, 102))  # closed client: nothing starts
+    assert store.recovery.in_flight == frozenset()
+    exchange.gate.set()
+    async with Client(clock=VirtualClock()) as client:
+        store.client = client
+        store.recovery.resume()
+        await wait_until(lambda: store.book.is_synced("X"))
+
+
+# ---------------------------------------------------------- ResubscribeRecovery
+
+
+class Ws:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+        self.closed = False
+
+    async def send_json(self, message: Any) -> None:
+        if self.closed:
+            raise ConnectionResetError("closed")
+        self.sent.append(message)
+
+
+class Resubscribing:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.background = Background("Test", lambda: self.client)
+        self.book = Book("book")
+        self.feeds = BookFeeds()
+        self.recovery = ResubscribeRecovery(
+            self.background,
+            self.book,
+            self.feeds,
+            messages=lambda feed: [
+                {"op": "unsubscribe", "args": [feed.channel]},
+                {"op": "subscribe", "args": [feed.channel]},
+            ],
+        )
+        self.book.resync_hook = self.recovery.request
+
+    def snapshot(self, symbol: str, update_id: int) -> None:
+        self.book._on_snapshot(symbol, update_id, [], [["1.0", "1"]])
+        self.recovery.on_snapshot(symbol)
+
+
+def ops(ws: Ws) -> list[str]:
+    return [m["op"] for m in ws.sent]
+
+
+async def test_resubscribes_until_a_snapshot_comes_10s_doubling_to_300s() -> None:
+    clock = RecordingClock(auto=True)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client)
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: len(clock.slept) >= 8)
+        assert ops(ws)[:2] == ["unsubscribe", "subscribe"]
+        assert clock.slept[:8] == [10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0]
+        assert (RESUBSCRIBE_TIMEOUT, RESUBSCRIBE_TIMEOUT_MAX) == (10.0, 300.0)
+        store.snapshot("X", 5)
+        await wait_until(lambda: store.background.running() == frozenset())
+        assert store.book.is_synced("X")
+
+
+async def test_a_snapshot_stops_the_retries() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client)
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: store.recovery.awaiting_snapshot == {"X"})
+        store.snapshot("X", 5)
+        await asyncio.sleep(0)
+        assert store.background.running() == frozenset()
+        clock.advance(60)
+        await asyncio.sleep(0.01)
+        assert ops(ws) == ["unsubscribe", "subscribe"]
+
+
+async def test_a_reconnect_of_that_connection_stops_the_retries() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client)
+        ws, other = Ws(), Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.feeds.note("Y", other, "books.Y")
+        store.book._invalidate("X", "gap")
+        store.book._invalidate("Y", "gap")
+        await wait_until(lambda: store.recovery.awaiting_snapshot == {"X", "Y"})
+        store.recovery.on_reconnect(ws)
+        await asyncio.sleep(0)
+        assert store.background.running() == {store.recovery.key("Y")}
+
+
+async def test_another_feed_or_a_closed_connection_stops_the_retries() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client)
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: store.recovery.awaiting_snapshot == {"X"})
+        store.feeds.note("X", ws, "books5.X")  # the user switched channel
+        clock.advance(10)
+        await wait_until(lambda: store.background.running() == frozenset())
+        assert ops(ws) == ["unsubscribe", "subscribe"]
+        # A closed connection: nothing is sent (the reconnect resubscribes by itself).
+        ws.closed = True
+        store.book._invalidate("X", "gap")
+        await asyncio.sleep(0.01)
+        assert store.background.running() == frozenset()
+        assert ops(ws) == ["unsubscribe", "subscribe"]
+
+
+async def test_a_new_episode_while_waiting_starts_over_with_the_first_timeout() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client)
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: clock.slept == [10.0])
+        store.recovery.request("X")
+        await wait_until(lambda: clock.slept == [10.0, 10.0])
+        assert ops(ws) == ["unsubscribe", "subscribe"] * 2
+
+
+async def test_closing_the_client_ends_the_retries() -> None:
+    client = Client(clock=VirtualClock(auto=False))
+    store = Resubscribing(client)
+    store.feeds.note("X", Ws(), "books.X")
+    store.book._invalidate("X", "gap")
+    await wait_until(lambda: store.recovery.awaiting_snapshot == {"X"})
+    await client.close()
+    assert store.background.running() == frozenset()
+    assert store.recovery.awaiting_snapshot == frozenset()
