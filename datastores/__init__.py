@@ -28,10 +28,10 @@ from ._errors import (
 )
 from ._orderbook import BookStatus, OrderBookStore
 from ._queue import WebSocketQueue
-from ._record import Recorder, ReplayStats, read_recording, replay
 from ._request import Auth
 from ._store import DataStore, StoreChange, StoreStream
 from ._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics, WsConnection
+from .apps.record import Recorder, ReplayStats, read_recording, replay
 from .exchanges.binance.store import (
     BinanceCOINMDataStore,
     BinanceSpotDataStore,
