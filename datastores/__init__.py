@@ -7,6 +7,15 @@ Public API (see docs/): :class:`Client`, :class:`WebSocketApp`, :class:`DataStor
 
 from __future__ import annotations
 
+from ._changefeed import (
+    BookChange,
+    ChangeBatch,
+    IntegrityEvent,
+    LocalSource,
+    RestSource,
+    WsSource,
+    apply_batch,
+)
 from ._client import Client, FetchResult, NotJSONContent, RequestContext
 from ._collection import DataStoreCollection
 from ._credentials import Credentials
@@ -53,8 +62,10 @@ __all__ = [
     "BinanceUSDSMDataStore",
     "BitgetDataStore",
     "BitgetV2DataStore",
+    "BookChange",
     "BookStatus",
     "BybitDataStore",
+    "ChangeBatch",
     "ChecksumMismatch",
     "Client",
     "ConfigurationError",
@@ -67,6 +78,8 @@ __all__ = [
     "ExchangeAPIError",
     "FetchResult",
     "HandshakeError",
+    "IntegrityEvent",
+    "LocalSource",
     "MissingDependencyError",
     "NotJSONContent",
     "OKXDataStore",
@@ -75,6 +88,7 @@ __all__ = [
     "Recorder",
     "ReplayStats",
     "RequestContext",
+    "RestSource",
     "SequenceGapError",
     "StoreChange",
     "StoreDesyncError",
@@ -86,7 +100,9 @@ __all__ = [
     "WebSocketQueue",
     "WebSocketStatistics",
     "WsConnection",
+    "WsSource",
     "__version__",
+    "apply_batch",
     "read_recording",
     "replay",
 ]

@@ -278,9 +278,11 @@ class FeedSink:
     # ------------------------------------------------------------- batching
 
     def _now(self) -> float:
-        clock = getattr(self._collection._client, "clock", None)
-        now = getattr(clock, "time", None)
-        return float(now()) if callable(now) else time.time()
+        client = self._collection._client
+        if client is None:
+            return time.time()
+        clock = getattr(client, "clock", None)
+        return time.time() if clock is None else float(clock.time())
 
     def begin(self, source: Source) -> Source | None:
         """Open the batch of one message or response; returns the batch it interrupts."""
