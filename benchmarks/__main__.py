@@ -75,7 +75,7 @@ def main() -> None:
     importtime.report(args.import_runs)
     print(f"\nstream: snapshot {args.levels} levels/side, {args.messages} depthUpdate messages\n")
     results: dict[str, dict[str, Any]] = {}
-    for name in ("json.loads", "sorteddict", "datastores", "pybotters"):
+    for name in ("json.loads", "sorteddict", "datastores", "observed", "pybotters"):
         limit_b = args.pybotters_b if name == "pybotters" else 0
         results[name] = _child(["book", name, str(stream), str(limit_b), str(args.repeats)])
         print(f"  ran {name}", flush=True)
@@ -107,6 +107,11 @@ def main() -> None:
     print(f"  memory                 {ds['memory_mib'] / pb['memory_mib']:8.2f}x   (<= 1x)")
     keyed_ratio = keyed["datastores"]["upserts_per_s"] / keyed["pybotters"]["upserts_per_s"]
     print(f"  keyed upserts          {keyed_ratio:8.1f}x   (>= 2x)")
+    observed = results["observed"]
+    print(
+        f"  (a) with a change-feed observer {observed['a_msgs_per_s'] / ds['a_msgs_per_s']:5.2f}x "
+        "of without (same run)"
+    )
     js = results["json.loads"]
     print(
         f"  (a) time vs json.loads alone {js['a_msgs_per_s'] / ds['a_msgs_per_s']:5.2f}x   (<= 2x)"

@@ -61,6 +61,30 @@ class Datastores(Contender):
         return {"levels": len(self.store.orderbook)}
 
 
+class DatastoresObserved(Datastores):
+    """The same store with one change-feed observer that touches every batch (what
+    a recorder or a relay pays on top: the batch, not its serialisation)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+        self.levels = 0
+        self.store.add_observer(self._observe)
+
+    def _observe(self, batch: Any) -> None:
+        self.batches += 1
+        for change in batch.changes:
+            asks = getattr(change, "asks", None)
+            if asks is not None:
+                self.levels += len(asks) + len(change.bids)
+
+    def check(self) -> dict[str, Any]:
+        assert self.batches > 0
+        assert self.levels > 0
+        assert self.store.observer_errors == 0
+        return super().check()
+
+
 class Pybotters(Contender):
     def __init__(self) -> None:
         import pybotters
@@ -135,6 +159,7 @@ class JsonOnly(Contender):
 
 CONTENDERS: dict[str, type[Contender]] = {
     "datastores": Datastores,
+    "observed": DatastoresObserved,
     "pybotters": Pybotters,
     "sorteddict": PlainSortedDict,
     "json.loads": JsonOnly,

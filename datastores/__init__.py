@@ -11,6 +11,15 @@ import importlib as _importlib
 import typing as _typing
 
 from . import _registry
+from ._changefeed import (
+    BookChange,
+    ChangeBatch,
+    IntegrityEvent,
+    LocalSource,
+    RestSource,
+    WsSource,
+    apply_batch,
+)
 from ._client import Client, FetchResult, NotJSONContent, RequestContext
 from ._collection import DataStoreCollection
 from ._credentials import Credentials
@@ -32,12 +41,12 @@ from ._errors import (
 )
 from ._orderbook import BookStatus, OrderBookStore
 from ._queue import WebSocketQueue
-from ._record import Recorder, ReplayStats, read_recording, replay
 from ._request import Auth
 from ._store import DataStore, StoreChange, StoreStream
 from ._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics, WsConnection
 
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and IDEs
+    from .apps.record import Recorder, ReplayStats, read_recording, replay
     from .exchanges.binance.store import (
         BinanceCOINMDataStore,
         BinanceSpotDataStore,
@@ -64,6 +73,11 @@ _LAZY: dict[str, str] = {
     "BitgetV2DataStore": ".exchanges.bitget.store",
     "BybitDataStore": ".exchanges.bybit.store",
     "OKXDataStore": ".exchanges.okx.store",
+    # applications, outside the core
+    "Recorder": ".apps.record",
+    "ReplayStats": ".apps.record",
+    "read_recording": ".apps.record",
+    "replay": ".apps.record",
 }
 
 
@@ -89,8 +103,10 @@ __all__ = [
     "BinanceUSDSMDataStore",
     "BitgetDataStore",
     "BitgetV2DataStore",
+    "BookChange",
     "BookStatus",
     "BybitDataStore",
+    "ChangeBatch",
     "ChecksumMismatch",
     "Client",
     "ConfigurationError",
@@ -103,6 +119,8 @@ __all__ = [
     "ExchangeAPIError",
     "FetchResult",
     "HandshakeError",
+    "IntegrityEvent",
+    "LocalSource",
     "MissingDependencyError",
     "NotJSONContent",
     "OKXDataStore",
@@ -111,6 +129,7 @@ __all__ = [
     "Recorder",
     "ReplayStats",
     "RequestContext",
+    "RestSource",
     "SequenceGapError",
     "StoreChange",
     "StoreDesyncError",
@@ -122,7 +141,9 @@ __all__ = [
     "WebSocketQueue",
     "WebSocketStatistics",
     "WsConnection",
+    "WsSource",
     "__version__",
+    "apply_batch",
     "read_recording",
     "replay",
 ]

@@ -14,12 +14,14 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from ._integrity import BookDelta, SequenceRule, Verdict
 
 if TYPE_CHECKING:
     from ._bookside import Level
+    from ._changefeed import FeedSink
+    from ._orderbook import OrderBookStore
 
 __all__ = ["BookIntegrity", "BookStatus", "FailureKind"]
 
@@ -118,6 +120,8 @@ class BookIntegrity:
     _states: dict[str, _SymbolState]
     #: called with a symbol when its book needs a new snapshot / resubscription
     resync_hook: Callable[[str], object] | None
+    #: the collection's change-feed sink while it has observers
+    _sink: FeedSink | None
 
     if TYPE_CHECKING:
 
@@ -146,6 +150,19 @@ class BookIntegrity:
 
     # ---------------------------------------------------------------- integrity
 
+    def _report(
+        self,
+        symbol: str,
+        event: Literal["unsynced", "synced", "resync"],
+        reason: FailureKind | None,
+    ) -> None:
+        """Tell the change feed (the caller checked ``_sink``) about an integrity event."""
+        feed = self._sink
+        if feed is not None:
+            feed.event(
+                cast("OrderBookStore", self), symbol, event, reason, self._state(symbol).last_error
+            )
+
     def _fail(self, symbol: str, kind: FailureKind, detail: str) -> None:
         """Record a failure: unsynced, counted, logged once per episode, resync requested."""
         state = self._state(symbol)
@@ -164,6 +181,8 @@ class BookIntegrity:
             )
         else:
             logger.debug("%s %s: %s while unsynced: %s", self.name, symbol, kind, detail)
+        if self._sink is not None:
+            self._report(symbol, "unsynced", kind)
         self._request_resync(symbol)
 
     def _request_resync(self, symbol: str) -> None:
@@ -172,6 +191,8 @@ class BookIntegrity:
             return
         state.resync_requested = True
         state.resyncs += 1
+        if self._sink is not None:
+            self._report(symbol, "resync", None)
         hook = self.resync_hook
         if hook is None:
             logger.debug("%s %s: no resync hook installed", self.name, symbol)
@@ -194,6 +215,8 @@ class BookIntegrity:
         if state.phase != "unsynced":
             state.phase = "unsynced"
             logger.info("%s %s: book unsynced (%s)", self.name, symbol, reason)
+        if self._sink is not None:
+            self._report(symbol, "unsynced", kind)
         self._request_resync(symbol)
 
     def _invalidate_all(self, reason: str) -> None:
@@ -266,7 +289,10 @@ class BookIntegrity:
         if buffer:
             if len(state.buffer) >= self._BUFFER_MAX:
                 state.buffer.popleft()
+                first = not (state.last_error or "").startswith("overflow")
                 state.last_error = "overflow: update buffer full while waiting for a snapshot"
+                if first and self._sink is not None:
+                    self._report(symbol, "unsynced", "overflow")
             state.buffer.append(delta)
         self._request_resync(symbol)
 

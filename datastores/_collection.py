@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._background import Background
+from ._changefeed import ChangeBatch, FeedSink, Observer, RestSource, WsSource
+from ._orderbook import OrderBookStore
 from ._store import DataStore
 from ._storefield import declared_stores
 from ._stream import Item, _wait_on, _wake
@@ -74,7 +76,10 @@ class DataStoreCollection:
         #: the datastores.Client whose requests were passed to initialize(); used by
         #: collections that fetch snapshots themselves (book resync, keepalive).
         self._client: Any = None
-        self._response_observers: list[ResponseObserver] = []
+        #: change-feed observers, and the sink that batches changes while there are any
+        self._observers: list[Observer] = []
+        self._sink: FeedSink | None = None
+        self._response_adapters: dict[ResponseObserver, Observer] = {}
         self._dropped: dict[str, int] = {}
         self._unhandled: dict[str, int] = {}
         #: the one owner of this collection's background tasks (bound to its Client)
@@ -107,6 +112,8 @@ class DataStoreCollection:
     ) -> _DS:
         store = datastore_class(name, keys, data)
         self._stores[name] = store
+        if self._sink is not None:
+            _attach_sink(store, self._sink)  # a store made on the fly is observed too
         return store
 
     def _get(self, name: str, type_: type[_DS] = DataStore) -> _DS | None:  # type: ignore[assignment]
@@ -201,6 +208,10 @@ class DataStoreCollection:
         collection mark what the message touched (books go unsynced and resync).
         """
         self._messages += 1
+        sink = self._sink
+        if sink is not None:
+            url = getattr(ws, "url", None)
+            outer = sink.begin(WsSource(msg, None if url is None else str(url)))
         try:
             self._onmessage(msg, ws)
         except Exception as exc:
@@ -219,6 +230,8 @@ class DataStoreCollection:
                 self._onerror(msg, exc)
             except Exception:
                 logger.exception("%s: error hook failed", type(self).__name__)
+        if sink is not None:
+            sink.end(outer)
         if self._waiters:
             _wake(self._waiters)
 
@@ -236,29 +249,96 @@ class DataStoreCollection:
                     return f"{field_name}={msg[field_name]!r}"[:120]
         return f"a {type(msg).__name__} message"
 
+    # ------------------------------------------------------------ change feed
+
+    def add_observer(self, observer: Observer) -> None:
+        """Call ``observer(batch)`` with every change this collection applies.
+
+        One :class:`~datastores.ChangeBatch` per decoded message handled by
+        :meth:`onmessage` (even one that changed nothing), one per HTTP response
+        consumed (``initialize()`` and the snapshots the collection fetches by
+        itself), and one for changes made outside both (a store cleared on
+        reconnect, a book invalidated by a timer). Calls are synchronous, in
+        order, with ``batch.seq`` counting up by one. Stores created later are
+        observed too. Books report the level lists they apply (no per-level
+        dicts), so an observed book stays on its fast path; with no observer
+        the cost is one attribute check per update.
+
+        An observer that raises is logged (once per burst of failures) and
+        counted in :attr:`observer_errors`; the apply and the WebSocket loop
+        go on. Adding an observer twice has no effect. See docs/changefeed.md.
+        """
+        if observer in self._observers:
+            return
+        self._observers.append(observer)
+        if self._sink is None:
+            self._sink = FeedSink(self)
+            for store in self._stores.values():
+                _attach_sink(store, self._sink)
+
+    def remove_observer(self, observer: Observer) -> None:
+        """Stop calling ``observer`` (no error if it was not registered). A batch
+        still pending is delivered to it first; the last removal detaches the
+        feed from the stores, so the hot path is back to no cost."""
+        if observer not in self._observers:
+            return
+        if self._sink is not None:
+            self._sink.flush()
+        self._observers.remove(observer)
+        if not self._observers and self._sink is not None:
+            sink, self._sink = self._sink, None
+            for store in self._stores.values():
+                _detach_sink(store, sink)
+
+    @property
+    def observer_errors(self) -> int:
+        """Observer calls that raised since the feed started (logged, then ignored)."""
+        return 0 if self._sink is None else self._sink.errors
+
     def add_response_observer(self, observer: ResponseObserver) -> None:
         """Call ``observer(collection, method, url, status, data)`` for every HTTP
         response this collection consumes: those passed to ``initialize()`` and
         those it fetches by itself (book snapshots after a gap or a reconnect).
 
-        The recorder uses this so that a replay sees every snapshot the live
-        store saw. An observer that raises is logged and ignored.
+        A thin adapter over :meth:`add_observer` (it sees the ``rest`` batches),
+        kept for code written before the change feed. An observer that raises is
+        logged and counted like any other.
         """
-        if observer not in self._response_observers:
-            self._response_observers.append(observer)
+        if observer in self._response_adapters:
+            return
+
+        def adapter(batch: ChangeBatch) -> None:
+            source = batch.source
+            if isinstance(source, RestSource) and not batch.continued:
+                observer(self, source.method, source.url, source.status, source.data)
+
+        self._response_adapters[observer] = adapter
+        self.add_observer(adapter)
 
     def remove_response_observer(self, observer: ResponseObserver) -> None:
         """Stop calling ``observer`` (no error if it was not registered)."""
-        if observer in self._response_observers:
-            self._response_observers.remove(observer)
+        adapter = self._response_adapters.pop(observer, None)
+        if adapter is not None:
+            self.remove_observer(adapter)
 
     def _observe_response(self, method: str, url: object, status: int, data: Any) -> None:
-        """Tell the response observers about one consumed response (never raises)."""
-        for observer in self._response_observers:
-            try:
-                observer(self, method, str(url), status, data)
-            except Exception:
-                logger.exception("%s: response observer failed", type(self).__name__)
+        """A response this collection fetched by itself is about to be applied: the
+        changes that follow (synchronously) form its batch. Never raises."""
+        if self._sink is not None:
+            self._sink.open_response(RestSource(method, str(url), status, data))
+
+    async def _apply_response(self, resp: Any, data: Any) -> None:
+        """Hand one decoded response to ``_onresponse`` as one batch of the feed."""
+        sink = self._sink
+        if sink is None:
+            await self._onresponse(resp, data)
+            return
+        outer = sink.begin(RestSource(resp.method, str(resp.url), resp.status, data))
+        try:
+            await self._onresponse(resp, data)
+        finally:
+            if self._sink is sink:
+                sink.end(outer)
 
     def on_reconnect(self, ws: Any = None) -> None:
         """Called by a WebSocketApp after it reconnected: reset per-connection state.
@@ -292,9 +372,7 @@ class DataStoreCollection:
                 self._client = client
             resp = aw if not isinstance(aw, Awaitable) else await aw
             data = await read_response(resp, exchange=self._EXCHANGE)
-            if self._response_observers:
-                self._observe_response(resp.method, resp.url, resp.status, data)
-            await self._onresponse(resp, data)
+            await self._apply_response(resp, data)
 
         tasks = [asyncio.ensure_future(one(aw)) for aw in aws]
         try:
@@ -316,3 +394,20 @@ class DataStoreCollection:
             f"{type(self).__name__}.initialize() does not know the endpoint "
             f"{resp.method} {resp.url.path}"
         )
+
+
+def _attach_sink(store: DataStore, sink: FeedSink) -> None:
+    """Books report level lists to ``_sink``; plain stores push changes to it like a
+    watcher (their existing ``if self._streams`` check: no new cost)."""
+    if isinstance(store, OrderBookStore):
+        store._sink = sink
+    elif sink not in store._streams:
+        store._streams.append(sink)
+
+
+def _detach_sink(store: DataStore, sink: FeedSink) -> None:
+    if isinstance(store, OrderBookStore):
+        if store._sink is sink:
+            store._sink = None
+    elif sink in store._streams:
+        store._streams.remove(sink)

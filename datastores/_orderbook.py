@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ._bookside import Level, Side, apply_levels
 from ._bookstate import BookIntegrity, BookStatus, FailureKind, _SymbolState
 from ._integrity import crc32_interleaved
 from ._store import DataStore, Item, ItemT
+from ._stream import StoreChange
+
+if TYPE_CHECKING:
+    from ._changefeed import FeedSink
 
 __all__ = ["BookStatus", "FailureKind", "OrderBookStore"]
 
@@ -67,6 +71,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         #: called with a symbol when its book needs a new snapshot / resubscription
         self.resync_hook: Callable[[str], object] | None = None
         self.clock: Callable[[], float] = time.time
+        #: the collection's change-feed sink while it has observers (see _changefeed)
+        self._sink: FeedSink | None = None
 
     def __init__(
         self,
@@ -283,6 +289,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
             if depth < 1:
                 raise ValueError("depth must be at least 1")
             self._depths[symbol] = depth
+            if self._sink is not None and symbol in self._books:
+                self._sink.book(self, symbol, (), (), False)  # the new cap trims
             self._trim(symbol)
 
     # ------------------------------------------------------ level mutation (hot path)
@@ -323,16 +331,26 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
                     self._make_item(symbol, side_name, level),
                 )
 
-    def _apply(self, symbol: str, asks: Iterable[Level], bids: Iterable[Level]) -> bool:
+    def _apply(
+        self,
+        symbol: str,
+        asks: Iterable[Level],
+        bids: Iterable[Level],
+        snapshot: bool = False,
+    ) -> bool:
         """Apply one update's ``[price, size, ...]`` levels (absolute sizes; 0 deletes)
         to ``symbol``; trim to the depth cap; wake waiters.
 
         The level sequences are stored as given (not copied). A malformed level,
         or a side that is not a list or tuple (``None`` is not "no changes"), marks
         the symbol unsynced (counted, logged, resync requested) and returns
-        ``False``; the exception never escapes.
+        ``False``; the exception never escapes. With change observers, the level
+        lists are reported first (``snapshot``: they replace the whole book).
         """
         try:
+            feed = self._sink
+            if feed is not None:
+                asks, bids = feed.book(self, symbol, asks, bids, snapshot)
             if self._streams:
                 self._apply_watched(symbol, self._ASK, asks)
                 self._apply_watched(symbol, self._BID, bids)
@@ -382,11 +400,14 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
                 if self._streams:
                     self._emit("delete", None, self._make_item(symbol, side_name, removed))
 
-    def _clear_symbol(self, symbol: str) -> None:
-        """Remove every level of ``symbol`` (delete changes for watchers)."""
+    def _clear_symbol(self, symbol: str, *, report: bool = True) -> None:
+        """Remove every level of ``symbol`` (delete changes for watchers; an empty
+        snapshot for change observers unless ``report`` is false)."""
         book = self._books.pop(symbol, None)
         if book is None:
             return
+        if report and self._sink is not None:
+            self._sink.book(self, symbol, (), (), True)
         for side_name, side in ((self._ASK, book[0]), (self._BID, book[1])):
             self._count -= len(side.levels)
             if self._streams:
@@ -406,13 +427,15 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         ``update_id`` becomes ``last_update_id``. Returns ``False`` (and records
         a failure) if the snapshot is malformed.
         """
-        self._clear_symbol(symbol)
-        if not self._apply(symbol, asks, bids):
+        self._clear_symbol(symbol, report=False)  # the snapshot reports both
+        if not self._apply(symbol, asks, bids, snapshot=True):
             return False
         state = self._state(symbol)
         state.last_id = update_id
         state.phase = "synced"
         state.resync_requested = False
+        if self._sink is not None:
+            self._sink.event(self, symbol, "synced", None, None)
         return True
 
     # ------------------------------------------- generic DataStore mutation API
@@ -444,9 +467,9 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         if not existed:
             target.add_key(key)
             self._count += 1
-        if self._streams:
+        if self._streams or self._sink is not None:
             operation: Any = "update" if existed and merge else "insert"
-            self._emit(
+            self._emit_level(
                 operation, item if existed and merge else None, self._make_item(symbol, side, level)
             )
 
@@ -480,9 +503,17 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         target.remove_key(key)
         self._count -= 1
         removed: Item = self._make_item(symbol, side, level)
-        if self._streams:
-            self._emit("delete", source, removed)
+        if self._streams or self._sink is not None:
+            self._emit_level("delete", source, removed)
         return removed
+
+    def _emit_level(self, operation: Any, source: Item | None, item: Item) -> None:
+        """A level changed through the generic DataStore API: watchers and change
+        observers both get the item (rare; the level-list path is ``_apply``)."""
+        if self._streams:
+            self._emit(operation, source, item)
+        if self._sink is not None:
+            self._sink._push(StoreChange(self, operation, source, item))
 
     def _pop(self, item: Mapping[str, Any]) -> Item | None:
         removed = self._pop_level(item, source=None)

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from ._stream import Item, Operation, StoreChange, StoreStream, _wait_on, _wake
+from ._stream import ChangeSubscriber, Item, Operation, StoreChange, StoreStream, _wait_on, _wake
 
 if TYPE_CHECKING:
     import asyncio
@@ -89,7 +89,8 @@ class DataStore(Generic[ItemT]):
         self._seq = 0
         self._oldest = 0
         self._waiters: list[asyncio.Future[None]] = []
-        self._streams: list[StoreStream] = []
+        #: watch() streams, and the collection's change-feed sink while observed
+        self._streams: list[ChangeSubscriber] = []
         self._dropped = 0
         if data is not None:
             self._insert(data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ._errors import StoreStreamOverflow
 
@@ -23,6 +23,13 @@ __all__ = ["Item", "Operation", "StoreChange", "StoreStream"]
 
 Item = dict[str, Any]
 Operation = Literal["insert", "update", "delete"]
+
+
+class ChangeSubscriber(Protocol):
+    """What a store pushes its changes to: a :class:`StoreStream`, or a
+    collection's change-feed sink (:mod:`datastores._changefeed`)."""
+
+    def _push(self, change: StoreChange) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

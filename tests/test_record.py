@@ -12,7 +12,7 @@ import pytest
 from datastores import DataStoreCollection, _json
 from datastores._cli import main
 from datastores._client import Client
-from datastores._record import Recorder, read_recording, replay
+from datastores.apps.record import Recorder, read_recording, replay
 from datastores.exchanges.binance.store import BinanceSpotDataStore
 from datastores.testing import FakeExchange, VirtualClock
 
@@ -189,7 +189,7 @@ async def test_resync_snapshots_are_recorded_so_a_replay_heals_like_the_live_sto
             assert live.orderbook.status(SYMBOL).gaps == 1
         # the snapshot from initialize() and the one fetched after the gap
         assert recorder.counts["rest"] == 2
-    assert live._response_observers == []  # close() detached the recorder
+    assert live._observers == []  # close() detached the recorder
     replayed = BinanceSpotDataStore()
     stats = await replay(path, replayed)
     assert stats.responses == 2

@@ -20,8 +20,8 @@ from typing import Any
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import TransportError
-from .._record import Recorder
 from .._view import Renderer, ViewState, format_number
+from ..apps.record import Recorder
 from ._targets import Target
 
 __all__ = ["Action", "LiveSession", "Summary", "unreachable"]

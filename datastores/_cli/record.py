@@ -8,8 +8,8 @@ import contextlib
 from typing import Any
 
 from .._errors import ConfigurationError, TransportError
-from .._record import Recorder
 from .._view import make_renderer
+from ..apps.record import Recorder
 from . import run_until_interrupted
 from ._live import LiveSession, capture_library_logs, unreachable
 from ._targets import get_target

@@ -7,8 +7,8 @@ import asyncio
 
 from .._errors import ConfigurationError
 from .._orderbook import OrderBookStore
-from .._record import read_recording, replay
 from .._view import format_number
+from ..apps.record import read_recording, replay
 from ._targets import load_store_class
 
 __all__ = ["run"]

@@ -354,9 +354,8 @@ class BinanceBase(DataStoreCollection):
         return await get_json(self._background.client, self._snapshot_url(symbol))
 
     def _install_snapshot(self, symbol: str, data: Any) -> None:
-        # Response observers (a Recorder) see every snapshot handed to the book.
-        if self._response_observers:
-            self._observe_response("GET", self._snapshot_url(symbol), 200, data)
+        # The change feed (a Recorder) sees every snapshot handed to the book.
+        self._observe_response("GET", self._snapshot_url(symbol), 200, data)
         self._book._on_depth_snapshot(symbol, data)
 
     def _warn_no_client(self, symbol: str) -> None:

@@ -14,6 +14,11 @@ ends in ``.gz``)::
 (base64) for handlers of raw frames. Unknown kinds are skipped on replay, so
 the format can grow.
 
+The recorder is an observer of the collections' change feed
+(:meth:`~datastores.DataStoreCollection.add_observer`): it writes the source of
+each batch, the decoded message or the consumed response, so every snapshot a
+collection fetches by itself is in the file too.
+
 Recording::
 
     recorder = Recorder("btcusdt.jsonl.gz")
@@ -44,15 +49,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 from yarl import URL
 
-from . import _json
-from ._clock import SYSTEM_CLOCK, Clock
+from .. import _json
+from .._changefeed import ChangeBatch, RestSource, WsSource
+from .._clock import SYSTEM_CLOCK, Clock
+from .._collection import DataStoreCollection
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from aiohttp import ClientResponse
-
-    from ._collection import DataStoreCollection
 
 __all__ = ["RecordedResponse", "Recorder", "ReplayStats", "read_recording", "replay"]
 
@@ -76,6 +81,15 @@ def _url_of(ws: Any) -> str | None:
     return str(url) if url is not None else None
 
 
+class _Url:
+    """The connection of a message, as far as a record needs it (its ``url``)."""
+
+    __slots__ = ("url",)
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+
+
 class _RecordingHandler:
     """What :meth:`Recorder.wrap` returns the bound ``handle`` method of.
 
@@ -83,14 +97,22 @@ class _RecordingHandler:
     reconnect notification working through the wrapper.
     """
 
-    __slots__ = ("_handler", "_recorder")
+    __slots__ = ("_handler", "_observed", "_recorder")
 
     def __init__(self, recorder: Recorder, handler: Handler) -> None:
         self._recorder = recorder
         self._handler = handler
+        owner = getattr(handler, "__self__", None)
+        # A collection's own onmessage: its change feed carries every message (with
+        # the responses, in the order they were applied), so the feed records it.
+        self._observed = False
+        if isinstance(owner, DataStoreCollection) and handler.__name__ == "onmessage":
+            recorder.attach(owner, messages=True)
+            self._observed = True
 
     def handle(self, msg: Any, ws: Any = None) -> object:
-        self._recorder.record_message(msg, ws)
+        if not self._observed:
+            self._recorder.record_message(msg, ws)
         return self._handler(msg, ws)
 
     def on_reconnect(self, ws: Any = None) -> None:
@@ -149,7 +171,8 @@ class Recorder:
         self._file: IO[str] | None = _open(path, "w")
         #: records written, by kind
         self.counts: dict[str, int] = {"ws": 0, "rest": 0, "reconnect": 0}
-        self._attached: list[DataStoreCollection] = []
+        #: observed collections -> whether their messages are recorded from the feed
+        self._attached: dict[DataStoreCollection, bool] = {}
         self._write({"kind": "meta", "format": FORMAT, "version": VERSION, **(meta or {})})
 
     def __repr__(self) -> str:
@@ -188,6 +211,10 @@ class Recorder:
         """Record that the WebSocketApp reconnected (replay calls ``on_reconnect``)."""
         if self._file is None:
             return
+        for collection in self._attached:
+            # A snapshot applied before the reconnect must be written before it.
+            if collection._sink is not None:
+                collection._sink.flush()
         self._write({"kind": "reconnect", "url": _url_of(ws)})
         self.counts["reconnect"] += 1
 
@@ -221,20 +248,24 @@ class Recorder:
         """Wrap a request (``client.get(...)``) so its response is recorded when awaited."""
         return _RecordingRequest(self, request)
 
-    def attach(self, collection: DataStoreCollection) -> None:
-        """Record every HTTP response ``collection`` consumes from now on: the ones
-        given to ``initialize()`` and the snapshots it fetches by itself (after a
-        gap or a reconnect), so a replay resyncs where the live store did.
-        Idempotent; :meth:`close` detaches."""
-        observer = self._observer
-        collection.add_response_observer(observer)
-        if collection not in self._attached:
-            self._attached.append(collection)
+    def attach(self, collection: DataStoreCollection, *, messages: bool = False) -> None:
+        """Observe ``collection``'s change feed from now on and record every HTTP
+        response it consumes: the ones given to ``initialize()`` and the snapshots
+        it fetches by itself (after a gap or a reconnect), so a replay resyncs
+        where the live store did. With ``messages``, every message its
+        ``onmessage`` handles is recorded too (what :meth:`wrap` does).
+        Idempotent (``messages`` only ever turns on); :meth:`close` detaches."""
+        self._attached[collection] = messages or self._attached.get(collection, False)
+        collection.add_observer(self._on_batch)
 
-    def _observer(
-        self, collection: DataStoreCollection, method: str, url: str, status: int, data: Any
-    ) -> None:
-        self.record_rest(method, url, status, data)
+    def _on_batch(self, batch: ChangeBatch) -> None:
+        """Write the source of one change-feed batch."""
+        source = batch.source
+        if isinstance(source, RestSource):
+            if not batch.continued:
+                self.record_rest(source.method, source.url, source.status, source.data)
+        elif isinstance(source, WsSource) and self._attached.get(batch.collection):
+            self.record_message(source.message, _Url(source.url))
 
     async def initialize(
         self,
@@ -255,7 +286,7 @@ class Recorder:
     def close(self) -> None:
         """Detach from collections, flush and close the file (idempotent)."""
         for collection in self._attached:
-            collection.remove_response_observer(self._observer)
+            collection.remove_observer(self._on_batch)  # delivers a pending batch first
         self._attached.clear()
         if self._file is not None:
             file, self._file = self._file, None
@@ -408,7 +439,8 @@ async def replay(
             response = RecordedResponse(
                 str(record.get("method", "GET")), URL(str(record["url"])), status
             )
-            await collection._onresponse(response, record["data"])  # type: ignore[arg-type]
+            # as initialize() would: one batch of the change feed, then waiters woken
+            await collection._apply_response(response, record["data"])
             collection.onmessage_done()
             responses += 1
         elif kind == "reconnect":
