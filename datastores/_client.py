@@ -60,6 +60,9 @@ class NotJSONContent:
 class FetchResult:
     """A finished request: the response (body already read), its text and JSON.
 
+    ``repr()`` shows the method, the URL without its query, the status and the
+    sizes: never the query (signatures, key ids) or the body.
+
     Attributes:
         response: the aiohttp response (released; status and headers stay readable).
         text: the body decoded as text.
@@ -69,6 +72,16 @@ class FetchResult:
     response: aiohttp.ClientResponse
     text: str
     data: Any
+
+    def __repr__(self) -> str:
+        # Neither the query (Binance/MEXC `signature=`, BitTrade's `AccessKeyId`) nor the
+        # body (a server may echo the request) is shown: reprs end up in logs and tracebacks.
+        url = self.response.url
+        shown = f"{url.origin()}{url.raw_path}"  # origin(): no user:password either
+        return (
+            f"<FetchResult {self.response.method} {shown} -> {self.response.status}, "
+            f"{len(self.text)} characters of text, data: {type(self.data).__name__}>"
+        )
 
 
 class RequestContext:

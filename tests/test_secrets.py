@@ -12,6 +12,7 @@ import logging
 
 import pytest
 from aiohttp import web
+from yarl import URL
 
 from datastores._client import Client
 from datastores._credentials import load_apis
@@ -152,3 +153,39 @@ async def test_no_secret_in_logs_reprs_or_errors(
     assert any("signed with" in message for _, message in texts)  # logging did happen
     for where, text in texts:
         assert_clean(text, where)
+
+
+async def test_fetch_result_repr_hides_the_signed_url_and_the_body() -> None:
+    # Binance puts `signature=` in the query, BitTrade its `AccessKeyId` and `Signature`;
+    # this server echoes the query into the body too.
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response({"query": request.rel_url.raw_query_string})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    hosts = ("api.binance.com", "api-cloud.bittrade.co.jp")
+    shown: list[str] = []
+    try:
+        async with Client(apis(), redirects=dict.fromkeys(hosts, base)) as client:
+            for url in (
+                "https://api.binance.com/api/v3/order?symbol=BTCUSDT",
+                "https://api-cloud.bittrade.co.jp/v1/order/orders?symbol=btcjpy",
+            ):
+                result = await client.fetch("GET", url)
+                query = result.data["query"]
+                assert "ignature=" in query  # signed: the secret-bearing values exist
+                shown.append(repr(result))
+                for pair in query.split("&"):
+                    name, _, value = pair.partition("=")
+                    if name in ("signature", "Signature", "AccessKeyId"):
+                        assert value not in repr(result), name
+                # Still useful: method, status and path are shown.
+                assert f"GET {base}{URL(url).path}" in repr(result)
+                assert "200" in repr(result)
+    finally:
+        await runner.cleanup()
+    assert all("KEY-" not in text for text in shown)
