@@ -28,6 +28,7 @@ from ._clock import SYSTEM_CLOCK, Clock
 from ._credentials import ApisArg, Credentials, load_apis
 from ._errors import TransportError
 from ._http import scrub_client_error
+from ._redact import register_client
 from ._request import Auth, ParamsArg, build_url, prepare_request, redirect_url
 from ._signing import HttpAuth
 
@@ -154,6 +155,7 @@ class Client:
         from . import __version__
 
         self._credentials: Mapping[str, Credentials] = MappingProxyType(load_apis(apis))
+        register_client(self)  # errors redact these credentials while this client lives
         self._base_url = base_url
         self._redirects = {host: URL(base) for host, base in (redirects or {}).items()}
         self._clock = clock

@@ -9,6 +9,8 @@ scanned for the secret values.
 from __future__ import annotations
 
 import logging
+import re
+import traceback
 
 import pytest
 from aiohttp import web
@@ -16,7 +18,8 @@ from yarl import URL
 
 from datastores._client import Client
 from datastores._credentials import load_apis
-from datastores._errors import DatastoresError
+from datastores._errors import DatastoresError, ExchangeAPIError
+from datastores._http import read_response
 from datastores.exchanges import http_auth_by_host
 
 SECRET = "SECRETVALUE0000aaaa"
@@ -189,3 +192,88 @@ async def test_fetch_result_repr_hides_the_signed_url_and_the_body() -> None:
     finally:
         await runner.cleanup()
     assert all("KEY-" not in text for text in shown)
+
+
+async def test_exchange_errors_redact_echoed_credentials_and_signatures() -> None:
+    # A server that quotes the refused request (headers and query) in its error message.
+    sent: list[str] = []
+
+    async def echo_error(request: web.Request) -> web.Response:
+        echoed = f"{request.method} {request.rel_url} " + " ".join(
+            f"{name}: {value}" for name, value in request.headers.items()
+        )
+        sent.append(echoed)
+        return web.json_response({"code": "50113", "msg": f"refused: {echoed}"}, status=400)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo_error)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    urls = {
+        "okx": "https://www.okx.com/api/v5/account/balance?ccy=BTC",
+        "bitget": "https://api.bitget.com/api/v2/spot/account/assets",
+        "binance": "https://api.binance.com/api/v3/order?symbol=BTCUSDT",
+        "bittrade": "https://api-cloud.bittrade.co.jp/v1/order/orders?symbol=btcjpy",
+        "bybit": "https://api.bybit.com/v5/order/realtime?category=linear",
+        "kucoin": "https://api.kucoin.com/api/v1/accounts",
+    }
+    errors: list[ExchangeAPIError] = []
+    try:
+        redirects = {URL(url).host or "": base for url in urls.values()}
+        async with Client(apis(), redirects=redirects) as client:
+            for exchange, url in urls.items():
+                with pytest.raises(ExchangeAPIError) as info:
+                    await read_response(await client.get(url), exchange=exchange)
+                errors.append(info.value)
+            # Built by an exchange module from the server's words, the same way.
+            echoed = f"bad sign for key KEY-okx passphrase {PASSPHRASE} ({SECRET})"
+            errors.append(
+                ExchangeAPIError(exchange="okx", endpoint="GET /x", status=200, message=echoed)
+            )
+    finally:
+        await runner.cleanup()
+
+    # What the server saw and could echo: keys, passphrases, signatures.
+    leaked = {PASSPHRASE, SECRET, *(f"KEY-{name}" for name in urls)}
+    for line in sent:
+        for _header, value in re.findall(
+            r"(signature|Signature|AccessKeyId|OK-ACCESS-SIGN|ACCESS-SIGN|X-BAPI-SIGN"
+            r"|KC-API-SIGN|KC-API-PASSPHRASE)[=:] ?([^&\s]+)",
+            line,
+        ):
+            leaked.add(value)
+    assert any(PASSPHRASE in line for line in sent)  # the echo did carry the secrets
+    assert any("signature=" in line for line in sent)
+    assert len(leaked) > 10
+    for error in errors:
+        shown = "".join(traceback.format_exception(error)) + repr(error) + repr(error.args)
+        shown += f"{error.message} {error.code} {error.endpoint}"
+        for value in leaked:
+            assert value not in shown, f"{error.exchange}: {value[:6]}... leaked"
+        assert "<redacted>" in error.message
+    assert errors[0].code == "50113"
+    assert errors[0].endpoint == "GET /api/v5/account/balance"
+
+
+def test_redaction_keeps_ordinary_messages_readable() -> None:
+    for text in (
+        "Signature for this request is not valid.",
+        "Invalid sign",
+        "Signature: mismatched",
+        "Timestamp for this request is outside of the recvWindow.",
+    ):
+        assert (
+            ExchangeAPIError(
+                exchange="binance", endpoint="GET /api/v3/order", status=400, message=text
+            ).message
+            == text
+        )
+    error = ExchangeAPIError(
+        exchange="binance",
+        endpoint="GET /api/v3/order",
+        status=400,
+        message="echo: symbol=BTCUSDT&signature=0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    )
+    assert error.message == "echo: symbol=BTCUSDT&signature=<redacted>"
