@@ -164,6 +164,7 @@ class Client:
         headers = dict(session_kwargs.pop("headers", None) or {})
         if not any(name.lower() == "user-agent" for name in headers):
             headers["User-Agent"] = f"datastores/{__version__}"
+        self._middlewares: tuple[Any, ...] = tuple(session_kwargs.get("middlewares") or ())
         self._session = aiohttp.ClientSession(headers=headers, **session_kwargs)
 
     # -- properties -------------------------------------------------------------
@@ -304,7 +305,9 @@ class Client:
             A :class:`RequestContext`; the response status is not checked.
 
         Raises:
-            TransportError: the network failed (aiohttp's error is chained).
+            TransportError: the network failed (aiohttp's error is chained), or a
+                signed request was redirected to another origin (refused before
+                anything is sent there; same-origin redirects are followed).
             ConfigurationError: bad arguments.
         """
 
@@ -410,6 +413,13 @@ class Client:
             prepared.url.raw_path,
             f"signed with {prepared.credential_name!r}" if prepared.signed else "unsigned",
         )
+        if prepared.signed:
+            # aiohttp re-sends every header but Authorization to wherever a redirect points:
+            # our signing headers (keys, passphrases) must stay with the origin they were for.
+            guard = _same_origin_guard(prepared.method, prepared.url, prepared.credential_name)
+            chosen = kwargs.get("middlewares")  # None: the session's, as aiohttp does
+            middlewares = self._middlewares if chosen is None else tuple(chosen)
+            kwargs = {**kwargs, "middlewares": (*middlewares, guard)}
         try:
             return await self._session.request(
                 prepared.method,
@@ -468,6 +478,39 @@ def _decode_text(response: aiohttp.ClientResponse, body: bytes) -> str:
     except (LookupError, RuntimeError):
         # An unknown or unusable charset in Content-Type: exchanges speak UTF-8.
         return body.decode("utf-8", "replace")
+
+
+def _same_origin_guard(
+    method: str, real_url: URL, credential_name: str | None
+) -> aiohttp.ClientMiddlewareType:
+    """An aiohttp middleware refusing any hop of a signed request to another origin.
+
+    aiohttp calls it for the first request and for every redirect it follows. The
+    first hop's origin (scheme, host, port: the stand-in's under ``redirects``) is
+    the only one allowed, so a redirect elsewhere fails before anything is sent.
+    """
+    allowed: list[URL] = []
+    last_status: list[int] = []
+
+    async def guard(
+        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        origin = request.url.origin()
+        if not allowed:
+            allowed.append(origin)
+        elif origin != allowed[0]:
+            shown = f"{real_url.scheme}://{real_url.host}{real_url.raw_path}"
+            status = f"{last_status[-1]} " if last_status else ""
+            raise TransportError(
+                f"{method} {shown}: refused to follow a {status}redirect to another origin "
+                f"({origin}): the request is signed with the {credential_name!r} credentials, "
+                f"which are only sent to {allowed[0]}; nothing was sent to {origin}"
+            )
+        response = await handler(request)
+        last_status.append(response.status)
+        return response
+
+    return guard
 
 
 def _transport_error(method: str, url: URL, exc: BaseException) -> TransportError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -18,7 +19,7 @@ from yarl import URL
 
 from datastores._client import Client
 from datastores._credentials import load_apis
-from datastores._errors import DatastoresError, ExchangeAPIError
+from datastores._errors import DatastoresError, ExchangeAPIError, TransportError
 from datastores._http import read_response
 from datastores.exchanges import http_auth_by_host
 
@@ -277,3 +278,72 @@ def test_redaction_keeps_ordinary_messages_readable() -> None:
         message="echo: symbol=BTCUSDT&signature=0a1b2c3d4e5f60718293a4b5c6d7e8f9",
     )
     assert error.message == "echo: symbol=BTCUSDT&signature=<redacted>"
+
+
+async def start(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.AppRunner:
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+async def test_signed_requests_never_follow_a_redirect_to_another_origin() -> None:
+    # The exchange's stand-in (origin A) redirects to origin B (another port, so another
+    # origin): B must never see a key, a passphrase or a signature, for any signer.
+    stolen: list[str] = []
+    a_seen: list[str] = []
+
+    async def thief(request: web.Request) -> web.Response:
+        body = await request.read()
+        stolen.append(f"{request.rel_url} {dict(request.headers)} {body!r}")
+        return web.json_response({"ok": True})
+
+    thief_runner = await start(thief)
+    b_origin = f"http://127.0.0.1:{thief_runner.addresses[0][1]}"
+
+    async def redirecting(request: web.Request) -> web.Response:
+        a_seen.append(request.path)
+        if request.path.startswith("/moved"):
+            return web.json_response({"moved": True})
+        if request.query.get("same") == "1":  # same origin, another path
+            raise web.HTTPTemporaryRedirect(location="/moved" + request.path)
+        # Location echoes the query (where Binance's signature travels) to the other origin.
+        moved = web.HTTPFound if request.method == "GET" else web.HTTPTemporaryRedirect
+        raise moved(location=f"{b_origin}{request.rel_url}")
+
+    runner = await start(redirecting)
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    hosts = list(http_auth_by_host())
+    try:
+        async with Client(apis(), redirects=dict.fromkeys(hosts, base)) as client:
+            for host in hosts:
+                with pytest.raises(TransportError, match="another origin") as info:
+                    await client.fetch(
+                        "POST",
+                        f"https://{host}{path_for(host)}?a=1",
+                        data={"action": {"type": "dummy"}, "size": "1"},
+                    )
+                message = str(info.value)
+                assert f"https://{host}{path_for(host)}" in message
+                assert b_origin in message  # names where it was sent, not the query
+                assert "a=1" not in message
+                assert info.value.__cause__ is None
+                assert info.value.__context__ is None
+            # A GET redirected with 302 as well.
+            with pytest.raises(TransportError, match="another origin"):
+                await client.fetch("GET", "https://api.binance.com/api/v3/order?symbol=X")
+            assert stolen == []
+            # Same-origin redirects of signed requests still work.
+            result = await client.fetch("GET", "https://api.bybit.com/v5/order/realtime?same=1")
+            assert result.data == {"moved": True}
+            # Unsigned requests follow redirects anywhere, as aiohttp does.
+            result = await client.fetch("GET", "https://api.bybit.com/x", auth=None)
+            assert result.data == {"ok": True}
+            assert len(stolen) == 1
+            assert "KEY-" not in stolen[0]
+    finally:
+        await runner.cleanup()
+        await thief_runner.cleanup()
+    assert len(a_seen) == len(hosts) + 4
