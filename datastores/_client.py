@@ -26,15 +26,27 @@ from yarl import URL
 from . import _json
 from ._clock import SYSTEM_CLOCK, Clock
 from ._credentials import ApisArg, Credentials, load_apis
-from ._errors import TransportError
+from ._errors import ConfigurationError, TransportError
 from ._http import scrub_client_error
 from ._redact import register_client
 from ._request import Auth, ParamsArg, build_url, prepare_request, redirect_url
 from ._signing import HttpAuth
 
-__all__ = ["Auth", "Client", "FetchResult", "NotJSONContent", "RequestContext"]
+__all__ = [
+    "DEFAULT_REQUEST_TIMEOUT",
+    "Auth",
+    "Client",
+    "FetchResult",
+    "NotJSONContent",
+    "RequestContext",
+]
 
 logger = logging.getLogger("datastores.client")
+
+#: Seconds a REST request may take in all (connect, send, redirects, read the body)
+#: unless ``Client(timeout=...)`` or the request's ``timeout=`` says otherwise.
+#: aiohttp's own default, 300 s, left ``initialize()`` hanging on a silent server.
+DEFAULT_REQUEST_TIMEOUT = 30.0
 
 
 class _Closer(Protocol):
@@ -134,7 +146,9 @@ class Client:
             ``{"api.binance.com": "http://127.0.0.1:8080"}``. Requests are signed
             for the real URL, then sent to the stand-in with path and query intact.
         clock: time source for signatures and background work.
-        **session_kwargs: passed to :class:`aiohttp.ClientSession`.
+        **session_kwargs: passed to :class:`aiohttp.ClientSession`. ``timeout`` (an
+            :class:`aiohttp.ClientTimeout`, or a number: the total in seconds) bounds
+            each REST request; default :data:`DEFAULT_REQUEST_TIMEOUT` (30 s total).
 
     Construct it inside a running event loop (``async with Client() as client``).
 
@@ -165,7 +179,8 @@ class Client:
         if not any(name.lower() == "user-agent" for name in headers):
             headers["User-Agent"] = f"datastores/{__version__}"
         self._middlewares: tuple[Any, ...] = tuple(session_kwargs.get("middlewares") or ())
-        self._session = aiohttp.ClientSession(headers=headers, **session_kwargs)
+        timeout = _client_timeout(session_kwargs.pop("timeout", None))
+        self._session = aiohttp.ClientSession(headers=headers, timeout=timeout, **session_kwargs)
 
     # -- properties -------------------------------------------------------------
 
@@ -388,8 +403,6 @@ class Client:
         table: Mapping[str, HttpAuth] = http_auth_by_host()
         real_url = build_url(self._base_url, url, params)
         if "json" in kwargs and (real_url.host or "") in table:
-            from ._errors import ConfigurationError
-
             raise ConfigurationError(
                 f"json= is not supported for {real_url.host}: pass the body as data= so it "
                 "can be signed exactly as sent"
@@ -480,6 +493,19 @@ def _decode_text(response: aiohttp.ClientResponse, body: bytes) -> str:
         return body.decode("utf-8", "replace")
 
 
+def _client_timeout(value: object) -> aiohttp.ClientTimeout:
+    if value is None:
+        return aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT)
+    if isinstance(value, aiohttp.ClientTimeout):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return aiohttp.ClientTimeout(total=float(value))
+    raise ConfigurationError(
+        "timeout= must be an aiohttp.ClientTimeout or a positive number of seconds (the "
+        f"total per request), got {value!r}"
+    )
+
+
 def _same_origin_guard(
     method: str, real_url: URL, credential_name: str | None
 ) -> aiohttp.ClientMiddlewareType:
@@ -523,7 +549,10 @@ def _transport_error(method: str, url: URL, exc: BaseException) -> TransportErro
     cause = scrub_client_error(exc, shown)
     reason = str(cause) or type(exc).__name__
     if isinstance(exc, asyncio.TimeoutError):
-        reason = "timed out"
+        reason = (
+            "timed out (raise the limit with timeout= on the request or the Client; "
+            f"default {DEFAULT_REQUEST_TIMEOUT:g} s in all)"
+        )
     error = TransportError(f"{method} {shown} failed: {type(exc).__name__}: {reason}")
     error.__cause__ = cause
     return error

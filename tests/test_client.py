@@ -17,7 +17,13 @@ from aiohttp import web
 from yarl import URL
 
 from datastores import DataStoreCollection
-from datastores._client import Client, FetchResult, NotJSONContent, RequestContext
+from datastores._client import (
+    DEFAULT_REQUEST_TIMEOUT,
+    Client,
+    FetchResult,
+    NotJSONContent,
+    RequestContext,
+)
 from datastores._errors import ConfigurationError, TransportError
 from datastores._request import Auth
 from datastores.testing import VirtualClock
@@ -387,3 +393,52 @@ async def test_ws_connect_delegates_to_the_websocket_module(
     assert kwargs["heartbeat"] == 5.0
     assert kwargs["auth"] is Auth
     assert kwargs["protocols"] == ("p",)
+
+
+@pytest.fixture
+async def silent_base() -> AsyncIterator[str]:
+    """A server that accepts TCP connections and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    for writer in held:
+        writer.close()
+    server.close()
+    await server.wait_closed()
+
+
+async def test_rest_requests_have_a_default_total_timeout() -> None:
+    # aiohttp's own default is 300 s: initialize() against a silent server hung that long.
+    assert DEFAULT_REQUEST_TIMEOUT == 30.0
+    async with Client({}) as client:
+        assert client.session.timeout.total == DEFAULT_REQUEST_TIMEOUT
+    async with Client({}, timeout=aiohttp.ClientTimeout(total=5, sock_connect=2)) as client:
+        assert client.session.timeout == aiohttp.ClientTimeout(total=5, sock_connect=2)
+    async with Client({}, timeout=7) as client:  # a number is the total, in seconds
+        assert client.session.timeout.total == 7
+    with pytest.raises(ConfigurationError, match="timeout"):
+        Client({}, timeout="soon")
+
+
+async def test_a_silent_server_gives_a_transport_error_per_client_or_request(
+    silent_base: str,
+) -> None:
+    loop = asyncio.get_running_loop()
+    async with Client({}, base_url=silent_base, timeout=0.2) as client:
+        started = loop.time()
+        with pytest.raises(TransportError, match="timed out") as info:
+            await client.fetch("GET", "/x?q=1")
+        assert loop.time() - started < 5
+        assert "timeout=" in str(info.value)  # says what to change
+        store = DataStoreCollection()
+        with pytest.raises(TransportError, match="timed out"):
+            await store.initialize(client.get("/snapshot"))
+    async with Client({}, base_url=silent_base) as client:  # default 30 s, per request 0.1
+        started = loop.time()
+        with pytest.raises(TransportError, match="timed out"):
+            await client.fetch("GET", "/x", timeout=0.1)
+        assert loop.time() - started < 5
