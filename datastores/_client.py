@@ -30,9 +30,18 @@ from ._errors import ConfigurationError, TransportError
 from ._http import scrub_client_error
 from ._redact import register_client
 from ._request import Auth, ParamsArg, build_url, prepare_request, redirect_url
+from ._session import (
+    DEFAULT_HTTP_CONNECTIONS,
+    DEFAULT_REQUEST_TIMEOUT,
+    WebSocketView,
+    client_timeout,
+    connection_limit,
+    same_origin_guard,
+)
 from ._signing import HttpAuth
 
 __all__ = [
+    "DEFAULT_HTTP_CONNECTIONS",
     "DEFAULT_REQUEST_TIMEOUT",
     "Auth",
     "Client",
@@ -42,11 +51,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("datastores.client")
-
-#: Seconds a REST request may take in all (connect, send, redirects, read the body)
-#: unless ``Client(timeout=...)`` or the request's ``timeout=`` says otherwise.
-#: aiohttp's own default, 300 s, left ``initialize()`` hanging on a silent server.
-DEFAULT_REQUEST_TIMEOUT = 30.0
 
 
 class _Closer(Protocol):
@@ -146,6 +150,10 @@ class Client:
             ``{"api.binance.com": "http://127.0.0.1:8080"}``. Requests are signed
             for the real URL, then sent to the stand-in with path and query intact.
         clock: time source for signatures and background work.
+        http_connections: most REST connections open at once (aiohttp's ``limit``);
+            ``None`` for no limit. More requests wait for a free one. Default 100.
+        ws_connections: most WebSocket connections open at once, in a pool of their
+            own; ``None`` (default) for no limit.
         **session_kwargs: passed to :class:`aiohttp.ClientSession`. ``timeout`` (an
             :class:`aiohttp.ClientTimeout`, or a number: the total in seconds) bounds
             each REST request; default :data:`DEFAULT_REQUEST_TIMEOUT` (30 s total).
@@ -164,6 +172,8 @@ class Client:
         *,
         redirects: Mapping[str, str] | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        http_connections: int | None = DEFAULT_HTTP_CONNECTIONS,
+        ws_connections: int | None = None,
         **session_kwargs: Any,
     ) -> None:
         from . import __version__
@@ -179,15 +189,56 @@ class Client:
         if not any(name.lower() == "user-agent" for name in headers):
             headers["User-Agent"] = f"datastores/{__version__}"
         self._middlewares: tuple[Any, ...] = tuple(session_kwargs.get("middlewares") or ())
-        timeout = _client_timeout(session_kwargs.pop("timeout", None))
-        self._session = aiohttp.ClientSession(headers=headers, timeout=timeout, **session_kwargs)
+        given_timeout = session_kwargs.pop("timeout", None)
+        timeout = client_timeout(given_timeout)
+        http_limit = connection_limit("http_connections", http_connections)
+        self._ws_limit = connection_limit("ws_connections", ws_connections)
+        connector = session_kwargs.pop("connector", None)
+        if connector is not None and http_connections != DEFAULT_HTTP_CONNECTIONS:
+            raise ConfigurationError(
+                "pass either connector= or http_connections=, not both: the connector "
+                "sets its own limit"
+            )
+        # WebSockets get a session (and a connection pool) of their own, created on the
+        # first ws_connect: in one pool, 100 open sockets made every REST request wait.
+        # It keeps aiohttp's handshake timeout unless the caller gave one.
+        self._ws_session_kwargs: dict[str, Any] = {
+            "headers": headers,
+            **{k: v for k, v in session_kwargs.items() if k != "connector_owner"},
+        }
+        if given_timeout is not None:
+            self._ws_session_kwargs["timeout"] = timeout
+        self._ws_session: aiohttp.ClientSession | None = None
+        self._ws_view = WebSocketView(self)
+        if connector is None:
+            connector = aiohttp.TCPConnector(limit=http_limit)
+        self._session = aiohttp.ClientSession(
+            headers=headers, timeout=timeout, connector=connector, **session_kwargs
+        )
 
     # -- properties -------------------------------------------------------------
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """The underlying :class:`aiohttp.ClientSession`."""
+        """The :class:`aiohttp.ClientSession` of REST requests (``http_connections``)."""
         return self._session
+
+    @property
+    def ws_session(self) -> aiohttp.ClientSession:
+        """The :class:`aiohttp.ClientSession` WebSockets connect with (own pool).
+
+        Created on first use, limited to ``ws_connections``, closed with the client.
+
+        Raises:
+            RuntimeError: the client is closed.
+        """
+        if self._ws_session is None:
+            if self._closed:
+                raise RuntimeError("datastores.Client is closed")
+            self._ws_session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._ws_limit), **self._ws_session_kwargs
+            )
+        return self._ws_session
 
     @property
     def credentials(self) -> Mapping[str, Credentials]:
@@ -253,7 +304,7 @@ class Client:
             pass
 
     async def close(self) -> None:
-        """Stop every registered closer, then close the session. Idempotent.
+        """Stop every registered closer, then close the sessions. Idempotent.
 
         Cancelled midway (a timeout around the shutdown), it still runs the other
         closers and closes the session, then re-raises the cancellation.
@@ -272,10 +323,13 @@ class Client:
             except Exception:
                 # One failing closer must not keep the others (or the session) open.
                 logger.exception("closing %r failed", type(closer).__name__)
-        try:
-            await self._session.close()
-        except asyncio.CancelledError as exc:
-            cancelled = exc
+        for session in (self._ws_session, self._session):
+            if session is None:
+                continue
+            try:
+                await session.close()
+            except asyncio.CancelledError as exc:
+                cancelled = exc
         if cancelled is not None:
             raise cancelled
 
@@ -429,7 +483,7 @@ class Client:
         if prepared.signed:
             # aiohttp re-sends every header but Authorization to wherever a redirect points:
             # our signing headers (keys, passphrases) must stay with the origin they were for.
-            guard = _same_origin_guard(prepared.method, prepared.url, prepared.credential_name)
+            guard = same_origin_guard(prepared.method, prepared.url, prepared.credential_name)
             chosen = kwargs.get("middlewares")  # None: the session's, as aiohttp does
             middlewares = self._middlewares if chosen is None else tuple(chosen)
             kwargs = {**kwargs, "middlewares": (*middlewares, guard)}
@@ -469,7 +523,7 @@ class Client:
         ws_module: Any = importlib.import_module("datastores._ws")
         connect: Callable[..., Awaitable[Any]] = ws_module.connect
         return await connect(
-            self,
+            self._ws_view,
             url,
             send_str=send_str,
             send_bytes=send_bytes,
@@ -491,52 +545,6 @@ def _decode_text(response: aiohttp.ClientResponse, body: bytes) -> str:
     except (LookupError, RuntimeError):
         # An unknown or unusable charset in Content-Type: exchanges speak UTF-8.
         return body.decode("utf-8", "replace")
-
-
-def _client_timeout(value: object) -> aiohttp.ClientTimeout:
-    if value is None:
-        return aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT)
-    if isinstance(value, aiohttp.ClientTimeout):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return aiohttp.ClientTimeout(total=float(value))
-    raise ConfigurationError(
-        "timeout= must be an aiohttp.ClientTimeout or a positive number of seconds (the "
-        f"total per request), got {value!r}"
-    )
-
-
-def _same_origin_guard(
-    method: str, real_url: URL, credential_name: str | None
-) -> aiohttp.ClientMiddlewareType:
-    """An aiohttp middleware refusing any hop of a signed request to another origin.
-
-    aiohttp calls it for the first request and for every redirect it follows. The
-    first hop's origin (scheme, host, port: the stand-in's under ``redirects``) is
-    the only one allowed, so a redirect elsewhere fails before anything is sent.
-    """
-    allowed: list[URL] = []
-    last_status: list[int] = []
-
-    async def guard(
-        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-    ) -> aiohttp.ClientResponse:
-        origin = request.url.origin()
-        if not allowed:
-            allowed.append(origin)
-        elif origin != allowed[0]:
-            shown = f"{real_url.scheme}://{real_url.host}{real_url.raw_path}"
-            status = f"{last_status[-1]} " if last_status else ""
-            raise TransportError(
-                f"{method} {shown}: refused to follow a {status}redirect to another origin "
-                f"({origin}): the request is signed with the {credential_name!r} credentials, "
-                f"which are only sent to {allowed[0]}; nothing was sent to {origin}"
-            )
-        response = await handler(request)
-        last_status.append(response.status)
-        return response
-
-    return guard
 
 
 def _transport_error(method: str, url: URL, exc: BaseException) -> TransportError:
