@@ -25,17 +25,33 @@ from yarl import URL
 from . import _json
 from ._clock import SYSTEM_CLOCK, Clock
 from ._credentials import ApisArg, Credentials, load_apis
-from ._errors import TransportError
+from ._errors import ConfigurationError, TransportError
 from ._http import scrub_client_error
+from ._redact import register_client
 from ._registry import http_auth_by_host
 from ._request import Auth, ParamsArg, build_url, prepare_request, redirect_url
+from ._session import (
+    DEFAULT_HTTP_CONNECTIONS,
+    DEFAULT_REQUEST_TIMEOUT,
+    client_timeout,
+    connection_limit,
+    same_origin_guard,
+)
 from ._signing import HttpAuth
 
 if TYPE_CHECKING:
     from ._ws import WebSocketApp
     from ._ws.session import Handler
 
-__all__ = ["Auth", "Client", "FetchResult", "NotJSONContent", "RequestContext"]
+__all__ = [
+    "DEFAULT_HTTP_CONNECTIONS",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "Auth",
+    "Client",
+    "FetchResult",
+    "NotJSONContent",
+    "RequestContext",
+]
 
 logger = logging.getLogger("datastores.client")
 
@@ -64,6 +80,9 @@ class NotJSONContent:
 class FetchResult:
     """A finished request: the response (body already read), its text and JSON.
 
+    ``repr()`` shows the method, the URL without its query, the status and the
+    sizes: never the query (signatures, key ids) or the body.
+
     Attributes:
         response: the aiohttp response (released; status and headers stay readable).
         text: the body decoded as text.
@@ -73,6 +92,16 @@ class FetchResult:
     response: aiohttp.ClientResponse
     text: str
     data: Any
+
+    def __repr__(self) -> str:
+        # Neither the query (Binance/MEXC `signature=`, BitTrade's `AccessKeyId`) nor the
+        # body (a server may echo the request) is shown: reprs end up in logs and tracebacks.
+        url = self.response.url
+        shown = f"{url.origin()}{url.raw_path}"  # origin(): no user:password either
+        return (
+            f"<FetchResult {self.response.method} {shown} -> {self.response.status}, "
+            f"{len(self.text)} characters of text, data: {type(self.data).__name__}>"
+        )
 
 
 class RequestContext:
@@ -124,7 +153,13 @@ class Client:
             ``{"api.binance.com": "http://127.0.0.1:8080"}``. Requests are signed
             for the real URL, then sent to the stand-in with path and query intact.
         clock: time source for signatures and background work.
-        **session_kwargs: passed to :class:`aiohttp.ClientSession`.
+        http_connections: most REST connections open at once (aiohttp's ``limit``);
+            ``None`` for no limit. More requests wait for a free one. Default 100.
+        ws_connections: most WebSocket connections open at once, in a pool of their
+            own; ``None`` (default) for no limit.
+        **session_kwargs: passed to :class:`aiohttp.ClientSession`. ``timeout`` (an
+            :class:`aiohttp.ClientTimeout`, or a number: the total in seconds) bounds
+            each REST request; default :data:`DEFAULT_REQUEST_TIMEOUT` (30 s total).
 
     Construct it inside a running event loop (``async with Client() as client``).
 
@@ -140,11 +175,14 @@ class Client:
         *,
         redirects: Mapping[str, str] | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        http_connections: int | None = DEFAULT_HTTP_CONNECTIONS,
+        ws_connections: int | None = None,
         **session_kwargs: Any,
     ) -> None:
         from . import __version__
 
         self._credentials: Mapping[str, Credentials] = MappingProxyType(load_apis(apis))
+        register_client(self)  # errors redact these credentials while this client lives
         self._base_url = base_url
         self._redirects = {host: URL(base) for host, base in (redirects or {}).items()}
         self._clock = clock
@@ -153,14 +191,56 @@ class Client:
         headers = dict(session_kwargs.pop("headers", None) or {})
         if not any(name.lower() == "user-agent" for name in headers):
             headers["User-Agent"] = f"datastores/{__version__}"
-        self._session = aiohttp.ClientSession(headers=headers, **session_kwargs)
+        self._middlewares: tuple[Any, ...] = tuple(session_kwargs.get("middlewares") or ())
+        given_timeout = session_kwargs.pop("timeout", None)
+        timeout = client_timeout(given_timeout)
+        http_limit = connection_limit("http_connections", http_connections)
+        self._ws_limit = connection_limit("ws_connections", ws_connections)
+        connector = session_kwargs.pop("connector", None)
+        if connector is not None and http_connections != DEFAULT_HTTP_CONNECTIONS:
+            raise ConfigurationError(
+                "pass either connector= or http_connections=, not both: the connector "
+                "sets its own limit"
+            )
+        # WebSockets get a session (and a connection pool) of their own, created on the
+        # first ws_connect: in one pool, 100 open sockets made every REST request wait.
+        # It keeps aiohttp's handshake timeout unless the caller gave one.
+        self._ws_session_kwargs: dict[str, Any] = {
+            "headers": headers,
+            **{k: v for k, v in session_kwargs.items() if k != "connector_owner"},
+        }
+        if given_timeout is not None:
+            self._ws_session_kwargs["timeout"] = timeout
+        self._ws_session: aiohttp.ClientSession | None = None
+        if connector is None:
+            connector = aiohttp.TCPConnector(limit=http_limit)
+        self._session = aiohttp.ClientSession(
+            headers=headers, timeout=timeout, connector=connector, **session_kwargs
+        )
 
     # -- properties -------------------------------------------------------------
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """The underlying :class:`aiohttp.ClientSession`."""
+        """The :class:`aiohttp.ClientSession` of REST requests (``http_connections``)."""
         return self._session
+
+    @property
+    def ws_session(self) -> aiohttp.ClientSession:
+        """The :class:`aiohttp.ClientSession` WebSockets connect with (own pool).
+
+        Created on first use, limited to ``ws_connections``, closed with the client.
+
+        Raises:
+            RuntimeError: the client is closed.
+        """
+        if self._ws_session is None:
+            if self._closed:
+                raise RuntimeError("datastores.Client is closed")
+            self._ws_session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._ws_limit), **self._ws_session_kwargs
+            )
+        return self._ws_session
 
     @property
     def credentials(self) -> Mapping[str, Credentials]:
@@ -226,7 +306,7 @@ class Client:
             pass
 
     async def close(self) -> None:
-        """Stop every registered closer, then close the session. Idempotent.
+        """Stop every registered closer, then close the sessions. Idempotent.
 
         Cancelled midway (a timeout around the shutdown), it still runs the other
         closers and closes the session, then re-raises the cancellation.
@@ -245,10 +325,13 @@ class Client:
             except Exception:
                 # One failing closer must not keep the others (or the session) open.
                 logger.exception("closing %r failed", type(closer).__name__)
-        try:
-            await self._session.close()
-        except asyncio.CancelledError as exc:
-            cancelled = exc
+        for session in (self._ws_session, self._session):
+            if session is None:
+                continue
+            try:
+                await session.close()
+            except asyncio.CancelledError as exc:
+                cancelled = exc
         if cancelled is not None:
             raise cancelled
 
@@ -293,7 +376,9 @@ class Client:
             A :class:`RequestContext`; the response status is not checked.
 
         Raises:
-            TransportError: the network failed (aiohttp's error is chained).
+            TransportError: the network failed (aiohttp's error is chained), or a
+                signed request was redirected to another origin (refused before
+                anything is sent there; same-origin redirects are followed).
             ConfigurationError: bad arguments.
         """
 
@@ -372,8 +457,6 @@ class Client:
         table: Mapping[str, HttpAuth] = http_auth_by_host()
         real_url = build_url(self._base_url, url, params)
         if "json" in kwargs and (real_url.host or "") in table:
-            from ._errors import ConfigurationError
-
             raise ConfigurationError(
                 f"json= is not supported for {real_url.host}: pass the body as data= so it "
                 "can be signed exactly as sent"
@@ -397,6 +480,13 @@ class Client:
             prepared.url.raw_path,
             f"signed with {prepared.credential_name!r}" if prepared.signed else "unsigned",
         )
+        if prepared.signed:
+            # aiohttp re-sends every header but Authorization to wherever a redirect points:
+            # our signing headers (keys, passphrases) must stay with the origin they were for.
+            guard = same_origin_guard(prepared.method, prepared.url, prepared.credential_name)
+            chosen = kwargs.get("middlewares")  # None: the session's, as aiohttp does
+            middlewares = self._middlewares if chosen is None else tuple(chosen)
+            kwargs = {**kwargs, "middlewares": (*middlewares, guard)}
         try:
             return await self._session.request(
                 prepared.method,
@@ -470,7 +560,10 @@ def _transport_error(method: str, url: URL, exc: BaseException) -> TransportErro
     cause = scrub_client_error(exc, shown)
     reason = str(cause) or type(exc).__name__
     if isinstance(exc, asyncio.TimeoutError):
-        reason = "timed out"
+        reason = (
+            "timed out (raise the limit with timeout= on the request or the Client; "
+            f"default {DEFAULT_REQUEST_TIMEOUT:g} s in all)"
+        )
     error = TransportError(f"{method} {shown} failed: {type(exc).__name__}: {reason}")
     error.__cause__ = cause
     return error

@@ -106,14 +106,18 @@ def _read_file(path: Path, origin: str) -> Mapping[str, Any]:
         raise ConfigurationError(
             f"credentials file {str(path)!r} ({origin}) cannot be read: {exc.strerror}"
         ) from None
+    position: tuple[int, int] | None = None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        # The position only: the decoder's message could quote the file's content.
+        position = (exc.lineno, exc.colno)
+    if position is not None:
+        # Raised outside the except, with the position only: the decoder's error holds
+        # the whole file in .doc, and `from None` would still keep it as __context__.
         raise ConfigurationError(
             f"credentials file {str(path)!r} ({origin}) is not valid JSON "
-            f"(line {exc.lineno}, column {exc.colno})"
-        ) from None
+            f"(line {position[0]}, column {position[1]})"
+        )
     if not isinstance(data, dict):
         raise ConfigurationError(
             f"credentials file {str(path)!r} ({origin}) must hold a JSON object "

@@ -18,10 +18,12 @@ Everything the library raises on purpose derives from :class:`DatastoresError`::
     └── StoreStreamOverflow         a slow watcher fell behind its bounded buffer
 
 Messages name the exchange, the endpoint, channel or symbol, and what to do next.
-They never contain secrets.
+They never contain secrets: every message passes through :func:`datastores._redact.redact`.
 """
 
 from __future__ import annotations
+
+from ._redact import redact
 
 __all__ = [
     "AuthenticationError",
@@ -42,7 +44,15 @@ __all__ = [
 
 
 class DatastoresError(Exception):
-    """Base class of every error datastores raises on purpose."""
+    """Base class of every error datastores raises on purpose.
+
+    Text arguments pass through :func:`datastores._redact.redact`: the credential
+    values of every live Client and signature-like values never reach ``str()``,
+    ``repr()``, ``args`` or a traceback, even when a server echoes them.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigurationError(DatastoresError, ValueError):
@@ -67,7 +77,8 @@ class ExchangeAPIError(DatastoresError, ValueError):
         endpoint: ``METHOD path`` of the request.
         status: HTTP status, or ``None`` for WebSocket replies.
         code: the exchange's own error code, when it sent one.
-        message: the exchange's own error message (or the body text).
+        message: the exchange's own error message (or the body text), with
+            credential and signature values replaced by ``<redacted>``.
     """
 
     def __init__(
@@ -79,6 +90,11 @@ class ExchangeAPIError(DatastoresError, ValueError):
         code: object = None,
         message: str = "",
     ) -> None:
+        # The server's own words may echo the request: redacted like the whole text.
+        endpoint = redact(endpoint)
+        message = redact(message)
+        if isinstance(code, str):
+            code = redact(code)
         self.exchange = exchange
         self.endpoint = endpoint
         self.status = status

@@ -17,7 +17,14 @@ from aiohttp import web
 from yarl import URL
 
 from datastores import DataStoreCollection
-from datastores._client import Client, FetchResult, NotJSONContent, RequestContext
+from datastores._client import (
+    DEFAULT_HTTP_CONNECTIONS,
+    DEFAULT_REQUEST_TIMEOUT,
+    Client,
+    FetchResult,
+    NotJSONContent,
+    RequestContext,
+)
 from datastores._errors import ConfigurationError, TransportError
 from datastores._request import Auth
 from datastores.testing import VirtualClock
@@ -378,9 +385,9 @@ async def test_ws_connect_delegates_to_the_websocket_module(
             heartbeat=5.0,
             protocols=("p",),
         )
-    assert app == "app"
     ((called_client, url, kwargs),) = calls
     assert called_client is client
+    assert app == "app"
     assert url == "wss://x.test/ws"
     assert kwargs["send_json"] == {"op": "sub"}
     assert kwargs["hdlr_json"] is print
@@ -399,3 +406,120 @@ def test_ws_connect_is_typed_to_return_a_websocket_app() -> None:
         Client.ws_connect, localns={"WebSocketApp": WebSocketApp, "Handler": Handler}
     )
     assert hints["return"] is WebSocketApp
+
+
+@pytest.fixture
+async def silent_base() -> AsyncIterator[str]:
+    """A server that accepts TCP connections and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    for writer in held:
+        writer.close()
+    server.close()
+    await server.wait_closed()
+
+
+async def test_rest_requests_have_a_default_total_timeout() -> None:
+    # aiohttp's own default is 300 s: initialize() against a silent server hung that long.
+    assert DEFAULT_REQUEST_TIMEOUT == 30.0
+    async with Client({}) as client:
+        assert client.session.timeout.total == DEFAULT_REQUEST_TIMEOUT
+    async with Client({}, timeout=aiohttp.ClientTimeout(total=5, sock_connect=2)) as client:
+        assert client.session.timeout == aiohttp.ClientTimeout(total=5, sock_connect=2)
+    async with Client({}, timeout=7) as client:  # a number is the total, in seconds
+        assert client.session.timeout.total == 7
+    with pytest.raises(ConfigurationError, match="timeout"):
+        Client({}, timeout="soon")
+
+
+async def test_a_silent_server_gives_a_transport_error_per_client_or_request(
+    silent_base: str,
+) -> None:
+    loop = asyncio.get_running_loop()
+    async with Client({}, base_url=silent_base, timeout=0.2) as client:
+        started = loop.time()
+        with pytest.raises(TransportError, match="timed out") as info:
+            await client.fetch("GET", "/x?q=1")
+        assert loop.time() - started < 5
+        assert "timeout=" in str(info.value)  # says what to change
+        store = DataStoreCollection()
+        with pytest.raises(TransportError, match="timed out"):
+            await store.initialize(client.get("/snapshot"))
+    async with Client({}, base_url=silent_base) as client:  # default 30 s, per request 0.1
+        started = loop.time()
+        with pytest.raises(TransportError, match="timed out"):
+            await client.fetch("GET", "/x", timeout=0.1)
+        assert loop.time() - started < 5
+
+
+async def test_connection_limits_are_settable_and_separate() -> None:
+    async with Client({}) as client:
+        assert client.session.connector is not None
+        assert client.session.connector.limit == DEFAULT_HTTP_CONNECTIONS == 100
+        assert client.ws_session is client.ws_session  # one, created on first use
+        assert client.ws_session.connector is not None
+        assert client.ws_session.connector.limit == 0  # no limit
+        # The 30 s REST default is not the handshake's: aiohttp's, as before.
+        assert client.ws_session.timeout == aiohttp.client.DEFAULT_TIMEOUT
+        assert client.ws_session.headers["User-Agent"].startswith("datastores/")
+    async with Client({}, http_connections=5, ws_connections=7) as client:
+        assert client.session.connector is not None
+        assert client.session.connector.limit == 5
+        assert client.ws_session.connector is not None
+        assert client.ws_session.connector.limit == 7
+    assert client.ws_session.closed
+    async with Client({}, http_connections=None) as client:
+        assert client.session.connector is not None
+        assert client.session.connector.limit == 0
+    for bad in ({"http_connections": 0}, {"ws_connections": -1}, {"ws_connections": 1.5}):
+        with pytest.raises(ConfigurationError, match="connections"):
+            Client({}, **bad)
+    connector = aiohttp.TCPConnector(limit=3)
+    with pytest.raises(ConfigurationError, match="connector"):
+        Client({}, connector=connector, http_connections=4)
+    async with Client({}, connector=connector) as client:
+        assert client.session.connector is connector
+    unused = Client({})
+    await unused.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        unused.ws_session  # noqa: B018
+
+
+async def test_open_websockets_do_not_starve_rest(echo: Echo) -> None:
+    # aiohttp's pool holds 100 connections: with WebSockets in the same pool the 101st
+    # ws_connect and every REST request (snapshot refetches included) waited.
+    count = 110
+
+    async def hold(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for _ in ws:
+            pass
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", hold)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"ws://127.0.0.1:{runner.addresses[0][1]}/ws"
+    loop = asyncio.get_running_loop()
+    try:
+        async with Client({}, base_url=echo.base) as client:
+            apps = await asyncio.wait_for(
+                asyncio.gather(*(client.ws_connect(url, heartbeat=None) for _ in range(count))),
+                timeout=30,
+            )
+            assert len(apps) == count
+            assert all(app.current_ws is not None for app in apps)
+            started = loop.time()
+            result = await client.fetch("GET", "/after-websockets", timeout=5)
+            assert result.data["path"] == "/after-websockets"
+            assert loop.time() - started < 2
+    finally:
+        await runner.cleanup()

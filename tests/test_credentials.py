@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import traceback
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,27 @@ def test_malformed_file_gives_position_not_content(tmp_path: Path) -> None:
         load_apis(path)
     assert "line 1" in str(info.value)
     assert SECRET not in str(info.value)
+
+
+def test_malformed_file_chains_nothing_that_holds_the_document(tmp_path: Path) -> None:
+    # json.JSONDecodeError keeps the whole document in .doc: neither as __cause__ nor as
+    # the implicit __context__ (which `raise ... from None` only hides from tracebacks).
+    path = tmp_path / "apis.json"
+    path.write_text(
+        '{"okx": ["KEY-VALUE-X", "' + SECRET + '", "' + PASSPHRASE + '"],\n "bad": }',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigurationError) as info:
+        load_apis(path)
+    error = info.value
+    assert str(error) == (
+        f"credentials file {str(path)!r} (the apis argument) is not valid JSON (line 2, column 9)"
+    )
+    assert error.__cause__ is None
+    assert error.__context__ is None
+    shown = "".join(traceback.format_exception(error)) + repr(error) + repr(error.args)
+    for value in (SECRET, PASSPHRASE, "KEY-VALUE-X"):
+        assert value not in shown
 
 
 def test_missing_and_wrong_shape_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

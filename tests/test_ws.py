@@ -394,7 +394,7 @@ async def test_a_close_that_lands_as_a_handshake_completes_closes_the_new_socket
     # connection, "Unclosed connection" at garbage collection).
     async with served() as (server, client, _):
         app = await client.ws_connect(URL, heartbeat=None)
-        original = client.session.ws_connect
+        original = client.ws_session.ws_connect
         closing: list[asyncio.Future[None]] = []
 
         async def handshake_then_close(*args: Any, **kwargs: Any) -> Any:
@@ -402,7 +402,7 @@ async def test_a_close_that_lands_as_a_handshake_completes_closes_the_new_socket
             closing.append(asyncio.ensure_future(app.close()))  # lands right now
             return raw
 
-        client.session.ws_connect = handshake_then_close  # type: ignore[method-assign]
+        client.ws_session.ws_connect = handshake_then_close  # type: ignore[method-assign]
         await app.reconnect()
         await eventually(lambda: bool(closing) and closing[0].done())
         assert app.closed
@@ -566,14 +566,14 @@ async def test_reconnect_during_a_handshake_connects_again_to_the_new_url() -> N
     async with served(clock=frozen) as (server, client, _):
         app = await client.ws_connect(URL + "?token=old", heartbeat=None)
         entered, gate = asyncio.Event(), asyncio.Event()
-        original = client.session.ws_connect
+        original = client.ws_session.ws_connect
 
         async def slow_handshake(*args: Any, **kwargs: Any) -> Any:
             entered.set()
             await gate.wait()
             return await original(*args, **kwargs)
 
-        client.session.ws_connect = slow_handshake  # type: ignore[method-assign]
+        client.ws_session.ws_connect = slow_handshake  # type: ignore[method-assign]
         await app.reconnect()  # no backoff: straight into the (held) handshake
         await asyncio.wait_for(entered.wait(), 5)
         app.url = URL + "?token=new"

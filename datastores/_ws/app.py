@@ -444,7 +444,7 @@ class WebSocketApp:
     async def _handshake(self, target: URL, kwargs: dict[str, Any]) -> ClientWebSocketResponse:
         """The upgrade request, bounded by ``HANDSHAKE_TIMEOUT`` on the client clock."""
         handshake = asyncio.ensure_future(
-            self._client.session.ws_connect(target, autoping=False, heartbeat=None, **kwargs)
+            self._client.ws_session.ws_connect(target, autoping=False, heartbeat=None, **kwargs)
         )
         try:
             return await within(self._clock, handshake, HANDSHAKE_TIMEOUT)
