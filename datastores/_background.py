@@ -36,6 +36,9 @@ logger = logging.getLogger("datastores.background")
 
 TokenT = TypeVar("TokenT")
 
+#: ``Background._held_for`` when nothing is held (``None`` is a Client value: no Client)
+_NOT_HELD: Any = object()
+
 
 @functools.cache
 def retryable_errors() -> tuple[type[BaseException], ...]:
@@ -110,6 +113,10 @@ class Background:
         self._unkeyed: set[asyncio.Task[Any]] = set()
         self._registered_with: Any = None
         self._abandoned: set[Hashable] = set()
+        #: when True, :meth:`aclose` holds the work: nothing is spawned again
+        #: until the owner has a different Client (or none, then one)
+        self.hold_after_close = False
+        self._held_for: Any = _NOT_HELD
 
     def __repr__(self) -> str:
         return f"<Background {self.name!r} running={sorted(map(str, self.running()))}>"
@@ -174,6 +181,11 @@ class Background:
         except RuntimeError:
             coro.close()
             return None
+        if self._held_for is not _NOT_HELD:
+            if self.client is self._held_for:
+                coro.close()
+                return None
+            self._held_for = _NOT_HELD  # a new Client: work again
         if key is not None:
             running = self._keyed.get(key)
             if running is not None and not running.done():
@@ -256,8 +268,12 @@ class Background:
 
         ``Client.close()`` calls it; so does the collection's ``aclose()``.
         Keyed tasks it cancels are remembered as abandoned. Spawning works
-        again afterwards (with the same Client if it is still open, or the next).
+        again afterwards (with the same Client if it is still open, or the next),
+        unless :attr:`hold_after_close` is set: then only once the owner's
+        Client has changed (the owner was told to stop, not its Client).
         """
+        if self.hold_after_close:
+            self._held_for = self.client
         client, self._registered_with = self._registered_with, None
         remove_closer = getattr(client, "remove_closer", None)
         if remove_closer is not None:

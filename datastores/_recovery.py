@@ -161,6 +161,9 @@ class SnapshotRecovery(Generic[SnapshotT]):
       the stream), another is fetched after ``stale_backoff`` delays.
     * ``on_no_client(symbol)`` is called once per symbol when a snapshot is
       needed but no open Client is known (say how to give one).
+    * ``wanted(symbol)`` (optional) says whether ``symbol`` still needs a
+      snapshot from this recovery: ``False`` (the book was forgotten, or another
+      feed that brings its own snapshots took it over) ends the fetching.
 
     Install :meth:`request` as the book's ``resync_hook``; call :meth:`resume`
     when the collection gets a Client, :meth:`cancel_all` on a reconnect.
@@ -177,12 +180,14 @@ class SnapshotRecovery(Generic[SnapshotT]):
         logger: logging.Logger = _logger,
         backoff: tuple[float, float] = SNAPSHOT_BACKOFF,
         stale_backoff: tuple[float, float] = STALE_SNAPSHOT_BACKOFF,
+        wanted: Callable[[str], bool] | None = None,
     ) -> None:
         self.background = background
         self.book = book
         self._fetch = fetch
         self._install = install
         self._on_no_client = on_no_client
+        self._wanted = wanted
         self._logger = logger
         self.backoff = backoff
         self.stale_backoff = stale_backoff
@@ -210,8 +215,14 @@ class SnapshotRecovery(Generic[SnapshotT]):
         symbols = (self._symbol_of(k) for k in self.background.running())
         return frozenset(s for s in symbols if s is not None)
 
-    def request(self, symbol: str) -> None:
-        """Start fetching ``symbol``'s snapshot unless a fetch runs (the book's resync hook)."""
+    def request(self, symbol: str, *, stale: int = 0) -> None:
+        """Start fetching ``symbol``'s snapshot unless a fetch runs (the book's resync hook).
+
+        ``stale``: how many snapshots in a row turned out older than the stream
+        after their fetch had ended (the first update after one did not bridge
+        it); the fetch first waits the ``stale_backoff`` delay of that many
+        failures, so such a book does not refetch in a tight loop.
+        """
         background = self.background
         client = background.client
         if client is None or background.client_closed:
@@ -227,7 +238,7 @@ class SnapshotRecovery(Generic[SnapshotT]):
             self.pending.add(symbol)
             return
         task = background.spawn(
-            self._fetch_until_synced(symbol), f"{symbol} snapshot", key=self.key(symbol)
+            self._fetch_until_synced(symbol, stale), f"{symbol} snapshot", key=self.key(symbol)
         )
         if task is None:
             self.pending.add(symbol)
@@ -248,7 +259,7 @@ class SnapshotRecovery(Generic[SnapshotT]):
         except RuntimeError:
             return
         for symbol in list(self.pending):
-            if self.book.is_synced(symbol):
+            if self.book.is_synced(symbol) or not self._is_wanted(symbol):
                 self.pending.discard(symbol)
             else:
                 self.request(symbol)
@@ -258,13 +269,21 @@ class SnapshotRecovery(Generic[SnapshotT]):
         the new stream; the books ask again)."""
         self.background.cancel_matching(self._is_mine)
 
-    async def _fetch_until_synced(self, symbol: str) -> None:
+    def _is_wanted(self, symbol: str) -> bool:
+        return self._wanted is None or self._wanted(symbol)
+
+    async def _fetch_until_synced(self, symbol: str, stale_before: int = 0) -> None:
         book = self.book
         clock = self.background.clock
         name = self.background.name
         errors = Backoff(*self.backoff)
         stale = Backoff(*self.stale_backoff)
-        while not book.is_synced(symbol):
+        if stale_before > 0:
+            delay = 0.0
+            for _ in range(min(stale_before, 64)):
+                delay = stale.failed()
+            await clock.sleep(delay)
+        while not book.is_synced(symbol) and self._is_wanted(symbol):
             try:
                 snapshot = await self._fetch(symbol)
             except Exception as exc:
@@ -350,8 +369,13 @@ class ResubscribeRecovery:
         """Symbols resubscribed and waiting for their snapshot."""
         return frozenset(self._awaiting)
 
-    def request(self, symbol: str) -> None:
-        """Resubscribe the feed of ``symbol``'s book (the book's resync hook)."""
+    def request(self, symbol: str, *, retry: bool = True) -> None:
+        """Resubscribe the feed of ``symbol``'s book (the book's resync hook).
+
+        ``retry=False`` sends the requests once and does not wait for a snapshot
+        (a feed whose snapshot comes another way, say by REST, and whose stream
+        must only be restarted).
+        """
         if self.suspended:
             return
         feed = self.feeds.get(symbol)
@@ -369,7 +393,7 @@ class ResubscribeRecovery:
             return
         # A new episode while the previous one still waits: start over at once.
         self.background.spawn(
-            self._resubscribe_loop(symbol, feed.channel, feed.args, ws),
+            self._resubscribe_loop(symbol, feed.channel, feed.args, ws, retry),
             f"resubscribe {feed.channel} {symbol}",
             key=self.key(symbol),
             replace=symbol in self._awaiting,
@@ -425,7 +449,9 @@ class ResubscribeRecovery:
             return None
         return feed
 
-    async def _resubscribe_loop(self, symbol: str, channel: str, args: Any, ws: Any) -> None:
+    async def _resubscribe_loop(
+        self, symbol: str, channel: str, args: Any, ws: Any, retry: bool = True
+    ) -> None:
         clock = self.background.clock
         timeout = RESUBSCRIBE_TIMEOUT
         retries = 0
@@ -433,7 +459,7 @@ class ResubscribeRecovery:
         while True:
             if not await self._send(feed, feed.ws):
                 return
-            if self.book.is_synced(symbol):
+            if not retry or self.book.is_synced(symbol):
                 return  # the snapshot came while the requests were sent
             self._awaiting.add(symbol)
             try:

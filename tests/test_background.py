@@ -393,3 +393,23 @@ async def test_renew_runs_once_at_a_time() -> None:
         keepalive.stop()
         await asyncio.sleep(0)
         assert owner.background.running() == frozenset()
+
+
+async def test_hold_after_close_spawns_nothing_until_the_client_changes() -> None:
+    async with Client(clock=VirtualClock(auto=False)) as client:
+        owner = Owner(client)
+        owner.background.hold_after_close = True
+        owner.background.spawn(asyncio.sleep(3600), "sleep", key="a")
+        await owner.background.aclose()
+        assert owner.background.spawn(asyncio.sleep(3600), "sleep", key="b") is None
+        assert owner.background.running() == frozenset()
+        async with Client(clock=VirtualClock(auto=False)) as other:
+            owner.client = other
+            task = owner.background.spawn(asyncio.sleep(3600), "sleep", key="c")
+            assert task is not None
+        assert task.done()
+    # no Client when closed: held until one is given
+    owner = Owner()
+    owner.background.hold_after_close = True
+    await owner.background.aclose()
+    assert owner.background.spawn(asyncio.sleep(3600), "sleep") is None

@@ -344,3 +344,61 @@ async def test_closing_the_client_ends_the_retries() -> None:
     await client.close()
     assert store.background.running() == frozenset()
     assert store.recovery.awaiting_snapshot == frozenset()
+
+
+# ------------------------------------------------------------ phase-2 additions
+
+
+async def test_wanted_false_ends_the_fetching_and_resume_skips_the_symbol() -> None:
+    exchange = Exchange(ExchangeAPIError(exchange="x", endpoint="GET /depth", status=500))
+    clock = RecordingClock(auto=False)
+    wanted = {"X": True}
+    async with Client(clock=clock) as client:
+        store = Collection(exchange, client)
+        store.recovery = SnapshotRecovery(
+            store.background,
+            store.book,
+            fetch=exchange.fetch,
+            install=store.install,
+            wanted=lambda symbol: wanted.get(symbol, False),
+        )
+        store.book.resync_hook = store.recovery.request
+        store.book._on_delta("X", delta(100, 101))
+        await wait_until(lambda: clock.slept == [1.0])
+        wanted["X"] = False  # forgotten: the retry after the backoff does not fetch
+        clock.advance(1.0)
+        await wait_until(lambda: store.recovery.in_flight == frozenset())
+        assert exchange.fetches == ["X"]
+        store.recovery.pending.add("X")
+        store.recovery.resume()
+        assert store.recovery.pending == set()
+        assert exchange.fetches == ["X"]
+
+
+async def test_a_request_after_stale_snapshots_waits_the_stale_backoff_first() -> None:
+    exchange = Exchange(200)
+    clock = RecordingClock(auto=True)
+    async with Client(clock=clock) as client:
+        store = Collection(exchange, client)
+        store.book.resync_hook = None
+        store.book._on_delta("X", delta(201, 201))
+        store.recovery.request("X", stale=3)  # three snapshots in a row were too old
+        await wait_until(lambda: store.book.is_synced("X"))
+    assert clock.slept == [1.0]  # 0.25, 0.5, 1.0: the third delay
+    assert exchange.fetches == ["X"]
+
+
+async def test_a_resubscribe_without_retry_is_sent_once() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client)
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book.resync_hook = lambda symbol: store.recovery.request(symbol, retry=False)
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: ops(ws) == ["unsubscribe", "subscribe"])
+        await wait_until(lambda: store.background.running() == frozenset())
+        assert store.recovery.awaiting_snapshot == frozenset()
+        clock.advance(1000)
+        await asyncio.sleep(0.01)
+        assert ops(ws) == ["unsubscribe", "subscribe"]

@@ -36,6 +36,9 @@ from typing import Any, Literal
 
 from ..._integrity import BookDelta, StrictIncrementRule
 from ..._orderbook import FailureKind, OrderBookStore
+from ..._recovery import BookFeed as Link
+from ..._recovery import BookFeeds
+from ._items import OrderBookItem
 
 __all__ = ["BookFeed", "OrderBook"]
 
@@ -74,22 +77,23 @@ class _Feed:
     __slots__ = (
         "depth",
         "dropped",
-        "failures",
+        "link",
         "rank",
         "restart",
         "seq",
         "shadowed",
         "snapshot_seq",
+        "stale_snapshots",
         "top_seq",
         "topic",
-        "ws",
     )
 
-    def __init__(self, topic: str, depth: int | None, ws: Any) -> None:
+    def __init__(self, topic: str, depth: int | None, link: Link) -> None:
         self.topic = topic
         self.depth = depth
         self.rank = _FULL_RANK if depth is None else depth
-        self.ws = ws
+        #: the collection's record of the connection feeding the book (kit BookFeeds)
+        self.link = link
         self.seq: int | None = None
         self.snapshot_seq: int | None = None
         #: the highest seq received (deltas and snapshots); seq only grows, so a delta
@@ -99,11 +103,12 @@ class _Feed:
         self.shadowed = 0
         #: a sequence gap happened: the stream must be restarted (resubscribe)
         self.restart = False
-        #: consecutive failed snapshot attempts (drives the REST backoff)
-        self.failures = 0
+        #: REST snapshots in a row that the stream showed to be too old after they
+        #: were installed (the recovery waits longer before the next fetch)
+        self.stale_snapshots = 0
 
 
-class OrderBook(OrderBookStore):
+class OrderBook(OrderBookStore[OrderBookItem]):
     """Bybit order books (store ``orderbook``): ``{"s", "S", "p", "v"}`` items.
 
     ``sorted({"s": symbol}, limit=k)`` is O(log n + k); a delta level is
@@ -123,6 +128,8 @@ class OrderBook(OrderBookStore):
     def _init(self) -> None:
         super()._init()
         self._feeds: dict[str, _Feed] = {}
+        #: which connection and topic feed each symbol (the recovery resubscribes there)
+        self.links = BookFeeds()
         #: require ``u == last + 1`` on N-level topics too. Bybit's orderbook page says
         #: "u: update id, normally consecutive; u == 1 after a service restart"
         #: (https://bybit-exchange.github.io/doc-v3-offline/zh-TW/copy-trade/ws-public/orderbook),
@@ -157,6 +164,7 @@ class OrderBook(OrderBookStore):
         snapshot does).
         """
         self._feeds.pop(symbol, None)
+        self.links.forget(symbol)
         self._clear_symbol(symbol)
         self._states.pop(symbol, None)
         self._depths.pop(symbol, None)
@@ -201,8 +209,8 @@ class OrderBook(OrderBookStore):
             feed = self._adopt(
                 symbol, topic, depth, ws, snapshot=kind == "snapshot" and depth is not None
             )
-        else:
-            feed.ws = ws
+        elif feed.link.ws is not ws:
+            self.links.note(symbol, ws, topic)
         seq = data.get("seq")
         if type(seq) is not int:
             seq = None
@@ -223,7 +231,7 @@ class OrderBook(OrderBookStore):
     ) -> _Feed:
         """Make ``topic`` the feed of ``symbol`` (first topic seen, or a deeper one)."""
         old = self._feeds.get(symbol)
-        feed = self._feeds[symbol] = _Feed(topic, depth, ws)
+        feed = self._feeds[symbol] = _Feed(topic, depth, self.links.note(symbol, ws, topic))
         self.set_depth(symbol, depth)
         if old is not None:
             logger.info(
@@ -334,12 +342,12 @@ class OrderBook(OrderBookStore):
             return
         if phase == "bridging" and update_id > last + 1:
             # The REST snapshot is older than the stream: not a lost update, fetch again.
-            feed.failures += 1
+            feed.stale_snapshots += 1
             self._invalidate(symbol, "REST snapshot older than the stream", kind="gap")
             self._on_delta(symbol, delta)
             return
-        if self._on_delta(symbol, delta) and feed.failures:
-            feed.failures = 0
+        if self._on_delta(symbol, delta) and feed.stale_snapshots:
+            feed.stale_snapshots = 0
 
     def _install_full_snapshot(self, symbol: str, snapshot: Mapping[str, Any]) -> SnapshotVerdict:
         """Bridge a ``GET /v5/market/full_orderbook`` result to the buffered deltas.
@@ -417,7 +425,7 @@ class OrderBook(OrderBookStore):
         """
         lost = []
         for symbol, feed in list(self._feeds.items()):
-            fed_by = feed.ws
+            fed_by = feed.link.ws
             if ws is None or fed_by is ws or getattr(fed_by, "closed", False) is True:
                 feed.restart = False
                 self._invalidate(symbol, "WebSocket reconnected")

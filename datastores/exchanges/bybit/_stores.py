@@ -13,9 +13,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from ..._store import DataStore, Item
+from ._items import (
+    AllLiquidationItem,
+    ExecutionItem,
+    GreekItem,
+    KlineItem,
+    LiquidationItem,
+    LTNavItem,
+    OrderItem,
+    PositionItem,
+    TickerItem,
+    TradeItem,
+    WalletItem,
+)
 
 __all__ = [
     "ACTIVE_ORDER_STATUSES",
@@ -55,7 +68,7 @@ CLOSED_ORDER_STATUSES = frozenset(
 )
 
 
-class Trade(DataStore):
+class Trade(DataStore[TradeItem]):
     """``publicTrade.{symbol}``: public trades, newest last (keyless, at most 99 999).
 
     Items: ``{"T": ms, "s": symbol, "S": "Buy"|"Sell", "v": size, "p": price,
@@ -66,7 +79,7 @@ class Trade(DataStore):
     _MAXLEN = 99999
 
 
-class Ticker(DataStore):
+class Ticker(DataStore[TickerItem]):
     """``tickers.{symbol}``: one item per ``symbol``; deltas (linear, inverse,
     option) are merged into the last snapshot. O(1) per update.
     https://bybit-exchange.github.io/docs/v5/websocket/public/ticker
@@ -75,7 +88,7 @@ class Ticker(DataStore):
     _KEYS = ("symbol",)
 
 
-class Kline(DataStore):
+class Kline(DataStore[KlineItem]):
     """``kline.{interval}.{symbol}``: candles keyed by ``symbol``, ``start``, ``end``.
 
     ``symbol`` is taken from the topic (the exchange does not send it); the
@@ -90,7 +103,7 @@ class Kline(DataStore):
         self._update([{"symbol": symbol, **candle} for candle in candles])
 
 
-class AllLiquidation(DataStore):
+class AllLiquidation(DataStore[AllLiquidationItem]):
     """``allLiquidation.{symbol}``: every liquidation (keyless, at most 99 999).
     https://bybit-exchange.github.io/docs/v5/websocket/public/all-liquidation
     """
@@ -110,13 +123,15 @@ class LTTicker(Ticker):
     """
 
 
-class LTNav(Ticker):
+class LTNav(DataStore[LTNavItem]):
     """``lt.{symbol}``: leveraged-token net asset value, keyed by ``symbol``.
     https://bybit-exchange.github.io/docs/v5/websocket/public/etp-nav
     """
 
+    _KEYS = ("symbol",)
 
-class Liquidation(DataStore):
+
+class Liquidation(DataStore[LiquidationItem]):
     """``liquidation.{symbol}`` (superseded by ``allLiquidation``): keyless, at most 99 999.
     https://bybit-exchange.github.io/docs/v5/websocket/public/liquidation
     """
@@ -124,7 +139,7 @@ class Liquidation(DataStore):
     _MAXLEN = 99999
 
 
-class Position(DataStore):
+class Position(DataStore[PositionItem]):
     """``position`` / ``position.{category}``: one item per ``symbol`` and ``positionIdx``.
 
     Every message is a full position object; a flat position stays as an item
@@ -139,7 +154,7 @@ class Position(DataStore):
         self._update(_with_category(items, category))
 
 
-class Execution(DataStore):
+class Execution(DataStore[ExecutionItem]):
     """``execution`` / ``execution.{category}``: own fills (keyless, at most 99 999).
     https://bybit-exchange.github.io/docs/v5/websocket/private/execution
     """
@@ -147,7 +162,7 @@ class Execution(DataStore):
     _MAXLEN = 99999
 
 
-class Order(DataStore):
+class Order(DataStore[OrderItem]):
     """``order`` / ``order.{category}``: live orders only, keyed by ``orderId``.
 
     A live status (:data:`ACTIVE_ORDER_STATUSES`) upserts the order (fields
@@ -176,7 +191,7 @@ class Order(DataStore):
                 if link:
                     linked = self.find({"orderLinkId": link})
                     if linked:
-                        self._delete(linked)
+                        self._delete(cast("list[Item]", linked))
             else:
                 if status not in ACTIVE_ORDER_STATUSES and status not in self._unknown_statuses:
                     self._unknown_statuses.add(status)
@@ -216,11 +231,11 @@ class Order(DataStore):
             still_open = {item.get("orderId") for item in items}
             gone = [o for o in scope if o.get("orderId") not in still_open]
             if gone:
-                self._delete(gone)
+                self._delete(cast("list[Item]", gone))
         self._on_orders(_with_category(items, category, overwrite=True))
 
 
-class Wallet(DataStore):
+class Wallet(DataStore[WalletItem]):
     """``wallet``: one item per ``accountType``.
 
     An update's ``coin`` list is merged by ``coin`` into the stored one: coins
@@ -249,7 +264,7 @@ class Wallet(DataStore):
         self._update(merged_items)
 
 
-class Greek(DataStore):
+class Greek(DataStore[GreekItem]):
     """``greeks``: option greeks per ``baseCoin`` (merged updates).
     https://bybit-exchange.github.io/docs/v5/websocket/private/greek
     """

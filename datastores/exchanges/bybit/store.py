@@ -1,13 +1,14 @@
 """``BybitDataStore``: Bybit V5 public and private WebSocket topics in memory.
 
-Routing is one dict lookup per message: the parsed route of each topic string
-is cached (topic prefix -> handler, plus the depth or symbol the topic names).
+Routing is one dict lookup per message: the handler of each topic string is
+cached (its prefix looked up in the channel table ``_CHANNELS``; the depth or
+symbol the topic names kept beside it).
 Categorised private topics (``order.linear``, ``position.spot``...) share the
 store of their all-in-one topic; topics without a dedicated store
 (``insurance.*``, ``dcp``, ``execution.fast``, ``orderbook.rpi.*``...) go to a
 keyless store named after the topic prefix; nothing raises into the WebSocket
-loop. Malformed messages are dropped, counted (:attr:`dropped_messages`) and
-logged.
+loop. Malformed messages are dropped, counted (``statistics().dropped``, by
+reason; :attr:`dropped_messages` is their total) and logged.
 
 Order books keep integrity state and recover by themselves: a gap on an
 N-level topic resubscribes the topic on the connection that delivered it (a
@@ -20,12 +21,11 @@ https://bybit-exchange.github.io/docs/v5/ws/connect
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..._collection import DataStoreCollection
+from ..._collection import DataStoreCollection, Handler
 from ..._errors import ExchangeAPIError
 from ..._store import DataStore, Item
 from ..._storefield import StoreField
@@ -56,10 +56,8 @@ logger = logging.getLogger("datastores.exchanges.bybit")
 
 _ROUTE_CACHE_MAX = 4096
 
-Route = tuple[Callable[[Any, Any, str, Any], "str | None"], Any]
 
-
-class BybitDataStore(BookRecovery, DataStoreCollection):
+class BybitDataStore(DataStoreCollection):
     """Bybit V5 DataStoreCollection (public and private topics, one collection).
 
     Use one collection per WebSocket category when books are involved: Bybit
@@ -80,38 +78,27 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
 
     _EXCHANGE = "bybit"
 
+    #: topic prefix -> handler (``topic.split(".")[0]``)
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        "orderbook": "_on_orderbook",
+        "publicTrade": "_on_trade",
+        "tickers": "_on_ticker",
+        "kline": "_on_kline",
+        "allLiquidation": "_on_all_liquidation",
+        "kline_lt": "_on_lt_kline",
+        "tickers_lt": "_on_lt_ticker",
+        "lt": "_on_lt_nav",
+        "liquidation": "_on_liquidation",
+        "position": "_on_position",
+        "execution": "_on_execution",
+        "order": "_on_order",
+        "wallet": "_on_wallet",
+        "greeks": "_on_greeks",
+    }
+
     #: ``orderbook.{depth}.{symbol}`` and ``orderbook.full.{symbol}`` (store ``orderbook``).
     #: https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
     orderbook = StoreField(OrderBook)
-
-    def _init(self) -> None:
-        self._book: OrderBook = self.orderbook
-        self._init_recovery()
-
-        self._routes: dict[str, Route] = {}
-        self._dropped_messages = 0
-        self._failed_operations = 0
-        self._generic_names: set[str] = set()
-
-        # topic prefix -> route builder (called once per distinct topic string)
-        self._prefixes: dict[str, Callable[[str, list[str]], Route]] = {
-            "orderbook": self._route_orderbook,
-            "publicTrade": self._list_route("publicTrade", "_insert"),
-            "tickers": self._object_route("tickers", "_update"),
-            "kline": self._kline_route("kline"),
-            "allLiquidation": self._list_route("allLiquidation", "_insert"),
-            "kline_lt": self._kline_route("kline_lt"),
-            "tickers_lt": self._object_route("tickers_lt", "_update"),
-            "lt": self._object_route("lt", "_update"),
-            "liquidation": self._object_route("liquidation", "_insert"),
-            "position": self._list_route("position", "_update"),
-            "execution": self._route_execution,
-            "order": self._list_route("order", "_on_orders"),
-            "wallet": self._list_route("wallet", "_on_wallets"),
-            "greeks": self._list_route("greeks", "_update"),
-        }
-
-    # ------------------------------------------------------------------ stores
 
     #: ``publicTrade.{symbol}`` (store ``publicTrade``).
     trade = StoreField(Trade, "publicTrade")
@@ -152,93 +139,105 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
     #: ``greeks`` (store ``greeks``).
     greek = StoreField(Greek, "greeks")
 
+    def _init(self) -> None:
+        #: REST base for ``orderbook.full`` snapshots (``None``: derived from the WS host)
+        self.rest_base_url: str | None = None
+        #: ``category`` of those snapshots (``None``: from the WS URL path, else "spot")
+        self.full_orderbook_category: str | None = None
+        self._book: OrderBook = self.orderbook
+        # aclose() stops the recovery until a new Client is given, as it always did.
+        self._background.hold_after_close = True
+        self._recovery = BookRecovery(self)
+        #: topic -> handler, built once per distinct topic string
+        self._routes: dict[str, Handler] = {}
+        #: topic -> what its handler needs from the topic (book depth, kline symbol,
+        #: generic store, or why the topic is unusable)
+        self._topic_args: dict[str, Any] = {}
+        self._failed_operations = 0
+        self._generic_names: set[str] = set()
+
     @property
     def dropped_messages(self) -> int:
-        """Messages (or items in them) dropped as malformed or unusable."""
-        return self._dropped_messages
+        """Messages (or items in them) dropped as malformed or unusable (the total of
+        ``statistics().dropped``)."""
+        return sum(self._dropped.values())
 
     @property
     def failed_operations(self) -> int:
         """``success: false`` / non-zero ``retCode`` replies to subscribe, auth, orders..."""
         return self._failed_operations
 
+    # ----------------------------------------------------------------- client
+
+    def _client_changed(self) -> None:
+        self._recovery.snapshots.resume()
+
+    def on_reconnect(self, ws: Any = None) -> None:
+        """Mark unsynced the books fed by the connection that was re-established.
+
+        The WebSocketApp re-sends the subscriptions itself, so N-level topics are
+        not resubscribed here (their snapshot follows the subscription);
+        ``orderbook.full`` symbols fetch a new REST snapshot.
+        """
+        self._recovery.on_reconnect(ws)
+
     # ----------------------------------------------------------------- routing
 
     def _onmessage(self, msg: Any, ws: Any) -> None:
-        if type(msg) is not dict:
-            self._drop(None, f"not a JSON object ({type(msg).__name__})")
+        if msg.__class__ is not dict:
+            self._drop(None, "not a JSON object", type(msg).__name__)
             return
         topic = msg.get("topic")
         if topic is None:
             self._on_reply(msg)
             return
-        route = self._routes.get(topic)
-        if route is None:
-            if type(topic) is not str:
+        handler = self._routes.get(topic)
+        if handler is None:
+            if topic.__class__ is not str:
                 self._drop(None, "topic is not a string")
                 return
-            route = self._route(topic)
-        handler, arg = route
-        reason = handler(msg, ws, topic, arg)
-        if reason is not None:
-            self._drop(topic, reason)
+            handler = self._route(topic)
+        handler(msg, ws)
 
-    def _route(self, topic: str) -> Route:
-        parts = topic.split(".")
-        builder = self._prefixes.get(parts[0])
-        route = builder(topic, parts) if builder is not None else self._generic_route(parts[0])
+    def _route(self, topic: str) -> Handler:
+        """The handler of ``topic`` (and what it needs from the topic), cached."""
         if len(self._routes) >= _ROUTE_CACHE_MAX:
-            self._routes.clear()  # bounded: only a hostile stream has this many topics
-        self._routes[topic] = route
-        return route
-
-    def _list_route(self, name: str, method: str) -> Callable[[str, list[str]], Route]:
-        apply = getattr(self._stores[name], method)
-
-        def build(topic: str, parts: list[str]) -> Route:
-            return (self._h_list, apply)
-
-        return build
-
-    def _object_route(self, name: str, method: str) -> Callable[[str, list[str]], Route]:
-        apply = getattr(self._stores[name], method)
-
-        def build(topic: str, parts: list[str]) -> Route:
-            return (self._h_object, apply)
-
-        return build
-
-    def _kline_route(self, name: str) -> Callable[[str, list[str]], Route]:
-        store: Kline = self._stores[name]  # type: ignore[assignment]
-
-        def build(topic: str, parts: list[str]) -> Route:
+            # bounded: only a hostile stream has this many topics
+            self._routes.clear()
+            self._topic_args.clear()
+        parts = topic.split(".")
+        prefix = parts[0]
+        handler = self._channel_handlers.get(prefix)
+        arg: Any = None
+        if handler is None:
+            handler, arg = self._on_generic, self._generic_store(prefix)
+        elif prefix == "orderbook":
+            handler, arg = self._route_orderbook(parts)
+        elif prefix == "kline" or prefix == "kline_lt":
             if len(parts) < 3 or not parts[2]:
-                return (self._h_invalid, "kline topic without a symbol")
-            # symbols never contain dots; join anyway so nothing is lost
-            symbol = ".".join(parts[2:])
-            return (self._h_list, functools.partial(store._on_candles, symbol))
-
-        return build
-
-    def _route_orderbook(self, topic: str, parts: list[str]) -> Route:
-        if len(parts) < 3 or not parts[2]:
-            return (self._h_invalid, "orderbook topic without a symbol")
-        if parts[1] == "full":
-            return (self._h_book, None)
-        if parts[1].isdigit() and int(parts[1]) > 0:
-            return (self._h_book, int(parts[1]))
-        # orderbook.rpi.* (levels with a separate RPI size) and future variants: their
-        # levels mean something else, so they must not touch the book.
-        return self._generic_route(f"{parts[0]}.{parts[1]}")
-
-    def _route_execution(self, topic: str, parts: list[str]) -> Route:
-        if len(parts) > 1 and parts[1] == "fast":
+                handler, arg = self._on_invalid_topic, "kline topic without a symbol"
+            else:
+                arg = ".".join(parts[2:])  # symbols never contain dots; nothing is lost
+        elif prefix == "execution" and len(parts) > 1 and parts[1] == "fast":
             # execution.fast repeats fills of `execution` with fewer fields: a store of
             # its own, so subscribing to both never duplicates fills in `execution`.
-            return self._generic_route("execution.fast")
-        return (self._h_list, self._stores["execution"]._insert)
+            handler, arg = self._on_generic, self._generic_store("execution.fast")
+        self._routes[topic] = handler
+        self._topic_args[topic] = arg
+        return handler
 
-    def _generic_route(self, name: str) -> Route:
+    def _route_orderbook(self, parts: list[str]) -> tuple[Handler, Any]:
+        if len(parts) < 3 or not parts[2]:
+            return self._on_invalid_topic, "orderbook topic without a symbol"
+        if parts[1] == "full":
+            return self._on_orderbook, None
+        if parts[1].isdigit() and int(parts[1]) > 0:
+            return self._on_orderbook, int(parts[1])
+        # orderbook.rpi.* (levels with a separate RPI size) and future variants: their
+        # levels mean something else, so they must not touch the book.
+        return self._on_generic, self._generic_store(f"{parts[0]}.{parts[1]}")
+
+    def _generic_store(self, name: str) -> DataStore:
         store = self._stores.get(name)
         if store is None:
             store = self._create(name)
@@ -249,54 +248,148 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
                 name,
                 name,
             )
-        return (self._h_generic, store)
+        return store
+
+    def _drop(self, topic: str | None, reason: str, detail: object = None) -> None:
+        where = f"{topic!r}"[:130] if topic else None
+        if where is not None and detail is not None:
+            where = f"{where} ({detail})"
+        self._count_dropped(reason, where if where is not None else detail)
 
     # ---------------------------------------------------------------- handlers
 
-    def _h_book(self, msg: Any, ws: Any, topic: str, depth: int | None) -> str | None:
-        reason = self._book._on_message(topic, depth, msg, ws)
-        if self._awaiting_snapshot and topic in self._awaiting_snapshot:
-            self._on_book_message(topic, msg)
-        return reason
-
-    @staticmethod
-    def _h_list(msg: Any, ws: Any, topic: str, apply: Callable[[list[Item]], None]) -> str | None:
+    def _list(self, msg: dict[str, Any]) -> list[Item] | None:
+        """The object items of ``data`` (an array); what is not an object is dropped."""
         data = msg.get("data")
-        if type(data) is not list:
-            return "data is not an array"
-        items = [item for item in data if type(item) is dict]
-        if items:
-            apply(items)
-        if len(items) != len(data):
-            return f"{len(data) - len(items)} item(s) are not objects"
-        return None
-
-    @staticmethod
-    def _h_object(msg: Any, ws: Any, topic: str, apply: Callable[[list[Item]], None]) -> str | None:
-        data = msg.get("data")
-        if type(data) is not dict:
-            return "data is not an object"
-        apply([data])
-        return None
-
-    @staticmethod
-    def _h_generic(msg: Any, ws: Any, topic: str, store: DataStore) -> str | None:
-        data = msg.get("data")
-        if type(data) is dict:
-            store._insert([data])
+        if data.__class__ is not list:
+            self._drop(msg["topic"], "data is not an array")
             return None
-        if type(data) is list:
-            items = [item for item in data if type(item) is dict]
+        items = [item for item in data if item.__class__ is dict]
+        if len(items) != len(data):
+            self._drop(
+                msg["topic"], "items that are not objects", f"{len(data) - len(items)} of them"
+            )
+        return items
+
+    def _object(self, msg: dict[str, Any]) -> Item | None:
+        data = msg.get("data")
+        if data.__class__ is not dict:
+            self._drop(msg["topic"], "data is not an object")
+            return None
+        item: Item = data
+        return item
+
+    def _on_orderbook(self, msg: dict[str, Any], ws: Any) -> None:
+        """``orderbook.{depth}.{symbol}`` / ``orderbook.full.{symbol}``:
+        https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
+        ``{"topic": "orderbook.50.BTCUSDT", "type": "snapshot", "ts": ..,
+        "data": {"s": "BTCUSDT", "b": [["16493.50", "0.006"]], "a": [..], "u": 18521288,
+        "seq": 7961638724}, "cts": ..}``"""
+        topic = msg["topic"]
+        reason = self._book._on_message(topic, self._topic_args[topic], msg, ws)
+        if reason is not None:
+            self._drop(topic, reason)
+        elif msg["type"] == "snapshot" or msg["data"]["u"] == 1:
+            self._recovery.on_snapshot(msg["data"]["s"])
+
+    def _on_trade(self, msg: dict[str, Any], ws: Any) -> None:
+        """``publicTrade.{symbol}``: ``{"data": [{"T": .., "s": .., "S": "Buy", "v": ..,
+        "p": .., "L": .., "i": .., "BT": false}]}``"""
+        items = self._list(msg)
+        if items:
+            self.trade._insert(items)
+
+    def _on_ticker(self, msg: dict[str, Any], ws: Any) -> None:
+        """``tickers.{symbol}``: ``{"type": "snapshot"|"delta", "data": {"symbol": .., ..}}``"""
+        item = self._object(msg)
+        if item is not None:
+            self.ticker._update([item])
+
+    def _on_kline(self, msg: dict[str, Any], ws: Any) -> None:
+        """``kline.{interval}.{symbol}``: ``{"data": [{"start": .., "end": .., ..}]}``"""
+        items = self._list(msg)
+        if items:
+            self.kline._on_candles(self._topic_args[msg["topic"]], items)
+
+    def _on_all_liquidation(self, msg: dict[str, Any], ws: Any) -> None:
+        """``allLiquidation.{symbol}``: ``{"data": [{"T": .., "s": .., "S": .., "v": ..}]}``"""
+        items = self._list(msg)
+        if items:
+            self.all_liquidation._insert(items)
+
+    def _on_lt_kline(self, msg: dict[str, Any], ws: Any) -> None:
+        """``kline_lt.{interval}.{symbol}``: like ``kline``."""
+        items = self._list(msg)
+        if items:
+            self.lt_kline._on_candles(self._topic_args[msg["topic"]], items)
+
+    def _on_lt_ticker(self, msg: dict[str, Any], ws: Any) -> None:
+        """``tickers_lt.{symbol}``: ``{"data": {"symbol": .., "lastPrice": .., ..}}``"""
+        item = self._object(msg)
+        if item is not None:
+            self.lt_ticker._update([item])
+
+    def _on_lt_nav(self, msg: dict[str, Any], ws: Any) -> None:
+        """``lt.{symbol}``: ``{"data": {"symbol": .., "nav": .., ..}}``"""
+        item = self._object(msg)
+        if item is not None:
+            self.lt_nav._update([item])
+
+    def _on_liquidation(self, msg: dict[str, Any], ws: Any) -> None:
+        """``liquidation.{symbol}``: ``{"data": {"symbol": .., "side": .., "size": .., ..}}``"""
+        item = self._object(msg)
+        if item is not None:
+            self.liquidation._insert([item])
+
+    def _on_position(self, msg: dict[str, Any], ws: Any) -> None:
+        """``position[.{category}]``: ``{"data": [{"symbol": .., "positionIdx": 0, ..}]}``"""
+        items = self._list(msg)
+        if items:
+            self.position._update(items)
+
+    def _on_execution(self, msg: dict[str, Any], ws: Any) -> None:
+        """``execution[.{category}]``: ``{"data": [{"execId": .., "orderId": .., ..}]}``"""
+        items = self._list(msg)
+        if items:
+            self.execution._insert(items)
+
+    def _on_order(self, msg: dict[str, Any], ws: Any) -> None:
+        """``order[.{category}]``: ``{"data": [{"orderId": .., "orderStatus": "New", ..}]}``"""
+        items = self._list(msg)
+        if items:
+            self.order._on_orders(items)
+
+    def _on_wallet(self, msg: dict[str, Any], ws: Any) -> None:
+        """``wallet``: ``{"data": [{"accountType": "UNIFIED", "coin": [..], ..}]}``"""
+        items = self._list(msg)
+        if items:
+            self.wallet._on_wallets(items)
+
+    def _on_greeks(self, msg: dict[str, Any], ws: Any) -> None:
+        """``greeks``: ``{"data": [{"baseCoin": "ETH", "totalDelta": .., ..}]}``"""
+        items = self._list(msg)
+        if items:
+            self.greek._update(items)
+
+    def _on_generic(self, msg: dict[str, Any], ws: Any) -> None:
+        """Topics without a dedicated store: kept as sent in a keyless store."""
+        topic = msg["topic"]
+        store: DataStore = self._topic_args[topic]
+        data = msg.get("data")
+        if data.__class__ is dict:
+            store._insert([data])
+        elif data.__class__ is list:
+            items = [item for item in data if item.__class__ is dict]
             if items:
                 store._insert(items)
             if len(items) != len(data):
-                return f"{len(data) - len(items)} item(s) are not objects"
-            return None
-        return "data is neither an object nor an array"
+                self._drop(topic, "items that are not objects", f"{len(data) - len(items)} of them")
+        else:
+            self._drop(topic, "data is neither an object nor an array")
 
-    @staticmethod
-    def _h_invalid(msg: Any, ws: Any, topic: str, reason: str) -> str | None:
-        return reason
+    def _on_invalid_topic(self, msg: dict[str, Any], ws: Any) -> None:
+        topic = msg["topic"]
+        self._drop(topic, self._topic_args[topic])
 
     def _on_reply(self, msg: dict[str, Any]) -> None:
         """Replies to our requests (subscribe, auth, ping, WS orders): log failures."""
@@ -314,17 +407,6 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
             )
         elif "op" not in msg and "success" not in msg and code is None:
             self._drop(None, "neither a topic message nor a reply")
-
-    def _drop(self, topic: str | None, reason: str) -> None:
-        self._dropped_messages += 1
-        level = logging.WARNING if self._dropped_messages <= 10 else logging.DEBUG
-        logger.log(
-            level,
-            "bybit: dropped a message%s: %s (%d dropped so far)",
-            f" of {topic!r}"[:130] if topic else "",
-            reason,
-            self._dropped_messages,
-        )
 
     def _onerror(self, msg: Any, exc: Exception) -> None:
         # A handler raised on an order-book message: the book may be half-applied.
@@ -354,6 +436,7 @@ class BybitDataStore(BookRecovery, DataStoreCollection):
             ValueError: an endpoint this collection does not know.
         """
         await super().initialize(*aws)
+        self._recovery.snapshots.resume()  # books that waited for a Client
 
     async def _onresponse(self, resp: ClientResponse, data: Any) -> None:
         path = resp.url.path

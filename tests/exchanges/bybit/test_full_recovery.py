@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from datastores.exchanges.bybit.store import BybitDataStore
+from datastores.testing import VirtualClock
 
 from .test_stores import FakeWS, rest_stand_in, until
 
@@ -156,3 +157,60 @@ def test_replayed_deltas_are_still_stale() -> None:
     assert levels(store) == ([["5", "1"], ["6", "1"]], [])
     store.onmessage(delta(12, 110, asks=[("7", "1")]))
     assert store.orderbook.status("MNTUSDT").last_update_id == 12
+
+
+class RecordingClock(VirtualClock):
+    def __init__(self) -> None:
+        super().__init__(auto=True)
+        self.slept: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        await super().sleep(seconds)
+
+
+async def test_a_snapshot_shown_too_old_by_the_next_delta_is_refetched_after_a_backoff() -> None:
+    """The snapshot bridged the buffer, then the first live delta jumps past it: the
+    REST snapshot lagged the stream. The refetch waits the stale backoff (0.25 s, then
+    0.5 s...) instead of hammering the endpoint, and it is not a gap."""
+    clock = RecordingClock()
+    store = BybitDataStore()
+    ws = FakeWS("wss://stream.bybit.com/v5/public/spot")
+    async with rest_stand_in(clock=clock) as (rest, client):
+        rest.answer(
+            FULL_PATH,
+            {"retCode": 0, "retMsg": "OK", "result": snapshot(10, 100)},
+            {"retCode": 0, "retMsg": "OK", "result": snapshot(13, 130)},
+            {"retCode": 0, "retMsg": "OK", "result": snapshot(20, 200, asks=[("9", "1")])},
+        )
+        store.client = client
+        store.onmessage(delta(10, 100), ws)
+        await until(lambda: store.orderbook.is_synced("MNTUSDT"))
+        store.onmessage(delta(13, 130, asks=[("5", "1")]), ws)  # 11, 12 were never in REST
+        await until(lambda: len(rest.requests) == 2 and store.orderbook.is_synced("MNTUSDT"))
+        store.onmessage(delta(16, 160, asks=[("6", "1")]), ws)  # behind again: waits longer
+        await until(lambda: len(rest.requests) == 3 and store.orderbook.is_synced("MNTUSDT"))
+        store.onmessage(delta(21, 210, asks=[("10", "1")]), ws)
+    assert clock.slept == [0.25, 0.5]
+    assert levels(store) == ([["9", "1"], ["10", "1"]], [])
+    status = store.orderbook.status("MNTUSDT")
+    assert (status.synced, status.gaps, status.last_update_id) == (True, 0, 21)
+    assert ws.sent == []  # a lagging snapshot is no gap: the stream is not restarted
+
+
+def test_drops_are_counted_by_reason_in_statistics() -> None:
+    store = BybitDataStore()
+    store.onmessage("not json")
+    store.onmessage({"topic": "publicTrade.BTCUSDT", "data": {"not": "a list"}})
+    store.onmessage({"topic": "publicTrade.BTCUSDT", "data": [{"i": "1"}, 3]})
+    store.onmessage({"topic": "kline.5", "data": []})
+    stats = store.statistics()
+    assert stats.dropped == {
+        "not a JSON object": 1,
+        "data is not an array": 1,
+        "items that are not objects": 1,
+        "kline topic without a symbol": 1,
+    }
+    assert store.dropped_messages == 4
+    assert stats.messages == 4
+    assert stats.unhandled == {}

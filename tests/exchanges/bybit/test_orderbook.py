@@ -443,6 +443,13 @@ async def test_full_book_reconnect_refetches_without_resubscribing() -> None:
     assert prices(store, "MNTUSDT")[0] == [("2", "1")]
 
 
+def background_tasks(store: BybitDataStore) -> set[asyncio.Task[Any]]:
+    """The collection's live background tasks (snapshot fetches, resubscriptions)."""
+    background = store._background
+    tasks = (background.task(key) for key in background.running())
+    return {task for task in tasks if task is not None}
+
+
 async def test_aclose_cancels_background_snapshot_work() -> None:
     store = BybitDataStore()
     async with rest_stand_in(clock=VirtualClock(auto=False)) as (rest, client):
@@ -451,11 +458,11 @@ async def test_aclose_cancels_background_snapshot_work() -> None:
         store.onmessage(full_delta(5))
         await until(lambda: len(rest.requests) >= 1)
         await asyncio.sleep(0.01)
-        assert store._tasks  # parked in the backoff sleep (virtual time does not move)
+        assert background_tasks(store)  # parked in the backoff sleep (virtual time stands)
         await store.aclose()
-        assert not store._tasks
+        assert not background_tasks(store)
         store.onmessage(full_delta(6))  # after close: no new work starts
-        assert not store._tasks
+        assert not background_tasks(store)
 
 
 async def test_client_close_ends_the_collection_background_work() -> None:
@@ -466,7 +473,7 @@ async def test_client_close_ends_the_collection_background_work() -> None:
         store.onmessage(full_delta(5))
         await until(lambda: len(rest.requests) >= 1)
         await asyncio.sleep(0.01)
-        tasks = set(store._tasks)
+        tasks = background_tasks(store)
         assert tasks
     assert all(t.done() for t in tasks)
 

@@ -30,11 +30,9 @@ async def settle() -> None:
 
 
 def retry_tasks() -> list[asyncio.Task[Any]]:
-    return [
-        t
-        for t in asyncio.all_tasks()
-        if not t.done() and "_resubscribe_loop" in getattr(t.get_coro(), "__qualname__", "")
-    ]
+    """Every live resubscribe task of the event loop (the kit names them
+    ``"<collection> resubscribe <topic> <symbol>"``)."""
+    return [t for t in asyncio.all_tasks() if not t.done() and " resubscribe " in t.get_name()]
 
 
 def gap(store: BybitDataStore, ws: Any) -> None:
