@@ -1,0 +1,1 @@
+"""The exchange template's tests (copy with the template: tests/exchanges/<x>/)."""
