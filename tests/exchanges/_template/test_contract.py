@@ -1,4 +1,9 @@
-"""The template's collection under the collection contract."""
+"""The template's collection under the collection contract.
+
+TODO(<x>): your collection(s), samples from ``data/``, malformed messages on your
+channels, REST ``snapshots`` if your books start from one, your CLI target as ``live``,
+and a model of your book's sequence rule (this one: ``first``/``last``, WebSocket snapshots).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The template against its fake exchange on loopback: the real Client, signing and store."""
+"""The template against its fake exchange on loopback: the real Client, signing and store.
+
+TODO(<x>): your URLs, subscriptions and symbols; the checks stay (synced, gap recovered,
+equal to the fake's book, reconnect, signed request accepted and a wrong key refused).
+"""
 
 from __future__ import annotations
 
