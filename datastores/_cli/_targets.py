@@ -6,6 +6,7 @@ An exchange with command-line support has a module
 the packages of :mod:`datastores.exchanges` are scanned with :mod:`pkgutil`, so
 adding an exchange to ``watch``/``record``/``demo`` touches only its package
 (and, for ``demo``, its fake exchange under ``datastores/testing/profiles/``).
+``_`` packages (the exchange template) are skipped.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _discover() -> tuple[dict[str, Callable[[str], Target]], dict[str, str]]:
     defaults: dict[str, str] = {}
     for found in pkgutil.iter_modules(exchanges.__path__):
         name = f"{exchanges.__name__}.{found.name}.cli"
-        if not found.ispkg or importlib.util.find_spec(name) is None:
+        if not found.ispkg or found.name.startswith("_") or importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)
         targets[found.name] = module.target

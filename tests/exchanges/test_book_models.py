@@ -10,11 +10,16 @@ stream heals (everything in flight arrives, fresh snapshots are offered while th
 asks for one) and the book must catch up with the exchange: a book that stays
 "synced" at an old state (dropping every update as stale) fails here. No network:
 recovery hooks are recorded, snapshots are handed in by the test.
+
+The models are plain functions (``binance_diff_model``, ``bybit_depth_model``,
+``bybit_full_model``, ``okx_model``) so the collection contract (``_contract.py``,
+``ContractCase.book_model``) runs them for each collection's book too.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -79,8 +84,18 @@ BINANCE_OPS = st.lists(
 def test_binance_diff_book_is_the_exchange_book_whenever_synced(
     seed: int, futures: bool, ops: list[str]
 ) -> None:
+    binance_diff_model(seed, futures, ops)
+
+
+def binance_diff_model(
+    seed: int, futures: bool, ops: list[str], create: Callable[[], Any] | None = None
+) -> None:
+    """One Binance diff-depth stream (spot rules, or futures ``pu`` rules when
+    ``futures``) fed to ``create()`` (default: the Spot or USDⓈ-M collection)."""
     rng = random.Random(seed)
-    store: Any = BinanceUSDSMDataStore() if futures else BinanceSpotDataStore()
+    if create is None:
+        create = BinanceUSDSMDataStore if futures else BinanceSpotDataStore
+    store: Any = create()
     asked: list[str] = []
     store.orderbook.resync_hook = asked.append
     asks: Book = {}
@@ -170,19 +185,26 @@ def diff(old: Book, new: Book) -> list[list[str]]:
     ]
 
 
+BYBIT_DEPTH_OPS = st.lists(
+    st.sampled_from(["delta"] * 6 + ["lose", "duplicate", "snapshot", "reconnect", "bad"]),
+    max_size=60,
+)
+
+
 @SETTINGS
 @given(
     seed=st.integers(0, 2**32 - 1),
     depth=st.sampled_from([1, 3, 5, 50]),
     explicit_deletes=st.booleans(),
-    ops=st.lists(
-        st.sampled_from(["delta"] * 6 + ["lose", "duplicate", "snapshot", "reconnect", "bad"]),
-        max_size=60,
-    ),
+    ops=BYBIT_DEPTH_OPS,
 )
 def test_bybit_depth_book_is_the_exchange_top_n_whenever_synced(
     seed: int, depth: int, explicit_deletes: bool, ops: list[str]
 ) -> None:
+    bybit_depth_model(seed, depth, explicit_deletes, ops)
+
+
+def bybit_depth_model(seed: int, depth: int, explicit_deletes: bool, ops: list[str]) -> None:
     """The exchange keeps its whole book and publishes diffs of its top-N image; it may
     leave out deletes of levels pushed out of the window (undocumented)."""
     rng = random.Random(seed)
@@ -246,20 +268,24 @@ def test_bybit_depth_book_is_the_exchange_top_n_whenever_synced(
 # ---------------------------------------------------------------- Bybit full book
 
 
-@SETTINGS
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    ops=st.lists(
-        st.sampled_from(
-            ["publish"] * 4
-            + ["deliver"] * 4
-            + ["lose", "duplicate", "snapshot", "snapshot", "old_snapshot", "restart"]
-            + ["reconnect", "bad"]
-        ),
-        max_size=80,
+BYBIT_FULL_OPS = st.lists(
+    st.sampled_from(
+        ["publish"] * 4
+        + ["deliver"] * 4
+        + ["lose", "duplicate", "snapshot", "snapshot", "old_snapshot", "restart"]
+        + ["reconnect", "bad"]
     ),
+    max_size=80,
 )
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), ops=BYBIT_FULL_OPS)
 def test_bybit_full_book_is_the_exchange_book_whenever_synced(seed: int, ops: list[str]) -> None:
+    bybit_full_model(seed, ops)
+
+
+def bybit_full_model(seed: int, ops: list[str]) -> None:
     """``u`` restarts at 1 (service restart, auction, tick change): ``(epoch, u)`` names a
     state; ``seq`` only grows."""
     rng = random.Random(seed)
@@ -351,19 +377,23 @@ def test_bybit_full_book_is_the_exchange_book_whenever_synced(seed: int, ops: li
 # ------------------------------------------------------------------------------ OKX
 
 
-@SETTINGS
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    ops=st.lists(
-        st.sampled_from(
-            ["update"] * 6 + ["lose", "duplicate", "keepalive", "reset", "snapshot", "bad"]
-        ),
-        max_size=60,
+OKX_OPS = st.lists(
+    st.sampled_from(
+        ["update"] * 6 + ["lose", "duplicate", "keepalive", "reset", "snapshot", "bad"]
     ),
+    max_size=60,
 )
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), ops=OKX_OPS)
 def test_okx_book_with_ws_snapshots_is_the_exchange_book_whenever_synced(
     seed: int, ops: list[str]
 ) -> None:
+    okx_model(seed, ops)
+
+
+def okx_model(seed: int, ops: list[str]) -> None:
     """``prevSeqId``/``seqId``, keep-alives, sequence resets after maintenance (their first
     update delivered or lost), snapshots on resubscription."""
     rng = random.Random(seed)

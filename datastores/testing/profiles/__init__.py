@@ -20,7 +20,9 @@ client's ``datastores.exchanges`` code: a client accepted by these servers is
 evidence that both sides read the exchange's documentation the same way.
 
 A name given to :class:`~datastores.testing.FakeExchange` is either a venue
-name or an exchange name (all of that exchange's venues).
+name or an exchange name (all of that exchange's venues). Folders whose name
+starts with ``_`` (the exchange template, ``_template``) are listed nowhere and
+served only when named exactly.
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ def _has_role(exchange: str, role: str) -> bool:
 EXCHANGES: tuple[str, ...] = tuple(x for x in FOLDERS if _has_role(x, "profile"))
 
 
+def _is_private_profile(exchange: str) -> bool:
+    """A ``_`` folder with a profile (the template): resolvable, never listed."""
+    return (
+        exchange.startswith("_") and exchange[1:].isidentifier() and _has_role(exchange, "profile")
+    )
+
+
 def _module_profiles(exchange: str) -> dict[str, type[ExchangeProfile]]:
     module = _role(exchange, "profile")
     assert module is not None  # EXCHANGES lists only exchanges with a profile module
@@ -88,7 +97,7 @@ def resolve_profiles(name: str) -> list[type[ExchangeProfile]]:
         ValueError: unknown name (the message lists the known ones).
     """
     exchange = name.split("-", 1)[0].lower()
-    if exchange in EXCHANGES:
+    if exchange in EXCHANGES or _is_private_profile(exchange):
         profiles = _module_profiles(exchange)
         if name.lower() == exchange:
             return list(profiles.values())

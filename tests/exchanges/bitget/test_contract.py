@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from _contract import CollectionContract, ContractCase, load_messages
 
+from datastores._cli._target import Target
+from datastores.exchanges.bitget.cli import target
 from datastores.exchanges.bitget.store import BitgetV2DataStore
 from datastores.exchanges.bitget.store_v1 import BitgetDataStore
 
@@ -22,6 +24,7 @@ class TestBitgetV2Contract(CollectionContract):
             load_messages(DATA / "v2_public.jsonl"),
             "wss://ws.bitget.com/v2/ws/public",
             malformed=[{"action": "update", "arg": arg, "data": "x"}],
+            live=target("BTCUSDT"),
         )
 
 
@@ -34,4 +37,16 @@ class TestBitgetV1Contract(CollectionContract):
             load_messages(DATA / "v1_stream.jsonl"),
             "wss://ws.bitget.com/mix/v1/stream",
             malformed=[{"action": "update", "arg": arg, "data": "x"}],
+            live=Target(
+                exchange="bitget",
+                label="Bitget v1 mix",
+                symbol="BTCUSDT",
+                ws_url="wss://ws.bitget.com/mix/v1/stream",
+                snapshot_url=None,
+                store_class="datastores.exchanges.bitget.store_v1:BitgetDataStore",
+                fake_venue="bitget",
+                subscribe={"op": "subscribe", "args": [arg]},
+                fake_symbol="USDT-FUTURES:BTCUSDT",
+                checksum=True,
+            ),
         )
