@@ -23,8 +23,10 @@ from ...account import AccountEvent, FakeBalance, FakeOrder, FakePosition
 if TYPE_CHECKING:
     from ...fake import Venue
 
-__all__ = ["V1_OF", "V1_TYPES", "BitgetAccount", "margin_coin", "split"]
+__all__ = ["INST_TYPES", "V1_OF", "V1_TYPES", "BitgetAccount", "margin_coin", "split"]
 
+#: v2 instTypes served (the demo ones are not)
+INST_TYPES = ("SPOT", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
 #: v1 private instType -> v2 instType (demo types are not served)
 V1_TYPES = {"UMCBL": "USDT-FUTURES", "DMCBL": "COIN-FUTURES", "CMCBL": "USDC-FUTURES"}
 V1_OF = {v2: v1 for v1, v2 in V1_TYPES.items()}

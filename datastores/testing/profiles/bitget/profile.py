@@ -29,14 +29,16 @@ Symbols of this fake are ``"<instType>:<instId>"`` (``"SPOT:BTCUSDT"``,
 ``"USDT-FUTURES:BTCUSDT"``): the same instId is a different market in each
 instType. v1 (``instType: "mc"``, instId ``BTCUSDT``) reads the futures markets,
 as on the real exchange where v1 and v2 futures are the same books.
+
+Book levels, the checksum, the v1 window, trades and tickers are shaped by
+:mod:`._market`, the account's pushes and rows by :mod:`._account`, REST
+answers by :mod:`._rest`.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -44,18 +46,28 @@ from aiohttp import web
 
 from .... import _json
 from ..._profile import ExchangeProfile, Publication
-from ..._verify import FakeKey, ReceivedRequest, Rejected
+from ..._verify import FakeKey
 from ...account import AccountEvent
 from ...fake import FakeConnection
-from ...market import MarketConfig, MarketUpdate, Trade
-from ._account import V1_OF, V1_TYPES, BitgetAccount, split
+from ...market import MarketConfig, MarketUpdate
+from ._account import INST_TYPES, V1_TYPES, BitgetAccount, split
+from ._market import (
+    CHECKSUM_LEVELS,
+    V1_DEPTH,
+    Levels,
+    Ticker,
+    V1Books,
+    bitget_checksum,
+    ticker_data,
+    trade_row,
+    wire_levels,
+    wrong_checksum,
+)
+from ._rest import BitgetRest, rest_error_body
 from .dialect import BitgetDialect
-from .verifier import verify_bitget
 
 __all__ = ["PROFILES", "BitgetProfile", "bitget_checksum"]
 
-#: v2 instTypes served (the demo ones are not)
-INST_TYPES = ("SPOT", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
 #: book channel -> levels per push (``None``: the whole book)
 _BOOK_CHANNELS: dict[str, int | None] = {"books": None, "books1": 1, "books5": 5, "books15": 15}
 _PUBLIC = frozenset({*_BOOK_CHANNELS, "trade", "ticker"})
@@ -63,18 +75,6 @@ _PRIVATE = {
     "v2": frozenset({"orders", "fill", "positions", "account"}),
     "v1": frozenset({"orders", "positions", "account"}),
 }
-#: levels of a v1 ``books`` book (the documented maximum)
-V1_DEPTH = 200
-_CHECKSUM_LEVELS = 25
-#: signed-request headers and Bitget's code when one is missing
-_REQUIRED_HEADERS = (
-    ("ACCESS-KEY", "40001"),
-    ("ACCESS-SIGN", "40002"),
-    ("ACCESS-TIMESTAMP", "40003"),
-    ("ACCESS-PASSPHRASE", "40011"),
-)
-_RECENT_TRADES = 50
-
 _CONFIGS = {
     "SPOT:BTCUSDT": MarketConfig("SPOT:BTCUSDT", "0.01", "0.000001", "65000"),
     "SPOT:ETHUSDT": MarketConfig("SPOT:ETHUSDT", "0.01", "0.0001", "3200"),
@@ -83,60 +83,6 @@ _CONFIGS = {
     "COIN-FUTURES:BTCUSD": MarketConfig("COIN-FUTURES:BTCUSD", "0.1", "0.001", "65000"),
     "USDC-FUTURES:BTCPERP": MarketConfig("USDC-FUTURES:BTCPERP", "0.1", "0.0001", "65000"),
 }
-
-Levels = list[tuple[str, str]]
-
-
-def bitget_checksum(bids: Levels, asks: Levels) -> int:
-    """Bitget's book checksum: the signed CRC32 of the best 25 levels interleaved
-    ``bid1px:bid1sz:ask1px:ask1sz:...`` (a shorter side's missing levels are
-    skipped, so the longer side's rest follows), from the strings as sent."""
-    parts: list[str] = []
-    for i in range(_CHECKSUM_LEVELS):
-        if i < len(bids):
-            parts += bids[i]
-        if i < len(asks):
-            parts += asks[i]
-    crc = zlib.crc32(":".join(parts).encode())
-    return crc - (1 << 32) if crc >= 1 << 31 else crc
-
-
-def _wrong(checksum: int) -> int:
-    """A different checksum, never 0 (0 means "not verified" to clients)."""
-    wrong = checksum ^ 0x5A5A5A5A
-    return wrong if wrong else 1
-
-
-def _wire_size(size: str) -> str:
-    """A delete is sent as ``"0"``, as Bitget does (the generator prints ``"0.0000"``)."""
-    return "0" if not size.strip("0.") else size
-
-
-def _levels(levels: Iterable[tuple[str, str]]) -> list[list[str]]:
-    return [[price, _wire_size(size)] for price, size in levels]
-
-
-def _error(code: str, msg: str, now: int, status: int = 400) -> web.Response:
-    body = {"code": code, "msg": msg, "requestTime": now, "data": None}
-    return web.json_response(body, status=status, dumps=_json.dumps)
-
-
-def _ok(data: Any, now: int) -> web.Response:
-    body = {"code": "00000", "msg": "success", "requestTime": now, "data": data}
-    return web.json_response(body, dumps=_json.dumps)
-
-
-@dataclass(slots=True)
-class _Ticker:
-    """Running statistics of one market since the fake started, and its recent trades."""
-
-    open: str
-    last: str
-    high: Decimal
-    low: Decimal
-    volume: Decimal = Decimal(0)
-    quote_volume: Decimal = Decimal(0)
-    trades: deque[tuple[int, Trade]] = field(default_factory=lambda: deque(maxlen=_RECENT_TRADES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +119,9 @@ class BitgetProfile(ExchangeProfile):
         super().__init__(venue)
         self.private = BitgetAccount(venue)
         self._dialect = BitgetDialect()
-        self._tickers: dict[str, _Ticker] = {}
-        # symbol -> (bids, asks) the v1 200-level books were last told
-        self._v1_views: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        self._rest = BitgetRest(self)
+        self._tickers: dict[str, Ticker] = {}
+        self._v1_books = V1Books()
 
     def market_config(self, symbol: str) -> MarketConfig:
         inst_type, inst_id = split(symbol)
@@ -187,17 +133,11 @@ class BitgetProfile(ExchangeProfile):
         return _CONFIGS.get(symbol) or MarketConfig(symbol, "0.01", "0.001", "100")
 
     def routes(self) -> list[web.RouteDef]:
-        signed = self._signed
         return [
             web.get("/v2/ws/public", self._ws("v2", private=False)),
             web.get("/v2/ws/private", self._ws("v2", private=True)),
             web.get("/mix/v1/stream", self._ws("v1", private=False)),
-            web.get("/api/v2/public/time", self._time),
-            web.get("/api/v2/mix/order/orders-pending", signed(self._mix_orders)),
-            web.get("/api/v2/spot/trade/unfilled-orders", signed(self._spot_orders)),
-            web.get("/api/v2/mix/position/all-position", signed(self._positions)),
-            web.get("/api/mix/v1/order/current", signed(self._v1_orders)),
-            web.route("*", "/{tail:.*}", self._not_found),
+            *self._rest.routes(),  # ends with the catch-all 404
         ]
 
     # -------------------------------------------------------------- WebSocket
@@ -330,14 +270,14 @@ class BitgetProfile(ExchangeProfile):
         trades = self._ticker(sub.symbol).trades
         if not trades:
             return None
-        rows = [self._trade_row(sub.dialect, ts, t) for ts, t in reversed(trades)]  # newest first
+        rows = [trade_row(sub.dialect, ts, t) for ts, t in reversed(trades)]  # newest first
         return {"action": "snapshot", "arg": sub.arg, "data": rows, "ts": now}
 
     # ------------------------------------------------------------------ books
 
     def _top(self, symbol: str) -> tuple[Levels, Levels]:
         market = self.venue.markets[symbol]
-        return market.levels("bid", _CHECKSUM_LEVELS), market.levels("ask", _CHECKSUM_LEVELS)
+        return market.levels("bid", CHECKSUM_LEVELS), market.levels("ask", CHECKSUM_LEVELS)
 
     def _book_snapshot(
         self, dialect: str, channel: str, symbol: str, arg: dict[str, Any], now: int
@@ -348,10 +288,10 @@ class BitgetProfile(ExchangeProfile):
             depth = V1_DEPTH
         bids, asks = market.levels("bid", depth), market.levels("ask", depth)
         if channel == "books" and dialect == "v1":
-            self._v1_views[symbol] = (dict(bids), dict(asks))
-        entry: dict[str, Any] = {"asks": _levels(asks), "bids": _levels(bids)}
+            self._v1_books.told(symbol, bids, asks)
+        entry: dict[str, Any] = {"asks": wire_levels(asks), "bids": wire_levels(bids)}
         if channel == "books":
-            entry["checksum"] = bitget_checksum(bids[:_CHECKSUM_LEVELS], asks[:_CHECKSUM_LEVELS])
+            entry["checksum"] = bitget_checksum(bids[:CHECKSUM_LEVELS], asks[:CHECKSUM_LEVELS])
         if dialect == "v2":
             entry["seq"] = market.last_update_id
         entry["ts"] = str(now)
@@ -370,23 +310,23 @@ class BitgetProfile(ExchangeProfile):
         out: list[Publication] = []
         topic = f"v2|books|{symbol}"
         if venue.has_subscribers(topic) and not skip:
-            entry = {"asks": _levels(update.asks), "bids": _levels(update.bids),
+            entry = {"asks": wire_levels(update.asks), "bids": wire_levels(update.bids),
                      "checksum": self._checksum(symbol, corrupt), "seq": update.last_id,
                      "ts": str(now)}  # fmt: skip
             arg = {"instType": inst_type, "channel": "books", "instId": inst_id}
             out.append(Publication(topic, self._push("update", arg, entry, now), symbol))
         topic = f"v1|books|{symbol}"
-        if venue.has_subscribers(topic) and symbol in self._v1_views:
+        if venue.has_subscribers(topic) and symbol in self._v1_books:
             # The window moves even when the update is withheld: that is the gap.
-            bids, asks = self._v1_changes(symbol)
+            bids, asks = self._v1_books.changes(venue.markets[symbol])
             if not skip and (bids or asks):
                 entry = {"asks": asks, "bids": bids, "checksum": self._checksum(symbol, corrupt),
                          "ts": str(now)}  # fmt: skip
                 arg = {"instType": "mc", "channel": "books", "instId": inst_id}
                 out.append(Publication(topic, self._push("update", arg, entry, now), symbol))
         else:
-            self._v1_views.pop(symbol, None)
-        self._record(self._ticker(symbol), update, now)
+            self._v1_books.forget(symbol)
+        self._ticker(symbol).record(update, now)
         for dialect in ("v2", "v1"):
             if dialect == "v1" and inst_type == "SPOT":
                 continue
@@ -405,7 +345,7 @@ class BitgetProfile(ExchangeProfile):
                 continue
             arg = {"instType": inst, "channel": channel, "instId": inst_id}
             if channel == "trade":
-                rows = [self._trade_row(dialect, now, t) for t in update.trades]
+                rows = [trade_row(dialect, now, t) for t in update.trades]
                 payload: Any = {"action": "update", "arg": arg, "data": rows, "ts": now}
             elif channel == "ticker":
                 payload = self._ticker_push(dialect, symbol, arg, now)
@@ -420,87 +360,24 @@ class BitgetProfile(ExchangeProfile):
 
     def _checksum(self, symbol: str, corrupt: bool) -> int:
         checksum = bitget_checksum(*self._top(symbol))
-        return _wrong(checksum) if corrupt else checksum
-
-    def _v1_changes(self, symbol: str) -> tuple[list[list[str]], list[list[str]]]:
-        """What changed in the v1 200-level book since it was last told: ``(bids, asks)``.
-
-        Levels entering the window are sent with their size, levels leaving it as
-        deletes, so a client's 200-level book stays equal to the exchange's.
-        """
-        market = self.venue.markets[symbol]
-        result = []
-        for view, side in zip(self._v1_views[symbol], ("bid", "ask"), strict=True):
-            new = dict(market.levels(side, V1_DEPTH))  # type: ignore[arg-type]
-            changes = [[p, _wire_size(s)] for p, s in new.items() if view.get(p) != s]
-            changes += [[p, "0"] for p in view if p not in new]
-            view.clear()
-            view.update(new)
-            result.append(changes)
-        return result[0], result[1]
+        return wrong_checksum(checksum) if corrupt else checksum
 
     def corrupt_checksum(self, payload: Any) -> Any:
         entry = payload["data"][0]
-        entry["checksum"] = _wrong(entry["checksum"])
+        entry["checksum"] = wrong_checksum(entry["checksum"])
         return payload
 
     # ---------------------------------------------------------- trades, ticker
 
-    def _ticker(self, symbol: str) -> _Ticker:
+    def _ticker(self, symbol: str) -> Ticker:
         ticker = self._tickers.get(symbol)
         if ticker is None:
             price = self.venue.markets[symbol].best()[0]
-            ticker = self._tickers[symbol] = _Ticker(price, price, Decimal(price), Decimal(price))
+            ticker = self._tickers[symbol] = Ticker(price, price, Decimal(price), Decimal(price))
         return ticker
 
-    @staticmethod
-    def _record(ticker: _Ticker, update: MarketUpdate, now: int) -> None:
-        for trade in update.trades:
-            price = Decimal(trade.price)
-            ticker.last = trade.price
-            ticker.high = max(ticker.high, price)
-            ticker.low = min(ticker.low, price)
-            ticker.volume += Decimal(trade.size)
-            ticker.quote_volume += Decimal(trade.size) * price
-            ticker.trades.append((now, trade))
-
-    @staticmethod
-    def _trade_row(dialect: str, ts: int, trade: Trade) -> Any:
-        side = "sell" if trade.buyer_is_maker else "buy"  # the taker's side
-        if dialect == "v1":
-            return [str(ts), trade.price, trade.size, side]
-        return {"ts": str(ts), "price": trade.price, "size": trade.size, "side": side,
-                "tradeId": str(trade.trade_id)}  # fmt: skip
-
     def _ticker_push(self, dialect: str, symbol: str, arg: dict[str, Any], now: int) -> Any:
-        market = self.venue.markets[symbol]
-        (bid, bid_size), (ask, ask_size) = market.levels("bid", 1)[0], market.levels("ask", 1)[0]
-        t = self._ticker(symbol)
-        change = format((Decimal(t.last) / Decimal(t.open) - 1).quantize(Decimal("1e-6")), "f")
-        high, low = format(t.high, "f"), format(t.low, "f")
-        volume, quote = format(t.volume, "f"), format(t.quote_volume, "f")
-        inst_type, inst_id = split(symbol)
-        if dialect == "v1":
-            data: dict[str, Any] = {
-                "instId": inst_id, "last": t.last, "bestAsk": ask, "bestBid": bid,
-                "bidSz": bid_size, "askSz": ask_size, "high24h": high, "low24h": low,
-                "priceChangePercent": change, "capitalRate": "0.0001",
-                "nextSettleTime": now + 3_600_000, "systemTime": now, "marketPrice": t.last,
-                "indexPrice": t.last, "holding": "0", "baseVolume": volume,
-                "quoteVolume": quote, "openUtc": t.open, "chgUTC": change, "symbolType": 1,
-                "symbolId": f"{inst_id}_{V1_OF[inst_type]}", "deliveryPrice": "0",
-            }  # fmt: skip
-        else:
-            data = {
-                "instId": inst_id, "lastPr": t.last, "open24h": t.open, "high24h": high,
-                "low24h": low, "change24h": change, "bidPr": bid, "askPr": ask,
-                "bidSz": bid_size, "askSz": ask_size, "baseVolume": volume,
-                "quoteVolume": quote, "openUtc": t.open, "changeUtc24h": change,
-                "ts": str(now),
-            }  # fmt: skip
-            if inst_type != "SPOT":
-                data.update(indexPrice=t.last, markPrice=t.last, fundingRate="0.0001",
-                            nextFundingTime=str(now + 3_600_000), holdingAmount="0")  # fmt: skip
+        data = ticker_data(dialect, self.venue.markets[symbol], self._ticker(symbol), now)
         return {"action": "snapshot", "arg": arg, "data": [data], "ts": now}
 
     # ---------------------------------------------------------------- account
@@ -512,85 +389,9 @@ class BitgetProfile(ExchangeProfile):
         self.private.publish(event)
         return ()
 
-    # ------------------------------------------------------------------- REST
-
-    async def _time(self, request: web.Request) -> web.Response:
-        now = self.venue.now_ms()
-        return _ok({"serverTime": str(now)}, now)
-
-    async def _not_found(self, request: web.Request) -> web.Response:
-        return _error("40404", "Request URL NOT FOUND", self.venue.now_ms(), status=404)
-
     async def check_signed(self, request: web.Request) -> web.Response | None:
         """Verify Bitget's ``ACCESS-*`` headers; Bitget's error response, or ``None``."""
-        now = self.venue.now_ms()
-        for header, code in _REQUIRED_HEADERS:
-            if not request.headers.get(header):
-                return _error(code, f"{header.replace('-', '_')} cannot be empty", now)
-        path, _, query = request.raw_path.partition("?")
-        received = ReceivedRequest(
-            request.method, "api.bitget.com", path, query, request.headers, await request.read()
-        )
-        venue = self.venue
-        key = FakeKey(venue.api_key, venue.api_secret, venue.api_passphrase)
-        try:
-            verify_bitget(received, {venue.api_key: key}, venue.clock.time())
-        except Rejected as exc:
-            if exc.kind == "key" and "passphrase" in exc.message:
-                return _error("40012", "apikey/password is incorrect", now)
-            if exc.kind == "key":
-                return _error("40006", "Invalid ACCESS_KEY", now)
-            if exc.kind == "timestamp":
-                return _error("40008", "Request timestamp expired", now)
-            if exc.kind == "missing":
-                return _error("40005", "Invalid ACCESS_TIMESTAMP", now)
-            return _error("40009", "sign signature error", now)
-        return None
-
-    def _signed(
-        self, handler: Callable[[web.Request], Awaitable[web.Response]]
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def guarded(request: web.Request) -> web.Response:
-            refused = await self.check_signed(request)
-            return refused if refused is not None else await handler(request)
-
-        return guarded
-
-    def _product_type(self, request: web.Request) -> str | web.Response:
-        value = request.query.get("productType", "").upper()
-        if not value:
-            return _error("40019", "Parameter productType cannot be empty", self.venue.now_ms())
-        if value not in INST_TYPES[1:]:
-            return _error("40020", "Parameter productType error", self.venue.now_ms())
-        return value
-
-    async def _mix_orders(self, request: web.Request) -> web.Response:
-        product = self._product_type(request)
-        if isinstance(product, web.Response):
-            return product
-        symbol = request.query.get("symbol", "").upper() or None
-        return _ok(self.private.mix_orders(product, symbol), self.venue.now_ms())
-
-    async def _spot_orders(self, request: web.Request) -> web.Response:
-        symbol = request.query.get("symbol", "").upper() or None
-        return _ok(self.private.spot_orders(symbol), self.venue.now_ms())
-
-    async def _positions(self, request: web.Request) -> web.Response:
-        product = self._product_type(request)
-        if isinstance(product, web.Response):
-            return product
-        coin = request.query.get("marginCoin", "").upper() or None
-        return _ok(self.private.positions(product, coin), self.venue.now_ms())
-
-    async def _v1_orders(self, request: web.Request) -> web.Response:
-        now = self.venue.now_ms()
-        inst_id, _, v1_type = request.query.get("symbol", "").upper().rpartition("_")
-        if not inst_id:
-            return _error("40019", "Parameter symbol cannot be empty", now)
-        inst_type = V1_TYPES.get(v1_type)
-        if inst_type is None or f"{inst_type}:{inst_id}" not in self.venue.markets:
-            return _error("40034", "Parameter symbol does not exist", now)
-        return _ok(self.private.v1_orders(inst_type, inst_id), now)
+        return await self._rest.check_signed(request)
 
     # --------------------------------------------------------- injected faults
 
@@ -610,13 +411,7 @@ class BitgetProfile(ExchangeProfile):
         return self._push("snapshot", arg, {"ts": str(now)}, now)
 
     def rest_error(self, status: int) -> Any:
-        now = self.venue.now_ms()
-        if status == 429:
-            return {"code": "429", "msg": "Too Many Requests", "requestTime": now, "data": None}
-        if status >= 500:
-            return {"code": "40015", "msg": "System is abnormal, please try again later",
-                    "requestTime": now, "data": None}  # fmt: skip
-        return {"code": str(status), "msg": f"HTTP {status}", "requestTime": now, "data": None}
+        return rest_error_body(status, self.venue.now_ms())
 
 
 PROFILES: dict[str, type[ExchangeProfile]] = {BitgetProfile.name: BitgetProfile}

@@ -31,6 +31,9 @@ Facts from the official docs (shared reference, section 5, and the pages linked)
   verifier of :mod:`datastores.testing._verify`);
   https://bybit-exchange.github.io/docs/v5/guide#authentication
 * no checksum and no listenKey.
+
+Market data are built by :mod:`._market` (the profiles' base class), private
+rows by :mod:`._account`, REST answers by :mod:`._rest`.
 """
 
 from __future__ import annotations
@@ -38,19 +41,19 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from aiohttp import web
 
 from .... import _json
 from ..._profile import ExchangeProfile
-from ..._verify import FakeKey, ReceivedRequest, Rejected
-from ...market import MarketConfig, MarketGenerator
-from ._account import order_row, position_row, private_payloads, wallet_row
-from ._market import BybitMarketData, levels
+from ..._verify import FakeKey
+from ...market import MarketConfig
+from ._account import private_payloads
+from ._market import BybitMarketData
+from ._rest import CATEGORIES, BybitRest, rest_error_body
 from .dialect import BybitDialect
-from .verifier import bybit_error, verify_bybit
 
 if TYPE_CHECKING:
     from ...account import AccountEvent, FakeBalance
@@ -60,11 +63,8 @@ __all__ = ["PROFILES", "BybitLinearProfile", "BybitProfile", "BybitSpotProfile"]
 
 _PRIVATE_TOPICS = frozenset({"order", "execution", "position", "wallet"})
 _CATEGORISED = frozenset({"order", "execution", "position"})
-_CATEGORIES = ("spot", "linear", "inverse", "option")
 #: prefix of the fake's internal topics for private streams
 _PRIVATE = "private|"
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _conn_id(conn: FakeConnection) -> str:
@@ -113,15 +113,10 @@ class BybitProfile(BybitMarketData):
         return [
             web.get("/v5/public/{category}", self._ws_public),
             web.get("/v5/private", self._ws_private),
-            web.get("/v5/market/orderbook", self._rest_orderbook),
-            web.get("/v5/market/full_orderbook", self._rest_full_orderbook),
-            web.get("/v5/market/time", self._rest_time),
-            web.get("/v5/order/realtime", self._signed(self._rest_orders)),
-            web.get("/v5/position/list", self._signed(self._rest_positions)),
-            web.get("/v5/account/wallet-balance", self._signed(self._rest_wallet)),
+            *BybitRest(self).routes(),
         ]
 
-    def _category_profile(self, category: str | None) -> BybitProfile | None:
+    def category_profile(self, category: str | None) -> BybitProfile | None:
         """The profile of ``category`` among the venues sharing this server."""
         for venue in self.venue.peers.values():
             profile = venue.profile
@@ -144,7 +139,7 @@ class BybitProfile(BybitMarketData):
     # -------------------------------------------------------------- websockets
 
     async def _ws_public(self, request: web.Request) -> web.StreamResponse:
-        target = self._category_profile(request.match_info["category"])
+        target = self.category_profile(request.match_info["category"])
         if target is None:
             raise web.HTTPNotFound()
         return await target.venue.serve_websocket(request, target._on_public_text)
@@ -271,7 +266,8 @@ class BybitProfile(BybitMarketData):
 
     # ----------------------------------------------------------- private stream
 
-    def _keys(self) -> dict[str, FakeKey]:
+    def api_keys(self) -> dict[str, FakeKey]:
+        """The venue's API key, as the verifiers take it."""
         venue = self.venue
         return {venue.api_key: FakeKey(venue.api_key, venue.api_secret)}
 
@@ -284,7 +280,7 @@ class BybitProfile(BybitMarketData):
         if op == "ping":
             self._pong(conn, text, req_id)
         elif op == "auth":
-            check = self._dialect.login(text, conn.path, self._keys(), self.venue.clock.time())
+            check = self._dialect.login(text, conn.path, self.api_keys(), self.venue.clock.time())
             if check is None or check.reply is None:
                 return
             reply = dict(check.reply)
@@ -309,7 +305,7 @@ class BybitProfile(BybitMarketData):
             return
         for topic in topics:
             base, _, category = topic.partition(".")
-            known = topic in _PRIVATE_TOPICS or (base in _CATEGORISED and category in _CATEGORIES)
+            known = topic in _PRIVATE_TOPICS or (base in _CATEGORISED and category in CATEGORIES)
             if not known:
                 self._reply(
                     conn, "subscribe", False, f"error:handler not found,topic:{topic}", req_id
@@ -329,16 +325,21 @@ class BybitProfile(BybitMarketData):
             conn.subscribe(_PRIVATE + topic)
         self._reply(conn, "subscribe", True, "", req_id)
 
-    def _mark(self, symbol: str) -> str:
+    def mark_price(self, symbol: str) -> str:
+        """The mark price shown with positions (the best bid; ``"0"`` for an unknown symbol)."""
         market = self.venue.markets.get(symbol)
         return market.best()[0] if market is not None else "0"
 
-    def _all_balances(self) -> dict[str, FakeBalance]:
+    def unified_balances(self) -> dict[str, FakeBalance]:
         """The unified wallet: balances set on any Bybit venue of this server."""
         balances: dict[str, FakeBalance] = {}
         for venue in self._bybit_venues():
             balances.update(venue.account.balances)
         return balances
+
+    def next_seq(self) -> int:
+        """The next cross sequence (``seq``) of private rows."""
+        return next(self._seq)
 
     def account_messages(self, event: AccountEvent) -> Iterable[Any]:
         # Every category's private messages go out on the one /v5/private stream, so
@@ -347,9 +348,9 @@ class BybitProfile(BybitMarketData):
         payloads = private_payloads(
             event,
             self.category,
-            mark=self._mark,
-            seq=next(self._seq),
-            balances=self._all_balances(),
+            mark=self.mark_price,
+            seq=self.next_seq(),
+            balances=self.unified_balances(),
         )
         for topic, rows in payloads:
             names = [topic] if topic not in _CATEGORISED else [topic, f"{topic}.{self.category}"]
@@ -365,199 +366,10 @@ class BybitProfile(BybitMarketData):
                     server.publish_text(internal, _json.dumps(message))
         return ()
 
-    # ------------------------------------------------------------------ REST
-
-    def _ok(self, result: Any) -> web.Response:
-        body = {
-            "retCode": 0,
-            "retMsg": "OK",
-            "result": result,
-            "retExtInfo": {},
-            "time": self.venue.now_ms(),
-        }
-        return web.json_response(body, dumps=_json.dumps)
-
-    def _error(self, code: int, message: str, status: int = 200) -> web.Response:
-        # Bybit answers bad parameters with HTTP 200 and a non-zero retCode.
-        body = {
-            "retCode": code,
-            "retMsg": message,
-            "result": {},
-            "retExtInfo": {},
-            "time": self.venue.now_ms(),
-        }
-        return web.json_response(body, status=status, dumps=_json.dumps)
-
-    def _category_of(self, request: web.Request) -> BybitProfile | web.Response:
-        category = request.query.get("category")
-        if not category:
-            return self._error(10001, "params error: category is required")
-        target = self._category_profile(category)
-        if target is None:
-            if category in _CATEGORIES:
-                return self._error(
-                    10001, f"params error: category {category} is not served by this fake"
-                )
-            return self._error(10001, "Illegal category")
-        return target
-
-    def _market_of(
-        self, request: web.Request
-    ) -> tuple[BybitProfile, MarketGenerator] | web.Response:
-        target = self._category_of(request)
-        if isinstance(target, web.Response):
-            return target
-        symbol = request.query.get("symbol")
-        if not symbol:
-            return self._error(10001, "params error: symbol is required")
-        market = target.venue.markets.get(symbol)
-        if market is None:
-            return self._error(10001, "params error: Symbol Is Invalid")
-        return target, market
-
-    async def _rest_orderbook(self, request: web.Request) -> web.Response:
-        found = self._market_of(request)
-        if isinstance(found, web.Response):
-            return found
-        target, market = found
-        try:
-            limit = int(request.query.get("limit", str(target.default_limit)))
-        except ValueError:
-            return self._error(10001, "params error: limit")
-        if not 1 <= limit <= 1000:
-            return self._error(10001, "params error: limit")
-        now = self.venue.now_ms()
-        return self._ok(
-            {
-                "s": market.symbol,
-                "b": levels(market.levels("bid", limit)),
-                "a": levels(market.levels("ask", limit)),
-                "ts": now,
-                "u": target.update_id(f"orderbook.full.{market.symbol}"),
-                "seq": market.last_update_id,
-                "cts": now,
-            }
-        )
-
-    async def _rest_full_orderbook(self, request: web.Request) -> web.Response:
-        found = self._market_of(request)
-        if isinstance(found, web.Response):
-            return found
-        target, market = found
-        now = self.venue.now_ms()
-        return self._ok(
-            {
-                "s": market.symbol,
-                "b": levels(market.levels("bid", 10_000)),
-                "a": levels(market.levels("ask", 10_000)),
-                "ts": now,
-                # the u of the full-depth stream: the client bridges its deltas on it
-                "u": target.update_id(f"orderbook.full.{market.symbol}"),
-                "seq": market.last_update_id,
-                "cts": now,
-            }
-        )
-
-    async def _rest_time(self, request: web.Request) -> web.Response:
-        now = self.venue.clock.time()
-        return self._ok({"timeSecond": str(int(now)), "timeNano": str(int(now * 1e9))})
-
-    def _signed(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            received = ReceivedRequest(
-                method=request.method,
-                host="api.bybit.com",
-                path=request.path,
-                query=request.rel_url.raw_query_string,
-                headers=request.headers,
-                body=await request.read(),
-            )
-            try:
-                verify_bybit(received, self._keys(), self.venue.clock.time())
-            except Rejected as rejected:
-                status, body = bybit_error(rejected)
-                body["time"] = self.venue.now_ms()
-                return web.json_response(body, status=status, dumps=_json.dumps)
-            return await handler(request)
-
-        return guarded
-
-    async def _rest_orders(self, request: web.Request) -> web.StreamResponse:
-        target = self._category_of(request)
-        if isinstance(target, web.Response):
-            return target
-        query = request.query
-        orders = target.venue.account.open_orders(query.get("symbol"))
-        if "baseCoin" in query:
-            orders = [o for o in orders if o.symbol.startswith(query["baseCoin"])]
-        if "settleCoin" in query:
-            orders = [o for o in orders if o.symbol.endswith(query["settleCoin"])]
-        return self._ok(
-            {
-                "list": [order_row(o, target.category, ws=False) for o in orders],
-                "nextPageCursor": "",
-                "category": target.category,
-            }
-        )
-
-    async def _rest_positions(self, request: web.Request) -> web.StreamResponse:
-        target = self._category_of(request)
-        if isinstance(target, web.Response):
-            return target
-        if target.category == "spot":
-            return self._error(10001, "Illegal category")
-        query = request.query
-        symbol = query.get("symbol")
-        settle = query.get("settleCoin")
-        if not symbol and not settle:
-            return self._error(10001, "params error: symbol or settleCoin is required")
-        positions = [
-            p
-            for p in target.venue.account.positions.values()
-            if (
-                p.symbol == symbol
-                if symbol
-                else p.symbol.endswith(settle or "") and p.amount != "0"
-            )
-        ]
-        now = self.venue.now_ms()
-        rows = [
-            position_row(p, target.category, target._mark(p.symbol), now, next(self._seq), ws=False)
-            for p in positions
-        ]
-        return self._ok({"list": rows, "nextPageCursor": "", "category": target.category})
-
-    async def _rest_wallet(self, request: web.Request) -> web.StreamResponse:
-        account_type = request.query.get("accountType")
-        if account_type != "UNIFIED":
-            return self._error(10001, "accountType only support UNIFIED")
-        balances = self._all_balances()
-        coins = request.query.get("coin")
-        listed = list(balances.values())
-        if coins:
-            wanted = set(coins.split(","))
-            listed = [b for b in listed if b.asset in wanted]
-        return self._ok({"list": [wallet_row(listed, balances)]})
-
     # ---------------------------------------------------------------- faults
 
     def rest_error(self, status: int) -> Any:
-        # https://bybit-exchange.github.io/docs/v5/error
-        if status == 429:
-            code, message = 10006, "Too many visits!"
-        elif status == 401:
-            code, message = 10003, "API key is invalid."
-        elif status >= 500:
-            code, message = 10016, "Internal system error."
-        else:
-            code, message = 10001, "params error"
-        return {
-            "retCode": code,
-            "retMsg": message,
-            "result": {},
-            "retExtInfo": {},
-            "time": self.venue.now_ms(),
-        }
+        return rest_error_body(status, self.venue.now_ms())
 
     def malformed_message(self, symbol: str) -> Any:
         # A book delta whose u and levels are unusable: a client must drop and count

@@ -14,8 +14,10 @@ Facts from the OKX v5 docs (https://www.okx.com/docs-v5/en/, shared reference):
   timestamp in seconds, 30 s window; ``{"event": "login", "code": "0"}`` or
   ``{"event": "error", "code": "60009"}``; #overview-websocket-login. Verified
   by :class:`~datastores.testing._ws_dialects.OkxDialect` (independent code).
-* order books: see :mod:`._okx_books` (400/50-level windows, seqId/prevSeqId,
+* order books: see :mod:`._books` (400/50-level windows, seqId/prevSeqId,
   checksum, the 2026 removal of the WS snapshot and of the checksum);
+  ``tickers``: :mod:`._tickers`; private channels: :mod:`._private` (shapes in
+  :mod:`._account`); REST endpoints: :mod:`._rest`;
 * REST ``{"code": "0", "msg": "", "data": [...]}``; errors
   ``{"code": "50011", "msg": .., "data": []}``; signed requests
   (``OK-ACCESS-*`` headers) verified by :func:`~datastores.testing._verify.verify_okx`;
@@ -39,8 +41,7 @@ and :meth:`reset_sequence`.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
 from aiohttp import web
@@ -52,17 +53,10 @@ from ..._verify import FakeKey
 from ...account import AccountEvent
 from ...fake import Venue
 from ...market import MarketConfig, MarketUpdate
-from ._account import (
-    balance_row,
-    balance_summary,
-    inst_type,
-    matches,
-    okx_order,
-    position_row,
-    position_summary,
-)
 from ._books import BookWindow, book_message, market_checksum, okx_checksum, top_levels
+from ._private import OKXPrivate
 from ._rest import INST_TYPES, OKXRest, rest_error_body
+from ._tickers import Tickers
 from .dialect import OkxDialect
 
 __all__ = ["PROFILES", "OKXDemoProfile", "OKXProfile"]
@@ -81,17 +75,6 @@ REST_HOSTS: dict[str, Literal["http", "ws"]] = {
     "my.okx.com": "http",
     "app.okx.com": "http",
 }
-#: the account's user id shown in private pushes
-UID = "448808150306816"
-
-
-class _TickerState:
-    __slots__ = ("high", "last", "last_size", "low", "open", "volume")
-
-    def __init__(self, price: str) -> None:
-        self.open = self.high = self.low = self.last = price
-        self.last_size = "0"
-        self.volume = Decimal()
 
 
 class OKXProfile(ExchangeProfile):
@@ -124,9 +107,9 @@ class OKXProfile(ExchangeProfile):
         self._dialect = OkxDialect()
         self._windows: dict[tuple[str, int], BookWindow] = {}
         self._tops: dict[str, tuple[list[list[str]], list[list[str]]]] = {}
-        self._private: dict[str, dict[str, str]] = {}
+        self._private = OKXPrivate(self)
         self._offsets: dict[str, int] = {}
-        self._tickers: dict[str, _TickerState] = {}
+        self._tickers = Tickers(venue)
 
     def market_config(self, symbol: str) -> MarketConfig:
         config = self.configs.get(symbol)
@@ -258,10 +241,7 @@ class OKXProfile(ExchangeProfile):
         if channel in ("orders", "positions") and kind not in INST_TYPES:
             self._send_error(conn, "60013", f"Invalid args: instType {kind!r}")
             return None, None
-        fields = {k: str(arg[k]) for k in ("instType", "instFamily", "instId", "ccy") if k in arg}
-        topic = "private|" + channel + "|" + "|".join(f"{k}={v}" for k, v in sorted(fields.items()))
-        self._private[topic] = {"channel": channel, **fields}
-        return topic, channel
+        return self._private.register(channel, arg), channel
 
     def _on_subscription(
         self, conn: FakeConnection, op: str, arg: Any, channels: frozenset[str]
@@ -290,7 +270,7 @@ class OKXProfile(ExchangeProfile):
                     "connId": self._conn_id(conn),
                 }
             )
-            self._first_private_push(conn, channel, self._private[topic])
+            self._private.first_push(conn, channel, topic)
 
     def _first_public_push(self, conn: FakeConnection, channel: str, inst: str) -> None:
         market = self.venue.markets[inst]
@@ -321,35 +301,7 @@ class OKXProfile(ExchangeProfile):
             seq = self.seq_id(inst, market.last_update_id)
             conn.send_json(self._whole_book(channel, inst, asks, bids, now, seq))
         elif channel == "tickers":
-            conn.send_json(self._ticker(inst, now))
-
-    def _first_private_push(self, conn: FakeConnection, channel: str, arg: dict[str, str]) -> None:
-        account = self.venue.account
-        now = self.venue.now_ms()
-        balances = [b for b in account.balances.values() if Decimal(b.free) or Decimal(b.locked)]
-        positions = [
-            p for p in account.positions.values() if Decimal(p.amount) and matches(arg, p.symbol)
-        ]
-        data: list[Any]
-        if channel == "account":
-            if "ccy" in arg:
-                balances = [b for b in balances if b.asset == arg["ccy"]]
-            data = [balance_summary(balances, now)]
-        elif channel == "positions":
-            data = [position_summary(p, self.mark_price(p.symbol), now) for p in positions]
-        elif channel == "balance_and_position":
-            data = [
-                {
-                    "pTime": str(now),
-                    "eventType": "snapshot",
-                    "balData": [balance_row(b, now) for b in balances],
-                    "posData": [position_row(p, now) for p in positions],
-                    "trades": [],
-                }
-            ]
-        else:  # orders: OKX pushes nothing on subscribe
-            return
-        conn.send_json({"arg": {**arg, "uid": UID}, "data": data})
+            conn.send_json(self._tickers.message(inst, now))
 
     # ------------------------------------------------------------- market data
 
@@ -398,7 +350,7 @@ class OKXProfile(ExchangeProfile):
                 continue  # pushed only when it changed
             self._tops[topic] = top
             yield Publication(topic, self._whole_book(channel, inst, *top, now, seq), inst)
-        self._track_trades(update)
+        self._tickers.track(update)
         topic = f"{inst}|trades"
         if update.trades and venue.has_subscribers(topic):
             data = [
@@ -418,7 +370,7 @@ class OKXProfile(ExchangeProfile):
             yield Publication(topic, {"arg": {"channel": "trades", "instId": inst}, "data": data})
         topic = f"{inst}|tickers"
         if venue.has_subscribers(topic):
-            yield Publication(topic, self._ticker(inst, now), inst)
+            yield Publication(topic, self._tickers.message(inst, now), inst)
 
     @staticmethod
     def _whole_book(
@@ -428,41 +380,6 @@ class OKXProfile(ExchangeProfile):
         if channel == "books5":
             item["instId"] = inst
         return {"arg": {"channel": channel, "instId": inst}, "data": [item]}
-
-    def _track_trades(self, update: MarketUpdate) -> None:
-        state = self._ticker_state(update.symbol)
-        for trade in update.trades:
-            state.last, state.last_size = trade.price, trade.size
-            if Decimal(trade.price) > Decimal(state.high):
-                state.high = trade.price
-            if Decimal(trade.price) < Decimal(state.low):
-                state.low = trade.price
-            state.volume += Decimal(trade.size)
-
-    def _ticker_state(self, inst: str) -> _TickerState:
-        state = self._tickers.get(inst)
-        if state is None:
-            bid = self.venue.markets[inst].best()[0]
-            state = self._tickers[inst] = _TickerState(bid)
-        return state
-
-    def _ticker(self, inst: str, now: int) -> dict[str, Any]:
-        market = self.venue.markets[inst]
-        state = self._ticker_state(inst)
-        (bid, bid_sz), (ask, ask_sz) = market.levels("bid", 1)[0], market.levels("ask", 1)[0]
-        volume = format(state.volume.normalize(), "f")
-        return {
-            "arg": {"channel": "tickers", "instId": inst},
-            "data": [
-                {
-                    "instType": inst_type(inst), "instId": inst, "last": state.last,
-                    "lastSz": state.last_size, "askPx": ask, "askSz": ask_sz, "bidPx": bid,
-                    "bidSz": bid_sz, "open24h": state.open, "high24h": state.high,
-                    "low24h": state.low, "sodUtc0": state.open, "sodUtc8": state.open,
-                    "volCcy24h": volume, "vol24h": volume, "ts": str(now),
-                }
-            ],
-        }  # fmt: skip
 
     def mark_price(self, inst: str) -> str:
         """The mark price shown with positions (the best bid)."""
@@ -513,69 +430,10 @@ class OKXProfile(ExchangeProfile):
 
     # ---------------------------------------------------------- private data
 
-    def _push_private(self, channel: str, build: Callable[[Mapping[str, str]], Any]) -> None:
-        for topic, arg in list(self._private.items()):
-            if arg["channel"] != channel:
-                continue
-            if not self.venue.has_subscribers(topic):
-                del self._private[topic]
-                continue
-            data = build(arg)
-            if data:
-                payload = {"arg": {**arg, "uid": UID}, "data": data}
-                self.venue.publish_text(topic, _json.dumps(payload))
-
     def account_messages(self, event: AccountEvent) -> Iterable[Any]:
         """Publish ``event`` on each private subscription it concerns, framed with
         that subscription's own ``arg`` (so nothing goes through ``"user"``)."""
-        now = event.time
-        if event.kind == "order" and event.order is not None:
-            order = event.order
-            item = okx_order(order, event)
-            self._push_private("orders", lambda arg: [item] if matches(arg, order.symbol) else [])
-        elif event.kind == "balance":
-            balances = list(event.balances)
-
-            def account(arg: Mapping[str, str]) -> list[Any]:
-                # A subscription for one currency hears only about that currency.
-                mine = [b for b in balances if arg.get("ccy", b.asset) == b.asset]
-                return [balance_summary(mine, now)] if mine else []
-
-            self._push_private("account", account)
-            self._push_private(
-                "balance_and_position",
-                lambda arg: [
-                    {
-                        "pTime": str(now),
-                        "eventType": "transferred",
-                        "balData": [balance_row(b, now) for b in balances],
-                        "posData": [],
-                        "trades": [],
-                    }
-                ],
-            )
-        elif event.kind == "position":
-            positions = list(event.positions)
-            self._push_private(
-                "positions",
-                lambda arg: [
-                    position_summary(p, self.mark_price(p.symbol), now)
-                    for p in positions
-                    if matches(arg, p.symbol)
-                ],
-            )
-            self._push_private(
-                "balance_and_position",
-                lambda arg: [
-                    {
-                        "pTime": str(now),
-                        "eventType": "filled",
-                        "balData": [],
-                        "posData": [position_row(p, now) for p in positions],
-                        "trades": [],
-                    }
-                ],
-            )
+        self._private.publish(event)
         return ()
 
     # ----------------------------------------------------------------- faults
