@@ -76,6 +76,7 @@ class _SymbolState:
         "last_error",
         "last_id",
         "phase",
+        "recent_ids",
         "resync_requested",
         "resyncs",
         "stale",
@@ -98,6 +99,8 @@ class _SymbolState:
         self.resync_requested = False
         self.buffer: deque[BookDelta] = deque()
         self.updated_at: float | None = None
+        #: ids of the last snapshots and updates applied (``_STALE_WINDOW`` books only)
+        self.recent_ids: deque[int] | None = None
 
 
 class BookIntegrity:
@@ -115,6 +118,12 @@ class BookIntegrity:
     _REFETCH_STALE_SNAPSHOT: ClassVar[bool] = False
     #: most updates kept per symbol while waiting for a snapshot
     _BUFFER_MAX: ClassVar[int] = 20000
+    #: sequences that can go back (OKX after maintenance): when > 0, an update the
+    #: rule calls stale on a synced book must be one of the last ``_STALE_WINDOW``
+    #: ids the book applied (a replay). Anything else below the last id means the
+    #: sequence went back without its first update reaching us: a gap, not an
+    #: endless run of dropped "stale" updates.
+    _STALE_WINDOW: ClassVar[int] = 0
 
     name: str
     _states: dict[str, _SymbolState]
@@ -257,9 +266,21 @@ class BookIntegrity:
         last = state.last_id if state.last_id is not None else -1
         verdict = rule.bridge(last, delta) if phase == "bridging" else rule.follow(last, delta)
         if verdict is Verdict.APPLY:
-            return self._apply_delta(symbol, state, delta)
+            applied = self._apply_delta(symbol, state, delta)
+            if applied and self._STALE_WINDOW:
+                self._remember_id(state, delta.last_id)
+            return applied
         if verdict is Verdict.STALE:
-            state.stale += 1
+            if not self._STALE_WINDOW or phase != "synced" or self._was_applied(state, delta):
+                state.stale += 1
+                return False
+            self._fail(
+                symbol,
+                "gap",
+                f"{rule.name}: last id {last}, update {delta.last_id} prev {delta.prev_id} "
+                "was never applied (a sequence reset was missed?)",
+            )
+            self._hold(symbol, state, delta, buffer)
             return False
         if phase == "bridging" and self._REFETCH_STALE_SNAPSHOT:
             self._snapshot_too_old(symbol, state, delta)
@@ -272,6 +293,18 @@ class BookIntegrity:
         )
         self._hold(symbol, state, delta, buffer)
         return False
+
+    def _remember_id(self, state: _SymbolState, update_id: int) -> None:
+        """Keep ``update_id`` among the last ``_STALE_WINDOW`` applied. O(1)."""
+        recent = state.recent_ids
+        if recent is None:
+            recent = state.recent_ids = deque(maxlen=self._STALE_WINDOW)
+        recent.append(update_id)
+
+    @staticmethod
+    def _was_applied(state: _SymbolState, delta: BookDelta) -> bool:
+        recent = state.recent_ids
+        return recent is not None and delta.last_id in recent
 
     def _snapshot_too_old(self, symbol: str, state: _SymbolState, delta: BookDelta) -> None:
         """The first update after a snapshot does not bridge it: the snapshot is older

@@ -434,6 +434,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         state.last_id = update_id
         state.phase = "synced"
         state.resync_requested = False
+        if update_id is not None and self._STALE_WINDOW:
+            self._remember_id(state, update_id)
         if self._sink is not None:
             self._sink.event(self, symbol, "synced", None, None)
         return True

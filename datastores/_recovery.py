@@ -336,6 +336,8 @@ class ResubscribeRecovery:
     stop when the book is synced (call :meth:`on_snapshot`), when its connection
     reconnects (:meth:`on_reconnect`: the WebSocketApp resubscribes by itself),
     when another channel/connection feeds the book, and on close.
+    ``on_retry(symbol)``, if given, is called before each of those retries (an
+    exchange that counts them as resyncs of the book, OKX).
 
     Install :meth:`request` as the book's ``resync_hook``.
     """
@@ -348,6 +350,7 @@ class ResubscribeRecovery:
         *,
         messages: Callable[[BookFeed], Sequence[Any]],
         send: Callable[[Any, Any], Awaitable[object]] | None = None,
+        on_retry: Callable[[str], object] | None = None,
         logger: logging.Logger = _logger,
     ) -> None:
         self.background = background
@@ -355,6 +358,7 @@ class ResubscribeRecovery:
         self.feeds = feeds
         self._messages = messages
         self._send_one = send
+        self._on_retry = on_retry
         self._logger = logger
         self._awaiting: set[str] = set()
         #: set while a reconnect invalidates books: the app resubscribes by itself
@@ -481,3 +485,5 @@ class ResubscribeRecovery:
                 retries,
             )
             timeout = min(timeout * 2, RESUBSCRIBE_TIMEOUT_MAX)
+            if self._on_retry is not None:
+                self._on_retry(symbol)

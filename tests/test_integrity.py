@@ -172,3 +172,44 @@ def test_without_the_rule_a_snapshot_the_stream_does_not_bridge_is_a_gap() -> No
     book._on_delta("X", BookDelta(120, 150, None, [], [["1.0", "1"]]))
     assert not book._on_snapshot("X", 50, [], [["1.0", "5"]])
     assert book.status("X").gaps == 1
+
+
+def _windowed_book(window: int) -> Any:
+    from typing import ClassVar
+
+    from datastores._integrity import SequenceRule
+    from datastores._orderbook import OrderBookStore
+
+    class Book(OrderBookStore):
+        _RULE: ClassVar[SequenceRule | None] = OKXSeqRule()
+        _STALE_WINDOW = window
+
+    return Book("book")
+
+
+def test_with_a_stale_window_only_an_applied_update_is_stale_the_rest_a_gap() -> None:
+    book: Any = _windowed_book(2)
+    asked: list[str] = []
+    book.resync_hook = asked.append
+    book._replace("X", [], [["1.0", "1"]], 100)
+    assert book._on_delta("X", BookDelta(101, 101, 100, [], [["1.0", "2"]]))
+    assert book._on_delta("X", BookDelta(104, 104, 101, [], [["1.0", "3"]]))
+    # a replay of an update within the window: stale, dropped
+    assert not book._on_delta("X", BookDelta(101, 101, 100, [], [["1.0", "9"]]))
+    assert (book.status("X").stale, book.status("X").synced) == (1, True)
+    # the snapshot's id left the window (2): below the last id yet not recent: a gap
+    assert not book._on_delta("X", BookDelta(100, 100, 99, [], [["1.0", "9"]]))
+    status = book.status("X")
+    assert (status.synced, status.gaps, status.stale) == (False, 1, 1)
+    assert status.last_error is not None
+    assert "never applied" in status.last_error
+    assert asked == ["X"]
+
+
+def test_without_a_stale_window_an_update_below_the_last_id_is_stale() -> None:
+    book: Any = _windowed_book(0)
+    book._replace("X", [], [["1.0", "1"]], 100)
+    assert book._on_delta("X", BookDelta(101, 101, 100, [], [["1.0", "2"]]))
+    assert not book._on_delta("X", BookDelta(6, 6, 5, [], [["1.0", "9"]]))
+    status = book.status("X")
+    assert (status.synced, status.gaps, status.stale) == (True, 0, 1)

@@ -402,3 +402,25 @@ async def test_a_resubscribe_without_retry_is_sent_once() -> None:
         clock.advance(1000)
         await asyncio.sleep(0.01)
         assert ops(ws) == ["unsubscribe", "subscribe"]
+
+
+async def test_on_retry_is_called_before_each_resubscription_after_a_timeout() -> None:
+    clock = RecordingClock(auto=True)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client)
+        retried: list[str] = []
+        store.recovery = ResubscribeRecovery(
+            store.background,
+            store.book,
+            store.feeds,
+            messages=lambda feed: [{"op": "subscribe", "args": [feed.channel]}],
+            on_retry=lambda symbol: retried.append(f"{symbol} after {len(ws.sent)} sent"),
+        )
+        store.book.resync_hook = store.recovery.request
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: len(ws.sent) >= 3)
+        assert retried[:2] == ["X after 1 sent", "X after 2 sent"]
+        store.snapshot("X", 5)
+        await wait_until(lambda: store.background.running() == frozenset())

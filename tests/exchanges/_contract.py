@@ -37,22 +37,10 @@ from datastores.testing import FakeExchange
 
 
 def dropped(collection: DataStoreCollection) -> int:
-    """Everything ``collection`` dropped so far.
-
-    The kit's counters (``statistics()``: ``handler_errors`` + every ``dropped`` and
-    ``unhandled`` count), plus the legacy ``dropped_messages`` / ``error_events``
-    counters of collections not yet moved onto them. A collection that keeps a legacy
-    name as a property over ``statistics()`` is not counted twice.
-    """
-    # The base class's counters: a collection whose own statistics() still returns
-    # another type (OKX before phase 2) is read the same way.
-    stats = DataStoreCollection.statistics(collection)
-    total = stats.handler_errors + sum(stats.dropped.values()) + sum(stats.unhandled.values())
-    if not stats.dropped:  # not on the kit's counters yet: the legacy ones hold the drops
-        for legacy in ("dropped_messages", "error_events"):
-            value = getattr(collection, legacy, 0)
-            total += value if isinstance(value, int) else 0
-    return total
+    """Everything ``collection`` dropped so far: the kit's counters (``statistics()``:
+    ``handler_errors`` + every ``dropped`` and ``unhandled`` count)."""
+    stats = collection.statistics()
+    return stats.handler_errors + sum(stats.dropped.values()) + sum(stats.unhandled.values())
 
 
 @dataclass(frozen=True)

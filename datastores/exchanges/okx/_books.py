@@ -9,19 +9,20 @@ https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-cha
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ..._integrity import BookDelta, OKXSeqRule, Verdict
 from ..._orderbook import OrderBookStore
 from ..._store import Item
+from ._items import BookItem
 
 __all__ = [
     "BOOK_DEPTHS",
     "BOOK_RANKS",
     "REST_SNAPSHOT_DEPTHS",
     "SNAPSHOT_ONLY_CHANNELS",
+    "OKXBookRule",
     "OKXBooks",
 ]
 
@@ -62,7 +63,27 @@ REST_SNAPSHOT_DEPTHS: dict[str, int] = {
 }
 
 
-class OKXBooks(OrderBookStore):
+class OKXBookRule(OKXSeqRule):
+    """OKX's rule with two refinements for bridging a REST snapshot:
+
+    * ``prevSeqId == snapshot seqId`` is the direct successor, applied even when
+      its ``seqId`` is lower (a sequence reset after maintenance);
+    * ``prevSeqId > snapshot seqId`` means the snapshot is older than the stream:
+      the docs say fetch another one (``GAP`` here; the book's
+      ``_REFETCH_STALE_SNAPSHOT`` makes it a refetch, not a counted gap).
+    """
+
+    def bridge(self, snapshot_id: int, delta: BookDelta) -> Verdict:
+        prev = delta.prev_id
+        if prev is not None:
+            if prev == snapshot_id:
+                return Verdict.APPLY
+            if prev > snapshot_id:
+                return Verdict.GAP
+        return super().bridge(snapshot_id, delta)
+
+
+class OKXBooks(OrderBookStore[BookItem]):
     """OKX order books, keyed by ``instId``/``side``/``px``; ``side`` is ``asks`` or ``bids``.
 
     ``sorted({"instId": ...}, limit=k)`` is O(log n + k); one level change is
@@ -85,15 +106,18 @@ class OKXBooks(OrderBookStore):
     _ASK = "asks"
     _BID = "bids"
     _LEVEL_FIELDS = ("px", "sz", "liqSz", "ordSz")
-    _RULE: ClassVar[OKXSeqRule] = OKXSeqRule()
+    _RULE: ClassVar[OKXSeqRule] = OKXBookRule()
+    # An update that does not bridge a REST snapshot (prevSeqId above its seqId):
+    # the snapshot is older than the stream; fetch another (not a gap).
+    _REFETCH_STALE_SNAPSHOT = True
+    # After maintenance the seqId goes back: an update below the last seqId is stale
+    # only if the book applied it (one of the last 64 seqIds), else a missed reset.
+    _STALE_WINDOW = 64
 
     def _init(self) -> None:
         super()._init()
         self.ts: dict[str, Any] = {}
         self.received_checksum: dict[str, int] = {}
-        #: instId -> seqIds of the snapshot and updates last applied: an update the book
-        #: "already covers" (stale) must be one of them
-        self._applied: dict[str, deque[int]] = {}
 
     def _make_item(self, symbol: str, side: str, level: Sequence[Any]) -> Item:
         # Built on every read: a literal dict beats the generic zip for the usual
@@ -108,76 +132,6 @@ class OKXBooks(OrderBookStore):
                 "ordSz": level[3],
             }
         return super()._make_item(symbol, side, level)
-
-    def _on_delta(self, symbol: str, delta: BookDelta, *, buffer: bool = True) -> bool:
-        """Apply one update by the OKX rule, with two refinements while bridging a REST
-        snapshot (phase ``bridging``):
-
-        * ``prevSeqId == snapshot seqId`` is the direct successor and is applied even
-          when its ``seqId`` is lower (a sequence reset after maintenance);
-        * ``prevSeqId > snapshot seqId`` means the snapshot is older than the stream:
-          the docs say fetch another one, so this is a resync, not a counted gap.
-        """
-        state = self._states.get(symbol)
-        if (
-            state is not None
-            and state.phase == "bridging"
-            and state.last_id is not None
-            and delta.prev_id is not None
-        ):
-            if delta.prev_id == state.last_id:
-                state.phase = "synced"
-            elif delta.prev_id > state.last_id:
-                state.phase = "unsynced"
-                state.resync_requested = False
-                state.last_error = (
-                    f"snapshot seqId {state.last_id} is older than the stream "
-                    f"(prevSeqId {delta.prev_id}); fetching another snapshot"
-                )
-                self._hold(symbol, state, delta, buffer)
-                return False
-        if (
-            state is not None
-            and state.phase == "synced"
-            and state.last_id is not None
-            and delta.prev_id != state.last_id
-            and self._RULE.follow(state.last_id, delta) is Verdict.STALE
-            and delta.last_id not in self._applied.get(symbol, ())
-        ):
-            # Below the last seqId, yet not an update this book applied: the sequence
-            # went back (maintenance) without its first update (seqId < prevSeqId)
-            # reaching us. Dropped as stale, every later update would be too, forever.
-            self._fail(
-                symbol,
-                "gap",
-                f"{self._RULE.name}: last id {state.last_id}, update {delta.last_id} "
-                f"prev {delta.prev_id} was never applied (a sequence reset was missed?)",
-            )
-            self._hold(symbol, state, delta, buffer)
-            return False
-        if super()._on_delta(symbol, delta, buffer=buffer):
-            self._remember(symbol, delta.last_id)
-            return True
-        return False
-
-    def _replace(
-        self,
-        symbol: str,
-        asks: Iterable[Sequence[Any]],
-        bids: Iterable[Sequence[Any]],
-        update_id: int | None = None,
-    ) -> bool:
-        if not super()._replace(symbol, asks, bids, update_id):
-            return False
-        if update_id is not None:
-            self._remember(symbol, update_id)
-        return True
-
-    def _remember(self, symbol: str, seq: int) -> None:
-        applied = self._applied.get(symbol)
-        if applied is None:
-            applied = self._applied[symbol] = deque(maxlen=64)
-        applied.append(seq)
 
     # ---------------------------------------------------- helpers for the collection
 
@@ -207,44 +161,45 @@ class OKXBooks(OrderBookStore):
             self._request_resync(symbol)
 
     def _forget(self, symbol: str) -> None:
-        """Drop ``symbol``'s levels (delete changes for watchers), state and cap."""
+        """Drop ``symbol``'s levels (delete changes for watchers, an empty snapshot
+        for the change feed), state and cap."""
+        # The cap goes first: the feed's "cleared" change then tells a mirror no cap.
+        self._depths.pop(symbol, None)
         self._clear_symbol(symbol)
         self._states.pop(symbol, None)
-        self._depths.pop(symbol, None)
         self.ts.pop(symbol, None)
         self.received_checksum.pop(symbol, None)
-        self._applied.pop(symbol, None)
 
     def _take(self, other: OKXBooks, symbol: str) -> None:
         """Move ``symbol``'s book, integrity state and depth cap from ``other`` to this
-        store, keeping its sync (no snapshot needed). Watchers of ``other`` see
-        deletes, watchers of this store see inserts. O(n) in the book's levels.
+        store, keeping its sync (no snapshot needed). Both go through the store
+        methods that report: watchers of ``other`` see deletes, watchers of this
+        store inserts; the change feed sees ``other`` cleared and this store given
+        the levels as a snapshot (a mirror ends up equal). O(n log n) in the levels.
         """
         self._forget(symbol)
-        book = other._books.pop(symbol, None)
+        had_book = symbol in other._books
+        asks, bids = other.levels(symbol)
         state = other._states.pop(symbol, None)
-        depth = other._depths.pop(symbol, None)
-        if symbol in other.ts:
-            self.ts[symbol] = other.ts.pop(symbol)
-        if symbol in other.received_checksum:
-            self.received_checksum[symbol] = other.received_checksum.pop(symbol)
-        if symbol in other._applied:
-            self._applied[symbol] = other._applied.pop(symbol)
-        if book is not None:
-            moved = len(book[0]) + len(book[1])
-            other._count -= moved
-            self._count += moved
-            self._books[symbol] = book
-            if other._streams or self._streams:
-                for side_name, side in ((self._ASK, book[0]), (self._BID, book[1])):
-                    for item in self._items(symbol, side_name, side.best_levels(None)):
-                        if other._streams:
-                            other._emit("delete", None, item)
-                        if self._streams:
-                            self._emit("insert", None, item)
+        depth = other._depths.get(symbol)
+        ts = other.ts.get(symbol, _MISSING)
+        checksum = other.received_checksum.get(symbol)
+        other._forget(symbol)
+        if depth is not None:
+            self.set_depth(symbol, depth)
+        if had_book:
+            self._apply(symbol, asks, bids, snapshot=True)
+        # The moved state replaces the one _apply() made (its counters, phase and
+        # last seqId are the book's own).
         if state is not None:
             self._states[symbol] = state
-        if depth is not None:
-            self._depths[symbol] = depth
-        other._notify()
+        else:
+            self._states.pop(symbol, None)
+        if ts is not _MISSING:
+            self.ts[symbol] = ts
+        if checksum is not None:
+            self.received_checksum[symbol] = checksum
         self._notify()
+
+
+_MISSING: Any = object()

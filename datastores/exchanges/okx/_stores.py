@@ -10,7 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..._store import DataStore, Item
+from ..._store import DataStore, Item, ItemT
+from ._items import (
+    AccountDetailItem,
+    AccountGreeksItem,
+    AccountItem,
+    AlgoOrderItem,
+    BalanceAndPositionItem,
+    BalanceItem,
+    CandleItem,
+    EstimatedPriceItem,
+    FundingRateItem,
+    IndexTickerItem,
+    InstrumentItem,
+    LiquidationWarningItem,
+    MarkPriceItem,
+    OpenInterestItem,
+    OptSummaryItem,
+    OrderItem,
+    PositionItem,
+    PriceLimitItem,
+    StatusItem,
+    TickerItem,
+    TradeItem,
+)
 
 __all__ = [
     "Account",
@@ -19,6 +42,7 @@ __all__ = [
     "AlgoAdvance",
     "BalanceAndPosition",
     "Candle",
+    "ChannelStore",
     "EstimatedPrice",
     "FundingRate",
     "Generic",
@@ -40,7 +64,16 @@ __all__ = [
 ]
 
 
-class _ByInstrument(DataStore):
+class ChannelStore(DataStore[ItemT]):
+    """A store fed by one channel family: the collection hands it the ``data``
+    items of each message (already checked to be objects; candle rows: arrays)."""
+
+    def _on_data(self, items: list[Any], arg: Mapping[str, Any]) -> None:
+        """Apply one message's ``data`` with its subscription ``arg``."""
+        raise NotImplementedError
+
+
+class _ByInstrument(ChannelStore[ItemT]):
     """Latest item per ``instId``; every push merges into it."""
 
     _KEYS = ("instId",)
@@ -49,58 +82,58 @@ class _ByInstrument(DataStore):
         self._update(items)
 
 
-class Instruments(_ByInstrument):
+class Instruments(_ByInstrument[InstrumentItem]):
     """``instruments`` channel: instrument specs by ``instId``.
     https://www.okx.com/docs-v5/en/#public-data-websocket-instruments-channel"""
 
 
-class Tickers(_ByInstrument):
+class Tickers(_ByInstrument[TickerItem]):
     """``tickers`` channel: last price, best bid/ask, 24h stats by ``instId``.
     https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-tickers-channel"""
 
 
-class OpenInterest(_ByInstrument):
+class OpenInterest(_ByInstrument[OpenInterestItem]):
     """``open-interest`` channel, by ``instId``.
     https://www.okx.com/docs-v5/en/#public-data-websocket-open-interest-channel"""
 
 
-class EstimatedPrice(_ByInstrument):
+class EstimatedPrice(_ByInstrument[EstimatedPriceItem]):
     """``estimated-price`` channel (delivery/exercise price), by ``instId``.
     https://www.okx.com/docs-v5/en/#public-data-websocket-estimated-delivery-exercise-price-channel"""
 
 
-class MarkPrice(_ByInstrument):
+class MarkPrice(_ByInstrument[MarkPriceItem]):
     """``mark-price`` channel, by ``instId``.
     https://www.okx.com/docs-v5/en/#public-data-websocket-mark-price-channel"""
 
 
-class PriceLimit(_ByInstrument):
+class PriceLimit(_ByInstrument[PriceLimitItem]):
     """``price-limit`` channel (buyLmt/sellLmt), by ``instId``.
     https://www.okx.com/docs-v5/en/#public-data-websocket-price-limit-channel"""
 
 
-class OptSummary(_ByInstrument):
+class OptSummary(_ByInstrument[OptSummaryItem]):
     """``opt-summary`` channel (option greeks), by ``instId``.
     https://www.okx.com/docs-v5/en/#public-data-websocket-option-summary-channel"""
 
 
-class FundingRate(_ByInstrument):
+class FundingRate(_ByInstrument[FundingRateItem]):
     """``funding-rate`` channel, by ``instId``.
     https://www.okx.com/docs-v5/en/#public-data-websocket-funding-rate-channel"""
 
 
-class IndexTickers(_ByInstrument):
+class IndexTickers(_ByInstrument[IndexTickerItem]):
     """``index-tickers`` channel, by ``instId`` (e.g. ``BTC-USDT``).
     https://www.okx.com/docs-v5/en/#public-data-websocket-index-tickers-channel"""
 
 
-class LiquidationWarning(_ByInstrument):
+class LiquidationWarning(_ByInstrument[LiquidationWarningItem]):
     """``liquidation-warning`` channel (positions near liquidation), by ``instId``
     as in the reference library.
     https://www.okx.com/docs-v5/en/#trading-account-websocket-position-risk-warning"""
 
 
-class AccountGreeks(DataStore):
+class AccountGreeks(ChannelStore[AccountGreeksItem]):
     """``account-greeks`` channel, by ``ccy``.
     https://www.okx.com/docs-v5/en/#trading-account-websocket-account-greeks-channel"""
 
@@ -110,7 +143,7 @@ class AccountGreeks(DataStore):
         self._update(items)
 
 
-class _Candles(DataStore):
+class _Candles(ChannelStore[CandleItem]):
     """Candles as dicts keyed by ``channel``/``instId``/``ts``; the subscription
     ``arg`` (channel, instId) is merged into each item. A candle is updated in
     place until ``confirm`` is ``"1"``."""
@@ -141,35 +174,35 @@ class IndexCandle(_Candles):
     https://www.okx.com/docs-v5/en/#public-data-websocket-index-candlesticks-channel"""
 
 
-class _Log(DataStore):
+class _Log(ChannelStore[ItemT]):
     """Append log (no keys), oldest items leave first past ``_MAXLEN``."""
 
     def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         self._insert(items)
 
 
-class Trades(_Log):
+class Trades(_Log[TradeItem]):
     """``trades`` channel: one item per trade, in arrival order.
     https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-trades-channel"""
 
 
-class Status(_Log):
+class Status(_Log[StatusItem]):
     """``status`` channel: system maintenance notices.
     https://www.okx.com/docs-v5/en/#status-ws-status-channel"""
 
 
-class Generic(_Log):
+class Generic(_Log[dict[str, Any]]):
     """Any channel this collection has no dedicated store for (``fills``,
     ``trades-all``, ``liquidation-orders``...): data objects appended as received."""
 
 
-class AccountDetails(DataStore):
+class AccountDetails(DataStore[AccountDetailItem]):
     """Per-currency balances from the ``account`` channel's ``details``, by ``ccy``."""
 
     _KEYS = ("ccy",)
 
 
-class Account(DataStore):
+class Account(ChannelStore[AccountItem]):
     """``account`` channel: the latest account summary (each push replaces the
     store, as in the reference library).
 
@@ -193,7 +226,7 @@ class Account(DataStore):
                 self.details._update([d for d in details if isinstance(d, dict)])
 
 
-class Positions(DataStore):
+class Positions(ChannelStore[PositionItem]):
     """``positions`` channel, by ``instId``/``mgnMode``/``posSide``.
     https://www.okx.com/docs-v5/en/#trading-account-websocket-positions-channel"""
 
@@ -203,15 +236,15 @@ class Positions(DataStore):
         self._update(items)
 
 
-class _Balance(DataStore):
+class _Balance(DataStore[BalanceItem]):
     _KEYS = ("ccy",)
 
 
-class _Position(DataStore):
+class _Position(DataStore[PositionItem]):
     _KEYS = ("instId", "mgnMode", "posSide")
 
 
-class BalanceAndPosition(DataStore):
+class BalanceAndPosition(ChannelStore[BalanceAndPositionItem]):
     """``balance_and_position`` channel: each push appended as received.
 
     Attributes:
@@ -222,8 +255,8 @@ class BalanceAndPosition(DataStore):
     """
 
     def _init(self) -> None:
-        self.balance: DataStore = _Balance("balance_and_position.balance")
-        self.position: DataStore = _Position("balance_and_position.position")
+        self.balance: DataStore[BalanceItem] = _Balance("balance_and_position.balance")
+        self.position: DataStore[PositionItem] = _Position("balance_and_position.position")
 
     def _on_data(self, items: list[Item], arg: Mapping[str, Any]) -> None:
         self._insert(items)
@@ -236,7 +269,7 @@ class BalanceAndPosition(DataStore):
                 self.position._update([p for p in pos if isinstance(p, dict)])
 
 
-class _LiveOrders(DataStore):
+class _LiveOrders(ChannelStore[ItemT]):
     """Keeps an order while its ``state`` is one of ``_LIVE``; deletes it otherwise."""
 
     _LIVE: ClassVar[frozenset[str]] = frozenset()
@@ -260,7 +293,7 @@ class _LiveOrders(DataStore):
             self._delete(gone)
 
 
-class Orders(_LiveOrders):
+class Orders(_LiveOrders[OrderItem]):
     """``orders`` channel: open orders by ``ordId`` (``live``/``partially_filled``);
     filled or canceled orders are removed. OKX sends nothing on subscribe: seed
     with ``initialize(client.get(".../api/v5/trade/orders-pending"))``.
@@ -270,7 +303,7 @@ class Orders(_LiveOrders):
     _LIVE = frozenset({"live", "partially_filled"})
 
 
-class OrdersAlgo(_LiveOrders):
+class OrdersAlgo(_LiveOrders[AlgoOrderItem]):
     """``orders-algo`` channel: algo orders by ``algoId`` while ``live`` (and, as in
     the reference library, ``order_failed``).
     https://www.okx.com/docs-v5/en/#order-book-trading-algo-trading-ws-algo-orders-channel"""
@@ -281,7 +314,7 @@ class OrdersAlgo(_LiveOrders):
     ORD_TYPES: ClassVar[frozenset[str]] = frozenset({"conditional", "oco", "trigger"})
 
 
-class AlgoAdvance(_LiveOrders):
+class AlgoAdvance(_LiveOrders[AlgoOrderItem]):
     """``algo-advance`` channel (iceberg, twap, trailing stop) by ``algoId``.
     https://www.okx.com/docs-v5/en/#order-book-trading-algo-trading-ws-advance-algo-orders-channel"""
 

@@ -14,21 +14,22 @@ Docs: https://www.okx.com/docs-v5/en/
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..._collection import DataStoreCollection
+from ..._collection import DataStoreCollection, Handler
 from ..._errors import ExchangeAPIError
-from ..._store import DataStore, Item
+from ..._store import Item
 from ..._storefield import StoreField
 from ._books import OKXBooks
+from ._rest import BOOKS_PATH, okx_api_error, opt_int
 from ._stores import (
     Account,
     AccountGreeks,
     AlgoAdvance,
     BalanceAndPosition,
     Candle,
+    ChannelStore,
     EstimatedPrice,
     FundingRate,
     Generic,
@@ -48,12 +49,12 @@ from ._stores import (
     Tickers,
     Trades,
 )
-from ._sync import BOOKS_PATH, BookSync, _opt_int, okx_api_error
+from ._sync import SECONDARY_PREFIX, BookSync
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
 
-__all__ = ["OKXDataStore", "OKXStatistics"]
+__all__ = ["OKXDataStore"]
 
 logger = logging.getLogger("datastores.exchanges.okx")
 
@@ -66,34 +67,8 @@ BOOK_CHANNELS = ("books", "books5", "bbo-tbt", "books-l2-tbt", "books50-l2-tbt",
 MAX_GENERIC_CHANNELS = 64
 #: most channel names remembered in the routing table
 MAX_ROUTES = 4096
-
-Route = Callable[[Mapping[str, Any], Mapping[str, Any], str, Any], None]
-
-
-class _Malformed(ValueError):
-    """A message that does not have the documented shape."""
-
-
-@dataclass(frozen=True, slots=True)
-class OKXStatistics:
-    """Counters of an :class:`OKXDataStore`, frozen when read.
-
-    Attributes:
-        messages: messages passed to ``onmessage``.
-        malformed: messages (or data items) dropped because of their shape.
-        ignored: well-formed messages with nothing to store (unknown events,
-            WebSocket API replies).
-        error_events: ``event: error`` messages received from OKX.
-        handler_errors: messages whose handling raised (logged and dropped).
-        generic_channels: channels that got a generic store on the fly.
-    """
-
-    messages: int
-    malformed: int
-    ignored: int
-    error_events: int
-    handler_errors: int
-    generic_channels: tuple[str, ...]
+#: the ``unhandled`` key of ``event: error`` messages (read by :attr:`error_events`)
+ERROR_EVENT = "event:error"
 
 
 def _redact(text: str) -> str:
@@ -109,106 +84,73 @@ class OKXDataStore(DataStoreCollection):
     """OKX v5 stores, fed by ``onmessage`` (public, private and business WebSockets)
     and ``initialize()`` (open orders, algo orders, order-book snapshots).
 
-    Routing is by ``arg.channel`` through a dict (O(1) per message).
+    Routing is by ``arg.channel`` through the channel table (O(1) per message).
     ``candle*``, ``mark-price-candle*`` and ``index-candle*`` channels share
     their stores; every ``books*`` channel and ``bbo-tbt`` are order books;
-    channels without a dedicated store (``fills``, ``trades-all``, ...) get a
+    channels without a dedicated store (``trades-all``, ...) get a
     :class:`Generic` append-only store named after the channel
     (``store["trades-all"]``).
 
     Books: ``books`` holds one book per ``instId``, fed by the deepest book
     channel subscribed for it (books-l2-tbt > books > books50-l2-tbt > books5 >
     bbo-tbt > books-elp). Other flavours of the same instrument keep their own
-    book in ``books_by_channel[channel]``, so two flavours never corrupt each
-    other. Book recovery needs the ``ws`` argument of ``onmessage`` (given by
-    ``WebSocketApp``) to resubscribe, or a client (``initialize()`` or
-    ``store.client = client``) for REST snapshots.
+    book in ``books_by_channel[channel]`` (the store ``"books.<channel>"``), so
+    two flavours never corrupt each other. Book recovery needs the ``ws``
+    argument of ``onmessage`` (given by ``WebSocketApp``) to resubscribe, or a
+    client (``initialize()`` or ``store.client = client``) for REST snapshots.
+
+    Counters: ``statistics()`` (``dropped`` by reason, ``unhandled`` by channel or
+    event), and :attr:`dropped_messages`, :attr:`ignored_messages`,
+    :attr:`error_events`, :attr:`generic_channels`.
     """
 
     _EXCHANGE = "okx"
 
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        **{
+            channel: "_on_items"
+            for channel in (
+                "instruments",
+                "tickers",
+                "open-interest",
+                "trades",
+                "estimated-price",
+                "mark-price",
+                "price-limit",
+                "opt-summary",
+                "funding-rate",
+                "index-tickers",
+                "status",
+                "account",
+                "positions",
+                "balance_and_position",
+                "orders",
+                "orders-algo",
+                "algo-advance",
+                "liquidation-warning",
+                "account-greeks",
+                "fills",
+            )
+        },
+        **dict.fromkeys(BOOK_CHANNELS, "_on_books"),
+    }
+
     def _init(self) -> None:
-        self._sync = BookSync(self, self.books)
-        self._malformed = 0
-        self._ignored = 0
-        self._error_events = 0
+        self._sync = BookSync(self, self.books, self._background)
         self._generic: list[str] = ["fills"]
-        self._routes: dict[str, Route] = {}
-        for name, store in self._stores.items():
-            if name not in ("books", "candle", "mark-price-candle", "index-candle"):
-                self._routes[name] = self._items_route(store)
-        for channel in BOOK_CHANNELS:
-            self._routes[channel] = self._on_books
-        self._candle_routes = {
-            "candle": self._rows_route(self.candle),
-            "mark-price-candle": self._rows_route(self.markpricecandle),
-            "index-candle": self._rows_route(self.indexcandle),
+        #: channel -> the store its data items go to (``_on_items``)
+        self._channel_stores: dict[str, ChannelStore[Any]] = {
+            name: store for name, store in self._stores.items() if isinstance(store, ChannelStore)
         }
+
+    def _client_changed(self) -> None:
+        self._sync.resume()
 
     # ------------------------------------------------------------------ routing
 
-    def _items_route(self, store: DataStore) -> Route:
-        on_data: Callable[[list[Item], Mapping[str, Any]], None] = store._on_data  # type: ignore[attr-defined]
-
-        def route(msg: Mapping[str, Any], arg: Mapping[str, Any], channel: str, ws: Any) -> None:
-            data = msg.get("data")
-            if not isinstance(data, list):
-                raise _Malformed("data is not a list")
-            items = [i for i in data if isinstance(i, dict)]
-            if len(items) != len(data):
-                self._drop(channel, f"{len(data) - len(items)} data item(s) not objects")
-                if not items:
-                    return
-            on_data(items, arg)
-
-        return route
-
-    def _rows_route(self, store: DataStore) -> Route:
-        on_data: Callable[[list[Any], Mapping[str, Any]], None] = store._on_data  # type: ignore[attr-defined]
-
-        def route(msg: Mapping[str, Any], arg: Mapping[str, Any], channel: str, ws: Any) -> None:
-            data = msg.get("data")
-            if not isinstance(data, list):
-                raise _Malformed("data is not a list")
-            rows = [r for r in data if isinstance(r, list) and r]
-            if len(rows) != len(data):
-                self._drop(channel, f"{len(data) - len(rows)} candle row(s) not arrays")
-            if rows:
-                on_data(rows, arg)
-
-        return route
-
-    def _on_books(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], channel: str, ws: Any
-    ) -> None:
-        if not self._sync.on_message(msg, arg, channel, ws):
-            raise _Malformed("book message without instId or data list")
-
-    def _route(self, channel: str) -> Route | None:
-        """Resolve a channel not in the table yet, and remember it."""
-        route: Route | None
-        if channel.startswith("mark-price-candle"):
-            route = self._candle_routes["mark-price-candle"]
-        elif channel.startswith("index-candle"):
-            route = self._candle_routes["index-candle"]
-        elif channel.startswith("candle"):
-            route = self._candle_routes["candle"]
-        elif channel.startswith("books"):
-            route = self._on_books
-        elif len(self._generic) < MAX_GENERIC_CHANNELS:
-            store = self._create(channel, datastore_class=Generic)
-            self._generic.append(channel)
-            logger.info("okx: channel %r has no dedicated store; using store[%r]", channel, channel)
-            route = self._items_route(store)
-        else:
-            return None
-        if len(self._routes) < MAX_ROUTES:
-            self._routes[channel] = route
-        return route
-
     def _onmessage(self, msg: Any, ws: Any) -> None:
         if not isinstance(msg, dict):
-            self._drop(None, f"not a JSON object ({type(msg).__name__})")
+            self._count_dropped("not a JSON object", type(msg).__name__)
             return
         arg = msg.get("arg")
         if "event" in msg:
@@ -216,38 +158,99 @@ class OKXDataStore(DataStoreCollection):
             return
         if arg is None:
             if "op" in msg or "id" in msg:
-                self._ignored += 1  # a WebSocket API reply (order placement...)
+                # a WebSocket API reply (order placement...): nothing to store
+                self._count_unhandled("<websocket api reply>")
             else:
-                self._drop(None, "no arg and no event")
+                self._count_dropped("no arg and no event")
             return
         channel = arg.get("channel") if isinstance(arg, dict) else None
         if not isinstance(channel, str):
-            self._drop(None, "arg without a channel")
+            self._count_dropped("arg without a channel")
             return
-        route = self._routes.get(channel) or self._route(channel)
-        if route is None:
-            self._drop(channel, "too many channels without a dedicated store")
+        handler = self._channel_handlers.get(channel) or self._route(channel)
+        if handler is None:
+            self._count_dropped("too many channels without a dedicated store", channel)
             return
-        try:
-            route(msg, arg, channel, ws)
-        except _Malformed as exc:
-            self._drop(channel, str(exc))
+        handler(msg, ws)
 
-    def _drop(self, channel: str | None, why: str) -> None:
-        self._malformed += 1
-        level = logging.WARNING if self._malformed == 1 else logging.DEBUG
-        logger.log(
-            level,
-            "okx: dropped a malformed message%s (%s); %d so far",
-            f" on {channel!r}" if channel else "",
-            why,
-            self._malformed,
-        )
+    def _route(self, channel: str) -> Handler | None:
+        """Resolve a channel not in the table yet, and remember it (bounded)."""
+        handler: Handler
+        if channel.startswith("mark-price-candle"):
+            handler = self._on_mark_price_candle
+        elif channel.startswith("index-candle"):
+            handler = self._on_index_candle
+        elif channel.startswith("candle"):
+            handler = self._on_candle
+        elif channel.startswith("books"):
+            handler = self._on_books
+        elif len(self._generic) < MAX_GENERIC_CHANNELS:
+            self._channel_stores[channel] = self._create(channel, datastore_class=Generic)
+            self._generic.append(channel)
+            logger.info("okx: channel %r has no dedicated store; using store[%r]", channel, channel)
+            handler = self._on_items
+        else:
+            return None
+        if len(self._channel_handlers) < MAX_ROUTES:
+            self._channel_handlers[channel] = handler
+        return handler
+
+    def _on_items(self, msg: dict[str, Any], ws: Any) -> None:
+        """Channels whose ``data`` is a list of objects, each store by its channel name:
+        https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-tickers-channel
+        ``{"arg": {"channel": "tickers", "instId": "BTC-USDT"}, "data": [{...}]}``"""
+        arg = msg["arg"]
+        channel = arg["channel"]
+        data = msg.get("data")
+        if not isinstance(data, list):
+            self._count_dropped("data is not a list", channel)
+            return
+        items = [i for i in data if isinstance(i, dict)]
+        if len(items) != len(data):
+            self._count_dropped("data items not objects", channel)
+            if not items:
+                return
+        self._channel_stores[channel]._on_data(items, arg)
+
+    def _on_rows(self, store: ChannelStore[Any], msg: dict[str, Any]) -> None:
+        arg = msg["arg"]
+        data = msg.get("data")
+        if not isinstance(data, list):
+            self._count_dropped("data is not a list", arg["channel"])
+            return
+        rows = [r for r in data if isinstance(r, list) and r]
+        if len(rows) != len(data):
+            self._count_dropped("candle rows not arrays", arg["channel"])
+        if rows:
+            store._on_data(rows, arg)
+
+    def _on_candle(self, msg: dict[str, Any], ws: Any) -> None:
+        """``candle{bar}``: https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-candlesticks-channel
+        ``{"arg": {"channel": "candle1D", "instId": "BTC-USDT"},
+        "data": [["1597026383085", "8533.02", ...]]}``"""
+        self._on_rows(self.candle, msg)
+
+    def _on_mark_price_candle(self, msg: dict[str, Any], ws: Any) -> None:
+        """``mark-price-candle{bar}``: rows ``[ts, o, h, l, c, confirm]``."""
+        self._on_rows(self.markpricecandle, msg)
+
+    def _on_index_candle(self, msg: dict[str, Any], ws: Any) -> None:
+        """``index-candle{bar}``: rows ``[ts, o, h, l, c, confirm]``."""
+        self._on_rows(self.indexcandle, msg)
+
+    def _on_books(self, msg: dict[str, Any], ws: Any) -> None:
+        """``books``, ``books5``, ``bbo-tbt``, ``books-l2-tbt``, ``books50-l2-tbt``...:
+        https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel
+        ``{"arg": {...}, "action": "snapshot", "data": [{"asks": [...], "bids": [...],
+        "ts": "...", "checksum": -855196043, "prevSeqId": -1, "seqId": 123456}]}``"""
+        arg = msg["arg"]
+        if not self._sync.on_message(msg, arg, arg["channel"], ws):
+            self._count_dropped("book message without instId or data list", arg["channel"])
 
     def _on_event(self, msg: dict[str, Any], arg: Any) -> None:
         event = msg.get("event")
         if event == "error":
-            self._error_events += 1
+            self._count_unhandled(ERROR_EVENT)
             logger.warning(
                 "okx: error event code %s: %s", msg.get("code"), _redact(str(msg.get("msg", "")))
             )
@@ -278,8 +281,7 @@ class OKXDataStore(DataStoreCollection):
                 "okx: notice code %s: %s", msg.get("code"), _redact(str(msg.get("msg", "")))
             )
         else:
-            self._ignored += 1
-            logger.debug("okx: ignored event %r", event)
+            self._count_unhandled(f"event:{str(event)[:40]}")
 
     def _onerror(self, msg: Any, exc: Exception) -> None:
         arg = msg.get("arg") if isinstance(msg, dict) else None
@@ -298,10 +300,6 @@ class OKXDataStore(DataStoreCollection):
         """Mark the books fed by the lost connection unsynced (counted as resyncs);
         they recover from the snapshot the resubscription brings, or from REST."""
         self._sync.on_reconnect(ws)
-
-    async def aclose(self) -> None:
-        """Stop background book recovery (also done when the client closes)."""
-        await self._sync.aclose()
 
     # -------------------------------------------------------------- initialize
 
@@ -346,7 +344,7 @@ class OKXDataStore(DataStoreCollection):
         inst = resp.url.query.get("instId")
         book = items[0] if items else None
         try:
-            seq = _opt_int(book.get("seqId")) if book else None
+            seq = opt_int(book.get("seqId")) if book else None
         except (TypeError, ValueError):
             seq = None
         asks = book.get("asks") if book else None
@@ -367,27 +365,27 @@ class OKXDataStore(DataStoreCollection):
 
     # -------------------------------------------------------------- inspection
 
-    # Phase-2 shim: OKX keeps its own counters until it moves onto CollectionStatistics.
-    def statistics(self) -> OKXStatistics:  # type: ignore[override]
-        """Message counters, frozen at the time of the call."""
-        return OKXStatistics(
-            messages=self._messages,
-            malformed=self._malformed,
-            ignored=self._ignored,
-            error_events=self._error_events,
-            handler_errors=self._handler_errors,
-            generic_channels=tuple(self._generic),
-        )
-
     @property
     def dropped_messages(self) -> int:
-        """Messages (or data items) dropped because of their shape."""
-        return self._malformed
+        """Messages (or data items) dropped because of their shape
+        (``statistics().dropped`` by reason, summed)."""
+        return sum(self._dropped.values())
 
     @property
     def error_events(self) -> int:
-        """``event: error`` messages received from OKX."""
-        return self._error_events
+        """``event: error`` messages received from OKX (``unhandled["event:error"]``)."""
+        return self._unhandled.get(ERROR_EVENT, 0)
+
+    @property
+    def ignored_messages(self) -> int:
+        """Well-formed messages with nothing to store (unknown events, WebSocket API
+        replies): ``statistics().unhandled`` summed, error events left out."""
+        return sum(self._unhandled.values()) - self.error_events
+
+    @property
+    def generic_channels(self) -> tuple[str, ...]:
+        """Channels that got a :class:`Generic` store on the fly (``fills`` first)."""
+        return tuple(self._generic)
 
     @property
     def rest_url(self) -> str:
@@ -402,8 +400,13 @@ class OKXDataStore(DataStoreCollection):
     @property
     def books_by_channel(self) -> Mapping[str, OKXBooks]:
         """Books of channel flavours that do not feed :attr:`books` for an instrument
-        (because a deeper channel does), by channel name."""
-        return self._sync.secondary
+        (because a deeper channel does), by channel name (stores ``"books.<channel>"``)."""
+        start = len(SECONDARY_PREFIX)
+        return {
+            name[start:]: store
+            for name, store in self._stores.items()
+            if name.startswith(SECONDARY_PREFIX) and isinstance(store, OKXBooks)
+        }
 
     def book_channel(self, inst_id: str) -> str | None:
         """The channel whose book :attr:`books` holds for ``inst_id`` (or ``None``)."""

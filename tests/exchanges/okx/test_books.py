@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from datastores._client import Client
 from datastores._integrity import checksum_string, signed_crc32
-from datastores.exchanges.okx._sync import FETCH_BACKOFF_START, RESUBSCRIBE_TIMEOUT
+from datastores._recovery import RESUBSCRIBE_TIMEOUT, SNAPSHOT_BACKOFF
 from datastores.exchanges.okx.store import OKXDataStore
 from datastores.testing import VirtualClock
 
@@ -271,7 +271,7 @@ async def test_failed_send_ends_the_resubscribe_without_raising() -> None:
     for _ in range(20):
         await asyncio.sleep(0)
     assert not store.books.status("X").synced
-    assert store._sync._tasks == set()
+    assert store._background.running() == frozenset()
 
 
 async def test_reconnect_invalidates_books_of_that_connection_without_resubscribing() -> None:
@@ -440,8 +440,8 @@ async def test_rest_errors_back_off_on_the_client_clock_then_succeed() -> None:
             )
             await settle(lambda: store.books.status("X").synced)
             assert len(server.requests) == 4
-            # 0.5 + 1 + 2 seconds of virtual backoff, no real sleeping.
-            assert clock.monotonic() >= FETCH_BACKOFF_START * 7
+            # 1 + 2 + 4 seconds of virtual backoff, no real sleeping.
+            assert clock.monotonic() >= SNAPSHOT_BACKOFF[0] * 7
             assert levels_of(store.books, "X")[0] == [lv("9", "1"), lv("10", "1")]
 
 
@@ -503,14 +503,14 @@ async def test_closing_the_client_ends_recovery_tasks() -> None:
         store.client = client
         store.onmessage(book_msg("books", "X", "update", [lv("10", "1")], [], prev=1, seq=2))
         await settle(lambda: len(server.requests) >= 1)
-        tasks = set(store._sync._tasks)
+        tasks = {store._background.task(k) for k in store._background.running()}
         assert tasks
         await client.close()
         assert all(t.done() for t in tasks)
         assert not store.books.status("X").synced
         # A closed client starts no new work.
         store.onmessage(book_msg("books", "Y", "update", [lv("10", "1")], [], prev=1, seq=2))
-        assert store._sync._tasks == set()
+        assert store._background.running() == frozenset()
 
 
 # ------------------------------------------------------------ book flavours
@@ -625,7 +625,7 @@ def test_replayed_books_file_final_state_and_changes() -> None:
     # The change stream mirrors the store exactly.
     assert mirror == {(i["instId"], i["side"], i["px"]): i for i in store.books}
     assert ws.sent == []
-    assert store.statistics().malformed == 0
+    assert store.dropped_messages == 0
 
 
 # ------------------------------------------------- property: store vs model

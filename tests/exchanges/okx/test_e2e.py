@@ -167,7 +167,7 @@ async def test_books_with_ws_snapshots_heal_after_every_fault(fake: FakeExchange
             lambda: (store.tickers.get({"instId": BTC}) or {}).get("askPx") == top_asks[0][0]
         )
         assert store.trades.find()
-        assert store.statistics().malformed == 0
+        assert store.dropped_messages == 0
 
         # A corrupted checksum: detected, the channel resubscribed, a new snapshot heals it.
         fake.corrupt_checksum(BTC, venue="okx")
@@ -200,7 +200,7 @@ async def test_books_with_ws_snapshots_heal_after_every_fault(fake: FakeExchange
         assert fake.send_malformed(BTC, venue="okx") == 1
         assert fake.send_truncated(venue="okx") == 1
         assert fake.send_unknown_channel(BTC, venue="okx") == 1
-        await settle(fake, lambda: "fake-unknown-channel" in store.statistics().generic_channels)
+        await settle(fake, lambda: "fake-unknown-channel" in store.generic_channels)
         await until(lambda: app.statistics().undecodable == 1)
         assert store.books.status(BTC).errors == errors_before + 1
         assert await caught_up(fake, store) == []
@@ -209,7 +209,7 @@ async def test_books_with_ws_snapshots_heal_after_every_fault(fake: FakeExchange
         assert (status.gaps, status.checksum_failures) == (1, 1)
         assert status.resyncs >= 5  # checksum, gap, two reconnects, malformed
         assert store.statistics().handler_errors == 0
-        assert store.statistics().error_events == 0
+        assert store.error_events == 0
         assert app.statistics().reconnects == 2
         await app.close()
 
@@ -365,7 +365,7 @@ async def test_private_channels_and_initialize_follow_the_scripted_account(
         assert len(store.positions.find()) == 1
         assert store.balance_and_position.position.get(key)["avgPx"] == "64000"  # type: ignore[index]
         assert store.account.details.get({"ccy": "USDT"})["eq"] == "1050"  # type: ignore[index]
-        assert store.statistics().malformed == 0
+        assert store.dropped_messages == 0
 
         # REST agrees (signed requests, verified by the fake).
         fresh = OKXDataStore()

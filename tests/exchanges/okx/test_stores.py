@@ -71,9 +71,9 @@ def test_public_channels_land_in_their_documented_stores() -> None:
     # A channel without a dedicated store goes to a generic one instead of raising.
     assert store["trades-all"].find() == load("public.json")[-4]["data"]
     stats = store.statistics()
-    assert stats.generic_channels == ("fills", "trades-all")
-    assert stats.error_events == 1
-    assert stats.malformed == 0
+    assert store.generic_channels == ("fills", "trades-all")
+    assert store.error_events == 1
+    assert store.dropped_messages == 0
     assert stats.handler_errors == 0
     # The store names of the reference library resolve too.
     for name in (
@@ -131,8 +131,10 @@ def test_private_channels_and_nested_stores() -> None:
     assert store.accountgreeks.get({"ccy": "BTC"})["deltaBS"] == "1.1246665401944310"  # type: ignore[index]
     assert [f["tradeId"] for f in store.fills] == ["12345"]
     stats = store.statistics()
-    assert stats.malformed == 0
-    assert stats.ignored == 1
+    assert store.dropped_messages == 0
+    assert store.ignored_messages == 1
+    assert stats.dropped == {}
+    assert stats.unhandled == {"<websocket api reply>": 1}
 
 
 def test_order_without_state_never_deletes_a_live_order() -> None:
@@ -274,8 +276,8 @@ def test_events_are_handled_without_raising(caplog: pytest.LogCaptureFixture) ->
             store.onmessage(msg)
     assert store.error_events == 1
     stats = store.statistics()
-    assert stats.error_events == 1
-    assert stats.ignored == 1
+    assert store.error_events == 1
+    assert store.ignored_messages == 1
     assert stats.handler_errors == 0
     messages = [r.getMessage() for r in caplog.records]
     assert any("64008" in m for m in messages)
@@ -323,7 +325,7 @@ def test_malformed_messages_are_dropped_and_counted(msg: Any) -> None:
     )
     store.onmessage(msg)
     stats = store.statistics()
-    assert stats.malformed == 1
+    assert store.dropped_messages == 1
     assert stats.handler_errors == 0
     assert store.dropped_messages == 1
     assert store.books.status("BTC-USDT").synced
@@ -342,7 +344,7 @@ def test_bad_items_inside_a_message_are_dropped_the_rest_applied() -> None:
     )
     assert [t["instId"] for t in store.tickers] == ["A"]
     assert [c["ts"] for c in store.candle] == ["1"]
-    assert store.statistics().malformed == 2
+    assert store.dropped_messages == 2
 
 
 @pytest.mark.parametrize(
@@ -388,8 +390,9 @@ def test_generic_channels_are_bounded() -> None:
     for i in range(MAX_GENERIC_CHANNELS + 5):
         store.onmessage({"arg": {"channel": f"junk-{i}"}, "data": [{"n": i}]})
     stats = store.statistics()
-    assert len(stats.generic_channels) == MAX_GENERIC_CHANNELS
-    assert stats.malformed == 6  # one slot is taken by `fills`
+    assert len(store.generic_channels) == MAX_GENERIC_CHANNELS
+    assert store.dropped_messages == 6  # one slot is taken by `fills`
+    assert stats.dropped == {"too many channels without a dedicated store": 6}
     assert store["junk-0"].find() == [{"n": 0}]
     assert "junk-70" not in store
 

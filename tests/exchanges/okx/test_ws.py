@@ -100,4 +100,4 @@ async def test_gap_resubscribes_on_the_live_connection_and_reconnect_resyncs() -
             assert status.gaps == 1
             assert server.ops == ["subscribe", "unsubscribe", "subscribe", "subscribe"]
             assert [i["px"] for i in store.books.sorted({"instId": "BTC-USDT"})["bids"]] == ["6"]
-            assert store.statistics().malformed == 0
+            assert store.dropped_messages == 0
