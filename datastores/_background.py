@@ -164,13 +164,17 @@ class Background:
         *,
         key: Hashable | None = None,
         replace: bool = False,
+        when_closed: bool = False,
     ) -> asyncio.Task[Any] | None:
         """Run ``coro`` as a task that the Client's close (or :meth:`aclose`) ends.
 
         With ``key``, at most one task per key is alive: if one runs, ``coro``
         is discarded and the running task is returned, unless ``replace``,
         which cancels the running one first. Returns ``None`` (and discards
-        ``coro``) when there is no running event loop or the Client is closed.
+        ``coro``) when there is no running event loop or the Client is closed,
+        unless ``when_closed``: then it runs anyway (not registered with the
+        closed Client; :meth:`aclose` still ends it), for short work that must
+        not wait for the next Client (a request on a connection that outlives it).
 
         An exception escaping ``coro`` is logged, never left unretrieved; one
         raised while the Client is closed ends the task quietly and the key is
@@ -193,7 +197,7 @@ class Background:
                     coro.close()
                     return running
                 running.cancel()
-        if not self._adopt(self.client):
+        if not self._adopt(self.client) and not when_closed:
             coro.close()
             return None
         task = loop.create_task(self._run(coro, name, key), name=f"{self.name} {name}")

@@ -339,6 +339,20 @@ class ResubscribeRecovery:
     ``on_retry(symbol)``, if given, is called before each of those retries (an
     exchange that counts them as resyncs of the book, OKX).
 
+    Optional behaviour (all off by default):
+
+    * ``count_retries``: each retry (no snapshot came) counts as a resync in the
+      book's ``status().resyncs``, like the first request.
+    * ``restart=False``: a request while the book's loop runs leaves the loop
+      and its retry timer in charge instead of starting over at once, so a
+      snapshot that keeps failing its checksum cannot cause a resubscribe storm.
+    * ``is_unsubscribe(message)``: for exchanges that acknowledge unsubscribes,
+      tells which of ``messages(feed)`` are ours to acknowledge; then
+      :meth:`on_unsubscribe_ack` tells the acks of our resubscriptions from
+      the user's own unsubscribe (which ends the retries).
+    * ``when_client_closed=True``: with a closed Client the requests are still
+      sent once, without the retry timer (the connection may outlive it).
+
     Install :meth:`request` as the book's ``resync_hook``.
     """
 
@@ -352,6 +366,10 @@ class ResubscribeRecovery:
         send: Callable[[Any, Any], Awaitable[object]] | None = None,
         on_retry: Callable[[str], object] | None = None,
         logger: logging.Logger = _logger,
+        count_retries: bool = False,
+        restart: bool = True,
+        is_unsubscribe: Callable[[Any], bool] | None = None,
+        when_client_closed: bool = False,
     ) -> None:
         self.background = background
         self.book = book
@@ -360,7 +378,13 @@ class ResubscribeRecovery:
         self._send_one = send
         self._on_retry = on_retry
         self._logger = logger
+        self._count_retries = count_retries
+        self._restart = restart
+        self._is_unsubscribe = is_unsubscribe
+        self._when_client_closed = when_client_closed
         self._awaiting: set[str] = set()
+        # symbol -> our unsubscribes not acknowledged yet (with is_unsubscribe)
+        self._unacked: dict[str, int] = {}
         #: set while a reconnect invalidates books: the app resubscribes by itself
         self.suspended = False
 
@@ -384,6 +408,12 @@ class ResubscribeRecovery:
             return
         feed = self.feeds.get(symbol)
         if feed is None:
+            self._logger.warning(
+                "%s %s: the book needs a new snapshot but no connection fed it through "
+                "onmessage(msg, ws); it stays unsynced until its channel is resubscribed",
+                self.background.name,
+                symbol,
+            )
             return
         ws = feed.ws
         if ws is None or getattr(ws, "closed", False) is True:
@@ -395,12 +425,24 @@ class ResubscribeRecovery:
                 feed.channel,
             )
             return
-        # A new episode while the previous one still waits: start over at once.
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._logger.warning(
+                "%s %s: the book needs a resubscription but no event loop is running; "
+                "it stays unsynced",
+                self.background.name,
+                symbol,
+            )
+            return
+        # A new episode while the previous one still waits: start over at once
+        # (unless the retry timer stays in charge).
         self.background.spawn(
             self._resubscribe_loop(symbol, feed.channel, feed.args, ws, retry),
             f"resubscribe {feed.channel} {symbol}",
             key=self.key(symbol),
-            replace=symbol in self._awaiting,
+            replace=self._restart and symbol in self._awaiting,
+            when_closed=self._when_client_closed,
         )
 
     def on_snapshot(self, symbol: str) -> None:
@@ -415,22 +457,60 @@ class ResubscribeRecovery:
 
     def on_reconnect(self, ws: Any) -> None:
         """``ws`` reconnected: its app resubscribes by itself, so the loops of the
-        books it fed stop (all of them when ``ws`` is ``None``)."""
+        books it fed stop (all of them when ``ws`` is ``None``), and the acks of
+        our unsubscribes sent on it will never come."""
         for symbol in self.feeds.symbols_fed_by(ws):
             self.stop(symbol)
+            self._unacked.pop(symbol, None)
 
-    async def _send(self, feed: BookFeed, ws: Any) -> bool:
+    def on_unsubscribe_ack(self, symbol: str) -> bool:
+        """The exchange acknowledged an unsubscribe of ``symbol``'s feed (needs
+        ``is_unsubscribe``). If it answers one of our resubscriptions, it is
+        consumed and ``True`` returned. Otherwise it is the user's: the book is
+        no longer fed, so its retries stop, its feed is forgotten (it is not
+        resubscribed against the user's will) and ``False`` is returned. O(1).
+        """
+        if self._consume_unacked(symbol):
+            return True
+        self.stop(symbol)
+        self.feeds.forget(symbol)
+        return False
+
+    def _consume_unacked(self, symbol: str) -> bool:
+        """Take one of our pending unsubscribes of ``symbol``; ``False`` if none."""
+        pending = self._unacked.get(symbol, 0)
+        if pending <= 0:
+            return False
+        if pending == 1:
+            del self._unacked[symbol]
+        else:
+            self._unacked[symbol] = pending - 1
+        return True
+
+    async def _send(self, symbol: str, feed: BookFeed, ws: Any) -> bool:
+        is_unsubscribe = self._is_unsubscribe
         try:
             for message in self._messages(feed):
-                if self._send_one is not None:
-                    await self._send_one(ws, message)
-                else:
-                    await ws.send_json(message)
+                ours = is_unsubscribe is not None and is_unsubscribe(message)
+                if ours:
+                    # Counted before sending: the ack may be handled before the
+                    # send returns.
+                    self._unacked[symbol] = self._unacked.get(symbol, 0) + 1
+                try:
+                    if self._send_one is not None:
+                        await self._send_one(ws, message)
+                    else:
+                        await ws.send_json(message)
+                except BaseException:
+                    if ours:
+                        self._consume_unacked(symbol)  # no ack will come for it
+                    raise
         except Exception as exc:
             self._logger.warning(
-                "%s %s: resubscribe failed (%s: %s); the book stays unsynced until the "
-                "connection is re-established",
+                "%s %s: resubscribing %s failed (%s: %s); the book stays unsynced until "
+                "the connection is re-established",
                 self.background.name,
+                symbol,
                 feed.channel,
                 type(exc).__name__,
                 exc,
@@ -461,10 +541,12 @@ class ResubscribeRecovery:
         retries = 0
         feed = BookFeed(ws, channel, args)
         while True:
-            if not await self._send(feed, feed.ws):
+            if not await self._send(symbol, feed, feed.ws):
                 return
             if not retry or self.book.is_synced(symbol):
                 return  # the snapshot came while the requests were sent
+            if self.background.client_closed:
+                return  # nothing waits on a closed Client
             self._awaiting.add(symbol)
             try:
                 await clock.sleep(timeout)
@@ -475,6 +557,8 @@ class ResubscribeRecovery:
                 return
             feed = current
             retries += 1
+            if self._count_retries:
+                self.book._state(symbol).resyncs += 1
             # One WARNING per episode; later retries of the same episode at INFO.
             self._logger.log(
                 logging.WARNING if retries == 1 else logging.INFO,

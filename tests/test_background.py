@@ -223,6 +223,23 @@ async def test_no_task_is_left_after_client_close_and_the_keys_are_abandoned() -
     assert owner.background.spawn(asyncio.sleep(1), "late", key="late") is None
 
 
+async def test_when_closed_runs_on_a_closed_client_unregistered_and_aclose_ends_it() -> None:
+    client = Client(clock=VirtualClock(auto=False))
+    await client.close()
+    owner = Owner(client)
+    done = owner.background.spawn(asyncio.sleep(0), "short", key="short", when_closed=True)
+    assert done is not None
+    await done
+    assert owner.background.running() == frozenset()
+    stuck = owner.background.spawn(asyncio.sleep(3600), "stuck", key="stuck", when_closed=True)
+    assert stuck is not None
+    assert owner.background.running() == {"stuck"}
+    await owner.background.aclose()
+    assert stuck.cancelled()
+    # Without it, nothing starts on a closed client.
+    assert owner.background.spawn(asyncio.sleep(1), "late", key="late") is None
+
+
 async def test_aclose_unregisters_and_the_same_open_client_can_be_used_again() -> None:
     async with Client(clock=VirtualClock(auto=False)) as client:
         owner = Owner(client)

@@ -7,8 +7,11 @@ close). Virtual time, no real sleeps."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
+
+import pytest
 
 from datastores._background import Background
 from datastores._client import Client
@@ -230,7 +233,7 @@ class Ws:
 
 
 class Resubscribing:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, **options: Any) -> None:
         self.client = client
         self.background = Background("Test", lambda: self.client)
         self.book = Book("book")
@@ -243,6 +246,7 @@ class Resubscribing:
                 {"op": "unsubscribe", "args": [feed.channel]},
                 {"op": "subscribe", "args": [feed.channel]},
             ],
+            **options,
         )
         self.book.resync_hook = self.recovery.request
 
@@ -400,6 +404,62 @@ async def test_a_resubscribe_without_retry_is_sent_once() -> None:
         await wait_until(lambda: store.background.running() == frozenset())
         assert store.recovery.awaiting_snapshot == frozenset()
         clock.advance(1000)
+
+
+# ------------------------------------------- ResubscribeRecovery: optional behaviour
+
+
+async def test_count_retries_counts_each_retry_as_a_resync() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        counted = Resubscribing(client, count_retries=True)
+        plain = Resubscribing(client)
+        for store in (counted, plain):
+            store.feeds.note("X", Ws(), "books.X")
+            store.book._invalidate("X", "gap")
+        await wait_until(lambda: clock.slept == [10.0, 10.0])
+        clock.advance(10)
+        await wait_until(lambda: len(clock.slept) == 4)
+        assert counted.book.status("X").resyncs == 2  # the request and one retry
+        assert plain.book.status("X").resyncs == 1
+
+
+async def test_without_restart_a_request_while_waiting_leaves_the_timer_in_charge() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client, restart=False)
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: clock.slept == [10.0])
+        store.recovery.request("X")  # say, a snapshot that failed its checksum
+        await asyncio.sleep(0.01)
+        assert clock.slept == [10.0]
+        assert ops(ws) == ["unsubscribe", "subscribe"]
+        clock.advance(10)
+        await wait_until(lambda: clock.slept == [10.0, 20.0])
+        assert ops(ws) == ["unsubscribe", "subscribe"] * 2
+
+
+def is_unsubscribe(message: Any) -> bool:
+    return bool(message["op"] == "unsubscribe")
+
+
+async def test_unsubscribe_acks_of_ours_are_consumed_and_the_users_end_the_retries() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client, is_unsubscribe=is_unsubscribe)
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: store.recovery.awaiting_snapshot == {"X"})
+        assert store.recovery.on_unsubscribe_ack("X")  # ours
+        assert store.background.running() == {store.recovery.key("X")}
+        assert not store.recovery.on_unsubscribe_ack("X")  # the user's
+        await asyncio.sleep(0)
+        assert store.background.running() == frozenset()
+        assert store.feeds.get("X") is None
+        clock.advance(60)
         await asyncio.sleep(0.01)
         assert ops(ws) == ["unsubscribe", "subscribe"]
 
@@ -424,3 +484,54 @@ async def test_on_retry_is_called_before_each_resubscription_after_a_timeout() -
         assert retried[:2] == ["X after 1 sent", "X after 2 sent"]
         store.snapshot("X", 5)
         await wait_until(lambda: store.background.running() == frozenset())
+
+
+async def test_unsubscribes_not_sent_or_sent_on_a_lost_connection_expect_no_ack() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client, is_unsubscribe=is_unsubscribe)
+        lost = Ws()
+        store.feeds.note("X", lost, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: store.recovery.awaiting_snapshot == {"X"})
+        store.recovery.on_reconnect(lost)  # our unsubscribe's ack will never come
+        await asyncio.sleep(0)
+        assert not store.recovery.on_unsubscribe_ack("X")
+        failing = Ws()
+        store.feeds.note("Y", failing, "books.Y")
+        store.book._invalidate("Y", "gap")
+        failing.closed = True  # after request(): the send itself fails
+        await wait_until(lambda: store.background.running() == frozenset())
+        assert failing.sent == []
+        assert not store.recovery.on_unsubscribe_ack("Y")  # the failed send is not ours
+
+
+async def test_when_client_closed_the_requests_are_sent_once_without_a_timer() -> None:
+    client = Client(clock=RecordingClock(auto=False))
+    await client.close()
+    store = Resubscribing(client, when_client_closed=True)
+    ws = Ws()
+    store.feeds.note("X", ws, "books.X")
+    store.book._invalidate("X", "gap")
+    await wait_until(lambda: ops(ws) == ["unsubscribe", "subscribe"])
+    await wait_until(lambda: store.background.running() == frozenset())
+    assert store.recovery.awaiting_snapshot == frozenset()
+    # Without it, nothing is sent on a closed Client.
+    other = Resubscribing(client)
+    ws2 = Ws()
+    other.feeds.note("X", ws2, "books.X")
+    other.book._invalidate("X", "gap")
+    await asyncio.sleep(0.01)
+    assert ws2.sent == []
+
+
+def test_a_book_without_a_feed_or_an_event_loop_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = Resubscribing(None)
+    with caplog.at_level(logging.WARNING, logger="datastores.recovery"):
+        store.book._invalidate("X", "gap")
+        assert "no connection fed it" in caplog.text
+        store.feeds.note("Y", Ws(), "books.Y")
+        store.book._invalidate("Y", "gap")
+        assert "no event loop is running" in caplog.text

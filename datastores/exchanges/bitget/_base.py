@@ -6,57 +6,66 @@ Both API versions frame pushes the same way::
      "data": [...], "ts": ...}
     {"event": "subscribe"|"unsubscribe"|"login"|"error", "arg": ..., "code": ..., "msg": ...}
 
-Routing is one dict lookup on ``arg.channel``. A message that is not shaped
-like that, or names a channel the collection does not store, is dropped,
-logged (warning once, then debug) and counted in ``dropped_messages``.
+Routing is one lookup of ``arg.channel`` in the channel table (``_CHANNELS``).
+A message that is not shaped like that is dropped (``statistics().dropped``),
+one naming a channel the collection does not store is unhandled
+(``statistics().unhandled``); both are logged (warning once, then debug) and
+counted in ``dropped_messages``. ``{"event": "error"}`` replies are logged and
+counted in ``error_events`` (``statistics().unhandled["error event"]``).
 
 Book recovery is by resubscription, as Bitget prescribes on a checksum
-mismatch: the collection remembers, per book, the connection (``ws`` passed to
-``onmessage``) and the subscription ``arg`` that fed it, and sends
-``unsubscribe`` then ``subscribe`` for that arg on that connection, at most one
-exchange in flight per book. Deltas are dropped until the new snapshot
-arrives. If none comes (the subscribe was lost, refused or never answered),
-the resubscription is repeated after ``RESUBSCRIBE_TIMEOUT`` seconds, doubling
-up to ``RESUBSCRIBE_TIMEOUT_MAX``, on the connection that last fed the book;
-it stops when the snapshot arrives, the connection closes or reconnects, the
-subscription is unsubscribed, or the client/collection closes. ``books1/5/15``
-need no resubscription: their next push is a full snapshot.
+mismatch, through the kit's :class:`~datastores._recovery.ResubscribeRecovery`:
+the collection notes, per book, the connection (``ws`` passed to
+``onmessage``) and the subscription ``arg`` that fed it (:class:`BookFeeds`),
+and sends ``unsubscribe`` then ``subscribe`` for that arg on that connection,
+at most one exchange in flight per book. Deltas are dropped until the new
+snapshot arrives. If none comes (the subscribe was lost, refused or never
+answered), the resubscription is repeated after ``RESUBSCRIBE_TIMEOUT``
+seconds, doubling up to ``RESUBSCRIBE_TIMEOUT_MAX``, on the connection that
+last fed the book, each retry counted in ``status().resyncs``; a snapshot
+failing its checksum meanwhile leaves the retry timer in charge. It stops when
+the snapshot arrives, the connection closes or reconnects, the user
+unsubscribes (Bitget acknowledges unsubscribes: the acks of ours are told from
+the user's), or the client/collection closes. With a closed Client the
+requests are still sent once. ``books1/5/15`` need no resubscription: their
+next push is a full snapshot.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..._clock import SYSTEM_CLOCK, Clock
 from ..._collection import DataStoreCollection
 from ..._errors import ExchangeAPIError
+from ..._recovery import BookFeed, BookFeeds, ResubscribeRecovery
 from ..._store import DataStore, Item
 from ._books import _CheckedBook, checksum_value, seq_value
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
 
-__all__ = ["BitgetCollectionBase", "candle_items", "objects", "route_by_status", "text"]
+__all__ = [
+    "BitgetCollectionBase",
+    "candle_items",
+    "objects",
+    "route_by_status",
+    "text",
+]
 
 logger = logging.getLogger("datastores.exchanges.bitget")
-
-#: handler(msg, arg, data, ws)
-Handler = Callable[[Mapping[str, Any], Mapping[str, Any], list[Any], Any], None]
 
 #: channels whose every push is a full top-N snapshot -> their depth (same in v1 and v2)
 TOP_N_DEPTHS: Mapping[str, int] = {"books1": 1, "books5": 5, "books15": 15}
 SNAPSHOT_CHANNELS = frozenset(TOP_N_DEPTHS)
-#: seconds to wait for the snapshot after a resubscription before resubscribing again;
-#: doubles per retry up to RESUBSCRIBE_TIMEOUT_MAX
-RESUBSCRIBE_TIMEOUT = 10.0
-RESUBSCRIBE_TIMEOUT_MAX = 300.0
+#: key of ``{"event": "error"}`` replies in ``statistics().unhandled``
+ERROR_EVENT = "error event"
+#: most ``candle*`` channels whose handler is cached in the channel table
+_MAX_CACHED_CHANNELS = 256
 
 
-def objects(store: DataStore, data: list[Any]) -> list[Item]:
+def objects(store: DataStore[Any], data: list[Any]) -> list[Item]:
     """The JSON objects in ``data``; anything else is refused (counted in ``store.dropped``)."""
     result = []
     for entry in data:
@@ -68,7 +77,7 @@ def objects(store: DataStore, data: list[Any]) -> list[Item]:
 
 
 def candle_items(
-    store: DataStore, rows: list[Any], head: Item, fields: tuple[str, ...]
+    store: DataStore[Any], rows: list[Any], head: Item, fields: tuple[str, ...]
 ) -> list[Item]:
     """Candle arrays as items: ``head`` plus ``fields`` zipped with each row.
 
@@ -87,7 +96,7 @@ def candle_items(
 
 
 def route_by_status(
-    store: DataStore, items: Iterable[Item], keep: Collection[str], remove: Collection[str]
+    store: DataStore[Any], items: Iterable[Item], keep: Collection[str], remove: Collection[str]
 ) -> None:
     """Upsert the items whose ``status`` is in ``keep``, delete those in ``remove``.
 
@@ -121,63 +130,81 @@ def text(value: Any) -> Any:
     return value
 
 
+def _resubscribe_messages(feed: BookFeed) -> Sequence[dict[str, Any]]:
+    """``unsubscribe`` then ``subscribe`` for the book's subscription ``arg``."""
+    return [{"op": "unsubscribe", "args": [feed.args]}, {"op": "subscribe", "args": [feed.args]}]
+
+
+def _is_unsubscribe(message: Any) -> bool:
+    return bool(message.get("op") == "unsubscribe")
+
+
 class BitgetCollectionBase(DataStoreCollection):
     """Routing, book integrity and resubscription shared by Bitget collections.
 
-    Subclasses set ``_BOOK_DEPTHS`` (book channel -> depth cap), implement
-    ``_setup()`` (create stores, return the channel handlers and REST
-    endpoint handlers) and ``_book_key()``.
+    Subclasses set ``_BOOK_DEPTHS`` (book channel -> depth cap), ``_BOOK_STORE``
+    (the attribute of their book store), extend ``_CHANNELS`` (channel ->
+    ``_on_<channel>(msg, ws)``; the handler sees a message whose ``arg`` is an
+    object and ``data`` a list), set ``_RESPONSES`` (REST path -> handler
+    ``(resp, data)``) and ``_CANDLE_HANDLER``, and implement ``_book_key()``.
     """
 
     _EXCHANGE = "bitget"
     #: book channel -> depth cap per side (None: the full book)
     _BOOK_DEPTHS: ClassVar[Mapping[str, int | None]] = {}
+    #: the attribute of the book store (``book`` in v2, ``orderbook`` in v1)
+    _BOOK_STORE: ClassVar[str] = "book"
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        "books": "_on_books",
+        "books1": "_on_books",
+        "books5": "_on_books",
+        "books15": "_on_books",
+    }
+    #: REST URL path -> name of its handler method ``(resp, data) -> None``
+    _RESPONSES: ClassVar[Mapping[str, str]] = {}
+    #: name of the handler of ``candle*`` channels (looked up by prefix), if any
+    _CANDLE_HANDLER: ClassVar[str | None] = None
 
     _book_store: _CheckedBook
 
     def _init(self) -> None:
-        self._dropped_messages = 0
-        self._error_events = 0
-        # book key -> (connection, subscription arg) that last fed it
-        self._links: dict[str, tuple[Any, dict[str, Any]]] = {}
-        self._resync_tasks: dict[str, asyncio.Task[None]] = {}
-        # book keys whose resubscription task has sent its requests and waits for the snapshot
-        self._waiting: set[str] = set()
-        # book key -> our unsubscribe requests not acknowledged yet (the acks of the
-        # user's own unsubscribes are the others: they end the retries)
-        self._own_unsubscribes: dict[str, int] = {}
-        self._reconnecting = False
-        self._closer_client: Any = None
-        handlers, responses = self._setup()
-        for channel in self._BOOK_DEPTHS:
-            handlers[channel] = self._on_books
-        self._handlers: dict[str, Handler] = handlers
-        self._responses: dict[str, Callable[[ClientResponse, Any], None]] = responses
-        self._book_store.resync_hook = self._resync
-
-    def _setup(
-        self,
-    ) -> tuple[dict[str, Handler], dict[str, Callable[[ClientResponse, Any], None]]]:
-        raise NotImplementedError
+        book: _CheckedBook = getattr(self, self._BOOK_STORE)
+        self._book_store = book
+        #: which connection and subscription ``arg`` feed each book
+        self._feeds = BookFeeds()
+        self._resubscribe = ResubscribeRecovery(
+            self._background,
+            book,
+            self._feeds,
+            messages=_resubscribe_messages,
+            logger=logger,
+            count_retries=True,
+            restart=False,
+            is_unsubscribe=_is_unsubscribe,
+            when_client_closed=True,
+        )
+        self._responses: dict[str, Callable[[ClientResponse, Any], None]] = {
+            path: getattr(self, name) for path, name in self._RESPONSES.items()
+        }
+        book.resync_hook = self._resync
 
     def _book_key(self, inst_type: str, inst_id: str) -> str:
         raise NotImplementedError
-
-    def _candle_handler(self) -> Handler | None:
-        """The handler for ``candle*`` channels (looked up by prefix), if any."""
-        return None
 
     # --------------------------------------------------------------- counters
 
     @property
     def dropped_messages(self) -> int:
-        """Messages dropped because they were malformed or for a channel not stored here."""
-        return self._dropped_messages
+        """Messages dropped because they were malformed or for a channel not stored
+        here (the sum of ``statistics().dropped`` and ``.unhandled`` but error events)."""
+        stats = self.statistics()
+        unhandled = sum(stats.unhandled.values()) - stats.unhandled.get(ERROR_EVENT, 0)
+        return sum(stats.dropped.values()) + unhandled
 
     @property
     def error_events(self) -> int:
         """``{"event": "error"}`` replies received (each is logged with its code and msg)."""
-        return self._error_events
+        return self.unhandled.get(ERROR_EVENT, 0)
 
     def _arg_text(self, msg: Mapping[str, Any], arg: Mapping[str, Any], name: str) -> str | None:
         """``arg[name]`` if it is a string; otherwise the message is dropped and ``None``."""
@@ -187,17 +214,9 @@ class BitgetCollectionBase(DataStoreCollection):
             return None
         return value
 
-    def _drop(self, msg: Any, why: str) -> None:
-        self._dropped_messages += 1
-        level = logging.WARNING if self._dropped_messages == 1 else logging.DEBUG
-        logger.log(
-            level,
-            "%s: dropped a message (%s): %.200r; %d dropped so far",
-            type(self).__name__,
-            why,
-            msg,
-            self._dropped_messages,
-        )
+    def _drop(self, msg: Any, reason: str) -> None:
+        """Count ``msg`` as dropped for ``reason`` (a fixed text: it keys the counter)."""
+        self._count_dropped(reason, f"{msg!r:.200}")
 
     # ---------------------------------------------------------------- routing
 
@@ -210,7 +229,7 @@ class BitgetCollectionBase(DataStoreCollection):
         if data is None:
             event = msg.get("event")
             if event == "error":
-                self._error_events += 1
+                self._count_unhandled(ERROR_EVENT)
                 logger.warning(
                     "%s: error event code=%r msg=%.300r arg=%.200r",
                     type(self).__name__,
@@ -228,17 +247,20 @@ class BitgetCollectionBase(DataStoreCollection):
             self._drop(msg, "arg is not an object or data is not a list")
             return
         channel = arg.get("channel")
-        handler = self._handlers.get(channel) if isinstance(channel, str) else None
+        if not isinstance(channel, str):
+            self._drop(msg, "channel is not a string")
+            return
+        handler = self._channel_handlers.get(channel)
         if handler is None:
-            if isinstance(channel, str) and channel.startswith("candle"):
-                handler = self._candle_handler()
-                if handler is not None:
-                    # Cache the candle interval's handler: one lookup next time.
-                    self._handlers[channel] = handler
-            if handler is None:
-                self._drop(msg, f"unknown channel {channel!r}")
+            name = self._CANDLE_HANDLER
+            if name is None or not channel.startswith("candle"):
+                self._count_unhandled(channel)
                 return
-        handler(msg, arg, data, ws)
+            handler = getattr(self, name)
+            if len(self._channel_handlers) < _MAX_CACHED_CHANNELS:
+                # Cache the candle interval's handler: one lookup next time.
+                self._channel_handlers[channel] = handler
+        handler(msg, ws)
 
     def _onerror(self, msg: Any, exc: Exception) -> None:
         # A handler raised: if it was a book message, that book is no longer trustworthy.
@@ -253,9 +275,7 @@ class BitgetCollectionBase(DataStoreCollection):
 
     # ------------------------------------------------------------------ books
 
-    def _on_books(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_books(self, msg: Any, ws: Any) -> None:
         """``books``/``books1``/``books5``/``books15``. Sample (v2)::
 
         {"action": "update", "arg": {"instType": "SPOT", "channel": "books", "instId": "BTCUSDT"},
@@ -263,6 +283,7 @@ class BitgetCollectionBase(DataStoreCollection):
                    "checksum": -1216452307, "seq": 1236, "ts": "1695716059516"}],
          "ts": 1695716059516}
         """
+        arg = msg["arg"]
         inst_type = arg.get("instType")
         inst_id = arg.get("instId")
         if not isinstance(inst_type, str) or not isinstance(inst_id, str):
@@ -272,12 +293,10 @@ class BitgetCollectionBase(DataStoreCollection):
         book = self._book_store
         key = self._book_key(inst_type, inst_id)
         if ws is not None:
-            link = self._links.get(key)
-            if link is None or link[0] is not ws or link[1]["channel"] != channel:
-                self._links[key] = (
-                    ws,
-                    {"instType": inst_type, "channel": channel, "instId": inst_id},
-                )
+            feed = self._feeds.get(key)
+            if feed is None or feed.ws is not ws or feed.channel != channel:
+                args = {"instType": inst_type, "channel": channel, "instId": inst_id}
+                self._feeds.note(key, ws, channel, args)
         action = msg.get("action")
         if channel in SNAPSHOT_CHANNELS or action == "snapshot":
             snapshot = True
@@ -287,7 +306,7 @@ class BitgetCollectionBase(DataStoreCollection):
             book._fail(key, "error", f"unknown book action {action!r}")
             return
         depth = self._BOOK_DEPTHS[channel]
-        for entry in data:
+        for entry in msg["data"]:
             if not isinstance(entry, Mapping):
                 book._fail(key, "error", "book entry is not an object")
                 continue
@@ -307,122 +326,21 @@ class BitgetCollectionBase(DataStoreCollection):
             else:
                 book._ws_update(key, asks, bids, seq, checksum)
             book.timestamp = entry.get("ts", book.timestamp)
-        if snapshot and key in self._waiting and not book._unsynced(key):
+        if snapshot and not book._unsynced(key):
             # The snapshot answers the resubscription: stop its retry timer, so that the
             # next failure resubscribes at once instead of waiting for it.
-            self._waiting.discard(key)
-            task = self._resync_tasks.pop(key, None)
-            if task is not None:
-                task.cancel()
+            self._resubscribe.on_snapshot(key)
 
     def _resync(self, key: str) -> None:
         """The book's resync hook: resubscribe its channel on the connection that fed it.
 
-        Only schedules work. Skipped while a reconnect is being handled (the
-        WebSocketApp resubscribes everything itself) and for top-N channels
-        (their next push is a full snapshot).
+        Only schedules work. Top-N channels are never resubscribed: their next
+        push is a full snapshot.
         """
-        if self._reconnecting:
+        feed = self._feeds.get(key)
+        if feed is not None and feed.channel in SNAPSHOT_CHANNELS:
             return
-        link = self._links.get(key)
-        if link is None:
-            logger.warning(
-                "%s: book %s needs a new snapshot but no connection fed it through "
-                "onmessage(msg, ws); it stays unsynced until its channel is resubscribed",
-                type(self).__name__,
-                key,
-            )
-            return
-        _ws, arg = link
-        if arg["channel"] in SNAPSHOT_CHANNELS:
-            return
-        task = self._resync_tasks.get(key)
-        if task is not None and not task.done():
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            logger.warning(
-                "%s: book %s needs a resubscription but no event loop is running",
-                type(self).__name__,
-                key,
-            )
-            return
-        self._register_closer()
-        task = loop.create_task(self._resubscribe(key))
-        self._resync_tasks[key] = task
-        task.add_done_callback(functools.partial(self._resubscribed, key))
-
-    def _clock(self) -> Clock:
-        """The client's clock (virtual in tests), else the system clock."""
-        clock: Clock | None = getattr(self._client, "clock", None)
-        return clock if clock is not None else SYSTEM_CLOCK
-
-    async def _resubscribe(self, key: str) -> None:
-        """Resubscribe ``key``'s channel until its snapshot arrives.
-
-        Each round sends ``unsubscribe`` then ``subscribe`` on the connection that
-        last fed the book, then waits ``RESUBSCRIBE_TIMEOUT`` seconds (doubling up
-        to ``RESUBSCRIBE_TIMEOUT_MAX``). Ends when the book is synced, its link is
-        gone (unsubscribed), its connection closed, or the client closed. A send
-        error propagates (logged by :meth:`_resubscribed`; the reconnect takes over).
-        """
-        clock = self._clock()
-        timeout = RESUBSCRIBE_TIMEOUT
-        name = type(self).__name__
-        rounds = 0
-        waited = 0.0
-        while True:
-            link = self._links.get(key)
-            if link is None:
-                return
-            ws, arg = link
-            if arg["channel"] in SNAPSHOT_CHANNELS or getattr(ws, "closed", False):
-                return
-            if rounds == 0:
-                logger.info("%s: resubscribing %s to get a new snapshot", name, key)
-            else:
-                self._book_store._count_retry(key)
-                # One warning per episode (this task lives as long as the episode).
-                logger.log(
-                    logging.WARNING if rounds == 1 else logging.INFO,
-                    "%s: no snapshot for %s %.0f s after resubscribing; resubscribing again",
-                    name,
-                    key,
-                    waited,
-                )
-            self._own_unsubscribes[key] = self._own_unsubscribes.get(key, 0) + 1
-            try:
-                await ws.send_json({"op": "unsubscribe", "args": [arg]})
-            except BaseException:
-                self._unsubscribe_acked(key)
-                raise
-            await ws.send_json({"op": "subscribe", "args": [arg]})
-            rounds += 1
-            if not self._book_store._unsynced(key):
-                return  # the snapshot came while the requests were sent
-            if getattr(self._client, "closed", False):
-                return  # nothing may outlive a closed client
-            self._waiting.add(key)
-            try:
-                await clock.sleep(timeout)
-            finally:
-                self._waiting.discard(key)
-            if not self._book_store._unsynced(key):
-                return
-            waited = timeout
-            timeout = min(timeout * 2, RESUBSCRIBE_TIMEOUT_MAX)
-
-    def _unsubscribe_acked(self, key: str) -> bool:
-        """Consume one of our pending unsubscribes of ``key``; ``False`` if none was pending."""
-        pending = self._own_unsubscribes.get(key, 0)
-        if pending <= 0:
-            return False
-        if pending == 1:
-            del self._own_unsubscribes[key]
-        else:
-            self._own_unsubscribes[key] = pending - 1
-        return True
+        self._resubscribe.request(key)
 
     def _on_unsubscribed(self, arg: Any, ws: Any) -> None:
         """``event: unsubscribe``: ours (a resubscription) or the user's, which ends the
@@ -434,44 +352,13 @@ class BitgetCollectionBase(DataStoreCollection):
             "channel": arg.get("channel"),
             "instId": arg.get("instId"),
         }
-        for key, (link_ws, link_arg) in list(self._links.items()):
-            if link_arg != wanted or (ws is not None and link_ws is not ws):
+        for key in self._feeds:
+            feed = self._feeds.get(key)
+            if feed is None or feed.args != wanted or (ws is not None and feed.ws is not ws):
                 continue
-            if self._unsubscribe_acked(key):
-                return
-            del self._links[key]
-            task = self._resync_tasks.pop(key, None)
-            if task is not None:
-                task.cancel()
-            logger.info("%s: %s unsubscribed; no longer resubscribed", type(self).__name__, key)
+            if not self._resubscribe.on_unsubscribe_ack(key):
+                logger.info("%s: %s unsubscribed; no longer resubscribed", type(self).__name__, key)
             return
-
-    def _resubscribed(self, key: str, task: asyncio.Task[None]) -> None:
-        if self._resync_tasks.get(key) is task:
-            del self._resync_tasks[key]
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            # The connection is likely broken; its reconnect resubscribes the book.
-            logger.warning(
-                "%s: resubscribing %s failed (%s: %s); the book stays unsynced",
-                type(self).__name__,
-                key,
-                type(exc).__name__,
-                exc,
-            )
-
-    def _register_closer(self) -> None:
-        client = self._client
-        if client is not None and client is not self._closer_client:
-            add_closer = getattr(client, "add_closer", None)
-            if add_closer is not None:
-                try:
-                    add_closer(self)
-                except RuntimeError:  # the client is closed: nothing to outlive
-                    return
-                self._closer_client = client
 
     def on_reconnect(self, ws: Any = None) -> None:
         """Mark unsynced the books fed by ``ws`` (or by a closed connection; all if ``None``).
@@ -479,32 +366,30 @@ class BitgetCollectionBase(DataStoreCollection):
         Called by a WebSocketApp after it reconnected and before it resubscribes:
         its resubscription brings the new snapshots, so no extra resubscribe is sent.
         """
-        self._reconnecting = True
+        recovery = self._resubscribe
+        book = self._book_store
+        lost: list[str] = []
+        connections: dict[int, Any] = {}
+        for key in self._feeds:
+            feed = self._feeds.get(key)
+            if feed is None:
+                continue
+            if ws is None or feed.ws is ws or getattr(feed.ws, "closed", False):
+                lost.append(key)
+                connections[id(feed.ws)] = feed.ws
+        recovery.suspended = True
         try:
-            for key, (link_ws, _arg) in list(self._links.items()):
-                if ws is None or link_ws is ws or getattr(link_ws, "closed", False):
-                    task = self._resync_tasks.pop(key, None)
-                    if task is not None:
-                        task.cancel()
-                    # Acks of our unsubscribes on the lost connection will never come.
-                    self._own_unsubscribes.pop(key, None)
-                    self._book_store._invalidate(key, "reconnect")
+            # Stops their retries and forgets the acks of our unsubscribes sent there.
+            for connection in connections.values():
+                recovery.on_reconnect(connection)
+            for key in lost:
+                book._invalidate(key, "reconnect")
             if ws is None:
-                for key in self._book_store.symbols:
-                    if key not in self._links:
-                        self._book_store._invalidate(key, "reconnect")
+                for key in book.symbols:
+                    if self._feeds.get(key) is None:
+                        book._invalidate(key, "reconnect")
         finally:
-            self._reconnecting = False
-
-    async def aclose(self) -> None:
-        """Cancel pending resubscriptions and their retry timers (the Client calls this
-        when it closes). Idempotent."""
-        tasks = list(self._resync_tasks.values())
-        self._resync_tasks.clear()
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            recovery.suspended = False
 
     # ------------------------------------------------------------------- REST
 

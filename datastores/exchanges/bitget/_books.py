@@ -26,10 +26,11 @@ O(n log n).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from ..._orderbook import BookStatus, OrderBookStore
-from ..._store import Item
+from ..._store import Item, ItemT
+from ._items import V1OrderBookItem, V2BookItem
 
 __all__ = ["BitgetBook", "BitgetV2Book", "checksum_value", "seq_value"]
 
@@ -68,7 +69,7 @@ def seq_value(value: object) -> int | None:
     raise ValueError(f"seq {value!r} is not an integer")
 
 
-class _CheckedBook(OrderBookStore):
+class _CheckedBook(OrderBookStore[ItemT]):
     """Shared snapshot/update logic for both Bitget book shapes."""
 
     _ASK = "asks"
@@ -143,7 +144,7 @@ class _CheckedBook(OrderBookStore):
         return self._verify_checksum(key, checksum)
 
 
-class BitgetBook(_CheckedBook):
+class BitgetBook(_CheckedBook[V1OrderBookItem]):
     """Legacy v1 ``orderbook`` store: items ``{instId, side, px, sz}``, key instId/side/px.
 
     ``sorted({"instId": ...})`` returns ``{"asks": [...], "bids": [...]}`` best
@@ -156,7 +157,7 @@ class BitgetBook(_CheckedBook):
     _SIZE = "sz"
 
 
-class BitgetV2Book(_CheckedBook):
+class BitgetV2Book(_CheckedBook[V2BookItem]):
     """v2 ``book`` store: items ``{instType, instId, side, price, amount}``.
 
     Keys: instType, instId, side, price (as documented for the reference API).
@@ -240,7 +241,7 @@ class BitgetV2Book(_CheckedBook):
 
     # --------------------------------------------------------------- reading
 
-    def get(self, item: Mapping[str, Any]) -> Item | None:
+    def get(self, item: Mapping[str, Any]) -> V2BookItem | None:
         """The level with ``item``'s instType, instId, side and price, or ``None``. O(1)."""
         try:
             key = f"{item['instType']}:{item['instId']}"
@@ -254,11 +255,11 @@ class BitgetV2Book(_CheckedBook):
             level = target.levels.get(self._key(side, item["price"]))
         except (KeyError, TypeError, ValueError):
             return None
-        return None if level is None else self._make_item(key, side, level)
+        return None if level is None else cast("V2BookItem", self._make_item(key, side, level))
 
     def sorted(
         self, query: Mapping[str, Any] | None = None, limit: int | None = None
-    ) -> dict[str, list[Item]]:
+    ) -> dict[str, list[V2BookItem]]:
         """``{"asks": [best first...], "bids": [best first...]}``.
 
         A query of instType+instId (or an instId held by one instType only) is
@@ -278,7 +279,9 @@ class BitgetV2Book(_CheckedBook):
                 }
         return self._sorted_by_price(self.find(query), limit)
 
-    def best(self, symbol: str, inst_type: str | None = None) -> tuple[Item | None, Item | None]:
+    def best(
+        self, symbol: str, inst_type: str | None = None
+    ) -> tuple[V2BookItem | None, V2BookItem | None]:
         """``(best ask, best bid)`` of one book (see the class doc for ``symbol``). O(1)."""
         return super().best(self.resolve(symbol, inst_type))
 
@@ -321,7 +324,7 @@ class BitgetV2Book(_CheckedBook):
     def _find_and_delete(self, query: Mapping[str, Any] | None = None) -> list[Item]:
         if not query:
             return super()._find_and_delete(query)
-        items = self.find(query)
+        items = cast("list[Item]", self.find(query))
         for item in items:
             self._pop_level(item, source=None)
         self._notify()

@@ -19,20 +19,30 @@ the ``instType`` of its subscription) with these corrections:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..._store import DataStore, Item
+from ..._store import DataStore, Item, ItemT
 from ..._storefield import StoreField
 from ._base import (
     TOP_N_DEPTHS,
     BitgetCollectionBase,
-    Handler,
     candle_items,
     objects,
     route_by_status,
 )
 from ._books import BitgetV2Book
+from ._items import (
+    V2AccountItem,
+    V2CandleItem,
+    V2FillItem,
+    V2OrderAlgoItem,
+    V2OrderItem,
+    V2PositionHistoryItem,
+    V2PositionItem,
+    V2TickerItem,
+    V2TradeItem,
+)
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
@@ -72,7 +82,7 @@ _CANDLE_FIELDS = (
 )
 
 
-class _Replaceable(DataStore):
+class _Replaceable(DataStore[ItemT]):
     """A keyed store whose items can be replaced by scope (REST snapshots, WS lists)."""
 
     def _replace_scope(self, scope: Mapping[str, Any], items: Iterable[Item]) -> None:
@@ -93,13 +103,13 @@ class _Replaceable(DataStore):
         self._update(items)
 
 
-class Ticker(DataStore):
+class Ticker(DataStore[V2TickerItem]):
     """``ticker``: one item per instType+instId (latest push merged in). Keys: instType, instId."""
 
     _KEYS = ("instType", "instId")
 
 
-class Candle(DataStore):
+class Candle(DataStore[V2CandleItem]):
     """``candle*``: items ``{instType, instId, granularity, startTime, openPr, highPr, lowPr,
     closePr, baseVolume, quoteVolume, usdtVolume}``; ``granularity`` is the channel
     name (``"candle1m"``). Keys: instType, instId, granularity, startTime."""
@@ -107,7 +117,7 @@ class Candle(DataStore):
     _KEYS = ("instType", "instId", "granularity", "startTime")
 
 
-class Trade(DataStore):
+class Trade(DataStore[V2TradeItem]):
     """``trade``: public trades (``ts, price, size, side, tradeId``). Keys: instType,
     instId, tradeId (a resent trade overwrites itself, never another). Up to 99999."""
 
@@ -115,7 +125,7 @@ class Trade(DataStore):
     _MAXLEN = 99999
 
 
-class Account(DataStore):
+class Account(DataStore[V2AccountItem]):
     """``account``: one item per instType and coin. Keys: instType, coin.
 
     Spot pushes carry ``coin``; futures pushes carry ``marginCoin``, copied to
@@ -126,7 +136,7 @@ class Account(DataStore):
     _KEYS = ("instType", "coin")
 
 
-class Positions(_Replaceable):
+class Positions(_Replaceable[V2PositionItem]):
     """``positions`` (futures): current positions. Keys: instType, instId, posId.
 
     Every push lists all positions of its instType; positions of that instType
@@ -139,14 +149,14 @@ class Positions(_Replaceable):
     _KEYS = ("instType", "instId", "posId")
 
 
-class Fill(DataStore):
+class Fill(DataStore[V2FillItem]):
     """``fill``: own executions. Keys: instType, tradeId, symbol. Up to 99999."""
 
     _KEYS = ("instType", "tradeId", "symbol")
     _MAXLEN = 99999
 
 
-class Orders(_Replaceable):
+class Orders(_Replaceable[V2OrderItem]):
     """``orders``: open orders. Keys: instType, instId, orderId.
 
     ``live``/``partially_filled`` upsert; ``filled``/``canceled``/``cancelled``
@@ -157,7 +167,7 @@ class Orders(_Replaceable):
     _KEYS = ("instType", "instId", "orderId")
 
 
-class OrdersAlgo(DataStore):
+class OrdersAlgo(DataStore[V2OrderAlgoItem]):
     """``orders-algo``: open trigger orders. Keys: instType, instId, orderId.
 
     ``live``/``executing`` upsert; ``executed``/``fail_execute``/``cancelled`` remove.
@@ -166,7 +176,7 @@ class OrdersAlgo(DataStore):
     _KEYS = ("instType", "instId", "orderId")
 
 
-class PositionsHistory(DataStore):
+class PositionsHistory(DataStore[V2PositionHistoryItem]):
     """``positions-history``: closed positions. Keys: instType, instId, posId. Up to 99999."""
 
     _KEYS = ("instType", "instId", "posId")
@@ -191,32 +201,26 @@ class BitgetV2DataStore(BitgetCollectionBase):
 
     _BOOK_DEPTHS: ClassVar[Mapping[str, int | None]] = {"books": None, **TOP_N_DEPTHS}
 
-    def _setup(
-        self,
-    ) -> tuple[dict[str, Handler], dict[str, Callable[[ClientResponse, Any], None]]]:
-        self._book_store = self.book
-        handlers: dict[str, Handler] = {
-            "ticker": self._on_ticker,
-            "trade": self._on_trade,
-            "account": self._on_account,
-            "positions": self._on_positions,
-            "fill": self._on_fill,
-            "orders": self._on_orders,
-            "orders-algo": self._on_orders_algo,
-            "positions-history": self._on_positions_history,
-        }
-        responses: dict[str, Callable[[ClientResponse, Any], None]] = {
-            "/api/v2/mix/order/orders-pending": self._seed_mix_orders,
-            "/api/v2/spot/trade/unfilled-orders": self._seed_spot_orders,
-            "/api/v2/mix/position/all-position": self._seed_positions,
-        }
-        return handlers, responses
+    _BOOK_STORE: ClassVar[str] = "book"
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        "ticker": "_on_ticker",
+        "trade": "_on_trade",
+        "account": "_on_account",
+        "positions": "_on_positions",
+        "fill": "_on_fill",
+        "orders": "_on_orders",
+        "orders-algo": "_on_orders_algo",
+        "positions-history": "_on_positions_history",
+    }
+    _RESPONSES: ClassVar[Mapping[str, str]] = {
+        "/api/v2/mix/order/orders-pending": "_seed_mix_orders",
+        "/api/v2/spot/trade/unfilled-orders": "_seed_spot_orders",
+        "/api/v2/mix/position/all-position": "_seed_positions",
+    }
+    _CANDLE_HANDLER: ClassVar[str | None] = "_on_candle"
 
     def _book_key(self, inst_type: str, inst_id: str) -> str:
         return self.book.book_key(inst_type, inst_id)
-
-    def _candle_handler(self) -> Handler | None:
-        return self._on_candle
 
     # ------------------------------------------------------------ properties
 
@@ -256,22 +260,20 @@ class BitgetV2DataStore(BitgetCollectionBase):
     def _inst_type(self, msg: Mapping[str, Any], arg: Mapping[str, Any]) -> str | None:
         return self._arg_text(msg, arg, "instType")
 
-    def _on_ticker(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_ticker(self, msg: Any, ws: Any) -> None:
         """``{"action": "snapshot", "arg": {"instType": "SPOT", "channel": "ticker",
         "instId": "BTCUSDT"}, "data": [{"instId": "BTCUSDT", "lastPr": "27000.5", ...}]}``"""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         if inst_type is not None:
             store = self.ticker
             store._update([{"instType": inst_type, **x} for x in objects(store, data)])
 
-    def _on_candle(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_candle(self, msg: Any, ws: Any) -> None:
         """``{"action": "snapshot", "arg": {"instType": "SPOT", "channel": "candle1m",
         "instId": "BTCUSDT"}, "data": [["1695685500000", "27000", "27000.5", "27000",
         "27000.5", "0.057", "1539.0155", "1539.0155"]]}``"""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         inst_id = arg.get("instId")
         if inst_type is None:
@@ -284,12 +286,11 @@ class BitgetV2DataStore(BitgetCollectionBase):
         else:
             store._update(items)
 
-    def _on_trade(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_trade(self, msg: Any, ws: Any) -> None:
         """``{"action": "update", "arg": {"instType": "SPOT", "channel": "trade",
         "instId": "BTCUSDT"}, "data": [{"ts": "1695709835822", "price": "26293.4",
         "size": "0.0013", "side": "buy", "tradeId": "1111111111"}]}``"""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         if inst_type is not None:
             store = self.trade
@@ -298,12 +299,11 @@ class BitgetV2DataStore(BitgetCollectionBase):
                 [{"instType": inst_type, "instId": inst_id, **x} for x in objects(store, data)]
             )
 
-    def _on_account(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_account(self, msg: Any, ws: Any) -> None:
         """Spot: ``{"arg": {"instType": "SPOT", "channel": "account", "coin": "default"},
         "data": [{"coin": "USDT", "available": "21.2", "frozen": "0", ...}]}``; futures
         items carry ``marginCoin`` instead of ``coin``."""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         if inst_type is None:
             return
@@ -316,12 +316,11 @@ class BitgetV2DataStore(BitgetCollectionBase):
             items.append(item)
         store._update(items)
 
-    def _on_positions(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_positions(self, msg: Any, ws: Any) -> None:
         """``{"action": "snapshot", "arg": {"instType": "USDT-FUTURES", "channel":
         "positions", "instId": "default"}, "data": [{"posId": "1", "instId": "ETHUSDT",
         "holdSide": "short", "total": "0.1", ...}]}`` (all positions of the instType)."""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         if inst_type is None:
             return
@@ -329,11 +328,10 @@ class BitgetV2DataStore(BitgetCollectionBase):
         items = [{"instType": inst_type, **x} for x in objects(store, data)]
         store._replace_scope({"instType": inst_type}, items)
 
-    def _on_fill(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_fill(self, msg: Any, ws: Any) -> None:
         """``{"arg": {"instType": "USDT-FUTURES", "channel": "fill", "instId": "default"},
         "data": [{"orderId": "1", "tradeId": "2", "symbol": "BTCUSDT", ...}]}``"""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         if inst_type is not None:
             store = self.fill
@@ -341,7 +339,7 @@ class BitgetV2DataStore(BitgetCollectionBase):
 
     @staticmethod
     def _route_by_status(
-        store: DataStore,
+        store: DataStore[Any],
         inst_type: str,
         data: list[Any],
         keep: frozenset[str],
@@ -350,30 +348,27 @@ class BitgetV2DataStore(BitgetCollectionBase):
         items = [{"instType": inst_type, **x} for x in objects(store, data)]
         route_by_status(store, items, keep, remove)
 
-    def _on_orders(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_orders(self, msg: Any, ws: Any) -> None:
         """``{"action": "snapshot", "arg": {"instType": "USDT-FUTURES", "channel": "orders",
         "instId": "default"}, "data": [{"orderId": "13", "instId": "BTCUSDT",
         "status": "live", ...}]}`` (only the orders that changed)."""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         if inst_type is not None:
             self._route_by_status(self.orders, inst_type, data, _ORDER_OPEN, _ORDER_DONE)
 
-    def _on_orders_algo(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_orders_algo(self, msg: Any, ws: Any) -> None:
         """``{"arg": {"instType": "USDT-FUTURES", "channel": "orders-algo", "instId":
         "default"}, "data": [{"instId": "BTCUSDT", "orderId": "1", "status": "live", ...}]}``"""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         if inst_type is not None:
             self._route_by_status(self.orders_algo, inst_type, data, _ALGO_OPEN, _ALGO_DONE)
 
-    def _on_positions_history(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_positions_history(self, msg: Any, ws: Any) -> None:
         """``{"arg": {"instType": "USDT-FUTURES", "channel": "positions-history", "instId":
         "default"}, "data": [{"posId": "1", "instId": "BTCUSDT", "pnl": "0.1", ...}]}``"""
+        arg, data = msg["arg"], msg["data"]
         inst_type = self._inst_type(msg, arg)
         if inst_type is not None:
             store = self.positions_history

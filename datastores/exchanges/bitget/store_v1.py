@@ -21,7 +21,7 @@ Store names, keys and item shapes follow the reference API, with these fixes:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,13 +30,20 @@ from ..._storefield import StoreField
 from ._base import (
     TOP_N_DEPTHS,
     BitgetCollectionBase,
-    Handler,
     candle_items,
     objects,
     route_by_status,
     text,
 )
 from ._books import BitgetBook
+from ._items import (
+    V1AccountItem,
+    V1CandleItem,
+    V1OrderItem,
+    V1PositionItem,
+    V1TickerItem,
+    V1TradeItem,
+)
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
@@ -61,7 +68,7 @@ _ORDER_DONE = ("full-fill", "cancelled", "canceled")
 _BUY_SIDES = frozenset({"open_long", "close_short", "buy_single"})
 
 
-class Trade(DataStore):
+class Trade(DataStore[V1TradeItem]):
     """``trade``: public trades ``{instId, ts, px, sz, side}``, oldest first. Up to 99999.
 
     Keyless (an append log): v1 trades carry no id and several share a
@@ -120,26 +127,26 @@ class Trade(DataStore):
         )
 
 
-class Ticker(DataStore):
+class Ticker(DataStore[V1TickerItem]):
     """``ticker``: one item per instId (latest push merged in). Key: instId."""
 
     _KEYS = ("instId",)
 
 
-class CandleSticks(DataStore):
+class CandleSticks(DataStore[V1CandleItem]):
     """``candle*``: items ``{instId, interval, ts, o, h, l, c, baseVol}``.
     Keys: instId, interval, ts."""
 
     _KEYS = ("instId", "interval", "ts")
 
 
-class Account(DataStore):
+class Account(DataStore[V1AccountItem]):
     """``account``: one item per margin coin. Key: marginCoin."""
 
     _KEYS = ("marginCoin",)
 
 
-class Orders(DataStore):
+class Orders(DataStore[V1OrderItem]):
     """``orders``: open orders. Keys: instId, clOrdId.
 
     ``init``/``new``/``partial-fill`` upsert; ``full-fill``/``cancelled`` remove.
@@ -148,7 +155,7 @@ class Orders(DataStore):
     _KEYS = ("instId", "clOrdId")
 
 
-class Positions(DataStore):
+class Positions(DataStore[V1PositionItem]):
     """``positions``: open positions. Keys: posId, instId. ``total`` zero removes."""
 
     _KEYS = ("posId", "instId")
@@ -180,27 +187,21 @@ class BitgetDataStore(BitgetCollectionBase):
 
     _BOOK_DEPTHS: ClassVar[Mapping[str, int | None]] = {"books": 200, **TOP_N_DEPTHS}
 
-    def _setup(
-        self,
-    ) -> tuple[dict[str, Handler], dict[str, Callable[[ClientResponse, Any], None]]]:
-        self._book_store = self.orderbook
-        handlers: dict[str, Handler] = {
-            "trade": self._on_trade,
-            "ticker": self._on_ticker,
-            "account": self._on_account,
-            "orders": self._on_orders,
-            "positions": self._on_positions,
-        }
-        responses: dict[str, Callable[[ClientResponse, Any], None]] = {
-            "/api/mix/v1/order/current": self._seed_orders,
-        }
-        return handlers, responses
+    _BOOK_STORE: ClassVar[str] = "orderbook"
+    _CHANNELS: ClassVar[Mapping[str, str]] = {
+        "trade": "_on_trade",
+        "ticker": "_on_ticker",
+        "account": "_on_account",
+        "orders": "_on_orders",
+        "positions": "_on_positions",
+    }
+    _RESPONSES: ClassVar[Mapping[str, str]] = {
+        "/api/mix/v1/order/current": "_seed_orders",
+    }
+    _CANDLE_HANDLER: ClassVar[str | None] = "_on_candle"
 
     def _book_key(self, inst_type: str, inst_id: str) -> str:
         return inst_id
-
-    def _candle_handler(self) -> Handler | None:
-        return self._on_candle
 
     # ------------------------------------------------------------ properties
 
@@ -230,29 +231,26 @@ class BitgetDataStore(BitgetCollectionBase):
     def _inst_id(self, msg: Mapping[str, Any], arg: Mapping[str, Any]) -> str | None:
         return self._arg_text(msg, arg, "instId")
 
-    def _on_trade(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_trade(self, msg: Any, ws: Any) -> None:
         """``{"action": "snapshot", "arg": {"instType": "mc", "channel": "trade", "instId":
         "BTCUSDT"}, "data": [["1665645128291", "18991", "0.016", "buy"], ...]}``"""
+        arg, data = msg["arg"], msg["data"]
         inst_id = self._inst_id(msg, arg)
         if inst_id is not None:
             self.trade._on_rows(inst_id, data, msg.get("action") == "snapshot")
 
-    def _on_ticker(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_ticker(self, msg: Any, ws: Any) -> None:
         """``{"action": "snapshot", "arg": {"instType": "mc", "channel": "ticker", "instId":
         "BTCUSDT"}, "data": [{"instId": "BTCUSDT", "last": "44962.00", ...}]}``"""
+        data = msg["data"]
         store = self.ticker
         store._update(objects(store, data))
 
-    def _on_candle(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_candle(self, msg: Any, ws: Any) -> None:
         """``{"action": "update", "arg": {"instType": "mc", "channel": "candle1D", "instId":
         "BTCUSDT"}, "data": [["1665590400000", "19129", "19223.5", "19007.5", "19078.5",
         "67440.713"]]}``"""
+        arg, data = msg["arg"], msg["data"]
         inst_id = self._inst_id(msg, arg)
         if inst_id is None:
             return
@@ -261,28 +259,25 @@ class BitgetDataStore(BitgetCollectionBase):
         head = {"instId": inst_id, "interval": interval}
         store._update(candle_items(store, data, head, _CANDLE_FIELDS))
 
-    def _on_account(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_account(self, msg: Any, ws: Any) -> None:
         """``{"arg": {"instType": "UMCBL", "channel": "account", "instId": "default"},
         "data": [{"marginCoin": "USDT", "locked": "0", "available": "5.4", ...}]}``"""
+        data = msg["data"]
         store = self.account
         store._update(objects(store, data))
 
-    def _on_orders(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_orders(self, msg: Any, ws: Any) -> None:
         """``{"arg": {"instType": "UMCBL", "channel": "orders", "instId": "default"},
         "data": [{"instId": "BTCUSDT_UMCBL", "ordId": "1", "clOrdId": "a1",
         "status": "new", ...}]}``"""
+        data = msg["data"]
         store = self.orders
         route_by_status(store, objects(store, data), _ORDER_OPEN, _ORDER_DONE)
 
-    def _on_positions(
-        self, msg: Mapping[str, Any], arg: Mapping[str, Any], data: list[Any], ws: Any
-    ) -> None:
+    def _on_positions(self, msg: Any, ws: Any) -> None:
         """``{"arg": {"instType": "UMCBL", "channel": "positions", "instId": "default"},
         "data": [{"posId": "1", "instId": "BTCUSDT_UMCBL", "total": "0.01", ...}]}``"""
+        data = msg["data"]
         store = self.positions
         inserts: list[Item] = []
         deletes: list[Item] = []

@@ -45,6 +45,12 @@ def book_msg(
     return {"action": action, "arg": arg or SPOT_BOOKS, "data": [entry], "ts": 1695716059516}
 
 
+def resync_tasks(store: Any) -> dict[Any, asyncio.Task[Any]]:
+    """The live resubscription tasks of ``store``'s books, by background key."""
+    background = store._background
+    return {key: background.task(key) for key in background.running()}
+
+
 class FakeWS:
     """Captures what the collection sends on a connection."""
 
@@ -327,9 +333,9 @@ async def test_failed_resubscription_is_logged_and_book_stays_unsynced(
     with caplog.at_level(logging.WARNING, logger="datastores.exchanges.bitget"):
         store.onmessage(book_msg("update", [], [], seq=1), ws)
         await settle()
-    assert "resubscribing SPOT:BTCUSDT failed" in caplog.text
+    assert "SPOT:BTCUSDT: resubscribing books failed" in caplog.text
     assert not store.book.status("BTCUSDT").synced
-    assert store._resync_tasks == {}
+    assert resync_tasks(store) == {}
 
 
 async def test_reconnect_invalidates_books_of_that_connection_without_extra_sends() -> None:
@@ -395,13 +401,13 @@ async def test_pending_resubscriptions_end_with_the_client() -> None:
         store.onmessage(book_msg("snapshot", [["2", "1"]], [["1", "1"]], seq=1, arg=arg), ws)
         store.onmessage(book_msg("update", [], [], seq=1, arg=arg), ws)
     await settle()
-    assert client.closers == [store]  # registered once
-    tasks = list(store._resync_tasks.values())
+    assert client.closers == [store._background]  # registered once
+    tasks = list(resync_tasks(store).values())
     assert len(tasks) == 2
     assert not any(t.done() for t in tasks)
     await store.aclose()
     assert all(t.cancelled() for t in tasks)
-    assert store._resync_tasks == {}
+    assert resync_tasks(store) == {}
 
 
 async def test_closed_client_does_not_prevent_resubscription() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from datastores.exchanges.bitget._base import RESUBSCRIBE_TIMEOUT, RESUBSCRIBE_TIMEOUT_MAX
+from datastores._recovery import RESUBSCRIBE_TIMEOUT, RESUBSCRIBE_TIMEOUT_MAX
 from datastores.exchanges.bitget.store import BitgetV2DataStore
 from datastores.exchanges.bitget.store_v1 import BitgetDataStore
 from datastores.testing import VirtualClock
@@ -26,6 +26,12 @@ def book(
     if seq is not None:
         entry["seq"] = seq
     return {"action": action, "arg": arg, "data": [entry], "ts": 1}
+
+
+def resync_tasks(store: Any) -> dict[Any, asyncio.Task[Any]]:
+    """The live resubscription tasks of ``store``'s books, by background key."""
+    background = store._background
+    return {key: background.task(key) for key in background.running()}
 
 
 class FakeWS:
@@ -120,7 +126,7 @@ async def test_no_snapshot_resubscribes_again_with_doubling_timeout(
     # The book is still deaf: no more than one task for it.
     store.onmessage(book("update", arg, checksum=1, seq=3 if not v1 else None), ws)
     await settle()
-    assert len(store._resync_tasks) == 1
+    assert len(resync_tasks(store)) == 1
     await store.aclose()
 
 
@@ -154,7 +160,7 @@ async def test_snapshot_stops_the_retries(v1: bool) -> None:
     store.onmessage(book("snapshot", arg, seq=10 if not v1 else None), ws)
     assert book_store(store).is_synced("BTCUSDT")
     await settle()
-    assert store._resync_tasks == {}
+    assert resync_tasks(store) == {}
     clock.advance(RESUBSCRIBE_TIMEOUT_MAX * 4)
     await settle()
     assert len(ws.sent) == 4
@@ -174,12 +180,12 @@ async def test_closing_the_client_or_the_store_leaves_no_task(v1: bool) -> None:
     ws = FakeWS()
     break_book(store, ws, arg)
     await settle()
-    assert client.closers == [store]
-    tasks = list(store._resync_tasks.values())
+    assert client.closers == [store._background]
+    tasks = list(resync_tasks(store).values())
     assert len(tasks) == 1
     await client.close()
     assert tasks[0].cancelled()
-    assert store._resync_tasks == {}
+    assert resync_tasks(store) == {}
     clock.advance(RESUBSCRIBE_TIMEOUT_MAX * 4)
     await settle()
     assert len(ws.sent) == 2
@@ -188,7 +194,7 @@ async def test_closing_the_client_or_the_store_leaves_no_task(v1: bool) -> None:
     ws2 = FakeWS()
     break_book(store2, ws2, arg2)
     await settle()
-    task = next(iter(store2._resync_tasks.values()))
+    task = next(iter(resync_tasks(store2).values()))
     await store2.aclose()
     await store2.aclose()
     assert task.cancelled()
@@ -204,7 +210,7 @@ async def test_closed_client_sends_once_and_does_not_wait() -> None:
     break_book(store, ws, arg)
     await settle()
     assert ws.ops() == ["unsubscribe", "subscribe"]
-    assert store._resync_tasks == {}
+    assert resync_tasks(store) == {}
 
 
 async def test_retry_goes_to_the_latest_connection_and_stops_when_it_closes() -> None:
@@ -223,7 +229,7 @@ async def test_retry_goes_to_the_latest_connection_and_stops_when_it_closes() ->
     clock.advance(RESUBSCRIBE_TIMEOUT * 2)
     await settle()
     assert len(new.sent) == 2
-    assert store._resync_tasks == {}
+    assert resync_tasks(store) == {}
 
 
 async def test_reconnect_cancels_the_retry() -> None:
@@ -233,7 +239,7 @@ async def test_reconnect_cancels_the_retry() -> None:
     await settle()
     store.on_reconnect(ws)
     await settle()
-    assert store._resync_tasks == {}
+    assert resync_tasks(store) == {}
     clock.advance(RESUBSCRIBE_TIMEOUT * 4)
     await settle()
     assert len(ws.sent) == 2  # the app resubscribes itself after a reconnect
@@ -251,11 +257,29 @@ async def test_user_unsubscribe_ends_the_retries_but_our_own_acks_do_not() -> No
     await settle()
     assert len(ws.sent) == 4
     store.onmessage({"event": "unsubscribe", "arg": arg}, ws)  # ack of our second round
-    assert len(store._resync_tasks) == 1
+    assert len(resync_tasks(store)) == 1
     store.onmessage({"event": "unsubscribe", "arg": arg}, ws)  # the user's
     await settle()
-    assert store._resync_tasks == {}
+    assert resync_tasks(store) == {}
     clock.advance(RESUBSCRIBE_TIMEOUT_MAX * 4)
     await settle()
     assert len(ws.sent) == 4
     assert store.dropped_messages == 0
+
+
+async def test_a_snapshot_failing_its_checksum_leaves_the_retry_timer_in_charge() -> None:
+    store, _client, clock, arg = make()
+    ws = FakeWS()
+    break_book(store, ws, arg)
+    await settle()
+    assert len(ws.sent) == 2
+    # The answer to the resubscription fails its checksum: no immediate new round
+    # (a checksum the exchange keeps failing must not cause a resubscribe storm).
+    store.onmessage(book("snapshot", arg, checksum=99, seq=5), ws)
+    assert not book_store(store).is_synced("BTCUSDT")
+    await settle()
+    assert len(ws.sent) == 2
+    clock.advance(RESUBSCRIBE_TIMEOUT)
+    await settle()
+    assert len(ws.sent) == 4
+    await store.aclose()

@@ -194,6 +194,21 @@ def test_unknown_and_malformed_messages_are_dropped_and_counted() -> None:
     assert store.dropped_messages == 9
 
 
+def test_drops_unhandled_channels_and_error_events_are_in_statistics() -> None:
+    store = BitgetV2DataStore()
+    store.onmessage({"arg": {"channel": "index-price", "instType": "SPOT"}, "data": [{}]})
+    store.onmessage({"arg": {"channel": "index-price", "instType": "SPOT"}, "data": [{}]})
+    store.onmessage({"arg": {"channel": 7}, "data": []})
+    store.onmessage({"arg": {"channel": "ticker"}, "data": [{"instId": "X"}]})
+    store.onmessage({"event": "error", "code": "30001", "msg": "bad", "arg": {}})
+    stats = store.statistics()
+    assert stats.unhandled == {"index-price": 2, "error event": 1}
+    assert stats.dropped == {"channel is not a string": 1, "arg without instType": 1}
+    assert stats.messages == 5
+    assert store.dropped_messages == 4
+    assert store.error_events == 1
+
+
 def test_bad_entries_inside_good_messages_are_refused_by_the_store() -> None:
     store = BitgetV2DataStore()
     store.onmessage(
