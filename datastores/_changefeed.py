@@ -342,6 +342,13 @@ class FeedSink:
             return
         if self._touched:
             self._reconcile()
+        if self._continued and not self._changes:
+            # A response's batch resumed after a message interrupted it, and nothing
+            # more came of it: there is no batch to tell (its changes went out already).
+            self._source = None
+            self._continued = False
+            self._explicit = False
+            return
         self._seq += 1
         batch = ChangeBatch(
             self._collection, self._seq, self._time, source, tuple(self._changes), self._continued

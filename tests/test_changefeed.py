@@ -510,3 +510,30 @@ async def test_response_observer_adapter_sees_initialize_and_self_fetched_snapsh
         assert live._observers == []
     assert len(seen) == 2
     assert all(s[0] == "GET" and s[1].endswith("/api/v3/depth") and s[2] == 200 for s in seen)
+
+
+async def test_a_self_fetched_response_interrupted_by_messages_gives_no_empty_batches() -> None:
+    """A snapshot a collection fetched by itself opens a batch delivered on the next loop
+    turn; messages handled before that turn interrupt it. Its changes go out once, and
+    no empty "continued" batch follows each interrupting message (under load there were
+    twenty)."""
+
+    class Collection(DataStoreCollection):
+        def _init(self) -> None:
+            self.items = self._create("items", keys=["k"])
+
+        def _onmessage(self, msg: Any, ws: Any) -> None:
+            self.items._update([msg])
+
+    collection = Collection()
+    batches: list[ChangeBatch] = []
+    collection.add_observer(batches.append)
+    collection._observe_response("GET", "https://x.test/snapshot", 200, {"k": 0})
+    collection.items._insert([{"k": 0, "v": "snapshot"}])
+    for value in range(5):  # handled before the loop delivers the response's batch
+        collection.onmessage({"k": 1, "v": value})
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    kinds = [(batch.source.kind, len(batch.changes)) for batch in batches]
+    assert kinds == [("rest", 1)] + [("ws", 1)] * 5
+    assert [batch.seq for batch in batches] == list(range(1, 7))
