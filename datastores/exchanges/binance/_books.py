@@ -72,6 +72,10 @@ class _DiffBook(OrderBook):
 
     _RULE: ClassVar[SequenceRule]
     _REFETCH_STALE_SNAPSHOT = True
+    #: A diff the rule calls stale on a synced book must be one the book applied (a
+    #: replay). Any other is a gap: after one diff with an overstated ``u``, every real
+    #: diff would otherwise be dropped as stale while the book said synced.
+    _STALE_WINDOW = 64
 
     def _on_depth_snapshot(self, symbol: str, data: Mapping[str, Any]) -> bool:
         """Install a REST depth snapshot (``{"lastUpdateId", "bids", "asks"}``).
@@ -144,6 +148,11 @@ class BinanceSpotOrderBook(_DiffBook):
             ):
                 if self._apply(symbol, asks, bids):
                     state.last_id = last
+                    recent = state.recent_ids
+                    if recent is not None:  # (inlined _remember_id: the hot path)
+                        recent.append(last)
+                    else:
+                        self._remember_id(state, last)
                 return
         if first.__class__ is not int or last.__class__ is not int:
             raise TypeError(f"depthUpdate ids must be integers, got U={first!r} u={last!r}")
@@ -176,6 +185,11 @@ class BinanceFuturesOrderBook(_DiffBook):
             if last_id is not None and prev == last_id and last.__class__ is int:
                 if self._apply(symbol, asks, bids):
                     state.last_id = last
+                    recent = state.recent_ids
+                    if recent is not None:  # (inlined _remember_id: the hot path)
+                        recent.append(last)
+                    else:
+                        self._remember_id(state, last)
                 return
         if first.__class__ is not int or last.__class__ is not int or prev.__class__ is not int:
             raise TypeError(

@@ -134,6 +134,42 @@ def test_spot_live_stale_diff_is_dropped_and_counted() -> None:
     assert book_of(store, "BNBBTC")[1] == {"1.0": "6"}
 
 
+def test_spot_diff_with_an_overstated_u_cannot_freeze_a_synced_book() -> None:
+    # Issue 15 point 9: one diff whose u is overstated (in sequence by U) made every later
+    # real diff "stale" (u <= the overstated u) while status() stayed synced forever.
+    store = BinanceSpotDataStore()
+    calls = hooked(store)
+    store.orderbook._on_depth_snapshot("BNBBTC", snapshot(100, bids=[("1.0", "5")]))
+    store.onmessage(spot_diff(101, 102, bids=[("1.0", "6")]))
+    store.onmessage(spot_diff(103, 10**15, bids=[("1.0", "7")]))  # u overstated
+    store.onmessage(spot_diff(104, 105, bids=[("1.0", "8")]))  # the real next diff
+    status = store.orderbook.status("BNBBTC")
+    assert not status.synced
+    assert status.gaps == 1
+    assert calls == ["BNBBTC"]
+    # A true replay of a diff the book applied is still only stale.
+    store.orderbook._on_depth_snapshot("BNBBTC", snapshot(200, bids=[("1.0", "5")]))
+    store.onmessage(spot_diff(201, 202, bids=[("1.0", "6")]))
+    stale = store.orderbook.status("BNBBTC").stale
+    store.onmessage(spot_diff(201, 202, bids=[("1.0", "6")]))
+    status = store.orderbook.status("BNBBTC")
+    assert (status.synced, status.gaps, status.stale) == (True, 1, stale + 1)
+
+
+@pytest.mark.parametrize("cls", [BinanceUSDSMDataStore, BinanceCOINMDataStore])
+def test_futures_diff_with_an_overstated_u_cannot_freeze_a_synced_book(cls: type) -> None:
+    store = cls()
+    calls = hooked(store)
+    store.orderbook._on_depth_snapshot("BTCUSDT", snapshot(100, bids=[("1.0", "5")]))
+    store.onmessage(fut_diff(95, 104, 99))
+    store.onmessage(fut_diff(105, 10**15, 104))  # u overstated (pu in sequence)
+    store.onmessage(fut_diff(106, 110, 105))  # the real next diff: u < the overstated u
+    status = store.orderbook.status("BTCUSDT")
+    assert not status.synced
+    assert status.gaps == 1
+    assert calls == ["BTCUSDT"]
+
+
 def test_spot_gap_is_detected_counted_and_requests_a_snapshot() -> None:
     store = BinanceSpotDataStore()
     calls = hooked(store)
