@@ -191,13 +191,6 @@ class OrderBook(OrderBookStore[OrderBookItem]):
         kind = msg.get("type")
         if kind != "delta" and kind != "snapshot":
             return f"unknown type {kind!r}"
-        asks = data.get("a", ())
-        bids = data.get("b", ())
-        if type(asks) is not list and asks != ():
-            return "a is not an array"
-        if type(bids) is not list and bids != ():
-            return "b is not an array"
-
         feed = self._feeds.get(symbol)
         if feed is None or feed.topic != topic:
             rank = _FULL_RANK if depth is None else depth
@@ -211,6 +204,16 @@ class OrderBook(OrderBookStore[OrderBookItem]):
             )
         elif feed.link.ws is not ws:
             self.links.note(symbol, ws, topic)
+        # Bybit sends both sides in every message, empty when unchanged: a missing side
+        # is a malformed message, not "no changes" (issue 15 point 8). Its update is
+        # lost, so the book it feeds goes unsynced and recovers.
+        # https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
+        asks = data.get("a")
+        bids = data.get("b")
+        if type(asks) is not list or type(bids) is not list:
+            reason = "a or b is missing or not an array"
+            self._fail(symbol, "error", f"{topic}: {reason}")
+            return reason
         seq = data.get("seq")
         if type(seq) is not int:
             seq = None

@@ -266,8 +266,10 @@ class BookSync:
             lane.feeds.note(inst, ws, channel, sub.arg)
         store = lane.store
         action = msg.get("action")
-        # books5 / bbo-tbt carry no action: each push is the whole (capped) book.
-        whole = action is None or channel in SNAPSHOT_ONLY_CHANNELS
+        # books5 / bbo-tbt carry no action: each push is the whole (capped) book. The
+        # incremental channels always say "snapshot" or "update": one without is
+        # malformed, never a whole book (issue 15 point 8).
+        whole = channel in SNAPSHOT_ONLY_CHANNELS
         for item in data:
             if not isinstance(item, dict):
                 store._fail(inst, "error", f"{channel}: data item is not an object")

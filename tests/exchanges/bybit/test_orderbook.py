@@ -608,3 +608,27 @@ def test_random_full_streams_bridge_any_snapshot_point(
     assert prices(store, "MNTUSDT") == states[n]
     assert book.status("MNTUSDT").gaps == 0
     book._check()
+
+
+@pytest.mark.parametrize("missing", ["a", "b"])
+@pytest.mark.parametrize("topic", ["orderbook.50.BTCUSDT", "orderbook.full.BTCUSDT"])
+def test_a_delta_without_a_side_is_dropped_counted_and_unsyncs_the_book(
+    missing: str, topic: str
+) -> None:
+    # Issue 15 point 8: a delta with no "b" (or "a") key was applied as if that side were
+    # empty, with no drop counted, and the book stayed synced without that update.
+    store = BybitDataStore()
+    if topic.startswith("orderbook.full"):
+        store.onmessage(book_msg(topic, "delta", 100, [["101", "1"]], [["99", "1"]]))
+        snapshot = {"u": 100, "seq": 1000, "a": [["101", "1"]], "b": [["99", "1"]]}
+        assert store.orderbook._install_full_snapshot("BTCUSDT", snapshot) == "synced"
+    else:
+        store.onmessage(book_msg(topic, "snapshot", 100, [["101", "1"]], [["99", "1"]]))
+    assert store.orderbook.is_synced("BTCUSDT")
+    delta = book_msg(topic, "delta", 101, [["102", "2"]], [["98", "2"]])
+    del delta["data"][missing]
+    store.onmessage(delta)
+    assert sum(store.statistics().dropped.values()) == 1
+    assert not store.orderbook.is_synced("BTCUSDT")
+    assert ("102", "2") not in prices(store, "BTCUSDT")[0]
+    assert store.orderbook.status("BTCUSDT").errors == 1

@@ -142,6 +142,22 @@ def test_stale_update_is_dropped_and_counted() -> None:
     assert store.books.get({"instId": "X", "side": "asks", "px": "2"})["sz"] == "5"  # type: ignore[index]
 
 
+@pytest.mark.parametrize("channel", ["books", "books-l2-tbt", "books50-l2-tbt"])
+def test_an_incremental_push_without_action_never_replaces_the_book(channel: str) -> None:
+    # Issue 15 point 8: a `books` message with no "action" replaced the whole book
+    # (taken for a books5-style whole-book push) and the book stayed synced.
+    store = OKXDataStore()
+    store.onmessage(
+        book_msg(channel, "X", "snapshot", [lv("2", "1"), lv("3", "1")], [lv("1", "1")], seq=10)
+    )
+    store.onmessage(book_msg(channel, "X", None, [lv("9", "1")], [], prev=10, seq=11))
+    status = store.books.status("X")  # the only flavour subscribed feeds store.books
+    assert not status.synced
+    assert status.errors == 1
+    levels = store.books.sorted({"instId": "X"})
+    assert [level["px"] for level in levels["asks"]] == ["2", "3"]  # not replaced
+
+
 async def test_gap_marks_unsynced_counts_and_resubscribes_once() -> None:
     store = OKXDataStore()
     ws = FakeWS()
