@@ -54,6 +54,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
     )
     from .exchanges.bitget.store import BitgetV2DataStore
     from .exchanges.bitget.store_v1 import BitgetDataStore
+    from .exchanges.bitmex.store import BitMEXDataStore
     from .exchanges.bybit.store import BybitDataStore
     from .exchanges.okx.store import OKXDataStore
 
@@ -71,6 +72,7 @@ _LAZY: dict[str, str] = {
     "BinanceUSDSMDataStore": ".exchanges.binance.store",
     "BitgetDataStore": ".exchanges.bitget.store_v1",
     "BitgetV2DataStore": ".exchanges.bitget.store",
+    "BitMEXDataStore": ".exchanges.bitmex.store",
     "BybitDataStore": ".exchanges.bybit.store",
     "OKXDataStore": ".exchanges.okx.store",
     # applications, outside the core
@@ -101,6 +103,7 @@ __all__ = [
     "BinanceCOINMDataStore",
     "BinanceSpotDataStore",
     "BinanceUSDSMDataStore",
+    "BitMEXDataStore",
     "BitgetDataStore",
     "BitgetV2DataStore",
     "BookChange",

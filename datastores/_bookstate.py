@@ -49,6 +49,11 @@ class BookStatus:
         last_error: description of the latest failure, or ``None``.
         asks, bids: number of levels on each side.
         updated_at: ``time.time()`` of the last applied change, or ``None``.
+        verifiable: whether the exchange's protocol lets the store prove the book
+            complete (a sequence rule or a checksum). ``False`` (BitMEX
+            ``orderBookL2``): ``synced`` only means that no inconsistency was seen
+            since the last snapshot; a lost update can go unnoticed (see the
+            exchange's docs page).
     """
 
     symbol: str
@@ -65,6 +70,7 @@ class BookStatus:
     asks: int
     bids: int
     updated_at: float | None
+    verifiable: bool = True
 
 
 class _SymbolState:

@@ -48,6 +48,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
     * ``_RULE``: a :class:`~datastores._integrity.SequenceRule`, if the exchange has one;
     * ``_DEPTH``: a depth cap for books the exchange publishes only to N levels
       (``None``: never truncated);
+    * ``_VERIFIABLE``: ``False`` when the protocol has neither a sequence nor a
+      checksum (``status().verifiable``);
     * ``_query_symbols()``: which books a query selects, when a book is named by
       more than the ``_SYMBOL`` field.
     """
@@ -60,6 +62,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
     _BID: ClassVar[str] = "b"
     _LEVEL_FIELDS: ClassVar[tuple[str, ...]] = ()
     _DEPTH: ClassVar[int | None] = None
+    #: whether the protocol can prove the book complete (``status().verifiable``)
+    _VERIFIABLE: ClassVar[bool] = True
     _MAXLEN = 2**62  # books are never truncated by _MAXLEN
 
     def _init(self) -> None:
@@ -274,6 +278,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
             asks=len(book[0]) if book else 0,
             bids=len(book[1]) if book else 0,
             updated_at=state.updated_at,
+            verifiable=self._VERIFIABLE,
         )
 
     def checksum(self, symbol: str, depth: int = 25) -> int:
