@@ -352,8 +352,19 @@ class HyperliquidDataStore(DataStoreCollection):
     # -------------------------------------------------------------- reconnects
 
     def on_reconnect(self, ws: Any = None) -> None:
-        """The books ``ws`` fed are unsynced until their next whole frame."""
-        for coin in self._feeds.symbols_fed_by(ws):
+        """The books ``ws`` fed are unsynced until their next whole frame.
+
+        The WebSocketApp passes the new connection: books fed by a connection to
+        the same URL count as its own (the old connection object is gone).
+        """
+        coins = self._feeds.symbols_fed_by(ws)
+        url = getattr(ws, "url", None)
+        if not coins and url is not None:
+            for coin in self._feeds:
+                feed = self._feeds.get(coin)
+                if feed is not None and str(getattr(feed.ws, "url", None)) == str(url):
+                    coins.append(coin)
+        for coin in coins:
             if coin in self.l2_book.symbols:
                 self.l2_book._invalidate(coin, "reconnect: waiting for the next l2Book frame")
 

@@ -105,6 +105,10 @@ async def test_book_fills_and_orders_through_faults(fake: FakeExchange) -> None:
         fake.fill_order(old.order_id, "0.1")  # nobody connected: only in the snapshot
         await fake.wait_for_connections(1)
         await until(lambda: len(store.user_fills) == 3)
+        # the reconnect hook gets the new connection: the book was still marked unsynced
+        await until(lambda: store.l2_book.status("BTC").resyncs == 1)
+        fake.tick(1)
+        await fake.drain()
         await until(lambda: store.l2_book.is_synced("BTC"))
         tids = [f["tid"] for f in store.user_fills.find()]
         assert sorted(tids) == sorted(f["tid"] for f in profile.fills)
