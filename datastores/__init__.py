@@ -56,6 +56,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
     from .exchanges.bitget.store_v1 import BitgetDataStore
     from .exchanges.bitmex.store import BitMEXDataStore
     from .exchanges.bybit.store import BybitDataStore
+    from .exchanges.hyperliquid.store import HyperliquidDataStore
     from .exchanges.okx.store import OKXDataStore
 
 __version__ = "0.1.0"
@@ -74,6 +75,7 @@ _LAZY: dict[str, str] = {
     "BitgetV2DataStore": ".exchanges.bitget.store",
     "BitMEXDataStore": ".exchanges.bitmex.store",
     "BybitDataStore": ".exchanges.bybit.store",
+    "HyperliquidDataStore": ".exchanges.hyperliquid.store",
     "OKXDataStore": ".exchanges.okx.store",
     # applications, outside the core
     "Recorder": ".apps.record",
@@ -122,6 +124,7 @@ __all__ = [
     "ExchangeAPIError",
     "FetchResult",
     "HandshakeError",
+    "HyperliquidDataStore",
     "IntegrityEvent",
     "LocalSource",
     "MissingDependencyError",

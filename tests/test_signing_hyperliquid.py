@@ -193,7 +193,7 @@ def test_inferred_types_match_the_known_table_for_usd_send() -> None:
         "time": 1,
     }
     inferred = hl.generate_message_types(action)
-    assert inferred == hl.USER_SIGNED_TYPES["usdSend"][1]
+    assert inferred == {"HyperliquidTransaction:UsdSend": hl.USER_SIGNED_TYPES["usdSend"][1]}
     with pytest.raises(ConfigurationError, match="field 'x'"):
         hl.generate_message_types({"x": 1.5})
 

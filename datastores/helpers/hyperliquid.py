@@ -18,24 +18,38 @@ and the official Python SDK, github.com/hyperliquid-dex/hyperliquid-python-sdk):
   with ``r``/``s`` as ``0x`` hex (no zero padding) and ``v`` 27 or 28.
 
 Signing uses ``eth-account`` (extra ``hyperliquid``), imported only when needed.
-msgpack is encoded here (the subset JSON values need), so no other dependency is
-required.
+msgpack is encoded here (:mod:`._msgpack`), so no other dependency is required.
+
+Compatibility: :func:`construct_l1_action`, :func:`construct_user_signed_action`,
+:func:`generate_message_types`, :func:`sign_typed_data` and :func:`get_timestamp_ms`
+keep the argument order, return shapes (``(domain, types, message)`` tuples, a
+``{primary type: fields}`` mapping, a ``{"r", "s", "v"}`` dict) and exception types
+(``TypeError`` for an unsupported value, ``ValueError`` for a missing action type or
+an unusable key) of the helper users migrate from, so ``sign_typed_data(key,
+*construct_l1_action(action, nonce, True))`` works unchanged. Our errors subclass
+those (:class:`~datastores.ConfigurationError` is a ``ValueError``).
+:func:`sign_l1_action`, :func:`sign_user_signed_action` and
+:func:`sign_exchange_payload` do the whole job in one call.
 """
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, TypeAlias, TypedDict
 
 from .._errors import ConfigurationError, MissingDependencyError
+from ._msgpack import msgpack_packb
 
 __all__ = [
     "USER_SIGNED_TYPES",
     "EIP712Domain",
+    "MessageData",
     "MessageType",
+    "MessageTypes",
+    "PhantomAgentMessage",
     "Signature",
+    "UnsupportedFieldType",
     "action_hash",
     "construct_l1_action",
     "construct_user_signed_action",
@@ -67,6 +81,23 @@ class MessageType(TypedDict):
 
     name: str
     type: str
+
+
+#: EIP-712 struct types by name (``{"Agent": [{"name": ..., "type": ...}, ...]}``).
+MessageTypes: TypeAlias = Mapping[str, Sequence[MessageType]]
+#: An EIP-712 message (an action, or a phantom agent).
+MessageData: TypeAlias = Mapping[str, object]
+
+
+class PhantomAgentMessage(TypedDict):
+    """The message signed for an L1 action: ``source`` ``"a"``/``"b"`` and the action hash."""
+
+    source: str
+    connectionId: bytes
+
+
+class UnsupportedFieldType(ConfigurationError, TypeError):
+    """:func:`generate_message_types` met a value whose EIP-712 type it cannot infer."""
 
 
 class Signature(TypedDict):
@@ -169,113 +200,6 @@ USER_SIGNED_TYPES: dict[str, tuple[str, list[MessageType]]] = {
 }
 
 
-# -- msgpack (the subset needed for JSON-like actions) --------------------------------
-
-
-def _pack(obj: Any, out: bytearray) -> None:
-    # Encoding choices match msgpack-python's packb() defaults (use_bin_type=True):
-    # smallest int form, unsigned types for non-negative ints, float64 for floats.
-    if obj is None:
-        out.append(0xC0)
-    elif obj is True:
-        out.append(0xC3)
-    elif obj is False:
-        out.append(0xC2)
-    elif isinstance(obj, int):
-        _pack_int(obj, out)
-    elif isinstance(obj, float):
-        out.append(0xCB)
-        out += struct.pack(">d", obj)
-    elif isinstance(obj, str):
-        data = obj.encode()
-        size = len(data)
-        if size < 32:
-            out.append(0xA0 | size)
-        elif size < 0x100:
-            out += bytes((0xD9, size))
-        elif size < 0x10000:
-            out.append(0xDA)
-            out += struct.pack(">H", size)
-        else:
-            out.append(0xDB)
-            out += struct.pack(">I", size)
-        out += data
-    elif isinstance(obj, (bytes, bytearray)):
-        size = len(obj)
-        if size < 0x100:
-            out += bytes((0xC4, size))
-        elif size < 0x10000:
-            out.append(0xC5)
-            out += struct.pack(">H", size)
-        else:
-            out.append(0xC6)
-            out += struct.pack(">I", size)
-        out += obj
-    elif isinstance(obj, Mapping):
-        _pack_length(len(obj), 0x80, 0xDE, 0xDF, out)
-        for key, value in obj.items():
-            _pack(key, out)
-            _pack(value, out)
-    elif isinstance(obj, (list, tuple)):
-        _pack_length(len(obj), 0x90, 0xDC, 0xDD, out)
-        for item in obj:
-            _pack(item, out)
-    else:
-        raise ConfigurationError(
-            f"Hyperliquid actions may only hold JSON values; got a {type(obj).__name__}"
-        )
-
-
-def _pack_length(size: int, fix: int, code16: int, code32: int, out: bytearray) -> None:
-    if size < 16:
-        out.append(fix | size)
-    elif size < 0x10000:
-        out.append(code16)
-        out += struct.pack(">H", size)
-    else:
-        out.append(code32)
-        out += struct.pack(">I", size)
-
-
-def _pack_int(value: int, out: bytearray) -> None:
-    if 0 <= value < 0x80:
-        out.append(value)
-    elif -32 <= value < 0:
-        out.append(value & 0xFF)
-    elif 0 <= value < 0x100:
-        out += bytes((0xCC, value))
-    elif 0 <= value < 0x10000:
-        out.append(0xCD)
-        out += struct.pack(">H", value)
-    elif 0 <= value < 0x100000000:
-        out.append(0xCE)
-        out += struct.pack(">I", value)
-    elif 0 <= value < 0x10000000000000000:
-        out.append(0xCF)
-        out += struct.pack(">Q", value)
-    elif -0x80 <= value < 0:
-        out.append(0xD0)
-        out += struct.pack(">b", value)
-    elif -0x8000 <= value < 0:
-        out.append(0xD1)
-        out += struct.pack(">h", value)
-    elif -0x80000000 <= value < 0:
-        out.append(0xD2)
-        out += struct.pack(">i", value)
-    elif -0x8000000000000000 <= value < 0:
-        out.append(0xD3)
-        out += struct.pack(">q", value)
-    else:
-        raise ConfigurationError(f"integer {value} does not fit in 64 bits (msgpack)")
-
-
-def msgpack_packb(obj: Any) -> bytes:
-    """Encode ``obj`` (None, bool, int, float, str, bytes, dict, list) as msgpack."""
-    out = bytearray()
-    _pack(obj, out)
-    return bytes(out)
-
-
 # -- eth-account access ----------------------------------------------------------
 
 
@@ -326,51 +250,58 @@ def action_hash(
 
 
 def construct_l1_action(
-    action: Any,
+    action: MessageData,
     nonce: int,
     is_mainnet: bool,
     vault_address: str | None = None,
     expires_after: int | None = None,
-) -> dict[str, Any]:
-    """The full EIP-712 typed data for an L1 action (phantom agent)."""
-    connection_id = action_hash(action, vault_address, nonce, expires_after)
-    return {
-        "domain": {
-            "chainId": 1337,
-            "name": "Exchange",
-            "verifyingContract": _ZERO_ADDRESS,
-            "version": "1",
-        },
-        "types": {
-            "Agent": [_field("source", "string"), _field("connectionId", "bytes32")],
-            "EIP712Domain": _DOMAIN_FIELDS,
-        },
-        "primaryType": "Agent",
-        "message": {"source": "a" if is_mainnet else "b", "connectionId": connection_id},
-    }
+) -> tuple[EIP712Domain, MessageTypes, PhantomAgentMessage]:
+    """EIP-712 ``(domain, types, message)`` of an L1 action (the phantom agent).
 
-
-_DOMAIN_FIELDS = [
-    _field("name", "string"),
-    _field("version", "string"),
-    _field("chainId", "uint256"),
-    _field("verifyingContract", "address"),
-]
-
-
-def generate_message_types(action: Mapping[str, Any]) -> list[MessageType]:
-    """Infer EIP-712 fields from an action's values, in its key order.
-
-    ``bool`` -> bool, ``int`` -> uint64, ``str`` -> string (``address`` for fields
-    named like addresses), ``bytes`` -> bytes32. ``type`` and ``signatureChainId``
-    are not signed. Used for user-signed actions not in :data:`USER_SIGNED_TYPES`.
+    ``nonce`` in milliseconds; ``vault_address`` ``0x`` + 40 hex digits when
+    trading for a vault or sub-account; ``expires_after`` in milliseconds.
+    Pass the tuple to :func:`sign_typed_data`. O(size of the action).
 
     Raises:
-        ConfigurationError: a value of another type.
+        ConfigurationError: a value msgpack cannot encode, or a bad vault address.
+        MissingDependencyError: eth-account (keccak) is not installed.
     """
+    connection_id = action_hash(action, vault_address, nonce, expires_after)
+    domain: EIP712Domain = {
+        "name": "Exchange",
+        "version": "1",
+        "chainId": 1337,
+        "verifyingContract": _ZERO_ADDRESS,
+    }
+    types: MessageTypes = {"Agent": [_field("source", "string"), _field("connectionId", "bytes32")]}
+    message: PhantomAgentMessage = {
+        "source": "a" if is_mainnet else "b",
+        "connectionId": connection_id,
+    }
+    return domain, types, message
+
+
+def generate_message_types(message_data: MessageData) -> MessageTypes:
+    """Infer ``{primary type: fields}`` from a user-signed action's values, in key order.
+
+    The primary type is ``HyperliquidTransaction:`` + the action ``type`` with its
+    first letter upper-cased and digits removed (``withdraw3`` -> ``Withdraw``).
+    ``bool`` -> bool, ``int`` -> uint64, ``str`` -> string, ``bytes`` -> bytes32;
+    ``type`` and ``signatureChainId`` are not signed. Address fields come out as
+    ``string``: for the actions in :data:`USER_SIGNED_TYPES` that sign an
+    ``address``, :func:`construct_user_signed_action` uses the table instead.
+
+    Raises:
+        UnsupportedFieldType: a value of another type (a ``TypeError``).
+        ConfigurationError: no string ``type`` field (a ``ValueError``).
+    """
+    primary: str | None = None
     fields: list[MessageType] = []
-    for name, value in action.items():
-        if name in ("type", "signatureChainId"):
+    for name, value in message_data.items():
+        if name == "type" and isinstance(value, str):
+            primary = _primary_type(value)
+            continue
+        if name == "signatureChainId":
             continue
         if isinstance(value, bool):
             fields.append(_field(name, "bool"))
@@ -378,14 +309,16 @@ def generate_message_types(action: Mapping[str, Any]) -> list[MessageType]:
             fields.append(_field(name, "uint64"))
         elif isinstance(value, str):
             fields.append(_field(name, "string"))
-        elif isinstance(value, bytes):
+        elif isinstance(value, (bytes, bytearray)):
             fields.append(_field(name, "bytes32"))
         else:
-            raise ConfigurationError(
+            raise UnsupportedFieldType(
                 f"cannot infer the EIP-712 type of field {name!r} ({type(value).__name__}); "
                 "pass message_types"
             )
-    return fields
+    if primary is None:
+        raise ConfigurationError("a user-signed action needs a string 'type' field")
+    return {primary: fields}
 
 
 def _primary_type(action_type: str) -> str:
@@ -394,37 +327,57 @@ def _primary_type(action_type: str) -> str:
 
 
 def construct_user_signed_action(
-    action: Mapping[str, Any], message_types: Sequence[MessageType] | None = None
-) -> dict[str, Any]:
-    """The full EIP-712 typed data for a user-signed action.
+    action: MessageData, message_types: MessageTypes | None = None
+) -> tuple[EIP712Domain, MessageTypes, MessageData]:
+    """EIP-712 ``(domain, types, message)`` of a user-signed action.
 
-    ``action`` must hold ``type`` and ``hyperliquidChain``; ``signatureChainId``
-    defaults to ``0x66eee``. Field types come from ``message_types``, else the
-    table of known actions, else :func:`generate_message_types`.
+    ``action`` holds ``type`` and ``hyperliquidChain``; the returned message is a
+    copy with ``signatureChainId`` defaulting to ``0x66eee`` (the domain's chain
+    id). Types: ``message_types`` if given, else the SDK's table
+    (:data:`USER_SIGNED_TYPES`), else :func:`generate_message_types`.
+
+    Raises:
+        UnsupportedFieldType, ConfigurationError: see :func:`generate_message_types`.
     """
-    action_type = str(action.get("type", ""))
-    known = USER_SIGNED_TYPES.get(action_type)
-    primary = known[0] if known else _primary_type(action_type)
+    message = dict(action)
+    message.setdefault("signatureChainId", DEFAULT_SIGNATURE_CHAIN_ID)
     if message_types is None:
-        message_types = known[1] if known else generate_message_types(action)
-    chain_id = str(action.get("signatureChainId", DEFAULT_SIGNATURE_CHAIN_ID))
-    return {
-        "domain": {
-            "name": "HyperliquidSignTransaction",
-            "version": "1",
-            "chainId": int(chain_id, 16),
-            "verifyingContract": _ZERO_ADDRESS,
-        },
-        "types": {primary: list(message_types), "EIP712Domain": _DOMAIN_FIELDS},
-        "primaryType": primary,
-        "message": dict(action),
+        known = USER_SIGNED_TYPES.get(str(message.get("type", "")))
+        message_types = {known[0]: known[1]} if known else generate_message_types(message)
+    try:
+        chain_id = int(str(message["signatureChainId"]), 16)
+    except ValueError:
+        raise ConfigurationError("signatureChainId must be a hex string such as 0x66eee") from None
+    domain: EIP712Domain = {
+        "name": "HyperliquidSignTransaction",
+        "version": "1",
+        "chainId": chain_id,
+        "verifyingContract": _ZERO_ADDRESS,
     }
+    return domain, message_types, message
 
 
-def sign_typed_data(private_key: str, typed_data: Mapping[str, Any]) -> Signature:
-    """Sign full EIP-712 typed data; returns ``{"r", "s", "v"}`` (SDK formatting)."""
+def sign_typed_data(
+    private_key: str,
+    domain_data: EIP712Domain,
+    message_types: MessageTypes,
+    message_data: MessageData,
+) -> Signature:
+    """Sign EIP-712 typed data: ``{"r", "s", "v"}`` with ``r``/``s`` as unpadded ``0x`` hex.
+
+    ``message_types`` without ``EIP712Domain`` (it follows from ``domain_data``).
+
+    Raises:
+        ConfigurationError: the private key is unusable (a ``ValueError``; the
+            message never shows the key).
+        MissingDependencyError: eth-account is not installed.
+    """
     eth_account, _ = _eth()
-    signable = eth_account.messages.encode_typed_data(full_message=dict(typed_data))
+    types = {name: [dict(f) for f in fields] for name, fields in message_types.items()}
+    types.pop("EIP712Domain", None)
+    signable = eth_account.messages.encode_typed_data(
+        domain_data=dict(domain_data), message_types=types, message_data=dict(message_data)
+    )
     try:
         signed = eth_account.Account.sign_message(signable, private_key)
     except (ValueError, TypeError) as exc:
@@ -446,16 +399,25 @@ def sign_l1_action(
 ) -> Signature:
     """Sign an L1 action (orders, cancels...)."""
     typed = construct_l1_action(action, nonce, is_mainnet, vault_address, expires_after)
-    return sign_typed_data(private_key, typed)
+    return sign_typed_data(private_key, *typed)
 
 
 def sign_user_signed_action(
     private_key: str,
     action: Mapping[str, Any],
-    message_types: Sequence[MessageType] | None = None,
+    message_types: MessageTypes | Sequence[MessageType] | None = None,
 ) -> Signature:
-    """Sign a user-signed action (it must carry ``hyperliquidChain``)."""
-    return sign_typed_data(private_key, construct_user_signed_action(action, message_types))
+    """Sign a user-signed action (it must carry ``hyperliquidChain``).
+
+    ``message_types``: ``{primary type: fields}``, or only the fields (the primary
+    type then follows from the action's ``type``); default as in
+    :func:`construct_user_signed_action`.
+    """
+    if message_types is not None and not isinstance(message_types, Mapping):
+        primary = _primary_type(str(action.get("type", "")))
+        known = USER_SIGNED_TYPES.get(str(action.get("type", "")))
+        message_types = {known[0] if known else primary: list(message_types)}
+    return sign_typed_data(private_key, *construct_user_signed_action(action, message_types))
 
 
 def get_timestamp_ms() -> int:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 
 from .._clock import SYSTEM_CLOCK, Clock
-from .._credentials import PASSPHRASE_REQUIRED
+from .._credentials import PASSPHRASE_REQUIRED, PRIVATE_KEY_ONLY
 from ._connection import FakeConnection
 from ._profile import ExchangeProfile
 from ._venue import RequestRecord, Venue, VenueStats
@@ -165,7 +165,9 @@ class FakeExchange(FaultInjection):
         for venue in self.venues.values():
             name = venue.profile.exchange
             table[name] = [venue.api_key, venue.api_secret]
-            if name in PASSPHRASE_REQUIRED:
+            if name in PRIVATE_KEY_ONLY:  # Hyperliquid: the private key alone
+                table[name] = [venue.api_secret]
+            elif name in PASSPHRASE_REQUIRED:
                 table[name].append(venue.api_passphrase)
         return table
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from _contract import CollectionContract, ContractCase, load_messages
 
+from datastores.exchanges.bitmex.cli import target
 from datastores.exchanges.bitmex.store import BitMEXDataStore
 
 DATA = Path(__file__).parent / "data"
@@ -29,4 +30,5 @@ class TestBitMEXContract(CollectionContract):
                 {"table": 5, "action": "insert", "data": []},
                 ["not", "an", "object"],
             ],
+            live=target("XBTUSD"),
         )
