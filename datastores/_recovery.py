@@ -126,10 +126,19 @@ class BookFeeds:
         return iter(list(self._by_symbol))
 
     def symbols_fed_by(self, ws: Any) -> list[str]:
-        """Symbols whose book ``ws`` fed (all when ``ws`` is ``None``: unknown)."""
+        """Symbols whose book ``ws`` fed (all when ``ws`` is ``None``: unknown).
+
+        ``on_reconnect(ws)`` is called with the app's *new* connection, so the
+        feeds of a connection that is closed by now count as fed by ``ws`` too: a
+        lost connection's books are never left out of a reconnect.
+        """
         if ws is None:
             return list(self._by_symbol)
-        return [s for s, feed in self._by_symbol.items() if feed.ws is ws]
+        return [
+            symbol
+            for symbol, feed in self._by_symbol.items()
+            if feed.ws is ws or getattr(feed.ws, "closed", False) is True
+        ]
 
     def carried_books(self, ws: Any) -> bool:
         """Whether ``ws`` (being reconnected) carried books, or it cannot be told:

@@ -123,6 +123,21 @@ def test_book_feeds_record_connection_channel_and_arguments() -> None:
     assert list(feeds) == ["BTC"]
 
 
+def test_a_reconnect_with_the_new_connection_reaches_the_lost_connections_books() -> None:
+    # WebSocketApp calls on_reconnect(ws) with its new connection: the books of the lost
+    # (closed) one are still the reconnect's, those of another live connection are not.
+    class Ws:
+        def __init__(self) -> None:
+            self.closed = False
+
+    feeds = BookFeeds()
+    lost, other, new = Ws(), Ws(), Ws()
+    feeds.note("BTC", lost, "books")
+    feeds.note("ETH", other, "books")
+    lost.closed = True
+    assert feeds.symbols_fed_by(new) == ["BTC"]
+
+
 # ------------------------------------------------------------- SnapshotRecovery
 
 
