@@ -112,7 +112,9 @@ class BinanceBase(DataStoreCollection):
         self._book: _DiffBook = self.orderbook
         self._partial: BinancePartialBook = self.partialbook
         self._depth_url: URL | None = None
-        self._depth_limit = self._DEPTH_LIMIT
+        #: the ``limit`` of refetched snapshots: the one given to initialize() (None:
+        #: that request had none, so Binance's default depth), else _DEPTH_LIMIT
+        self._depth_limit: int | None = self._DEPTH_LIMIT
         self._listenkey_url: URL | None = None
         self._subscriptions: set[Any] = set()
         #: which connections carried depth (to tell, on a reconnect, whether books
@@ -347,6 +349,8 @@ class BinanceBase(DataStoreCollection):
         base = self._depth_url or URL.build(
             scheme="https", host=self._REST_HOST, path=self._DEPTH_PATH
         )
+        if self._depth_limit is None:
+            return base.update_query({"symbol": symbol})
         return base.update_query({"symbol": symbol, "limit": str(self._depth_limit)})
 
     async def _fetch_snapshot(self, symbol: str) -> Any:
@@ -417,11 +421,11 @@ class BinanceBase(DataStoreCollection):
             raise ValueError(
                 f"{type(self).__name__}.initialize(): {url.path} needs the symbol parameter"
             )
-        # Later snapshots (resyncs) go where this one came from, with the same limit.
+        # Later snapshots (resyncs) go where this one came from, with the same limit
+        # (none if it had none: Binance's default depth, as the user asked).
         self._depth_url = url.with_query(None)
         limit = url.query.get("limit")
-        if limit and limit.isdigit():
-            self._depth_limit = int(limit)
+        self._depth_limit = int(limit) if limit and limit.isdigit() else None
         self._book._on_depth_snapshot(symbol, data)
 
     # --------------------------------------------------------------- listenKey

@@ -468,6 +468,22 @@ async def test_a_refetch_keeps_the_limit_given_to_initialize(binance: Binance) -
         ]
 
 
+async def test_a_refetch_keeps_the_depth_query_of_initialize_without_a_limit(
+    binance: Binance,
+) -> None:
+    # Issue 15 point 12: without a limit Binance answers its default depth (100 levels);
+    # a refetch asking 5000 was a different (and 50x heavier) request than the user's.
+    binance.depth = [(200, snap(100)), (200, snap(300))]
+    store = BinanceSpotDataStore()
+    async with spot_client(binance) as client:
+        await store.initialize(client.get("https://api.binance.com/api/v3/depth?symbol=BNBBTC"))
+        assert store.orderbook.is_synced("BNBBTC")
+        store.onmessage(diff(101, 102))
+        store.onmessage(diff(200, 201))  # a gap: refetched
+        await wait_until(lambda: len(binance.seen("GET")) == 2)
+        assert binance.seen("GET") == ["/api/v3/depth?symbol=BNBBTC"] * 2
+
+
 async def test_a_429_waits_the_retry_after_it_names(binance: Binance) -> None:
     too_many = (429, {"code": -1003, "msg": "Too many requests."})
     binance.depth = [too_many, (200, snap(100))]
