@@ -316,15 +316,6 @@ class FeedSink:
         self._explicit = True
         return outer if outer is not None and not isinstance(outer, LocalSource) else None
 
-    def end(self, outer: Source | None) -> None:
-        """Deliver the open batch; resume the interrupted response's batch, if any."""
-        self.deliver()
-        if outer is not None:
-            self._source = outer
-            self._time = self._now()
-            self._continued = True
-            self._schedule()
-
     def _open_pending(self, source: Source) -> None:
         if self._source is not None:
             self.deliver()
@@ -359,41 +350,53 @@ class FeedSink:
 
     def deliver(self) -> None:
         """Close the open batch and call the observers with it."""
+        self.end(None)
+
+    def end(self, outer: Source | None) -> None:
+        """Deliver the open batch (if any) to the observers; then resume the
+        interrupted response's batch, if any (``outer``, from :meth:`begin`).
+
+        The delivery itself lives here rather than in :meth:`deliver`: the end of
+        each message is the hot path, one call fewer."""
         source = self._source
-        if source is None:
-            return
-        if self._touched:
-            self._reconcile()
-        self._seq += 1
-        changes = self._changes
-        batch = _new(
-            ChangeBatch,
-            (self._collection, self._seq, self._time, source, tuple(changes), self._continued),
-        )
-        changes.clear()
-        self._source = None
-        self._continued = False
-        self._explicit = False
-        failed = False
-        # A tuple: an observer that adds or removes observers replaces it, so this
-        # batch still goes to the observers there were when it closed.
-        for observer in self._observers:
-            try:
-                observer(batch)
-            except Exception:
-                failed = True
-                self.errors += 1
-                if not self.burst:
-                    self.burst = True
-                    logger.exception(
-                        "%s: a change observer failed on batch %d (logged once until "
-                        "observers succeed again; %d failures so far)",
-                        type(self._collection).__name__,
-                        batch.seq,
-                        self.errors,
-                    )
-        if self.burst and not failed:
-            self.burst = False
+        if source is not None:
+            if self._touched:
+                self._reconcile()
+            self._seq += 1
+            changes = self._changes
+            batch = _new(
+                ChangeBatch,
+                (self._collection, self._seq, self._time, source, tuple(changes), self._continued),
+            )
+            changes.clear()
+            self._source = None
+            self._continued = False
+            self._explicit = False
+            failed = False
+            # A tuple: an observer that adds or removes observers replaces it, so this
+            # batch still goes to the observers there were when it closed.
+            for observer in self._observers:
+                try:
+                    observer(batch)
+                except Exception:
+                    failed = True
+                    self.errors += 1
+                    if not self.burst:
+                        self.burst = True
+                        logger.exception(
+                            "%s: a change observer failed on batch %d (logged once until "
+                            "observers succeed again; %d failures so far)",
+                            type(self._collection).__name__,
+                            batch.seq,
+                            self.errors,
+                        )
+            if self.burst and not failed:
+                self.burst = False
+        if outer is not None:
+            self._source = outer
+            self._time = self._now()
+            self._continued = True
+            self._schedule()
 
     def _reconcile(self) -> None:
         """Tell observers about sync changes no event announced (an exchange setting
