@@ -214,6 +214,8 @@ class FeedSink:
         "_collection",
         "_continued",
         "_explicit",
+        "_first_store",
+        "_first_symbol",
         "_observers",
         "_reported",
         "_scheduled",
@@ -239,7 +241,10 @@ class FeedSink:
         self._observers: tuple[Observer, ...] = ()
         #: (store name, symbol) -> synced as last told to observers
         self._reported: dict[tuple[str, str], bool] = {}
-        #: book symbols changed in the open batch: their sync is checked at its end
+        #: the first book symbol changed in the open batch, and any others: their sync
+        #: is checked at its end (most batches touch one symbol: no dict, no key tuple)
+        self._first_store: OrderBookStore[Any] | None = None
+        self._first_symbol = ""
         self._touched: dict[tuple[OrderBookStore[Any], str], None] = {}
         #: observer calls that raised, and whether the current burst was logged
         self.errors = 0
@@ -265,7 +270,11 @@ class FeedSink:
             self._open_pending(LocalSource())
         depth = store._depths.get(symbol, store._DEPTH)
         self._changes.append(_new(BookChange, (store, symbol, asks, bids, snapshot, depth)))
-        self._touched[store, symbol] = None
+        first = self._first_store
+        if first is None:
+            self._first_store, self._first_symbol = store, symbol
+        elif first is not store or self._first_symbol != symbol:
+            self._touched[store, symbol] = None
         return asks, bids
 
     def event(
@@ -282,7 +291,11 @@ class FeedSink:
         synced = store.is_synced(symbol)
         self._reported[store.name, symbol] = synced
         self._changes.append(IntegrityEvent(store, symbol, event, reason, detail, synced))
-        self._touched[store, symbol] = None
+        first = self._first_store
+        if first is None:
+            self._first_store, self._first_symbol = store, symbol
+        elif first is not store or self._first_symbol != symbol:
+            self._touched[store, symbol] = None
 
     # ------------------------------------------------------------- batching
 
@@ -360,7 +373,7 @@ class FeedSink:
         each message is the hot path, one call fewer."""
         source = self._source
         if source is not None:
-            if self._touched:
+            if self._first_store is not None:
                 self._reconcile()
             self._seq += 1
             changes = self._changes
@@ -400,23 +413,33 @@ class FeedSink:
 
     def _reconcile(self) -> None:
         """Tell observers about sync changes no event announced (an exchange setting
-        the state directly, a symbol forgotten): the batch ends with the truth."""
-        reported = self._reported
-        for store, symbol in self._touched:
-            synced = store.is_synced(symbol)
-            if reported.get((store.name, symbol)) is not synced:
-                reported[store.name, symbol] = synced
-                self._changes.append(
-                    IntegrityEvent(
-                        store,
-                        symbol,
-                        "synced" if synced else "unsynced",
-                        None,
-                        None if synced else store.status(symbol).last_error,
-                        synced,
-                    )
-                )
-        self._touched.clear()
+        the state directly, a symbol forgotten): the batch ends with the truth.
+        Checks the book symbols the batch touched, in the order it first touched them."""
+        store, symbol = self._first_store, self._first_symbol
+        assert store is not None
+        self._first_store = None
+        synced = store.is_synced(symbol)
+        if self._reported.get((store.name, symbol)) is not synced:
+            self._announce(store, symbol, synced)
+        if self._touched:
+            for store, symbol in self._touched:
+                synced = store.is_synced(symbol)
+                if self._reported.get((store.name, symbol)) is not synced:
+                    self._announce(store, symbol, synced)
+            self._touched.clear()
+
+    def _announce(self, store: OrderBookStore[Any], symbol: str, synced: bool) -> None:
+        self._reported[store.name, symbol] = synced
+        self._changes.append(
+            IntegrityEvent(
+                store,
+                symbol,
+                "synced" if synced else "unsynced",
+                None,
+                None if synced else store.status(symbol).last_error,
+                synced,
+            )
+        )
 
 
 # ------------------------------------------------------------------ mirror

@@ -338,6 +338,31 @@ def test_book_batches_carry_level_lists_and_integrity_events() -> None:
     assert not mirror.mirror["book"].is_synced("X")  # type: ignore[attr-defined]
 
 
+def test_sync_changes_nobody_announced_end_the_batch_in_first_touch_order() -> None:
+    origin = _Plain()
+    mirror = Mirror(origin)
+    for symbol in ("X", "Y"):
+        origin.onmessage({"op": "snapshot", "s": symbol, "a": [["101", "1"]], "b": [], "u": 1})
+    book = origin.book
+    book._apply("Y", [["102", "1"]], [])  # outside a message: one local batch
+    book._apply("X", [["103", "1"]], [])
+    book._apply("Y", [["104", "1"]], [])
+    book._state("X").phase = "unsynced"  # as an exchange may do, without an event
+    book._state("Y").phase = "unsynced"
+    assert origin._sink is not None
+    origin._sink.flush()
+    local = mirror.batches[-1]
+    assert local.source == LocalSource()
+    assert [type(c).__name__ for c in local.changes] == ["BookChange"] * 3 + ["IntegrityEvent"] * 2
+    events = [c for c in local.changes if isinstance(c, IntegrityEvent)]
+    assert [(c.symbol, c.event, c.synced) for c in events] == [
+        ("Y", "unsynced", False),
+        ("X", "unsynced", False),
+    ]
+    assert not mirror.mirror.book.is_synced("X")
+    assert not mirror.mirror.book.is_synced("Y")
+
+
 def test_an_observed_book_stays_on_its_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     origin = _Plain()
     origin.add_observer(lambda batch: None)
