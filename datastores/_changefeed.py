@@ -26,8 +26,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._orderbook import OrderBookStore
 from ._stream import StoreChange
@@ -53,8 +52,13 @@ __all__ = [
 logger = logging.getLogger("datastores.store")
 
 
-@dataclass(frozen=True, slots=True)
-class WsSource:
+# The batch types are NamedTuples, not frozen dataclasses: one is built per message
+# (a batch, its source, the book's change), and a frozen dataclass pays one
+# object.__setattr__ call per field in __init__, which made the feed cost an observed
+# book ~40% of its throughput. A NamedTuple is immutable just the same, built in C.
+
+
+class WsSource(NamedTuple):
     """The batch came from one decoded WebSocket message.
 
     Attributes:
@@ -68,8 +72,7 @@ class WsSource:
     kind: Literal["ws"] = "ws"
 
 
-@dataclass(frozen=True, slots=True)
-class RestSource:
+class RestSource(NamedTuple):
     """The batch came from one consumed HTTP response (``initialize()`` or a snapshot
     the collection fetched by itself).
 
@@ -85,8 +88,7 @@ class RestSource:
     kind: Literal["rest"] = "rest"
 
 
-@dataclass(frozen=True, slots=True)
-class LocalSource:
+class LocalSource(NamedTuple):
     """The batch holds changes applied outside any message or response: a store
     cleared on reconnect, a book marked unsynced by a timer or a closed feed."""
 
@@ -96,8 +98,7 @@ class LocalSource:
 Source = WsSource | RestSource | LocalSource
 
 
-@dataclass(frozen=True, slots=True)
-class BookChange:
+class BookChange(NamedTuple):
     """Levels one order book applied for one symbol.
 
     Attributes:
@@ -123,8 +124,7 @@ class BookChange:
     depth: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class IntegrityEvent:
+class IntegrityEvent(NamedTuple):
     """A change in one book symbol's integrity.
 
     Attributes:
@@ -150,8 +150,7 @@ class IntegrityEvent:
 Change = StoreChange | BookChange | IntegrityEvent
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeBatch:
+class ChangeBatch(NamedTuple):
     """Everything one message, one response, or one local action changed.
 
     Attributes:
@@ -182,6 +181,10 @@ Observer = Callable[[ChangeBatch], None]
 
 # ------------------------------------------------------------------ the sink
 
+#: builds a NamedTuple from a tuple of all its fields, skipping its Python-level
+#: ``__new__`` (argument parsing and defaults): the sink builds three per message
+_new = tuple.__new__
+
 
 def _as_levels(levels: Any) -> Any:
     """``levels`` as a list the book and the observers can both iterate (a
@@ -211,6 +214,9 @@ class FeedSink:
         "_collection",
         "_continued",
         "_explicit",
+        "_first_store",
+        "_first_symbol",
+        "_observers",
         "_reported",
         "_scheduled",
         "_seq",
@@ -230,9 +236,15 @@ class FeedSink:
         self._explicit = False
         self._scheduled = False
         self._seq = 0
+        #: the collection's observers, as a tuple the collection replaces when they
+        #: change: delivery iterates it without copying it per batch
+        self._observers: tuple[Observer, ...] = ()
         #: (store name, symbol) -> synced as last told to observers
         self._reported: dict[tuple[str, str], bool] = {}
-        #: book symbols changed in the open batch: their sync is checked at its end
+        #: the first book symbol changed in the open batch, and any others: their sync
+        #: is checked at its end (most batches touch one symbol: no dict, no key tuple)
+        self._first_store: OrderBookStore[Any] | None = None
+        self._first_symbol = ""
         self._touched: dict[tuple[OrderBookStore[Any], str], None] = {}
         #: observer calls that raised, and whether the current burst was logged
         self.errors = 0
@@ -250,13 +262,19 @@ class FeedSink:
         self, store: OrderBookStore[Any], symbol: str, asks: Any, bids: Any, snapshot: bool
     ) -> tuple[Any, Any]:
         """Record levels ``store`` is about to apply; returns them as it must apply them."""
-        asks, bids = _as_levels(asks), _as_levels(bids)
+        if asks.__class__ is not list and asks.__class__ is not tuple:
+            asks = _as_levels(asks)
+        if bids.__class__ is not list and bids.__class__ is not tuple:
+            bids = _as_levels(bids)
         if self._source is None:
             self._open_pending(LocalSource())
-        self._changes.append(
-            BookChange(store, symbol, asks, bids, snapshot, store._depths.get(symbol, store._DEPTH))
-        )
-        self._touched[store, symbol] = None
+        depth = store._depths.get(symbol, store._DEPTH)
+        self._changes.append(_new(BookChange, (store, symbol, asks, bids, snapshot, depth)))
+        first = self._first_store
+        if first is None:
+            self._first_store, self._first_symbol = store, symbol
+        elif first is not store or self._first_symbol != symbol:
+            self._touched[store, symbol] = None
         return asks, bids
 
     def event(
@@ -273,7 +291,11 @@ class FeedSink:
         synced = store.is_synced(symbol)
         self._reported[store.name, symbol] = synced
         self._changes.append(IntegrityEvent(store, symbol, event, reason, detail, synced))
-        self._touched[store, symbol] = None
+        first = self._first_store
+        if first is None:
+            self._first_store, self._first_symbol = store, symbol
+        elif first is not store or self._first_symbol != symbol:
+            self._touched[store, symbol] = None
 
     # ------------------------------------------------------------- batching
 
@@ -290,18 +312,22 @@ class FeedSink:
         if outer is not None:
             self.deliver()
         self._source = source
-        self._time = self._now()
+        client = self._collection._client
+        self._time = time.time() if client is None else self._now()
         self._explicit = True
         return outer if outer is not None and not isinstance(outer, LocalSource) else None
 
-    def end(self, outer: Source | None) -> None:
-        """Deliver the open batch; resume the interrupted response's batch, if any."""
-        self.deliver()
+    def begin_message(self, message: Any, url: str | None) -> Source | None:
+        """:meth:`begin` with a :class:`WsSource` for ``message`` (one per message:
+        built here, in one step)."""
+        outer = self._source
         if outer is not None:
-            self._source = outer
-            self._time = self._now()
-            self._continued = True
-            self._schedule()
+            self.deliver()
+        self._source = _new(WsSource, (message, url, "ws"))
+        client = self._collection._client
+        self._time = time.time() if client is None else self._now()
+        self._explicit = True
+        return outer if outer is not None and not isinstance(outer, LocalSource) else None
 
     def _open_pending(self, source: Source) -> None:
         if self._source is not None:
@@ -337,64 +363,89 @@ class FeedSink:
 
     def deliver(self) -> None:
         """Close the open batch and call the observers with it."""
+        self.end(None)
+
+    def end(self, outer: Source | None) -> None:
+        """Deliver the open batch (if any) to the observers; then resume the
+        interrupted response's batch, if any (``outer``, from :meth:`begin`).
+
+        The delivery itself lives here rather than in :meth:`deliver`: the end of
+        each message is the hot path, one call fewer."""
         source = self._source
-        if source is None:
-            return
-        if self._touched:
+        if source is not None and self._first_store is not None:
             self._reconcile()
-        if self._continued and not self._changes:
+        if source is not None and self._continued and not self._changes:
             # A response's batch resumed after a message interrupted it, and nothing
             # more came of it: there is no batch to tell (its changes went out already).
             self._source = None
             self._continued = False
             self._explicit = False
-            return
-        self._seq += 1
-        batch = ChangeBatch(
-            self._collection, self._seq, self._time, source, tuple(self._changes), self._continued
-        )
-        self._changes.clear()
-        self._source = None
-        self._continued = False
-        self._explicit = False
-        failed = False
-        for observer in list(self._collection._observers):
-            try:
-                observer(batch)
-            except Exception:
-                failed = True
-                self.errors += 1
-                if not self.burst:
-                    self.burst = True
-                    logger.exception(
-                        "%s: a change observer failed on batch %d (logged once until "
-                        "observers succeed again; %d failures so far)",
-                        type(self._collection).__name__,
-                        batch.seq,
-                        self.errors,
-                    )
-        if not failed:
-            self.burst = False
+        elif source is not None:
+            self._seq += 1
+            changes = self._changes
+            batch = _new(
+                ChangeBatch,
+                (self._collection, self._seq, self._time, source, tuple(changes), self._continued),
+            )
+            changes.clear()
+            self._source = None
+            self._continued = False
+            self._explicit = False
+            failed = False
+            # A tuple: an observer that adds or removes observers replaces it, so this
+            # batch still goes to the observers there were when it closed.
+            for observer in self._observers:
+                try:
+                    observer(batch)
+                except Exception:
+                    failed = True
+                    self.errors += 1
+                    if not self.burst:
+                        self.burst = True
+                        logger.exception(
+                            "%s: a change observer failed on batch %d (logged once until "
+                            "observers succeed again; %d failures so far)",
+                            type(self._collection).__name__,
+                            batch.seq,
+                            self.errors,
+                        )
+            if self.burst and not failed:
+                self.burst = False
+        if outer is not None:
+            self._source = outer
+            self._time = self._now()
+            self._continued = True
+            self._schedule()
 
     def _reconcile(self) -> None:
         """Tell observers about sync changes no event announced (an exchange setting
-        the state directly, a symbol forgotten): the batch ends with the truth."""
-        reported = self._reported
-        for store, symbol in self._touched:
-            synced = store.is_synced(symbol)
-            if reported.get((store.name, symbol)) is not synced:
-                reported[store.name, symbol] = synced
-                self._changes.append(
-                    IntegrityEvent(
-                        store,
-                        symbol,
-                        "synced" if synced else "unsynced",
-                        None,
-                        None if synced else store.status(symbol).last_error,
-                        synced,
-                    )
-                )
-        self._touched.clear()
+        the state directly, a symbol forgotten): the batch ends with the truth.
+        Checks the book symbols the batch touched, in the order it first touched them."""
+        store, symbol = self._first_store, self._first_symbol
+        assert store is not None
+        self._first_store = None
+        synced = store.is_synced(symbol)
+        if self._reported.get((store.name, symbol)) is not synced:
+            self._announce(store, symbol, synced)
+        if self._touched:
+            for store, symbol in self._touched:
+                synced = store.is_synced(symbol)
+                if self._reported.get((store.name, symbol)) is not synced:
+                    self._announce(store, symbol, synced)
+            self._touched.clear()
+
+    def _announce(self, store: OrderBookStore[Any], symbol: str, synced: bool) -> None:
+        self._reported[store.name, symbol] = synced
+        self._changes.append(
+            IntegrityEvent(
+                store,
+                symbol,
+                "synced" if synced else "unsynced",
+                None,
+                None if synced else store.status(symbol).last_error,
+                synced,
+            )
+        )
 
 
 # ------------------------------------------------------------------ mirror

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._background import Background
-from ._changefeed import ChangeBatch, FeedSink, Observer, RestSource, WsSource
+from ._changefeed import ChangeBatch, FeedSink, Observer, RestSource
 from ._orderbook import OrderBookStore
 from ._store import DataStore
 from ._storefield import declared_stores
@@ -210,8 +210,9 @@ class DataStoreCollection:
         self._messages += 1
         sink = self._sink
         if sink is not None:
-            url = getattr(ws, "url", None)
-            outer = sink.begin(WsSource(msg, None if url is None else str(url)))
+            # getattr(None, "url", None) raises and catches inside: skip it for ws=None
+            url = None if ws is None else getattr(ws, "url", None)
+            outer = sink.begin_message(msg, None if url is None else str(url))
         try:
             self._onmessage(msg, ws)
         except Exception as exc:
@@ -275,6 +276,7 @@ class DataStoreCollection:
             self._sink = FeedSink(self)
             for store in self._stores.values():
                 _attach_sink(store, self._sink)
+        self._sink._observers = tuple(self._observers)
 
     def remove_observer(self, observer: Observer) -> None:
         """Stop calling ``observer`` (no error if it was not registered). A batch
@@ -285,6 +287,8 @@ class DataStoreCollection:
         if self._sink is not None:
             self._sink.flush()
         self._observers.remove(observer)
+        if self._sink is not None:
+            self._sink._observers = tuple(self._observers)
         if not self._observers and self._sink is not None:
             sink, self._sink = self._sink, None
             for store in self._stores.values():

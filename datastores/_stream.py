@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from ._errors import StoreStreamOverflow
 
@@ -32,8 +31,10 @@ class ChangeSubscriber(Protocol):
     def _push(self, change: StoreChange) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class StoreChange:
+# A NamedTuple (immutable, built in C) rather than a frozen dataclass, whose __init__
+# pays one object.__setattr__ per field: one is built per change a watcher or the
+# change feed sees.
+class StoreChange(NamedTuple):
     """One change to a store, as it was at that moment.
 
     Attributes:

@@ -249,6 +249,70 @@ def test_a_raising_observer_is_logged_once_per_burst_and_counted(
     assert len(origin.items) == 7  # the apply went on
 
 
+def test_observers_added_or_removed_during_a_delivery() -> None:
+    """A batch goes to the observers there were when it closed; changes made by an
+    observer take effect from the next batch."""
+    origin = _Plain()
+    seen: dict[str, list[int]] = {"a": [], "b": [], "c": []}
+
+    def a(batch: ChangeBatch) -> None:
+        seen["a"].append(batch.seq)
+        if batch.seq == 1:
+            origin.remove_observer(b)
+            origin.add_observer(c)
+
+    def b(batch: ChangeBatch) -> None:
+        seen["b"].append(batch.seq)
+
+    def c(batch: ChangeBatch) -> None:
+        seen["c"].append(batch.seq)
+
+    origin.add_observer(a)
+    origin.add_observer(b)
+    origin.onmessage({"op": "insert", "data": [{"id": 1}]})
+    origin.onmessage({"op": "insert", "data": [{"id": 2}]})
+    assert seen == {"a": [1, 2], "b": [1], "c": [2]}
+    origin.remove_observer(a)
+    origin.remove_observer(c)
+    assert origin._sink is None
+    assert origin.book._sink is None
+
+
+def test_batches_sources_and_changes_are_immutable_records() -> None:
+    """Every object the feed hands out reads by field name, compares by value and
+    cannot be changed (NamedTuples: built once per message, cheaply)."""
+    origin = _Plain()
+    batches: list[ChangeBatch] = []
+    origin.add_observer(batches.append)
+    delta = {"op": "delta", "s": "X", "a": [["101", "1"]], "b": [["99", "2"]]}
+    origin.onmessage(delta)  # ws=None: no URL
+    origin.onmessage({"op": "insert", "data": [{"id": 1}]})
+    origin.on_reconnect()  # outside a message: a local batch, delivered by flush()
+    assert origin._sink is not None
+    origin._sink.flush()
+    first, second, local = batches
+    assert first == ChangeBatch(origin, 1, first.time, WsSource(delta, None), first.changes)
+    assert first.source.kind == "ws"
+    assert first.continued is False
+    book_change, event = first.changes
+    assert book_change == BookChange(origin.book, "X", delta["a"], delta["b"], False, None)
+    assert book_change.asks is delta["a"]  # shared, not copied
+    assert isinstance(event, IntegrityEvent)
+    assert event.synced is False
+    (store_change,) = second.changes
+    assert store_change == StoreChange(origin.items, "insert", None, {"id": 1})
+    assert local.source == LocalSource()
+    assert local.source.kind == "local"
+    rest = RestSource("GET", "https://x.test/depth", 200, {"a": 1})
+    assert (rest.kind, rest.status) == ("rest", 200)
+    records: list[Any] = [first, first.source, book_change, event, store_change, local, rest]
+    for record in records:
+        name = type(record)._fields[0]
+        with pytest.raises(AttributeError):
+            setattr(record, name, None)
+        assert getattr(record, name) is not None
+
+
 # ------------------------------------------------------------------ books
 
 
@@ -272,6 +336,31 @@ def test_book_batches_carry_level_lists_and_integrity_events() -> None:
     assert isinstance(bad[2], IntegrityEvent)
     assert bad[2].event == "resync"
     assert not mirror.mirror["book"].is_synced("X")  # type: ignore[attr-defined]
+
+
+def test_sync_changes_nobody_announced_end_the_batch_in_first_touch_order() -> None:
+    origin = _Plain()
+    mirror = Mirror(origin)
+    for symbol in ("X", "Y"):
+        origin.onmessage({"op": "snapshot", "s": symbol, "a": [["101", "1"]], "b": [], "u": 1})
+    book = origin.book
+    book._apply("Y", [["102", "1"]], [])  # outside a message: one local batch
+    book._apply("X", [["103", "1"]], [])
+    book._apply("Y", [["104", "1"]], [])
+    book._state("X").phase = "unsynced"  # as an exchange may do, without an event
+    book._state("Y").phase = "unsynced"
+    assert origin._sink is not None
+    origin._sink.flush()
+    local = mirror.batches[-1]
+    assert local.source == LocalSource()
+    assert [type(c).__name__ for c in local.changes] == ["BookChange"] * 3 + ["IntegrityEvent"] * 2
+    events = [c for c in local.changes if isinstance(c, IntegrityEvent)]
+    assert [(c.symbol, c.event, c.synced) for c in events] == [
+        ("Y", "unsynced", False),
+        ("X", "unsynced", False),
+    ]
+    assert not mirror.mirror.book.is_synced("X")
+    assert not mirror.mirror.book.is_synced("Y")
 
 
 def test_an_observed_book_stays_on_its_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
