@@ -174,13 +174,18 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
     ``sign`` is ``1.0`` for asks and ``-1.0`` for bids. The level sequences
     themselves are stored (no copy). Returns the change in the number of levels.
 
-    Every level is checked as it is applied (see :func:`check_level`: a list or
-    tuple, a price in (0, MAX_VALUE), a size in [0, MAX_VALUE), no bools; NaN and
-    infinities fail the range comparisons). A malformed level raises
+    Every level is checked (see :func:`check_level`: a list or tuple, a price in
+    (0, MAX_VALUE), a size in [0, MAX_VALUE), no bools). A malformed level raises
     ``ValueError``/``TypeError``/``IndexError``/``OverflowError`` after the levels
     before it were applied and before anything of it is stored; the caller marks
-    the book unsynced (see ``OrderBookStore._apply``). The checks are a few
-    identity and float comparisons per level on top of the two ``float()`` calls.
+    the book unsynced (see ``OrderBookStore._apply``).
+
+    The checks cost a few float comparisons per level in the loop that already
+    calls ``float()`` (``docs/performance.md``): NaN fails every comparison, so
+    the range tests catch it; a price is range-checked only when it makes a new
+    level or deletes none (a stored key already passed); a value of exactly 1.0
+    or a zero size may be a JSON ``true``/``false``, so those take the slow
+    :func:`check_level`.
     """
     stored = side.levels
     pop = stored.pop
@@ -194,20 +199,21 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
                 raise malformed(level)
             price = float(level[0])
             size = float(level[1])
-            # bools are ints: True is a price/size of 1, False a size of 0 (a delete)
-            if not 0.0 < price < limit or (price == 1.0 and level[0] is True):
-                raise malformed(level)
             key = price * sign
             if size == 0.0:
-                if level[1] is False:
-                    raise malformed(level)
+                if level[1] is False or price == 1.0:
+                    check_level(level)
                 if pop(key, None) is not None:
                     remove(key)
                     count -= 1
-            else:
-                if not 0.0 < size < limit or (size == 1.0 and level[1] is True):
+                elif not (price > 0.0 and price < limit):
                     raise malformed(level)
+            else:
+                if not (size > 0.0 and size < limit and size != 1.0 and price != 1.0):
+                    check_level(level)
                 if key not in stored:
+                    if not (price > 0.0 and price < limit):
+                        raise malformed(level)
                     add(key)
                     count += 1
                 stored[key] = level
@@ -219,20 +225,22 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
             raise malformed(level)
         price = float(level[0])
         size = float(level[1])
-        if not 0.0 < price < limit or (price == 1.0 and level[0] is True):
-            raise malformed(level)
         rank = price * neg
         if size == 0.0:
-            if level[1] is False:
-                raise malformed(level)
+            if level[1] is False or price == 1.0:
+                check_level(level)
             if pop(-rank, None) is not None:
                 del ranks[bisect_left(ranks, rank)]
                 count -= 1
-        else:
-            if not 0.0 < size < limit or (size == 1.0 and level[1] is True):
+            elif not (price > 0.0 and price < limit):
                 raise malformed(level)
+        else:
+            if not (size > 0.0 and size < limit and size != 1.0 and price != 1.0):
+                check_level(level)
             key = -rank
             if key not in stored:
+                if not (price > 0.0 and price < limit):
+                    raise malformed(level)
                 insort(ranks, rank)
                 count += 1
             stored[key] = level
