@@ -10,6 +10,7 @@ not a ``str`` is refused before any state is created for it (counted in
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -358,3 +359,36 @@ def test_a_bad_symbol_is_logged_without_error_and_good_symbols_still_work(
     assert any("not a str" in r.getMessage() for r in caplog.records)
     assert book._on_snapshot("X", 1, lv(("3", "1")), [])
     assert book.is_synced("X")
+
+
+# ------------------------------------------------ through an exchange's onmessage
+
+
+def test_hostile_depth_updates_through_binance_onmessage(caplog: pytest.LogCaptureFixture) -> None:
+    """The audit's cases on a real collection: a string level, a boolean size, a
+    huge integer price; then null/true symbols. Nothing raises, nothing hostile is
+    stored, the book says unsynced and asks for a snapshot; no ERROR is logged."""
+    from datastores import BinanceSpotDataStore
+
+    store = BinanceSpotDataStore()
+    book = store.orderbook
+    asked: list[str] = []
+    book.resync_hook = asked.append
+    snapshot = (lv(("3", "1"), ("4", "1")), lv(("2", "1"), ("1", "1")))  # best first
+    update = {"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": 101, "u": 101, "b": []}
+    with caplog.at_level("DEBUG", logger="datastores"):
+        for levels in (["51"], [["2.5", True]], [[HUGE, "1"]]):
+            assert book._on_snapshot("BTCUSDT", 100, *snapshot)
+            store.onmessage({**update, "a": levels})
+            assert not book.is_synced("BTCUSDT")
+            assert book.levels("BTCUSDT") == snapshot
+            book._check()
+        assert book.status("BTCUSDT").errors == 3
+        assert asked == ["BTCUSDT"] * 3
+        for symbol in (None, True, 5):
+            store.onmessage({**update, "s": symbol, "a": lv(("5", "1"))})
+    assert book.symbols == ["BTCUSDT"]
+    assert book.dropped == 3
+    assert asked == ["BTCUSDT"] * 3
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    book._check()
