@@ -15,7 +15,14 @@ from typing import Any, ClassVar
 
 from sortedcontainers import SortedList
 
-__all__ = ["Level", "Side", "apply_levels"]
+__all__ = ["MAX_VALUE", "Level", "Side", "apply_levels", "check_level"]
+
+#: Prices and sizes must be below this (and prices above 0, sizes at least 0).
+#: No market quotes anything near it (the largest real sizes, meme-coin
+#: quantities, are around 1e15); it refuses absurd values such as ``1e308``,
+#: for which ``price * size`` or a sum of two levels overflows to ``inf``. Below
+#: it, a product of two values stays finite.
+MAX_VALUE = 1e30
 
 Level = Sequence[Any]
 
@@ -114,31 +121,99 @@ class Side:
         self.tree = None
 
 
+def _show(value: object) -> str:
+    """A short repr for an error message (a hostile value may be huge)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond the int-to-str digit limit
+        return f"<{type(value).__name__} too long to show>"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def malformed(level: object) -> ValueError | TypeError:
+    """The exception for a level the hot loops refused: what exactly is wrong.
+
+    Called only on the failure path, so the loops check with a few comparisons
+    and leave the explanation to this function.
+    """
+    if not isinstance(level, (list, tuple)):
+        return TypeError(f"level {_show(level)} is a {type(level).__name__}, not a list")
+    try:
+        check_level(level)
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
+        return exc if isinstance(exc, (ValueError, TypeError)) else ValueError(str(exc))
+    return ValueError(f"level {_show(level)} is malformed")  # pragma: no cover - loops agree
+
+
+def check_level(level: Level) -> tuple[float, float]:
+    """``(price, size)`` of ``level`` as floats, or an exception saying why it is not
+    a level: the price must be a finite number in (0, MAX_VALUE), the size in
+    [0, MAX_VALUE), and neither a bool (JSON ``true`` is not a number).
+
+    The slow-path twin of the checks inlined in :func:`apply_levels`. O(1).
+    """
+    if not isinstance(level, (list, tuple)):
+        raise TypeError(f"level {_show(level)} is a {type(level).__name__}, not a list")
+    raw_price, raw_size = level[0], level[1]
+    if raw_price.__class__ is bool or raw_size.__class__ is bool:
+        raise TypeError(f"level {_show(level)}: a boolean is not a number")
+    try:
+        price, size = float(raw_price), float(raw_size)
+    except OverflowError:
+        raise ValueError(f"level {_show(level)}: a number too large for a float") from None
+    if not 0.0 < price < MAX_VALUE:
+        raise ValueError(f"price {_show(raw_price)} is not a number in (0, {MAX_VALUE:g})")
+    if not 0.0 <= size < MAX_VALUE:
+        raise ValueError(f"size {_show(raw_size)} is not a number in [0, {MAX_VALUE:g})")
+    return price, size
+
+
 def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
     """Apply absolute-size levels: size 0 deletes, anything else sets the level.
 
     ``sign`` is ``1.0`` for asks and ``-1.0`` for bids. The level sequences
     themselves are stored (no copy). Returns the change in the number of levels.
-    Raises ``ValueError``/``TypeError``/``IndexError`` on a malformed level (a NaN
-    price included: it could be neither found nor ordered), after applying the
-    levels before it; the caller records that.
+
+    Every level is checked (see :func:`check_level`: a list or tuple, a price in
+    (0, MAX_VALUE), a size in [0, MAX_VALUE), no bools). A malformed level raises
+    ``ValueError``/``TypeError``/``IndexError``/``OverflowError`` after the levels
+    before it were applied and before anything of it is stored; the caller marks
+    the book unsynced (see ``OrderBookStore._apply``).
+
+    The checks cost a few float comparisons per level in the loop that already
+    calls ``float()`` (``docs/performance.md``): NaN fails every comparison, so
+    the range tests catch it; a price is range-checked only when it makes a new
+    level or deletes none (a stored key already passed); a value of exactly 1.0
+    or a zero size may be a JSON ``true``/``false``, so those take the slow
+    :func:`check_level`.
     """
     stored = side.levels
     pop = stored.pop
     count = 0
     ranks = side.ranks
+    limit = MAX_VALUE
     if ranks is None:
         add, remove = side.add_key, side.remove_key
         for level in levels:
-            key = float(level[0]) * sign
-            if float(level[1]) == 0.0:
+            if level.__class__ is not list and level.__class__ is not tuple:
+                raise malformed(level)
+            price = float(level[0])
+            size = float(level[1])
+            key = price * sign
+            if size == 0.0:
+                if level[1] is False or price == 1.0:
+                    check_level(level)
                 if pop(key, None) is not None:
                     remove(key)
                     count -= 1
+                elif not (price > 0.0 and price < limit):
+                    raise malformed(level)
             else:
+                if not (size > 0.0 and size < limit and size != 1.0 and price != 1.0):
+                    check_level(level)
                 if key not in stored:
-                    if key != key:
-                        raise ValueError(f"price {level[0]!r} is not a number")
+                    if not (price > 0.0 and price < limit):
+                        raise malformed(level)
                     add(key)
                     count += 1
                 stored[key] = level
@@ -146,16 +221,26 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
     # The plain-list case, inlined: this loop is the hot path of every book.
     neg = -sign
     for level in levels:
-        rank = float(level[0]) * neg
-        if float(level[1]) == 0.0:
+        if level.__class__ is not list and level.__class__ is not tuple:
+            raise malformed(level)
+        price = float(level[0])
+        size = float(level[1])
+        rank = price * neg
+        if size == 0.0:
+            if level[1] is False or price == 1.0:
+                check_level(level)
             if pop(-rank, None) is not None:
                 del ranks[bisect_left(ranks, rank)]
                 count -= 1
+            elif not (price > 0.0 and price < limit):
+                raise malformed(level)
         else:
+            if not (size > 0.0 and size < limit and size != 1.0 and price != 1.0):
+                check_level(level)
             key = -rank
             if key not in stored:
-                if rank != rank:  # NaN is never "in stored", so inserts see every NaN
-                    raise ValueError(f"price {level[0]!r} is not a number")
+                if not (price > 0.0 and price < limit):
+                    raise malformed(level)
                 insort(ranks, rank)
                 count += 1
             stored[key] = level

@@ -23,11 +23,18 @@ if TYPE_CHECKING:
     from ._changefeed import FeedSink
     from ._orderbook import OrderBookStore
 
-__all__ = ["BookIntegrity", "BookStatus", "FailureKind"]
+__all__ = ["BookIntegrity", "BookStatus", "FailureKind", "not_a_symbol"]
 
 logger = logging.getLogger("datastores.orderbook")
 
 FailureKind = Literal["gap", "checksum", "error", "reconnect", "overflow"]
+
+
+def not_a_symbol(symbol: object) -> bool:
+    """Whether ``symbol`` cannot name a book: anything but a ``str`` (a JSON
+    ``null``, ``true``, number or list where a symbol belongs). Typed ``object``
+    because the value comes from the wire whatever the annotations say."""
+    return not isinstance(symbol, str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +164,18 @@ class BookIntegrity:
 
         def is_synced(self, symbol: str) -> bool: ...
 
+        def _refuse(self, item: object, why: str) -> None: ...
+
+    def _refuse_symbol(self, symbol: object) -> None:
+        """Count (in ``dropped``) and log a book call whose symbol is not a ``str``.
+
+        A ``null``, ``true``, number or list where a symbol belongs is refused at
+        every entry point (``_apply``, ``_replace``, ``_on_delta``,
+        ``_on_snapshot``, ``_fail``, ``_invalidate``, ``_request_resync``): no
+        book or state is keyed by it and the resync hook never sees it.
+        """
+        self._refuse(symbol, f"book symbol {type(symbol).__name__} is not a str")
+
     def _state(self, symbol: str) -> _SymbolState:
         state = self._states.get(symbol)
         if state is None:
@@ -180,6 +199,9 @@ class BookIntegrity:
 
     def _fail(self, symbol: str, kind: FailureKind, detail: str) -> None:
         """Record a failure: unsynced, counted, logged once per episode, resync requested."""
+        if not_a_symbol(symbol):
+            self._refuse_symbol(symbol)
+            return
         state = self._state(symbol)
         if kind == "gap":
             state.gaps += 1
@@ -201,6 +223,9 @@ class BookIntegrity:
         self._request_resync(symbol)
 
     def _request_resync(self, symbol: str) -> None:
+        if not_a_symbol(symbol):
+            self._refuse_symbol(symbol)
+            return
         state = self._state(symbol)
         if state.resync_requested:
             return
@@ -223,6 +248,9 @@ class BookIntegrity:
         Its buffer is emptied (updates from a previous connection cannot bridge a
         new snapshot) and a resync is requested.
         """
+        if not_a_symbol(symbol):
+            self._refuse_symbol(symbol)
+            return
         state = self._state(symbol)
         state.buffer.clear()
         state.resync_requested = False
@@ -262,6 +290,9 @@ class BookIntegrity:
         rule = self._RULE
         state = self._states.get(symbol)
         if state is None:
+            if not_a_symbol(symbol):
+                self._refuse_symbol(symbol)
+                return False
             state = self._state(symbol)
         phase = state.phase
         if phase == "unsynced":
@@ -357,8 +388,12 @@ class BookIntegrity:
         remaining one must bridge the snapshot (``_RULE.bridge``), the rest must
         follow each other. If the snapshot is older than the buffer can bridge,
         the symbol stays unsynced and another snapshot is requested. Returns
-        whether the book is synced afterwards.
+        whether the book is synced afterwards. A ``symbol`` that is not a ``str``
+        is refused (counted in ``dropped``; returns ``False``).
         """
+        if not_a_symbol(symbol):
+            self._refuse_symbol(symbol)
+            return False
         state = self._state(symbol)
         buffered = list(state.buffer)
         state.buffer.clear()

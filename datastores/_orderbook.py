@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from ._bookside import Level, Side, apply_levels
-from ._bookstate import BookIntegrity, BookStatus, FailureKind, _SymbolState
+from ._bookside import MAX_VALUE, Level, Side, apply_levels, check_level
+from ._bookstate import BookIntegrity, BookStatus, FailureKind, _SymbolState, not_a_symbol
 from ._integrity import crc32_interleaved
 from ._store import DataStore, Item, ItemT
 from ._stream import StoreChange
@@ -166,7 +166,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
             if target is None:
                 return None
             level = target.levels.get(self._key(side, item[self._PRICE]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):  # 10**400 is no price
             return None
         if level is None:
             return None
@@ -303,6 +303,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
     def _book(self, symbol: str) -> tuple[Side, Side]:
         book = self._books.get(symbol)
         if book is None:
+            if symbol.__class__ is not str and not_a_symbol(symbol):
+                raise TypeError(f"symbol {symbol!r} is not a str")
             book = self._books[symbol] = (Side(), Side())
         return book
 
@@ -315,8 +317,9 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         sign = 1.0 if side_name == self._ASK else -1.0
         stored = target.levels
         for level in levels:
-            key = float(level[0]) * sign
-            if float(level[1]) == 0.0:
+            price, size = check_level(level)
+            key = price * sign
+            if size == 0.0:
                 removed = stored.pop(key, None)
                 if removed is not None:
                     target.remove_key(key)
@@ -324,8 +327,6 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
                     self._emit("delete", None, self._make_item(symbol, side_name, removed))
             else:
                 existed = key in stored
-                if not existed and key != key:
-                    raise ValueError(f"price {level[0]!r} is not a number")
                 stored[key] = level
                 if not existed:
                     target.add_key(key)
@@ -349,9 +350,21 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         The level sequences are stored as given (not copied). A malformed level,
         or a side that is not a list or tuple (``None`` is not "no changes"), marks
         the symbol unsynced (counted, logged, resync requested) and returns
-        ``False``; the exception never escapes. With change observers, the level
-        lists are reported first (``snapshot``: they replace the whole book).
+        ``False``; the exception never escapes. What a level must be:
+        :func:`~datastores._bookside.check_level`. The levels before the bad one
+        may have been applied: the book is unsynced then, and only a snapshot
+        (:meth:`_replace`, which clears the book first) makes it synced again, so
+        no part of a refused message is ever read as synced.
+
+        A ``symbol`` that is not a ``str`` is refused before anything is created
+        for it (counted in ``dropped``), returning ``False``. With change
+        observers, the level lists are reported first (``snapshot``: they replace
+        the whole book).
         """
+        book = self._books.get(symbol)
+        if book is None and symbol.__class__ is not str and not_a_symbol(symbol):
+            self._refuse_symbol(symbol)
+            return False
         try:
             feed = self._sink
             if feed is not None:
@@ -360,7 +373,6 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
                 self._apply_watched(symbol, self._ASK, asks)
                 self._apply_watched(symbol, self._BID, bids)
             else:
-                book = self._books.get(symbol)
                 if book is None:
                     book = self._books[symbol] = (Side(), Side())
                 if asks:
@@ -371,7 +383,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
                     self._count += apply_levels(book[1], bids, -1.0)
                 elif bids.__class__ is not list and bids != ():
                     raise TypeError(f"bids are {type(bids).__name__}, not levels")
-        except (ValueError, TypeError, IndexError, KeyError) as exc:
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
             self._recount()
             if self._depths or self._DEPTH is not None:
                 self._trim(symbol)  # the levels applied before the bad one may overflow the cap
@@ -451,7 +463,10 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         side = item[self._SIDE]
         if side != self._ASK and side != self._BID:
             raise ValueError(f"unknown side {side!r}")
-        return item[self._SYMBOL], side, self._key(side, item[self._PRICE])
+        symbol = item[self._SYMBOL]
+        if not_a_symbol(symbol):
+            raise TypeError(f"symbol {symbol!r} is not a str")
+        return symbol, side, self._key(side, item[self._PRICE])
 
     def _to_level(self, item: Mapping[str, Any]) -> Level:
         return tuple(item.get(name) for name in self._level_fields)
@@ -464,8 +479,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
                 level = self._to_level({**old, **item} if old else item)
             else:
                 level = self._to_level(item)
-            float(level[1])
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            check_level(level)
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
             self._refuse(item, f"not a book level ({exc})")
             return
         target = self._book(symbol)[0 if side == self._ASK else 1]
@@ -498,7 +513,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
     def _pop_level(self, item: Mapping[str, Any], source: Item | None) -> Item | None:
         try:
             symbol, side, key = self._split(item)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
         book = self._books.get(symbol)
         if book is None:
@@ -556,18 +571,25 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         """Assert the invariants; tests call this after mutations.
 
         Each side's ordered keys are unique, sorted best first and equal to its
-        level dict's keys; every key matches its level's price and side; no level
-        has size zero; the depth cap holds; ``len()`` equals the number of levels.
+        level dict's keys; every key matches its level's price and side; every
+        level passes ``check_level`` with a size above zero (so no NaN, infinity,
+        bool or out-of-range value is stored); every symbol is a ``str``; the depth
+        cap holds; ``len()`` equals the number of levels.
         """
         total = 0
+        for symbol in self._states:
+            assert isinstance(symbol, str), f"state keyed {symbol!r}"
         for symbol, (asks, bids) in self._books.items():
+            assert isinstance(symbol, str), f"book keyed {symbol!r}"
             for side_name, side in ((self._ASK, asks), (self._BID, bids)):
                 keys = list(side.iter_keys())
                 assert keys == sorted(set(keys)), f"{symbol} {side_name}: keys unsorted"
                 assert set(keys) == set(side.levels), f"{symbol} {side_name}: index mismatch"
                 for key, level in side.levels.items():
                     assert self._key(side_name, level[0]) == key, f"{symbol}: key/price mismatch"
-                    assert float(level[1]) != 0.0, f"{symbol}: zero-size level"
+                    price, size = check_level(level)
+                    assert 0.0 < price < MAX_VALUE, f"{symbol}: price out of range"
+                    assert 0.0 < size < MAX_VALUE, f"{symbol}: size out of range"
                 total += len(keys)
             depth = self._depths.get(symbol, self._DEPTH)
             if depth is not None:

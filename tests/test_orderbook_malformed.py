@@ -61,11 +61,14 @@ def test_a_nan_price_through_the_generic_api_is_refused() -> None:
     book._check()
 
 
-def test_a_nan_size_delete_of_an_unknown_nan_price_changes_nothing() -> None:
+def test_a_delete_of_a_nan_price_changes_nothing_and_is_malformed() -> None:
+    """It used to be accepted as a harmless delete; a NaN price is no price at all
+    (issue 15 point 6), so the message is now refused, still without changing a level."""
     book = Book()
     book._replace("X", lv(("3", "1")), lv(("1", "1")), 1)
-    assert book._apply("X", lv(("nan", "0")), [])
+    assert not book._apply("X", lv(("nan", "0")), [])
     assert book.levels("X") == ([["3", "1"]], [["1", "1"]])
+    assert book.status("X").errors == 1
     book._check()
 
 

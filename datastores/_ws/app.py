@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -30,10 +29,11 @@ from .._errors import (
 )
 from .._http import scrub_client_error
 from .._registry import ws_protocol_by_host
+from .backpressure import DEFAULT_MAX_PENDING_HANDLERS, HandlerGate
 from .connection import AUTH_DEFAULT, WsConnection
-from .failures import translate_failure
+from .failures import log_failed_attempt, translate_failure
 from .login import greet, log_in
-from .options import Backoff, parse_handlers, parse_sends, parse_url
+from .options import Backoff, parse_count, parse_handlers, parse_seconds, parse_sends, parse_url
 from .protocol import HandshakeInput, WsProtocol, safe_url
 from .ratelimit import bucket_for
 from .session import Handler, Session, within
@@ -54,9 +54,8 @@ logger = logging.getLogger("datastores.ws")
 
 DEFAULT_HEARTBEAT = 10.0
 DEFAULT_LIVENESS = 60.0
-#: Transient failures (refused, 5xx, timeouts) tolerated before the first connection.
-FIRST_CONNECT_ATTEMPTS = 5
-#: Client-clock seconds a handshake may take (aiohttp's own default is 300 s).
+#: Client-clock seconds one handshake attempt may take by default (aiohttp's own
+#: default is 300 s); settable with ``ws_connect(handshake_timeout=...)``.
 HANDSHAKE_TIMEOUT = 30.0
 
 
@@ -102,6 +101,8 @@ class WebSocketApp:
         liveness_timeout: float | None = _UNSET,
         autoping: bool = True,
         rng: random.Random | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        max_pending_handlers: int = DEFAULT_MAX_PENDING_HANDLERS,
         **ws_kwargs: Any,
     ) -> None:
         self._client = client
@@ -114,9 +115,7 @@ class WebSocketApp:
             parse_handlers(hdlr_json, "hdlr_json"),
         )
         self._auth = auth is not None
-        if heartbeat is not None and not (heartbeat > 0 and math.isfinite(heartbeat)):
-            raise ConfigurationError("heartbeat must be a positive number of seconds or None")
-        self._heartbeat = heartbeat
+        self._heartbeat = None if heartbeat is None else parse_seconds(heartbeat, "heartbeat")
         if backoff is None:
             backoff = Backoff()
         elif not isinstance(backoff, Backoff):  # untyped callers
@@ -124,15 +123,13 @@ class WebSocketApp:
                 "backoff must be a datastores.Backoff(initial=, maximum=, factor=, reset_after=)"
             )
         self._backoff = backoff
-        if (
-            liveness_timeout is not _UNSET
-            and liveness_timeout is not None
-            and not (liveness_timeout > 0 and math.isfinite(liveness_timeout))
-        ):
-            raise ConfigurationError("liveness_timeout must be a positive number or None")
+        if liveness_timeout is not _UNSET and liveness_timeout is not None:
+            liveness_timeout = parse_seconds(liveness_timeout, "liveness_timeout")
         self._liveness = liveness_timeout
         self._autoping = autoping
         self._rng = rng or random.Random()
+        self._handshake_timeout = parse_seconds(handshake_timeout, "handshake_timeout")
+        pending = parse_count(max_pending_handlers, "max_pending_handlers")
         for forbidden in ("autoclose",):
             if forbidden in ws_kwargs:
                 raise ConfigurationError(f"ws_connect() does not accept {forbidden}=")
@@ -140,6 +137,7 @@ class WebSocketApp:
         self._name = f"datastores.ws[{self._url.host}]"
         self._state = ConnectionState.CONNECTING
         self._counters = Counters()
+        self._gate = HandlerGate(pending, self._counters, self._clock, self._name)
         self._session: Session | None = None
         self._task: asyncio.Task[None] | None = None
         self._started = False
@@ -299,18 +297,20 @@ class WebSocketApp:
             while not self._closing:
                 try:
                     await self._connect_once()
+                    attempts = 0  # a connection was up: failures count afresh
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     error, permanent = translate_failure(exc, self._url)
-                    if not self._started:
-                        attempts += 1
-                        if permanent or attempts >= FIRST_CONNECT_ATTEMPTS:
-                            self._fail_start(error)
-                            return
-                    logger.warning(
-                        "%s: %s; retrying with backoff", self._name, error, exc_info=False
+                    attempts += 1
+                    # Each failed attempt is said at once, before the first connection
+                    # with how many remain (a silent server used to pass 30 s unlogged).
+                    left = log_failed_attempt(
+                        self._name, error, attempts, None if self._started else permanent
                     )
+                    if left == 0:
+                        self._fail_start(error)
+                        return
                 lifetime, self._lifetime = self._lifetime, None
                 if lifetime is not None and lifetime >= self._backoff.reset_after:
                     failures = 0
@@ -384,7 +384,8 @@ class WebSocketApp:
         except asyncio.TimeoutError:
             # A server that accepts TCP but never answers must not stall the reconnect loop.
             raise HandshakeError(
-                f"{shown} did not answer the WebSocket handshake within {HANDSHAKE_TIMEOUT:g} s"
+                f"{shown} did not answer the WebSocket handshake within "
+                f"{self._handshake_timeout:g} s"
             ) from None
         if refused is not None:
             raise refused  # outside the except: the unscrubbed aiohttp error is not its context
@@ -412,6 +413,7 @@ class WebSocketApp:
             name=name,
             spawn=self._spawn,
             warn_undecodable=self._warn_undecodable,
+            gate=self._gate,
         )
         reconnect = self._counters.connected()
         self._session = session
@@ -442,12 +444,12 @@ class WebSocketApp:
                 self._session = None
 
     async def _handshake(self, target: URL, kwargs: dict[str, Any]) -> ClientWebSocketResponse:
-        """The upgrade request, bounded by ``HANDSHAKE_TIMEOUT`` on the client clock."""
+        """The upgrade request, bounded by ``handshake_timeout`` on the client clock."""
         handshake = asyncio.ensure_future(
             self._client.ws_session.ws_connect(target, autoping=False, heartbeat=None, **kwargs)
         )
         try:
-            return await within(self._clock, handshake, HANDSHAKE_TIMEOUT)
+            return await within(self._clock, handshake, self._handshake_timeout)
         except BaseException:
             # Cancelled just as the handshake completed: nobody owns that socket, close it.
             if handshake.done() and not handshake.cancelled() and handshake.exception() is None:
@@ -573,7 +575,12 @@ async def connect(
     ``add_closer`` (a :class:`datastores.Client`). Extra keyword arguments:
     ``backoff`` (:class:`Backoff`), ``liveness_timeout`` (seconds of silence before
     reconnecting, ``None`` to disable), ``autoping`` (answer server pings, default
-    on); anything else goes to ``aiohttp.ClientSession.ws_connect`` on every attempt.
+    on), ``handshake_timeout`` (client-clock seconds per handshake attempt, default
+    ``HANDSHAKE_TIMEOUT`` = 30; each attempt that fails is logged at WARNING with
+    how many remain), ``max_pending_handlers`` (coroutine handler tasks in flight
+    before the reader waits, default ``DEFAULT_MAX_PENDING_HANDLERS`` = 1000; see
+    :mod:`datastores._ws.backpressure`); anything else goes to
+    ``aiohttp.ClientSession.ws_connect`` on every attempt.
 
     Raises:
         HandshakeError: the first connection failed permanently (DNS, HTTP 4xx on

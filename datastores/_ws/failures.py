@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
 from yarl import URL
@@ -17,7 +18,38 @@ from .._errors import (
 from .._http import scrub_client_error
 from .protocol import safe_url
 
-__all__ = ["translate_failure"]
+__all__ = ["FIRST_CONNECT_ATTEMPTS", "log_failed_attempt", "translate_failure"]
+
+logger = logging.getLogger("datastores.ws")
+
+#: Transient failures (refused, 5xx, timeouts) tolerated before the first connection.
+FIRST_CONNECT_ATTEMPTS = 5
+
+
+def log_failed_attempt(
+    name: str, error: DatastoresError, attempt: int, permanent: bool | None
+) -> int | None:
+    """Log one failed connection attempt (WARNING) and return how many attempts
+    remain before ``ws_connect()`` raises: ``0`` means raise now.
+
+    ``permanent`` is ``None`` once the app has been connected (it then retries
+    forever and ``None`` is returned); before that, a permanent failure leaves 0.
+    """
+    if permanent is None:
+        logger.warning("%s: attempt %d: %s; retrying with backoff", name, attempt, error)
+        return None
+    left = 0 if permanent else max(0, FIRST_CONNECT_ATTEMPTS - attempt)
+    logger.warning(
+        "%s: attempt %d of %d: %s; %s",
+        name,
+        attempt,
+        FIRST_CONNECT_ATTEMPTS,
+        error,
+        f"{left} more before ws_connect() raises, with backoff"
+        if left
+        else "ws_connect() raises now",
+    )
+    return left
 
 
 def translate_failure(exc: Exception, real_url: URL) -> tuple[DatastoresError, bool]:

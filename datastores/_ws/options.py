@@ -15,7 +15,33 @@ from yarl import URL
 
 from .._errors import ConfigurationError
 
-__all__ = ["Backoff", "parse_handlers", "parse_sends", "parse_url"]
+__all__ = [
+    "Backoff",
+    "parse_count",
+    "parse_handlers",
+    "parse_seconds",
+    "parse_sends",
+    "parse_url",
+]
+
+
+def parse_seconds(value: object, name: str) -> float:
+    """A positive, finite number of seconds (not a bool), as a float (``None``, where
+    an argument allows it, is the caller's business)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (value > 0 and math.isfinite(value))
+    ):
+        raise ConfigurationError(f"{name} must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def parse_count(value: object, name: str) -> int:
+    """A positive int (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{name} must be a positive int, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

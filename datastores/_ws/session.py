@@ -4,7 +4,9 @@ A :class:`Session` owns the tasks of one connection (reader, writer, pings,
 watchdog). The reader hands every frame to the handlers synchronously, in
 order, and also to the *waiters* the app registered (greeting, login reply,
 heartbeat reply): a frame that answers a waiter still reaches the handlers, so
-nothing received during a login is lost (pybotters consumed those frames).
+nothing received during a login is lost (pybotters consumed those frames). A
+coroutine handler's task starts then; while ``max_pending_handlers`` of them are
+unfinished the reader waits (see :mod:`datastores._ws.backpressure`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from yarl import URL
 
     from .._clock import Clock
+    from .backpressure import HandlerGate
     from .connection import WsConnection
     from .protocol import WsProtocol
     from .stats import Counters
@@ -102,6 +105,7 @@ class Session:
         name: str,
         spawn: Callable[[Awaitable[Any], str], asyncio.Task[Any]],
         warn_undecodable: Callable[[Frame, int], None],
+        gate: HandlerGate,
     ) -> None:
         self.conn = conn
         self.protocol = protocol
@@ -113,7 +117,13 @@ class Session:
         self.name = name
         self._spawn = spawn
         self._warn_undecodable = warn_undecodable
+        self._gate = gate
         self.waiters: list[_Waiter] = []
+        #: cleared while the reader waits for coroutine handlers (backpressure)
+        self.reading = asyncio.Event()
+        self.reading.set()
+        #: reader pauses so far (a heartbeat reply may be unread because of one)
+        self.pauses = 0
         self.last_received = clock.monotonic()
         self.activity = asyncio.Event()
         self.tasks: list[asyncio.Task[Any]] = []
@@ -242,8 +252,11 @@ class Session:
 
     async def _read_loop(self) -> None:
         raw = self.conn.raw
+        gate = self._gate
         try:
             while True:
+                if gate.full:
+                    await self._pause_for_handlers()
                 msg = await raw.receive()
                 kind = msg.type
                 if kind is WSMsgType.TEXT:
@@ -279,6 +292,18 @@ class Session:
         finally:
             self.ended = True
             self._fail_waiters(self.conn.failure or ConnectionLostError(self.describe_end()))
+
+    async def _pause_for_handlers(self) -> None:
+        """Read nothing until a coroutine handler ends: the socket's buffers fill
+        and TCP slows the server. Heartbeats and the watchdog wait too (their
+        replies are among the unread frames); the resume counts as activity."""
+        self.reading.clear()
+        self.pauses += 1
+        try:
+            await self._gate.wait()
+        finally:
+            self.reading.set()
+            self._touch()
 
     def _bytes_to_text(self, data: bytes) -> str | None:
         decode = self._decode_bytes
@@ -324,6 +349,8 @@ class Session:
             return
         if inspect.isawaitable(result):
             task = self._spawn(result, _describe_handler(handler))
+            self._gate.started()
+            task.add_done_callback(self._gate.finished)
             task.add_done_callback(functools.partial(self._handler_task_done, handler))
 
     def _handler_task_done(self, handler: Callable[..., Any], task: asyncio.Task[Any]) -> None:
@@ -366,8 +393,19 @@ class Session:
         while True:
             wait = self.last_received + idle - clock.monotonic()
             if wait <= 0:
+                if not self.reading.is_set():  # silent because we are not reading
+                    await self.reading.wait()
+                    continue
                 return
             await clock.sleep(wait)
+
+    async def _unread_because_paused(self, pauses_before: int) -> bool:
+        """After a reply timeout: whether the reader paused meanwhile (the reply may
+        be among the unread frames); if so, waits until it reads again."""
+        if self.pauses == pauses_before and self.reading.is_set():
+            return False
+        await self.reading.wait()
+        return True
 
     async def _app_heartbeat(self, spec: HeartbeatSpec) -> None:
         """Send the exchange's application ping; a missing reply replaces the connection."""
@@ -391,10 +429,13 @@ class Session:
             await self.conn.enqueue(message, urgent=True)
             if waiter is None:
                 continue
+            pauses = self.pauses
             try:
                 await within(clock, waiter, spec.reply_timeout)
             except asyncio.TimeoutError:
                 self.forget(waiter)
+                if await self._unread_because_paused(pauses):
+                    continue
                 self.counters.heartbeat_timed_out()
                 self.conn.abort(
                     ConnectionLostError(
@@ -414,9 +455,12 @@ class Session:
             await self._sleep_until_idle(interval)
             self.activity.clear()
             await self.conn.ping()
+            pauses = self.pauses
             try:
                 await within(clock, self.activity.wait(), interval / 2)
             except asyncio.TimeoutError:
+                if await self._unread_because_paused(pauses):
+                    continue
                 self.counters.heartbeat_timed_out()
                 self.conn.abort(
                     ConnectionLostError(

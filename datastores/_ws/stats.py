@@ -44,6 +44,9 @@ class WebSocketStatistics:
             nothing arrived for the liveness timeout.
         last_message_at: wall-clock time (``client.clock.time()``) of the last data
             frame, or ``None``.
+        handlers_pending: coroutine handler tasks started and not yet finished.
+        handler_waits: times the reader paused because ``max_pending_handlers``
+            coroutine handler tasks were unfinished (backpressure, nothing dropped).
     """
 
     state: ConnectionState
@@ -56,6 +59,8 @@ class WebSocketStatistics:
     auth_failures: int
     heartbeat_timeouts: int
     last_message_at: float | None
+    handlers_pending: int = 0
+    handler_waits: int = 0
 
 
 class Counters:
@@ -68,6 +73,8 @@ class Counters:
         "_auth_failures",
         "_connects",
         "_handler_errors",
+        "_handler_waits",
+        "_handlers_pending",
         "_heartbeat_timeouts",
         "_last_message_at",
         "_messages_in",
@@ -86,6 +93,8 @@ class Counters:
         self._auth_failures = 0
         self._heartbeat_timeouts = 0
         self._last_message_at: float | None = None
+        self._handlers_pending = 0
+        self._handler_waits = 0
 
     @property
     def connects(self) -> int:
@@ -114,6 +123,21 @@ class Counters:
         self._handler_errors += 1
         return self._handler_errors
 
+    def handler_started(self) -> int:
+        """Count a coroutine handler task created; returns how many are unfinished."""
+        self._handlers_pending += 1
+        return self._handlers_pending
+
+    def handler_finished(self) -> int:
+        """Count a coroutine handler task ended; returns how many are unfinished."""
+        self._handlers_pending -= 1
+        return self._handlers_pending
+
+    def handler_waited(self) -> int:
+        """Count a reader pause for ``max_pending_handlers``; returns the total so far."""
+        self._handler_waits += 1
+        return self._handler_waits
+
     def frame_undecodable(self) -> int:
         """Count a frame ``hdlr_json`` could not decode; returns the total so far."""
         self._undecodable += 1
@@ -140,4 +164,6 @@ class Counters:
             auth_failures=self._auth_failures,
             heartbeat_timeouts=self._heartbeat_timeouts,
             last_message_at=self._last_message_at,
+            handlers_pending=self._handlers_pending,
+            handler_waits=self._handler_waits,
         )
