@@ -1,6 +1,7 @@
 """The WebSocket layer: one package, one module per concept.
 
-* :mod:`.app`: :class:`WebSocketApp` (reconnect loop, setup order, ``connect()``);
+* :mod:`.app`: :class:`WebSocketApp` (reconnect loop, setup order);
+* :mod:`.connect`: ``connect()``, which ``Client.ws_connect`` calls;
 * :mod:`.connection`: :class:`WsConnection`, the ``ws`` handlers get (ordered,
   rate-limited writer, message signing);
 * :mod:`.session`: one connection's reader, dispatch, heartbeats and watchdog;
@@ -18,7 +19,8 @@ Exchanges import :mod:`datastores._ws.protocol` only; the core registry
 
 from __future__ import annotations
 
-from .app import WebSocketApp, connect, protocol_for
+from .app import WebSocketApp, protocol_for
+from .connect import connect
 from .connection import WsConnection
 from .options import Backoff
 from .protocol import WsProtocol

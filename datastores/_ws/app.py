@@ -33,7 +33,15 @@ from .backpressure import DEFAULT_MAX_PENDING_HANDLERS, HandlerGate
 from .connection import AUTH_DEFAULT, WsConnection
 from .failures import log_failed_attempt, translate_failure
 from .login import greet, log_in
-from .options import Backoff, parse_count, parse_handlers, parse_seconds, parse_sends, parse_url
+from .options import (
+    Backoff,
+    default_liveness,
+    parse_count,
+    parse_handlers,
+    parse_seconds,
+    parse_sends,
+    parse_url,
+)
 from .protocol import HandshakeInput, WsProtocol, safe_url
 from .ratelimit import bucket_for
 from .session import Handler, Session, within
@@ -48,12 +56,11 @@ if TYPE_CHECKING:
     from .._credentials import Credentials
     from .protocol import Frame
 
-__all__ = ["WebSocketApp", "connect", "protocol_for"]
+__all__ = ["DEFAULT_HEARTBEAT", "HANDSHAKE_TIMEOUT", "WebSocketApp", "protocol_for"]
 
 logger = logging.getLogger("datastores.ws")
 
 DEFAULT_HEARTBEAT = 10.0
-DEFAULT_LIVENESS = 60.0
 #: Client-clock seconds one handshake attempt may take by default (aiohttp's own
 #: default is 300 s); settable with ``ws_connect(handshake_timeout=...)``.
 HANDSHAKE_TIMEOUT = 30.0
@@ -503,17 +510,9 @@ class WebSocketApp:
 
     def _liveness_for(self, protocol: WsProtocol | None) -> float | None:
         if self._liveness is not _UNSET:
-            liveness: float | None = self._liveness
-            return liveness
-        if protocol is not None and protocol.liveness_timeout is not None:
-            default = protocol.liveness_timeout
-        else:
-            default = DEFAULT_LIVENESS
-        if self._heartbeat is not None:
-            # Our pings keep a quiet connection talking every `heartbeat` seconds; a
-            # default watchdog shorter than that would replace healthy quiet streams.
-            default = max(default, 2 * self._heartbeat)
-        return default
+            return self._liveness
+        timeout = protocol.liveness_timeout if protocol is not None else None
+        return default_liveness(timeout, self._heartbeat)
 
     def _notify_reconnect(self, conn: WsConnection, session: Session) -> None:
         seen: set[int] = set()
@@ -553,61 +552,3 @@ class WebSocketApp:
             count,
             frame,
         )
-
-
-async def connect(
-    client: Any,
-    url: str | URL,
-    *,
-    send_str: str | Sequence[str] | None = None,
-    send_bytes: bytes | Sequence[bytes] | None = None,
-    send_json: Any = None,
-    hdlr_str: Handler | Sequence[Handler] | None = None,
-    hdlr_bytes: Handler | Sequence[Handler] | None = None,
-    hdlr_json: Handler | Sequence[Handler] | None = None,
-    auth: Any = AUTH_DEFAULT,
-    heartbeat: float | None = DEFAULT_HEARTBEAT,
-    **kwargs: Any,
-) -> WebSocketApp:
-    """Open a :class:`WebSocketApp` and return it once it is logged in and subscribed.
-
-    ``client`` provides ``session``, ``credentials``, ``clock``, ``resolve_url`` and
-    ``add_closer`` (a :class:`datastores.Client`). Extra keyword arguments:
-    ``backoff`` (:class:`Backoff`), ``liveness_timeout`` (seconds of silence before
-    reconnecting, ``None`` to disable), ``autoping`` (answer server pings, default
-    on), ``handshake_timeout`` (client-clock seconds per handshake attempt, default
-    ``HANDSHAKE_TIMEOUT`` = 30; each attempt that fails is logged at WARNING with
-    how many remain), ``max_pending_handlers`` (coroutine handler tasks in flight
-    before the reader waits, default ``DEFAULT_MAX_PENDING_HANDLERS`` = 1000; see
-    :mod:`datastores._ws.backpressure`); anything else goes to
-    ``aiohttp.ClientSession.ws_connect`` on every attempt.
-
-    Raises:
-        HandshakeError: the first connection failed permanently (DNS, HTTP 4xx on
-            the upgrade), or transiently ``FIRST_CONNECT_ATTEMPTS`` times.
-        ConnectionLostError: the server closed it before it was ready, that many times.
-        WebSocketAuthError: the exchange refused (or never answered) the login on
-            the first connection.
-        ConfigurationError: bad arguments.
-    """
-    app = WebSocketApp(
-        client,
-        url,
-        send_str=send_str,
-        send_bytes=send_bytes,
-        send_json=send_json,
-        hdlr_str=hdlr_str,
-        hdlr_bytes=hdlr_bytes,
-        hdlr_json=hdlr_json,
-        auth=auth,
-        heartbeat=heartbeat,
-        **kwargs,
-    )
-    client.add_closer(app)
-    ready = app._start()
-    try:
-        await ready
-    except BaseException:
-        await app.close()
-        raise
-    return app

@@ -16,13 +16,29 @@ from yarl import URL
 from .._errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_LIVENESS",
     "Backoff",
+    "default_liveness",
     "parse_count",
     "parse_handlers",
     "parse_seconds",
     "parse_sends",
     "parse_url",
 ]
+
+
+#: Seconds of silence before a connection is taken for dead, when neither the caller
+#: nor the exchange's protocol says otherwise.
+DEFAULT_LIVENESS = 60.0
+
+
+def default_liveness(protocol_timeout: float | None, heartbeat: float | None) -> float:
+    """The watchdog's timeout when the caller gave none: the protocol's, else
+    :data:`DEFAULT_LIVENESS`, and never less than two heartbeats (our pings keep a
+    quiet connection talking every ``heartbeat`` seconds; a shorter watchdog would
+    replace healthy quiet streams)."""
+    default = protocol_timeout if protocol_timeout is not None else DEFAULT_LIVENESS
+    return default if heartbeat is None else max(default, 2 * heartbeat)
 
 
 def parse_seconds(value: object, name: str) -> float:
