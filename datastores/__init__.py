@@ -56,6 +56,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
     from .exchanges.bitget.store_v1 import BitgetDataStore
     from .exchanges.bitmex.store import BitMEXDataStore
     from .exchanges.bybit.store import BybitDataStore
+    from .exchanges.gmocoin.store import GMOCoinDataStore
     from .exchanges.hyperliquid.store import HyperliquidDataStore
     from .exchanges.okx.store import OKXDataStore
 
@@ -76,6 +77,7 @@ _LAZY: dict[str, str] = {
     "BitMEXDataStore": ".exchanges.bitmex.store",
     "BybitDataStore": ".exchanges.bybit.store",
     "HyperliquidDataStore": ".exchanges.hyperliquid.store",
+    "GMOCoinDataStore": ".exchanges.gmocoin.store",
     "OKXDataStore": ".exchanges.okx.store",
     # applications, outside the core
     "Recorder": ".apps.record",
@@ -123,6 +125,7 @@ __all__ = [
     "DatastoresError",
     "ExchangeAPIError",
     "FetchResult",
+    "GMOCoinDataStore",
     "HandshakeError",
     "HyperliquidDataStore",
     "IntegrityEvent",

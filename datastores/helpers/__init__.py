@@ -2,10 +2,14 @@
 
 Submodules are imported on demand (some need optional extras):
 
+* :mod:`datastores.helpers.gmocoin` - GMO Coin's private WebSocket access token
+  (:class:`GMOCoinHelper`, also importable from here).
 * :mod:`datastores.helpers.hyperliquid` - EIP-712 signing of Hyperliquid actions
   (needs ``pip install 'datastores[hyperliquid]'``).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .gmocoin import GMOCoinHelper, GMOCoinResponseError
+
+__all__: list[str] = ["GMOCoinHelper", "GMOCoinResponseError"]
