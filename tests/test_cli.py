@@ -72,7 +72,7 @@ def test_unknown_exchange_lists_every_exchange(capsys: pytest.CaptureFixture[str
         assert main(argv) == 1
         err = capsys.readouterr().err
         assert "no live view for exchange" in err
-        assert "available: binance, bitget, bybit, okx" in err
+        assert "available: binance, bitflyer, bitget, bybit, okx" in err
 
 
 def test_demo_rate_defaults_per_exchange() -> None:
@@ -245,7 +245,7 @@ def test_summary_line_is_parseable() -> None:
 
 def test_targets_are_discovered_from_the_exchange_packages() -> None:
     # Each exchange with a cli module declares its own target; _cli lists none by hand.
-    assert set(TARGETS) == {"binance", "bybit", "okx", "bitget"}
+    assert set(TARGETS) == {"binance", "bybit", "okx", "bitget", "bitflyer"}
     for exchange, factory in TARGETS.items():
         module = importlib.import_module(f"datastores.exchanges.{exchange}.cli")
         assert factory is module.target

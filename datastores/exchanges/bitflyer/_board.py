@@ -20,7 +20,7 @@ deletions; deep stale levels that leave the top untouched stay until then.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 from ..._bookside import Level
 from ..._orderbook import OrderBookStore
@@ -73,8 +73,6 @@ class Board(OrderBookStore[BoardItem]):
     _ASK = "asks"
     _BID = "bids"
     _RULE = None
-    #: consistency failures: what the book found, by kind of failure
-    _CROSSED: ClassVar[str] = "crossed book"
 
     def _init(self) -> None:
         super()._init()
@@ -113,7 +111,7 @@ class Board(OrderBookStore[BoardItem]):
             self._fail(
                 product_code,
                 "gap",
-                f"{self._CROSSED}: best bid {best_bid:g} >= best ask {best_ask:g} "
+                f"crossed book: best bid {best_bid!r} >= best ask {best_ask!r} "
                 "(a missed deletion); waiting for the next snapshot",
             )
             return
@@ -124,6 +122,6 @@ class Board(OrderBookStore[BoardItem]):
             self._fail(
                 product_code,
                 "checksum",
-                f"mid_price {mid:g} but the book's mid is {local:g} (a missed update); "
+                f"mid_price {mid!r} but the book's mid is {local!r} (a missed update); "
                 "waiting for the next snapshot",
             )
