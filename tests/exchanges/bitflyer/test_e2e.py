@@ -192,3 +192,33 @@ async def test_private_channels_orders_and_initialize() -> None:
             response = await client.fetch("GET", f"{API}/v1/me/getbalance")
             assert response.response.status == 401
             assert response.data["status"] == -500
+
+
+async def test_the_reference_librarys_quickstart_shapes_run_after_the_import_change() -> None:
+    import datastores
+
+    async with FakeExchange("bitflyer", seed=11, rate=0, symbols=[PC]) as fake:
+        fake.set_balance("JPY", "5000")
+        # Private HTTP through fetch() with apis and base_url.
+        async with datastores.Client(
+            apis=fake.apis, base_url=API, redirects=fake.redirects
+        ) as client:
+            result = await client.fetch("GET", "/v1/me/getbalance")
+            assert result.data == [{"currency_code": "JPY", "amount": 5000, "available": 5000}]
+            # Public ticker into a WebSocketQueue.
+            wsqueue = datastores.WebSocketQueue()
+            await client.ws_connect(
+                WS_URL,
+                send_json={
+                    "method": "subscribe",
+                    "params": {"channel": f"lightning_ticker_{PC}"},
+                    "id": 1,
+                },
+                hdlr_json=wsqueue.onmessage,
+            )
+            await until(lambda: subscribed(fake, f"lightning_ticker_{PC}"))
+            fake.tick(1)
+            async for msg in wsqueue:
+                if msg.get("method") == "channelMessage":
+                    assert msg["params"]["message"]["product_code"] == PC
+                    break
