@@ -52,6 +52,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
         BinanceSpotDataStore,
         BinanceUSDSMDataStore,
     )
+    from .exchanges.bitflyer.store import bitFlyerDataStore
     from .exchanges.bitget.store import BitgetV2DataStore
     from .exchanges.bitget.store_v1 import BitgetDataStore
     from .exchanges.bitmex.store import BitMEXDataStore
@@ -79,6 +80,7 @@ _LAZY: dict[str, str] = {
     "HyperliquidDataStore": ".exchanges.hyperliquid.store",
     "GMOCoinDataStore": ".exchanges.gmocoin.store",
     "OKXDataStore": ".exchanges.okx.store",
+    "bitFlyerDataStore": ".exchanges.bitflyer.store",
     # applications, outside the core
     "Recorder": ".apps.record",
     "ReplayStats": ".apps.record",
@@ -153,6 +155,7 @@ __all__ = [
     "WsSource",
     "__version__",
     "apply_batch",
+    "bitFlyerDataStore",
     "read_recording",
     "replay",
 ]

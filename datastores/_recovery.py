@@ -361,6 +361,10 @@ class ResubscribeRecovery:
       the user's own unsubscribe (which ends the retries).
     * ``when_client_closed=True``: with a closed Client the requests are still
       sent once, without the retry timer (the connection may outlive it).
+    * ``first_wait=seconds``: for streams that push snapshots periodically on
+      their own (bitFlyer): wait that long for the next one before the first
+      request is sent; a snapshot in the meantime (:meth:`on_snapshot`) ends the
+      episode with nothing sent.
 
     Install :meth:`request` as the book's ``resync_hook``.
     """
@@ -379,7 +383,10 @@ class ResubscribeRecovery:
         restart: bool = True,
         is_unsubscribe: Callable[[Any], bool] | None = None,
         when_client_closed: bool = False,
+        first_wait: float = 0.0,
     ) -> None:
+        if first_wait < 0:
+            raise ValueError("first_wait must be >= 0")
         self.background = background
         self.book = book
         self.feeds = feeds
@@ -391,6 +398,7 @@ class ResubscribeRecovery:
         self._restart = restart
         self._is_unsubscribe = is_unsubscribe
         self._when_client_closed = when_client_closed
+        self._first_wait = first_wait
         self._awaiting: set[str] = set()
         # symbol -> our unsubscribes not acknowledged yet (with is_unsubscribe)
         self._unacked: dict[str, int] = {}
@@ -549,6 +557,17 @@ class ResubscribeRecovery:
         timeout = RESUBSCRIBE_TIMEOUT
         retries = 0
         feed = BookFeed(ws, channel, args)
+        if self._first_wait and retry:
+            # The stream sends snapshots by itself: give the next one a chance first.
+            self._awaiting.add(symbol)
+            try:
+                await clock.sleep(self._first_wait)
+            finally:
+                self._awaiting.discard(symbol)
+            current = self._still_waiting(symbol, channel, args)
+            if current is None:
+                return
+            feed = current
         while True:
             if not await self._send(symbol, feed, feed.ws):
                 return

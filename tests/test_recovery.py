@@ -550,3 +550,29 @@ def test_a_book_without_a_feed_or_an_event_loop_is_logged(
         store.feeds.note("Y", Ws(), "books.Y")
         store.book._invalidate("Y", "gap")
         assert "no event loop is running" in caplog.text
+
+
+async def test_first_wait_gives_a_periodic_snapshot_a_chance_before_any_request() -> None:
+    clock = RecordingClock(auto=False)
+    async with Client(clock=clock) as client:
+        store = Resubscribing(client, first_wait=10.0, restart=False)
+        ws = Ws()
+        store.feeds.note("X", ws, "books.X")
+        store.book._invalidate("X", "gap")
+        await wait_until(lambda: clock.slept == [10.0])
+        assert store.recovery.awaiting_snapshot == {"X"}
+        assert ws.sent == []  # nothing sent while the next snapshot may come by itself
+        store.snapshot("X", 5)
+        await wait_until(lambda: store.background.running() == frozenset())
+        clock.advance(60)
+        await asyncio.sleep(0.01)
+        assert ws.sent == []
+        # No snapshot within the wait: resubscribed, then the usual timer.
+        store.feeds.note("Y", ws, "books.Y")
+        store.book._invalidate("Y", "gap")
+        await wait_until(lambda: clock.slept == [10.0, 10.0])
+        clock.advance(10)
+        await wait_until(lambda: clock.slept == [10.0, 10.0, 10.0])
+        assert ops(ws) == ["unsubscribe", "subscribe"]
+    with pytest.raises(ValueError, match="first_wait"):
+        Resubscribing(None, first_wait=-1.0)

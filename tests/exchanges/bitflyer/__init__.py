@@ -1,0 +1,1 @@
+"""bitFlyer tests (data/ holds the documented message shapes)."""
