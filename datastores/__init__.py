@@ -56,6 +56,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
     from .exchanges.bitget.store_v1 import BitgetDataStore
     from .exchanges.bybit.store import BybitDataStore
     from .exchanges.okx.store import OKXDataStore
+    from .exchanges.phemex.store import PhemexDataStore
 
 __version__ = "0.1.0"
 
@@ -73,6 +74,7 @@ _LAZY: dict[str, str] = {
     "BitgetV2DataStore": ".exchanges.bitget.store",
     "BybitDataStore": ".exchanges.bybit.store",
     "OKXDataStore": ".exchanges.okx.store",
+    "PhemexDataStore": ".exchanges.phemex.store",
     # applications, outside the core
     "Recorder": ".apps.record",
     "ReplayStats": ".apps.record",
@@ -125,6 +127,7 @@ __all__ = [
     "NotJSONContent",
     "OKXDataStore",
     "OrderBookStore",
+    "PhemexDataStore",
     "RateLimitError",
     "Recorder",
     "ReplayStats",

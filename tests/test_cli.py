@@ -245,7 +245,7 @@ def test_summary_line_is_parseable() -> None:
 
 def test_targets_are_discovered_from_the_exchange_packages() -> None:
     # Each exchange with a cli module declares its own target; _cli lists none by hand.
-    assert set(TARGETS) == {"binance", "bybit", "okx", "bitget"}
+    assert set(TARGETS) == {"binance", "bybit", "okx", "bitget", "phemex"}
     for exchange, factory in TARGETS.items():
         module = importlib.import_module(f"datastores.exchanges.{exchange}.cli")
         assert factory is module.target
