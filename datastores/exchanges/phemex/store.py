@@ -174,14 +174,15 @@ class PhemexDataStore(DataStoreCollection):
             self._count_dropped("book message without symbol or book")
             return
         kind, sequence = msg.get("type"), msg.get("sequence")
+        book = self.orderbook
+        # A book message we cannot place is lost: the book can no longer be trusted.
         if kind != "snapshot" and kind != "incremental":
             self._count_dropped("book message of unknown type", symbol)
+            book._fail(symbol, "error", f"unknown book message type {str(kind)[:40]!r}")
             return
-        book = self.orderbook
         if sequence.__class__ is not int:
-            # A book message we cannot place is lost: the book can no longer be trusted.
             self._count_dropped("book message without a sequence", symbol)
-            book._fail(symbol, "error", f"unreadable sequence {sequence!r}")
+            book._fail(symbol, "error", f"unreadable sequence {str(sequence)[:40]!r}")
             return
         depth = msg.get("depth")
         feed = self._feeds.get(symbol)
