@@ -191,3 +191,30 @@ def test_the_book_is_truncated_to_the_subscribed_depth(depth: int, held: int) ->
     assert len(asks_held) + len(bids_held) == held
     assert asks_held[0] == ["99.5", "2"]
     store.orderbook._check()
+
+
+async def test_initialize_fills_klines_from_the_rest_endpoints() -> None:
+    from _contract import ContractResponse
+
+    store = PhemexDataStore()
+    coin_m = {"code": 0, "msg": "OK", "data": {"total": -1, "rows": [[1590019200, 60] + [1] * 7]}}
+    usdsm = {"code": 0, "msg": "OK", "data": {"rows": [[1590019260, 60] + ["2"] * 7]}}
+    await store.initialize(
+        ContractResponse.get(
+            "https://api.phemex.com/exchange/public/md/v2/kline?symbol=BTCUSD&resolution=60", coin_m
+        ),  # type: ignore[arg-type]
+        ContractResponse.get(
+            "https://api.phemex.com/exchange/public/md/v2/kline/last?symbol=BTCUSDT&resolution=60",
+            usdsm,
+        ),  # type: ignore[arg-type]
+    )
+    coin = store.kline.get({"symbol": "BTCUSD", "timestamp": 1590019200, "interval": 60})
+    assert coin is not None
+    assert coin["closeEp"] == 1
+    usdt = store.kline.get({"symbol": "BTCUSDT", "timestamp": 1590019260, "interval": 60})
+    assert usdt is not None
+    assert usdt["closeRp"] == "2"
+    with pytest.raises(ValueError, match="symbol"):
+        await store.initialize(
+            ContractResponse.get("https://api.phemex.com/exchange/public/md/kline", coin_m)  # type: ignore[arg-type]
+        )
