@@ -60,6 +60,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
     from .exchanges.gmocoin.store import GMOCoinDataStore
     from .exchanges.hyperliquid.store import HyperliquidDataStore
     from .exchanges.okx.store import OKXDataStore
+    from .exchanges.phemex.store import PhemexDataStore
 
 __version__ = "0.1.0"
 
@@ -81,6 +82,7 @@ _LAZY: dict[str, str] = {
     "GMOCoinDataStore": ".exchanges.gmocoin.store",
     "OKXDataStore": ".exchanges.okx.store",
     "bitFlyerDataStore": ".exchanges.bitflyer.store",
+    "PhemexDataStore": ".exchanges.phemex.store",
     # applications, outside the core
     "Recorder": ".apps.record",
     "ReplayStats": ".apps.record",
@@ -136,6 +138,7 @@ __all__ = [
     "NotJSONContent",
     "OKXDataStore",
     "OrderBookStore",
+    "PhemexDataStore",
     "RateLimitError",
     "Recorder",
     "ReplayStats",

@@ -24,6 +24,7 @@ __all__ = [
     "BinanceSpotRule",
     "BookDelta",
     "KuCoinSpotRule",
+    "MonotonicRule",
     "OKXSeqRule",
     "SequenceRule",
     "StrictIncrementRule",
@@ -190,6 +191,22 @@ class KuCoinSpotRule:
         if delta.first_id <= last_id + 1:
             return Verdict.APPLY
         return Verdict.GAP
+
+
+class MonotonicRule:
+    """Ids only increase, with no contiguity to check (Phemex ``sequence``: one
+    counter shared by every channel of a connection). A higher id applies, an id
+    at or below the last one is stale (a duplicate, or older than the snapshot).
+    Such a rule can never see a gap: the exchange's periodic snapshots are the
+    only check (see ``datastores/exchanges/phemex/_book.py``)."""
+
+    name = "monotonic"
+
+    def bridge(self, snapshot_id: int, delta: BookDelta) -> Verdict:
+        return self.follow(snapshot_id, delta)
+
+    def follow(self, last_id: int, delta: BookDelta) -> Verdict:
+        return Verdict.APPLY if delta.last_id > last_id else Verdict.STALE
 
 
 def signed_crc32(text: str) -> int:

@@ -1,0 +1,1 @@
+"""phemex tests (one folder per exchange; data/ holds its replay files)."""
