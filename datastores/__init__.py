@@ -55,6 +55,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
     from .exchanges.bitget.store import BitgetV2DataStore
     from .exchanges.bitget.store_v1 import BitgetDataStore
     from .exchanges.bybit.store import BybitDataStore
+    from .exchanges.kucoin.store import KuCoinDataStore
     from .exchanges.okx.store import OKXDataStore
 
 __version__ = "0.1.0"
@@ -72,6 +73,7 @@ _LAZY: dict[str, str] = {
     "BitgetDataStore": ".exchanges.bitget.store_v1",
     "BitgetV2DataStore": ".exchanges.bitget.store",
     "BybitDataStore": ".exchanges.bybit.store",
+    "KuCoinDataStore": ".exchanges.kucoin.store",
     "OKXDataStore": ".exchanges.okx.store",
     # applications, outside the core
     "Recorder": ".apps.record",
@@ -120,6 +122,7 @@ __all__ = [
     "FetchResult",
     "HandshakeError",
     "IntegrityEvent",
+    "KuCoinDataStore",
     "LocalSource",
     "MissingDependencyError",
     "NotJSONContent",

@@ -72,7 +72,7 @@ def test_unknown_exchange_lists_every_exchange(capsys: pytest.CaptureFixture[str
         assert main(argv) == 1
         err = capsys.readouterr().err
         assert "no live view for exchange" in err
-        assert "available: binance, bitget, bybit, okx" in err
+        assert "available: binance, bitget, bybit, kucoin, okx" in err
 
 
 def test_demo_rate_defaults_per_exchange() -> None:
@@ -153,7 +153,7 @@ def refusing_server() -> Iterator[str]:
         thread.join(5)
 
 
-@pytest.mark.parametrize("exchange", ["bybit", "okx", "bitget"])
+@pytest.mark.parametrize("exchange", ["bybit", "okx", "bitget", "kucoin"])
 def test_watch_without_the_exchange_says_it_needs_the_internet(
     exchange: str,
     refusing_server: str,
@@ -174,7 +174,7 @@ def test_watch_without_the_exchange_says_it_needs_the_internet(
     assert f"datastores demo --exchange {exchange}" in err
 
 
-@pytest.mark.parametrize("exchange", ["bybit", "okx", "bitget"])
+@pytest.mark.parametrize("exchange", ["bybit", "okx", "bitget", "kucoin"])
 def test_record_and_replay_subscription_exchanges(
     exchange: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -245,7 +245,7 @@ def test_summary_line_is_parseable() -> None:
 
 def test_targets_are_discovered_from_the_exchange_packages() -> None:
     # Each exchange with a cli module declares its own target; _cli lists none by hand.
-    assert set(TARGETS) == {"binance", "bybit", "okx", "bitget"}
+    assert set(TARGETS) == {"binance", "bybit", "okx", "bitget", "kucoin"}
     for exchange, factory in TARGETS.items():
         module = importlib.import_module(f"datastores.exchanges.{exchange}.cli")
         assert factory is module.target

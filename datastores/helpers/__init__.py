@@ -4,6 +4,8 @@ Submodules are imported on demand (some need optional extras):
 
 * :mod:`datastores.helpers.hyperliquid` - EIP-712 signing of Hyperliquid actions
   (needs ``pip install 'datastores[hyperliquid]'``).
+* :mod:`datastores.helpers.kucoin` - KuCoin bullet tokens: connect a classic socket
+  whose token is renewed when a reconnect needs it.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def test_every_exchange_has_one_folder_with_its_dialect_and_verifier() -> None:
         "binance", "bitbank", "bitflyer", "bitget", "bitmex", "bittrade", "bybit", "coincheck",
         "gmocoin", "hyperliquid", "kucoin", "mexc", "okj", "okx", "phemex",
     }  # fmt: skip
-    assert set(EXCHANGES) == {"binance", "bitget", "bybit", "okx"}
+    assert set(EXCHANGES) == {"binance", "bitget", "bybit", "kucoin", "okx"}
     assert set(DIALECTS) == set(dialects()) == set(FOLDERS) - {"binance", "gmocoin"} | {"plain"}
     assert DIALECTS["plain"] is Dialect
     assert all(issubclass(cls, Dialect) for cls in DIALECTS.values())
