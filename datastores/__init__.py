@@ -59,6 +59,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
     from .exchanges.bybit.store import BybitDataStore
     from .exchanges.gmocoin.store import GMOCoinDataStore
     from .exchanges.hyperliquid.store import HyperliquidDataStore
+    from .exchanges.kucoin.store import KuCoinDataStore
     from .exchanges.okx.store import OKXDataStore
     from .exchanges.phemex.store import PhemexDataStore
 
@@ -80,6 +81,7 @@ _LAZY: dict[str, str] = {
     "BybitDataStore": ".exchanges.bybit.store",
     "HyperliquidDataStore": ".exchanges.hyperliquid.store",
     "GMOCoinDataStore": ".exchanges.gmocoin.store",
+    "KuCoinDataStore": ".exchanges.kucoin.store",
     "OKXDataStore": ".exchanges.okx.store",
     "bitFlyerDataStore": ".exchanges.bitflyer.store",
     "PhemexDataStore": ".exchanges.phemex.store",
@@ -133,6 +135,7 @@ __all__ = [
     "HandshakeError",
     "HyperliquidDataStore",
     "IntegrityEvent",
+    "KuCoinDataStore",
     "LocalSource",
     "MissingDependencyError",
     "NotJSONContent",

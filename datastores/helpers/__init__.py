@@ -6,6 +6,8 @@ Submodules are imported on demand (some need optional extras):
   (:class:`GMOCoinHelper`, also importable from here).
 * :mod:`datastores.helpers.hyperliquid` - EIP-712 signing of Hyperliquid actions
   (needs ``pip install 'datastores[hyperliquid]'``).
+* :mod:`datastores.helpers.kucoin` - KuCoin bullet tokens: connect a classic socket
+  whose token is renewed when a reconnect needs it.
 """
 
 from __future__ import annotations
