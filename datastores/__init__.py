@@ -57,6 +57,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
     from .exchanges.bitget.store_v1 import BitgetDataStore
     from .exchanges.bitmex.store import BitMEXDataStore
     from .exchanges.bybit.store import BybitDataStore
+    from .exchanges.coincheck.store import CoincheckDataStore, CoincheckPrivateDataStore
     from .exchanges.gmocoin.store import GMOCoinDataStore
     from .exchanges.hyperliquid.store import HyperliquidDataStore
     from .exchanges.kucoin.store import KuCoinDataStore
@@ -79,6 +80,8 @@ _LAZY: dict[str, str] = {
     "BitgetV2DataStore": ".exchanges.bitget.store",
     "BitMEXDataStore": ".exchanges.bitmex.store",
     "BybitDataStore": ".exchanges.bybit.store",
+    "CoincheckDataStore": ".exchanges.coincheck.store",
+    "CoincheckPrivateDataStore": ".exchanges.coincheck.store",
     "HyperliquidDataStore": ".exchanges.hyperliquid.store",
     "GMOCoinDataStore": ".exchanges.gmocoin.store",
     "KuCoinDataStore": ".exchanges.kucoin.store",
@@ -122,6 +125,8 @@ __all__ = [
     "ChangeBatch",
     "ChecksumMismatch",
     "Client",
+    "CoincheckDataStore",
+    "CoincheckPrivateDataStore",
     "ConfigurationError",
     "ConnectionLostError",
     "ConnectionState",
