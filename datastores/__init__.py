@@ -52,6 +52,8 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
         BinanceSpotDataStore,
         BinanceUSDSMDataStore,
     )
+    from .exchanges.bitbank.private import bitbankPrivateDataStore
+    from .exchanges.bitbank.store import bitbankDataStore
     from .exchanges.bitget.store import BitgetV2DataStore
     from .exchanges.bitget.store_v1 import BitgetDataStore
     from .exchanges.bitmex.store import BitMEXDataStore
@@ -74,6 +76,8 @@ _LAZY: dict[str, str] = {
     "BitgetDataStore": ".exchanges.bitget.store_v1",
     "BitgetV2DataStore": ".exchanges.bitget.store",
     "BitMEXDataStore": ".exchanges.bitmex.store",
+    "bitbankDataStore": ".exchanges.bitbank.store",
+    "bitbankPrivateDataStore": ".exchanges.bitbank.private",
     "BybitDataStore": ".exchanges.bybit.store",
     "HyperliquidDataStore": ".exchanges.hyperliquid.store",
     "OKXDataStore": ".exchanges.okx.store",
@@ -150,6 +154,8 @@ __all__ = [
     "WsSource",
     "__version__",
     "apply_batch",
+    "bitbankDataStore",
+    "bitbankPrivateDataStore",
     "read_recording",
     "replay",
 ]
