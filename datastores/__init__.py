@@ -52,6 +52,8 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and 
         BinanceSpotDataStore,
         BinanceUSDSMDataStore,
     )
+    from .exchanges.bitbank.private import bitbankPrivateDataStore
+    from .exchanges.bitbank.store import bitbankDataStore
     from .exchanges.bitflyer.store import bitFlyerDataStore
     from .exchanges.bitget.store import BitgetV2DataStore
     from .exchanges.bitget.store_v1 import BitgetDataStore
@@ -79,6 +81,8 @@ _LAZY: dict[str, str] = {
     "BitgetDataStore": ".exchanges.bitget.store_v1",
     "BitgetV2DataStore": ".exchanges.bitget.store",
     "BitMEXDataStore": ".exchanges.bitmex.store",
+    "bitbankDataStore": ".exchanges.bitbank.store",
+    "bitbankPrivateDataStore": ".exchanges.bitbank.private",
     "BybitDataStore": ".exchanges.bybit.store",
     "CoincheckDataStore": ".exchanges.coincheck.store",
     "CoincheckPrivateDataStore": ".exchanges.coincheck.store",
@@ -167,6 +171,8 @@ __all__ = [
     "__version__",
     "apply_batch",
     "bitFlyerDataStore",
+    "bitbankDataStore",
+    "bitbankPrivateDataStore",
     "read_recording",
     "replay",
 ]

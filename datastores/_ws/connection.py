@@ -331,7 +331,9 @@ class WsConnection:
             payload = item.payload
             if item.sign:
                 payload = self._signed(payload)
-            await raw.send_str(_json.dumps(payload))
+            protocol = self.protocol
+            encode = protocol.encode_json if protocol is not None else None
+            await raw.send_str(_json.dumps(payload) if encode is None else encode(payload))
         elif kind == "ping":
             await raw.ping(item.payload)
             return

@@ -323,6 +323,9 @@ class WsProtocol:
             ``None`` when the payload needs no signature.
         decode_bytes: turns binary frames into text (OKJ deflate, BitTrade gzip).
         decode_text: decodes text for ``hdlr_json`` (Socket.IO's ``42`` prefix).
+        encode_json: turns a ``send_json`` payload into the text frame sent, when
+            the exchange frames JSON (Socket.IO: ``42`` + the event array); ``None``
+            sends the plain JSON text.
         liveness_timeout: seconds of total silence after which the connection is
             replaced, when the caller does not choose one.
     """
@@ -342,6 +345,7 @@ class WsProtocol:
     sign_message: Callable[[MessageSigningInput], Any] | None = None
     decode_bytes: Callable[[bytes], str | None] | None = None
     decode_text: Callable[[str], Any] = default_decode_text
+    encode_json: Callable[[Any], str] | None = None
     liveness_timeout: float | None = None
 
     def __post_init__(self) -> None:

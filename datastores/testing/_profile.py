@@ -142,6 +142,12 @@ class ExchangeProfile(abc.ABC):
         """A well-formed message on a channel the client never heard of."""
         return {"channel": "fake-unknown-channel", "symbol": symbol}
 
+    def frame_injected(self, text: str) -> str:
+        """The text frame that carries an injected message's JSON ``text`` (the fault
+        machinery's malformed, unknown-channel and truncated messages): as is, unless
+        the exchange frames its messages (Socket.IO: ``42`` + the event array)."""
+        return text
+
     def rest_error(self, status: int) -> Any:
         """The JSON body the exchange sends with HTTP ``status`` (429, 5xx...)."""
         return {"error": f"HTTP {status}"}

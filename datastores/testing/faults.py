@@ -165,7 +165,7 @@ class FaultInjection:
             if symbol is not None and symbol not in v.markets:
                 continue
             payload: Any = getattr(v.profile, make)(sym)
-            text = _json.dumps(payload)
+            text = v.profile.frame_injected(_json.dumps(payload))
             for conn in list(v.connections):
                 if conn.is_market_stream:
                     conn.send_text(text)
@@ -188,7 +188,7 @@ class FaultInjection:
         sent = 0
         for v in self._venues(venue):
             sym = next(iter(v.markets), "")
-            text = _json.dumps(v.profile.malformed_message(sym))
+            text = v.profile.frame_injected(_json.dumps(v.profile.malformed_message(sym)))
             for conn in list(v.connections):
                 if conn.is_market_stream:
                     conn.send_text(text[: len(text) // 2])

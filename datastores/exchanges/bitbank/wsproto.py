@@ -9,6 +9,11 @@ Rooms are joined with ``42["join-room","<room>"]`` and data arrives as
 
 * ``hdlr_json`` receives the decoded event array (``["message", {...}]``);
   ``hdlr_str`` still receives the raw text, ``42`` prefix included.
+* ``send_json`` sends a Socket.IO event: ``ws.send_json(["join-room",
+  "depth_whole_btc_jpy"])`` writes ``42["join-room","depth_whole_btc_jpy"]`` (plain
+  JSON means nothing to a Socket.IO server). ``send_json=`` of ``ws_connect`` takes a
+  list of messages, so give it a list of event arrays; ``send_str`` still sends
+  the raw ``42[...]`` text as is.
 * Heartbeat: with EIO=3 the client pings (``2``) and the server answers ``3``;
   with EIO=4 the server pings and we answer ``3``.
 * EIO=4 requires the client to connect the default namespace (``40``) after the
@@ -25,7 +30,7 @@ from ... import _json
 from ..._registry import register_ws_protocol
 from ..._ws.protocol import NOT_JSON, SKIP, Frame, HeartbeatSpec, LoginReply, Outgoing, WsProtocol
 
-__all__ = ["WS_PROTOCOL", "decode_text"]
+__all__ = ["WS_PROTOCOL", "decode_text", "encode_event"]
 
 _EVENT_PREFIX = "42"
 
@@ -38,6 +43,11 @@ def decode_text(text: str) -> Any:
         except ValueError:
             return NOT_JSON
     return SKIP
+
+
+def encode_event(event: Any) -> str:
+    """The ``42[...]`` text frame of a Socket.IO event array (``send_json``)."""
+    return _EVENT_PREFIX + _json.dumps(event)
 
 
 def _engine_io_version(url: URL) -> str:
@@ -81,6 +91,7 @@ WS_PROTOCOL = WsProtocol(
     auto_reply=_auto_reply,
     heartbeat=_heartbeat,
     decode_text=decode_text,
+    encode_json=encode_event,
 )
 
 register_ws_protocol(WS_PROTOCOL)
