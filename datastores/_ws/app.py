@@ -195,8 +195,11 @@ class WebSocketApp:
         return self._state is ConnectionState.CLOSED
 
     def statistics(self) -> WebSocketStatistics:
-        """A frozen snapshot of the counters. O(1)."""
-        return self._counters.snapshot(self._state)
+        """A frozen snapshot of the counters, and what the current connection still
+        has to send (``queued_out``, ``queued_out_seconds``). O(1)."""
+        session = self._session
+        backlog = (0, 0.0) if session is None else session.conn.backlog()
+        return self._counters.snapshot(self._state, backlog)
 
     def __await__(self) -> Any:
         return self._wait_open().__await__()

@@ -47,6 +47,11 @@ class WebSocketStatistics:
         handlers_pending: coroutine handler tasks started and not yet finished.
         handler_waits: times the reader paused because ``max_pending_handlers``
             coroutine handler tasks were unfinished (backpressure, nothing dropped).
+        queued_out: frames of the current connection waiting to be sent (its
+            subscriptions after a reconnect, paced by the exchange's rate limit).
+        queued_out_seconds: seconds until the last of them may be sent at the rate
+            limit's pace (GMO Coin: one per second, so twelve resubscriptions take
+            about eleven seconds); 0 when nothing waits or the exchange has no limit.
     """
 
     state: ConnectionState
@@ -61,6 +66,8 @@ class WebSocketStatistics:
     last_message_at: float | None
     handlers_pending: int = 0
     handler_waits: int = 0
+    queued_out: int = 0
+    queued_out_seconds: float = 0.0
 
 
 class Counters:
@@ -151,8 +158,10 @@ class Counters:
         """Count a connection replaced for a missing ping reply or for silence."""
         self._heartbeat_timeouts += 1
 
-    def snapshot(self, state: ConnectionState) -> WebSocketStatistics:
-        """A frozen copy, with the app's ``state``."""
+    def snapshot(
+        self, state: ConnectionState, backlog: tuple[int, float] = (0, 0.0)
+    ) -> WebSocketStatistics:
+        """A frozen copy, with the app's ``state`` and its connection's ``backlog``."""
         return WebSocketStatistics(
             state=state,
             connects=self._connects,
@@ -166,4 +175,6 @@ class Counters:
             last_message_at=self._last_message_at,
             handlers_pending=self._handlers_pending,
             handler_waits=self._handler_waits,
+            queued_out=backlog[0],
+            queued_out_seconds=backlog[1],
         )

@@ -92,12 +92,26 @@ async def test_subscriptions_are_paced_after_a_reconnect_and_the_app_says_so() -
         store = GMOCoinDataStore()
         sends = [subscribe(c, s) for s in (SYMBOL, "BTC") for c in ("orderbooks", "trades")]
         sends.append(subscribe("ticker", SYMBOL))
+        # What the app says about its paced requests, seen from each frame a new
+        # connection delivers while the app is still RECONNECTING.
+        backlog: list[tuple[int, float]] = []
+        apps: list[Any] = []
+
+        def watch_backlog(msg: Any, ws: Any) -> None:
+            if apps and apps[0].state is ConnectionState.RECONNECTING:
+                stats = apps[0].statistics()
+                backlog.append((stats.queued_out, stats.queued_out_seconds))
+
         started = clock.monotonic()
-        app = await client.ws_connect(PUBLIC, send_json=sends, hdlr_json=store.onmessage)
+        app = await client.ws_connect(
+            PUBLIC, send_json=sends, hdlr_json=[store.onmessage, watch_backlog]
+        )
+        apps.append(app)
         # Five requests at 0.9 a second: the app is open after the fifth, 4/0.9 s later.
         assert clock.monotonic() - started >= 4 / 0.9 - 0.01
         assert store.orderbooks.is_synced("BTC")
 
+        assert (app.statistics().queued_out, app.statistics().queued_out_seconds) == (0, 0.0)
         states: list[ConnectionState] = []
         fake.drop_connections()
         await until(lambda: app.state is not ConnectionState.OPEN)
@@ -108,8 +122,13 @@ async def test_subscriptions_are_paced_after_a_reconnect_and_the_app_says_so() -
                 break
             await asyncio.sleep(0.005)
         await until(lambda: app.state is ConnectionState.OPEN)
-        # The books are unsynced and the app RECONNECTING while the requests go out.
+        # The books are unsynced and the app RECONNECTING while the requests go out, and
+        # its statistics say how many are left and how long they will take.
         assert ConnectionState.RECONNECTING in states
+        waiting = [(frames, seconds) for frames, seconds in backlog if frames > 1]
+        assert waiting, backlog
+        assert all(abs(seconds - (frames - 1) / 0.9) < 1.2 for frames, seconds in waiting)
+        assert (app.statistics().queued_out, app.statistics().queued_out_seconds) == (0, 0.0)
         assert clock.monotonic() - lost >= 4 / 0.9 - 0.01
         assert store.orderbooks.is_synced(SYMBOL)
         assert store.orderbooks.is_synced("BTC")
