@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
@@ -23,9 +23,14 @@ if TYPE_CHECKING:
     from ._changefeed import FeedSink
     from ._orderbook import OrderBookStore
 
-__all__ = ["BookIntegrity", "BookStatus", "FailureKind", "not_a_symbol"]
+__all__ = ["DEFAULT_MAX_SYMBOLS", "BookIntegrity", "BookStatus", "FailureKind", "not_a_symbol"]
 
 logger = logging.getLogger("datastores.orderbook")
+
+#: most symbols one book store tracks (books, states, depth caps) unless raised:
+#: ten times the instruments of the largest venue (a few thousand, options
+#: included), so only junk reaches it. See docs/orderbook.md#symbol-cap.
+DEFAULT_MAX_SYMBOLS = 20_000
 
 FailureKind = Literal["gap", "checksum", "error", "reconnect", "overflow"]
 
@@ -137,9 +142,21 @@ class BookIntegrity:
     #: sequence went back without its first update reaching us: a gap, not an
     #: endless run of dropped "stale" updates.
     _STALE_WINDOW: ClassVar[int] = 0
+    #: most symbols this store tracks (books, integrity states, depth caps). A
+    #: message for a symbol beyond it is refused before anything is made for it:
+    #: counted in ``dropped`` and ``symbols_refused`` (and in the collection's
+    #: ``statistics().dropped``), logged once at WARNING, then DEBUG. Settable per
+    #: store (``store.max_symbols = 50_000``) or for every book (on the class).
+    max_symbols: int = DEFAULT_MAX_SYMBOLS
 
     name: str
     _states: dict[str, _SymbolState]
+    _books: Mapping[str, object]
+    _dropped: int
+    #: symbols refused because ``max_symbols`` was reached
+    _symbols_refused: int = 0
+    #: set by the collection that owns the store: counts a refused symbol there
+    _on_symbol_refused: Callable[[str], None] | None = None
     #: called with a symbol when its book needs a new snapshot / resubscription
     resync_hook: Callable[[str], object] | None
     #: the collection's change-feed sink while it has observers
@@ -176,6 +193,45 @@ class BookIntegrity:
         """
         self._refuse(symbol, f"book symbol {type(symbol).__name__} is not a str")
 
+    @property
+    def symbols_refused(self) -> int:
+        """Messages refused because their symbol was new and ``max_symbols`` symbols
+        were tracked already."""
+        return self._symbols_refused
+
+    def _refuse_new(self, symbol: object) -> bool:
+        """Whether to refuse ``symbol`` (known or new): not a
+        ``str`` (:meth:`_refuse_symbol`), or one symbol too many. Called only where
+        a symbol may be new, never on the in-sequence path. O(1)."""
+        if not_a_symbol(symbol):
+            self._refuse_symbol(symbol)
+            return True
+        cap = self.max_symbols
+        if len(self._states) < cap and len(self._books) < cap:
+            return False
+        if symbol in self._states or symbol in self._books:
+            return False
+        self._count_refused(cast("str", symbol))
+        return True
+
+    def _count_refused(self, symbol: str) -> None:
+        """Count one message refused for a symbol beyond ``max_symbols``."""
+        self._symbols_refused += 1
+        self._dropped += 1
+        hook = self._on_symbol_refused
+        if hook is not None:
+            hook(symbol)
+        else:
+            logger.log(
+                logging.WARNING if self._symbols_refused == 1 else logging.DEBUG,
+                "%s: refused a message for a new symbol %.64r: %d symbols tracked already "
+                "(max_symbols); %d refused so far",
+                self.name,
+                symbol,
+                self.max_symbols,
+                self._symbols_refused,
+            )
+
     def _state(self, symbol: str) -> _SymbolState:
         state = self._states.get(symbol)
         if state is None:
@@ -199,8 +255,7 @@ class BookIntegrity:
 
     def _fail(self, symbol: str, kind: FailureKind, detail: str) -> None:
         """Record a failure: unsynced, counted, logged once per episode, resync requested."""
-        if not_a_symbol(symbol):
-            self._refuse_symbol(symbol)
+        if self._refuse_new(symbol):
             return
         state = self._state(symbol)
         if kind == "gap":
@@ -223,8 +278,7 @@ class BookIntegrity:
         self._request_resync(symbol)
 
     def _request_resync(self, symbol: str) -> None:
-        if not_a_symbol(symbol):
-            self._refuse_symbol(symbol)
+        if self._refuse_new(symbol):
             return
         state = self._state(symbol)
         if state.resync_requested:
@@ -248,8 +302,7 @@ class BookIntegrity:
         Its buffer is emptied (updates from a previous connection cannot bridge a
         new snapshot) and a resync is requested.
         """
-        if not_a_symbol(symbol):
-            self._refuse_symbol(symbol)
+        if self._refuse_new(symbol):
             return
         state = self._state(symbol)
         state.buffer.clear()
@@ -290,8 +343,7 @@ class BookIntegrity:
         rule = self._RULE
         state = self._states.get(symbol)
         if state is None:
-            if not_a_symbol(symbol):
-                self._refuse_symbol(symbol)
+            if self._refuse_new(symbol):
                 return False
             state = self._state(symbol)
         phase = state.phase
@@ -389,10 +441,10 @@ class BookIntegrity:
         follow each other. If the snapshot is older than the buffer can bridge,
         the symbol stays unsynced and another snapshot is requested. Returns
         whether the book is synced afterwards. A ``symbol`` that is not a ``str``
-        is refused (counted in ``dropped``; returns ``False``).
+        is refused (counted in ``dropped``; returns ``False``), and so is a new
+        symbol beyond ``max_symbols``.
         """
-        if not_a_symbol(symbol):
-            self._refuse_symbol(symbol)
+        if self._refuse_new(symbol):
             return False
         state = self._state(symbol)
         buffered = list(state.buffer)

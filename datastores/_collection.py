@@ -67,6 +67,11 @@ class DataStoreCollection:
     #: ``_on_<channel>(self, msg, ws) -> None``. Tables of subclasses extend their
     #: bases'. Bound once per collection into ``self._channel_handlers``.
     _CHANNELS: ClassVar[Mapping[str, str]] = {}
+    #: most stores made on the fly (``_create_dynamic``: generic stores for unknown
+    #: channels, topics or tables, a book store per channel name). Beyond it the
+    #: message is refused and counted (``statistics().dropped``). Settable per
+    #: collection (``store.max_dynamic_stores = 256``) or on the class.
+    max_dynamic_stores: int = 64
 
     def __init__(self) -> None:
         self._stores: dict[str, DataStore] = {}
@@ -81,6 +86,8 @@ class DataStoreCollection:
         self._sink: FeedSink | None = None
         self._response_adapters: dict[ResponseObserver, Observer] = {}
         self._dropped: dict[str, int] = {}
+        #: names of the stores made by _create_dynamic
+        self._dynamic: set[str] = set()
         self._unhandled: dict[str, int] = {}
         #: the one owner of this collection's background tasks (bound to its Client)
         self._background = Background(type(self).__name__, lambda: self._client)
@@ -112,9 +119,36 @@ class DataStoreCollection:
     ) -> _DS:
         store = datastore_class(name, keys, data)
         self._stores[name] = store
+        if isinstance(store, OrderBookStore):
+            reason = f"{name}: new symbol beyond max_symbols"
+            store._on_symbol_refused = lambda symbol: self._count_dropped(
+                reason, f"{symbol!r}"[:66]
+            )
         if self._sink is not None:
             _attach_sink(store, self._sink)  # a store made on the fly is observed too
         return store
+
+    def _create_dynamic(
+        self,
+        name: str,
+        *,
+        keys: Iterable[str] | None = None,
+        datastore_class: type[_DS] = DataStore,  # type: ignore[assignment]
+    ) -> _DS | None:
+        """The store ``name`` made on the fly (an unknown channel, topic or table),
+        or ``None`` when ``max_dynamic_stores`` are made already: the caller drops
+        the message, counted here in ``statistics().dropped`` (one WARNING, then
+        DEBUG). A store of that name that exists already is returned if it is a
+        ``datastore_class``. O(1). Junk names never grow the collection past the cap.
+        """
+        store = self._stores.get(name)
+        if store is not None:
+            return store if isinstance(store, datastore_class) else None
+        if len(self._dynamic) >= self.max_dynamic_stores:
+            self._count_dropped("too many stores made on the fly (max_dynamic_stores)", name[:64])
+            return None
+        self._dynamic.add(name)
+        return self._create(name, keys=keys, datastore_class=datastore_class)
 
     def _get(self, name: str, type_: type[_DS] = DataStore) -> _DS | None:  # type: ignore[assignment]
         store = self._stores.get(name)

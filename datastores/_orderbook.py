@@ -293,6 +293,14 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         else:
             if depth < 1:
                 raise ValueError("depth must be at least 1")
+            depths = self._depths
+            if (
+                len(depths) >= self.max_symbols
+                and symbol not in depths
+                and symbol not in self._states
+            ):
+                self._count_refused(symbol)  # junk subscriptions: bounded like books
+                return
             self._depths[symbol] = depth
             if self._sink is not None and symbol in self._books:
                 self._sink.book(self, symbol, (), (), False)  # the new cap trims
@@ -356,14 +364,14 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         (:meth:`_replace`, which clears the book first) makes it synced again, so
         no part of a refused message is ever read as synced.
 
-        A ``symbol`` that is not a ``str`` is refused before anything is created
-        for it (counted in ``dropped``), returning ``False``. With change
+        A ``symbol`` that is not a ``str``, or a new one beyond ``max_symbols``, is
+        refused before anything is created for it (counted in ``dropped``),
+        returning ``False``. With change
         observers, the level lists are reported first (``snapshot``: they replace
         the whole book).
         """
         book = self._books.get(symbol)
-        if book is None and symbol.__class__ is not str and not_a_symbol(symbol):
-            self._refuse_symbol(symbol)
+        if book is None and self._refuse_new(symbol):  # a new symbol: not a str, or too many
             return False
         try:
             feed = self._sink
@@ -482,6 +490,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
             check_level(level)
         except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
             self._refuse(item, f"not a book level ({exc})")
+            return
+        if symbol not in self._books and self._refuse_new(symbol):
             return
         target = self._book(symbol)[0 if side == self._ASK else 1]
         existed = key in target.levels

@@ -28,13 +28,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ._background import Background, Backoff
 from ._errors import RateLimitError
-
-if TYPE_CHECKING:
-    from ._orderbook import OrderBookStore
+from ._orderbook import OrderBookStore
 
 __all__ = [
     "RESUBSCRIBE_TIMEOUT",
@@ -88,9 +86,13 @@ class BookFeeds:
     it differs, so a stream on one connection costs one comparison per message.
     """
 
-    __slots__ = ("_by_symbol", "_urls", "last_ws")
+    __slots__ = ("_by_symbol", "_urls", "last_ws", "max_symbols")
 
     def __init__(self) -> None:
+        #: most symbols recorded; ``None``: ``OrderBookStore.max_symbols`` (the class
+        #: value, read when a new symbol comes). A new symbol beyond it gets a feed
+        #: that is not recorded (its book refuses it too).
+        self.max_symbols: int | None = None
         #: the connection that delivered the last book message (identity cache)
         self.last_ws: Any = object()
         self._by_symbol: dict[str, BookFeed] = {}
@@ -109,6 +111,9 @@ class BookFeeds:
             self.note_connection(ws)
         feed = self._by_symbol.get(symbol)
         if feed is None:
+            cap = OrderBookStore.max_symbols if self.max_symbols is None else self.max_symbols
+            if len(self._by_symbol) >= cap:
+                return BookFeed(ws, channel, args)  # junk symbols never grow the table
             feed = self._by_symbol[symbol] = BookFeed(ws, channel, args)
         else:
             feed.ws, feed.channel, feed.args = ws, channel, args
@@ -168,8 +173,10 @@ class SnapshotRecovery(Generic[SnapshotT]):
       the response observers); it may raise ``ValueError`` for a malformed one.
       While the book is still unsynced afterwards (the snapshot was older than
       the stream), another is fetched after ``stale_backoff`` delays.
-    * ``on_no_client(symbol)`` is called once per symbol when a snapshot is
-      needed but no open Client is known (say how to give one).
+    * ``on_no_client(symbol)`` is called once per episode (for the first symbol
+      that needs a snapshot while no open Client is known: say how to give one;
+      the others are logged at DEBUG and counted in ``no_client``) until a
+      Client comes, so junk symbols never log a WARNING each.
     * ``wanted(symbol)`` (optional) says whether ``symbol`` still needs a
       snapshot from this recovery: ``False`` (the book was forgotten, or another
       feed that brings its own snapshots took it over) ends the fetching.
@@ -202,7 +209,9 @@ class SnapshotRecovery(Generic[SnapshotT]):
         self.stale_backoff = stale_backoff
         #: symbols waiting for a Client (or an event loop) to fetch their snapshot
         self.pending: set[str] = set()
-        self._warned: set[str] = set()
+        #: snapshot requests that found no open Client (each symbol, each time)
+        self.no_client = 0
+        self._told = False
 
     def key(self, symbol: str) -> tuple[str, str, str]:
         """The :class:`Background` key of ``symbol``'s fetch."""
@@ -235,12 +244,16 @@ class SnapshotRecovery(Generic[SnapshotT]):
         background = self.background
         client = background.client
         if client is None or background.client_closed:
-            self.pending.add(symbol)
-            if symbol not in self._warned and self._on_no_client is not None:
-                if len(self._warned) < 1024:
-                    self._warned.add(symbol)
-                self._on_no_client(symbol)
+            self.no_client += 1
+            if symbol not in self.pending:
+                self.pending.add(symbol)
+                if self._told or self._on_no_client is None:
+                    self._logger.debug("%s %s: waits for a Client", self.book.name, symbol)
+                else:
+                    self._told = True
+                    self._on_no_client(symbol)
             return
+        self._told = False  # a Client is known: the next episode without one is told
         try:
             asyncio.get_running_loop()
         except RuntimeError:

@@ -51,8 +51,6 @@ __all__ = ["BitMEXDataStore"]
 
 logger = logging.getLogger("datastores.exchanges.bitmex")
 
-#: most tables created on the fly (then their messages are counted as unhandled)
-_MAX_GENERIC_TABLES = 64
 _ACTIONS = frozenset({"partial", "insert", "update", "delete"})
 
 #: REST path (under ``/api/v1``) -> store name, for :meth:`BitMEXDataStore.initialize`
@@ -164,7 +162,6 @@ class BitMEXDataStore(DataStoreCollection):
             logger=logger,
         )
         self.orderbook.resync_hook = self._resubscribe.request
-        self._generic: set[str] = set()
         self._failed_requests = 0
 
     @property
@@ -275,17 +272,19 @@ class BitMEXDataStore(DataStoreCollection):
 
     def _on_generic(self, table: str, msg: dict[str, Any]) -> None:
         """A table without a dedicated store: one is created on its first partial,
-        keyed by the partial's ``keys`` (a log of 99,999 rows when it has none)."""
+        keyed by the partial's ``keys`` (a log of 99,999 rows when it has none),
+        within the collection's ``max_dynamic_stores`` (beyond: refused, counted)."""
         store = self._stores.get(table)
         if store is None:
             keys = msg.get("keys")
-            if msg.get("action") != "partial" or len(self._generic) >= _MAX_GENERIC_TABLES:
+            if msg.get("action") != "partial":
                 self._count_unhandled(table[:64])
                 return
             if not (isinstance(keys, list) and all(k.__class__ is str for k in keys)):
                 keys = []
-            store = self._create(table, keys=keys, datastore_class=Table if keys else Log)
-            self._generic.add(table)
+            store = self._create_dynamic(table, keys=keys, datastore_class=Table if keys else Log)
+            if store is None:
+                return
         if not isinstance(store, Table):
             self._count_unhandled(table[:64])
             return

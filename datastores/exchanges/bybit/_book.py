@@ -192,6 +192,8 @@ class OrderBook(OrderBookStore[OrderBookItem]):
         if kind != "delta" and kind != "snapshot":
             return f"unknown type {kind!r}"
         feed = self._feeds.get(symbol)
+        if feed is None and self._refuse_new(symbol):  # junk symbols: nothing made for them
+            return None
         if feed is None or feed.topic != topic:
             rank = _FULL_RANK if depth is None else depth
             if feed is not None and rank <= feed.rank:

@@ -57,6 +57,10 @@ logger = logging.getLogger("datastores.exchanges.bybit")
 _ROUTE_CACHE_MAX = 4096
 
 
+def _refused(msg: Any, ws: Any) -> None:
+    """A topic refused beyond ``max_dynamic_stores`` (counted when it was refused)."""
+
+
 class BybitDataStore(DataStoreCollection):
     """Bybit V5 DataStoreCollection (public and private topics, one collection).
 
@@ -210,7 +214,7 @@ class BybitDataStore(DataStoreCollection):
         handler = self._channel_handlers.get(prefix)
         arg: Any = None
         if handler is None:
-            handler, arg = self._on_generic, self._generic_store(prefix)
+            handler, arg = self._generic_route(prefix)
         elif prefix == "orderbook":
             handler, arg = self._route_orderbook(parts)
         elif prefix == "kline" or prefix == "kline_lt":
@@ -221,7 +225,9 @@ class BybitDataStore(DataStoreCollection):
         elif prefix == "execution" and len(parts) > 1 and parts[1] == "fast":
             # execution.fast repeats fills of `execution` with fewer fields: a store of
             # its own, so subscribing to both never duplicates fills in `execution`.
-            handler, arg = self._on_generic, self._generic_store("execution.fast")
+            handler, arg = self._generic_route("execution.fast")
+        if handler is _refused:
+            return handler  # not cached: every message of a refused topic is counted
         self._routes[topic] = handler
         self._topic_args[topic] = arg
         return handler
@@ -235,12 +241,14 @@ class BybitDataStore(DataStoreCollection):
             return self._on_orderbook, int(parts[1])
         # orderbook.rpi.* (levels with a separate RPI size) and future variants: their
         # levels mean something else, so they must not touch the book.
-        return self._on_generic, self._generic_store(f"{parts[0]}.{parts[1]}")
+        return self._generic_route(f"{parts[0]}.{parts[1]}")
 
-    def _generic_store(self, name: str) -> DataStore:
-        store = self._stores.get(name)
+    def _generic_route(self, name: str) -> tuple[Handler, Any]:
+        """The keyless store ``name`` for topics without a dedicated store, made on
+        the fly up to ``max_dynamic_stores`` (beyond: refused, counted)."""
+        store = self._create_dynamic(name, datastore_class=DataStore)
         if store is None:
-            store = self._create(name)
+            return _refused, None
         if name not in self._generic_names:
             self._generic_names.add(name)
             logger.info(
@@ -248,7 +256,7 @@ class BybitDataStore(DataStoreCollection):
                 name,
                 name,
             )
-        return store
+        return self._on_generic, store
 
     def _drop(self, topic: str | None, reason: str, detail: object = None) -> None:
         where = f"{topic!r}"[:130] if topic else None

@@ -166,8 +166,9 @@ class KuCoinBooksBase(DataStoreCollection):
         feed = self._feeds.get(symbol)
         if feed is None or feed.ws is not ws:
             channel = "obu" if family == "uta" else f"level2 {family}"
-            self._feeds.note(symbol, ws, channel, args)
-            self._families[symbol] = family
+            noted = self._feeds.note(symbol, ws, channel, args)
+            if self._feeds.get(symbol) is noted:  # not a junk symbol beyond the cap
+                self._families[symbol] = family
 
     def _on_spot_level2(self, msg: dict[str, Any], ws: Any) -> None:
         """``/market/level2:{symbol}`` (https://www.kucoin.com/docs-new/3470068w0)

@@ -256,6 +256,9 @@ class BookSync:
             return False
         sub = self._subs.get((channel, inst))
         if sub is None:
+            if inst not in self._primary and len(self._primary) >= self.books.max_symbols:
+                self.books._count_refused(inst)  # junk instruments: nothing made for them
+                return True
             sub = self._register(channel, inst, arg)
         lane = self._lane_of(sub)
         if ws is not None and ws is not sub.ws:

@@ -63,12 +63,14 @@ ORDERS_ALGO_PENDING_PATH = "/api/v5/trade/orders-algo-pending"
 
 #: Book channels known today; any other ``books*`` channel is treated as one too.
 BOOK_CHANNELS = ("books", "books5", "bbo-tbt", "books-l2-tbt", "books50-l2-tbt", "books-elp")
-#: most channels given a generic store on the fly (protects memory from junk names)
-MAX_GENERIC_CHANNELS = 64
 #: most channel names remembered in the routing table
 MAX_ROUTES = 4096
 #: the ``unhandled`` key of ``event: error`` messages (read by :attr:`error_events`)
 ERROR_EVENT = "event:error"
+
+
+def _refused(msg: Any, ws: Any) -> None:
+    """A channel refused beyond ``max_dynamic_stores`` (counted when refused)."""
 
 
 def _redact(text: str) -> str:
@@ -168,13 +170,13 @@ class OKXDataStore(DataStoreCollection):
             self._count_dropped("arg without a channel")
             return
         handler = self._channel_handlers.get(channel) or self._route(channel)
-        if handler is None:
-            self._count_dropped("too many channels without a dedicated store", channel)
-            return
         handler(msg, ws)
 
-    def _route(self, channel: str) -> Handler | None:
-        """Resolve a channel not in the table yet, and remember it (bounded)."""
+    def _route(self, channel: str) -> Handler:
+        """Resolve a channel not in the table yet, and remember it (bounded). A
+        channel that needs a store made on the fly gets it here, within the
+        collection's ``max_dynamic_stores`` (beyond: refused and counted, every
+        message, so the refusal is never cached)."""
         handler: Handler
         if channel.startswith("mark-price-candle"):
             handler = self._on_mark_price_candle
@@ -183,14 +185,21 @@ class OKXDataStore(DataStoreCollection):
         elif channel.startswith("candle"):
             handler = self._on_candle
         elif channel.startswith("books"):
+            # A books* name OKX may add one day: its own store, made now (it is
+            # used if the channel ever feeds an instrument a deeper channel feeds).
+            if channel not in BOOK_CHANNELS and (
+                self._create_dynamic(SECONDARY_PREFIX + channel, datastore_class=OKXBooks) is None
+            ):
+                return _refused
             handler = self._on_books
-        elif len(self._generic) < MAX_GENERIC_CHANNELS:
-            self._channel_stores[channel] = self._create(channel, datastore_class=Generic)
+        else:
+            store = self._create_dynamic(channel, datastore_class=Generic)
+            if store is None:
+                return _refused
+            self._channel_stores[channel] = store
             self._generic.append(channel)
             logger.info("okx: channel %r has no dedicated store; using store[%r]", channel, channel)
             handler = self._on_items
-        else:
-            return None
         if len(self._channel_handlers) < MAX_ROUTES:
             self._channel_handlers[channel] = handler
         return handler

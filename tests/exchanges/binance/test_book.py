@@ -456,16 +456,22 @@ def test_garbage_never_raises(msg: Any) -> None:
         store.partialbook._check()
 
 
-def test_no_client_warns_once_per_symbol(caplog: pytest.LogCaptureFixture) -> None:
+def test_no_client_warns_once_per_episode(caplog: pytest.LogCaptureFixture) -> None:
+    """Once until a Client comes, not once per symbol (junk symbols would log one
+    WARNING each, issue 15 point 11); every symbol still waits and is counted."""
     store = BinanceSpotDataStore()
     with caplog.at_level(logging.WARNING, logger="datastores.exchanges.binance"):
         for i in range(5):
             store.onmessage(spot_diff(100 + i, 100 + i))
         store.onmessage(spot_diff(1, 1, symbol="ETHBTC"))
     warnings = [r for r in caplog.records if "store.client = client" in r.getMessage()]
-    assert len(warnings) == 2
+    assert len(warnings) == 1
     assert "/api/v3/depth" in warnings[0].getMessage()
+    assert "BNBBTC" in warnings[0].getMessage()
     assert not store.orderbook.status("BNBBTC").synced
+    assert not store.orderbook.status("ETHBTC").synced
+    assert store._recovery.pending == {"BNBBTC", "ETHBTC"}
+    assert store._recovery.no_client >= 2
 
 
 # --------------------------------------------------- random streams vs the truth

@@ -9,7 +9,7 @@ import pytest
 
 from datastores._client import Client
 from datastores._errors import AuthenticationError, ExchangeAPIError, RateLimitError
-from datastores.exchanges.okx.store import MAX_GENERIC_CHANNELS, OKXDataStore
+from datastores.exchanges.okx.store import OKXDataStore
 
 from ._support import FakeWS, book_msg, levels_of, load, lv, rest_server
 
@@ -387,12 +387,13 @@ def test_unknown_book_action_is_an_error_not_a_crash() -> None:
 
 def test_generic_channels_are_bounded() -> None:
     store = OKXDataStore()
-    for i in range(MAX_GENERIC_CHANNELS + 5):
+    cap = store.max_dynamic_stores
+    for i in range(cap + 5):
         store.onmessage({"arg": {"channel": f"junk-{i}"}, "data": [{"n": i}]})
     stats = store.statistics()
-    assert len(store.generic_channels) == MAX_GENERIC_CHANNELS
-    assert store.dropped_messages == 6  # one slot is taken by `fills`
-    assert stats.dropped == {"too many channels without a dedicated store": 6}
+    assert len(store.generic_channels) == 1 + cap  # `fills` is declared, not made on the fly
+    assert store.dropped_messages == 5
+    assert stats.dropped == {"too many stores made on the fly (max_dynamic_stores)": 5}
     assert store["junk-0"].find() == [{"n": 0}]
     assert "junk-70" not in store
 
