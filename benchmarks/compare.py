@@ -1,6 +1,6 @@
 """Before/after: the datastores contender of two checkouts, interleaved in one run.
 
-Usage: ``python -m benchmarks.compare OTHER_CHECKOUT [--rounds N] [--messages N]``
+Usage: ``python -m benchmarks.compare OTHER_CHECKOUT [--this CHECKOUT] [--rounds N] [--messages N]``
 (``scripts/bench-compare REV`` makes the checkout of a git revision for you).
 
 Each round runs the Binance depth workload (a: decode + apply, b: apply + top-10 read,
@@ -54,14 +54,19 @@ def _child(bench_dir: Path, checkout: Path, args: list[str]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.compare")
     parser.add_argument("other", type=Path, help="the other checkout (its root directory)")
+    parser.add_argument(
+        "--this", type=Path, default=None, help="measure this checkout instead of this one"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--levels", type=int, default=5000)
     parser.add_argument("--upserts", type=int, default=100_000)
     args = parser.parse_args()
-    this, other = HERE.parent, args.other.resolve()
-    if not (other / "datastores" / "__init__.py").exists():
-        parser.error(f"{other} is not a datastores checkout")
+    this = args.this.resolve() if args.this is not None else HERE.parent
+    other = args.other.resolve()
+    for checkout in (this, other):
+        if not (checkout / "datastores" / "__init__.py").exists():
+            parser.error(f"{checkout} is not a datastores checkout")
     CACHE.mkdir(exist_ok=True)
     stream = CACHE / f"binance-depth-{args.levels}-{args.messages}.jsonl"
     if not stream.exists():
