@@ -314,6 +314,11 @@ class ResubscribeRecovery:
         self._unacked: dict[str, int] = {}
         #: set while a reconnect invalidates books: the app resubscribes by itself
         self.suspended = False
+        #: requests that could not be sent (no feed, a closed connection, no event loop)
+        self.not_sent = 0
+        # why requests could not be sent since the last one that was: one WARNING
+        # per reason and episode, then DEBUG (junk symbols must not flood the log)
+        self._warned: set[str] = set()
 
     def key(self, symbol: str) -> tuple[str, str, str]:
         """The :class:`Background` key of ``symbol``'s resubscribe loop."""
@@ -335,7 +340,8 @@ class ResubscribeRecovery:
             return
         feed = self.feeds.get(symbol)
         if feed is None:
-            self._logger.warning(
+            self._not_sent(
+                "unfed",
                 "%s %s: the book needs a new snapshot but no connection fed it through "
                 "onmessage(msg, ws); it stays unsynced until its channel is resubscribed",
                 self.background.name,
@@ -344,7 +350,8 @@ class ResubscribeRecovery:
             return
         ws = feed.ws
         if ws is None or getattr(ws, "closed", False) is True:
-            self._logger.warning(
+            self._not_sent(
+                "closed",
                 "%s %s: cannot resubscribe %s: its connection is closed; the book stays "
                 "unsynced until the connection is re-established",
                 self.background.name,
@@ -355,13 +362,15 @@ class ResubscribeRecovery:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            self._logger.warning(
+            self._not_sent(
+                "no loop",
                 "%s %s: the book needs a resubscription but no event loop is running; "
                 "it stays unsynced",
                 self.background.name,
                 symbol,
             )
             return
+        self._warned.clear()  # a resubscription goes out: the next failure is news again
         # A new episode while the previous one still waits: start over at once
         # (unless the retry timer stays in charge).
         self.background.spawn(
@@ -371,6 +380,14 @@ class ResubscribeRecovery:
             replace=self._restart and symbol in self._awaiting,
             when_closed=self._when_client_closed,
         )
+
+    def _not_sent(self, why: str, message: str, *args: object) -> None:
+        """Count a request that could not be sent; WARNING the first time ``why``
+        happens since a request was last sent, DEBUG after that. O(1)."""
+        self.not_sent += 1
+        level = logging.DEBUG if why in self._warned else logging.WARNING
+        self._warned.add(why)
+        self._logger.log(level, message, *args)
 
     def on_snapshot(self, symbol: str) -> None:
         """``symbol``'s book got its snapshot: stop waiting for it."""

@@ -30,7 +30,7 @@ from ._items import DepthItem
 __all__ = ["Depth", "Outcome", "parse_sequence"]
 
 #: what became of one whole or diff (see :meth:`Depth.on_diff`, :meth:`Depth.on_whole`)
-Outcome = Literal["applied", "kept", "stale", "malformed"]
+Outcome = Literal["applied", "kept", "stale", "malformed", "refused"]
 
 
 def parse_sequence(value: Any) -> int | None:
@@ -78,7 +78,9 @@ class Depth(OrderBookStore[DepthItem]):
         self.timestamp: int | None = None
         #: the latest ``timestamp`` / ``t`` per pair (ms)
         self.timestamps: dict[str, int] = {}
-        # diffs since the last whole, per pair, for the next whole's replay
+        # diffs since the last whole, per pair, for the next whole's replay; a pair
+        # enters it when first seen (``_admit``) and never leaves, so every other
+        # table here is keyed by its pairs and bounded by ``max_symbols`` with it
         self._kept: dict[str, deque[BookDelta]] = {}
         # the ``s`` (or sequenceId) last applied per pair; absent before the first whole
         self._last: dict[str, int] = {}
@@ -88,6 +90,20 @@ class Depth(OrderBookStore[DepthItem]):
         self._lost: dict[str, int] = {}
         # pairs that lost a diff whose ``s`` is unknown: the next diff's ``s`` bounds it
         self._lost_unknown: set[str] = set()
+
+    def _admit(self, pair: str) -> deque[BookDelta] | None:
+        """``pair``'s kept diffs, made for a new pair; ``None`` for a new pair beyond
+        ``max_symbols`` (counted in ``symbols_refused``: nothing is kept for it). O(1)."""
+        kept = self._kept.get(pair)
+        if kept is not None:
+            return kept
+        if self._refuse_new(pair):
+            return None
+        if len(self._kept) >= self.max_symbols:
+            self._count_refused(pair)
+            return None
+        kept = self._kept[pair] = deque(maxlen=self._KEEP_MAX)
+        return kept
 
     def _stamp(self, pair: str, timestamp: Any) -> None:
         if timestamp.__class__ is int:
@@ -104,12 +120,13 @@ class Depth(OrderBookStore[DepthItem]):
         Returns ``"applied"``; ``"kept"`` before the pair's first whole or while it
         is unsynced (the next whole's replay applies it); ``"stale"`` when not newer
         than the last applied (``status().stale``); ``"malformed"`` when its levels
-        cannot be applied (the book goes unsynced until a whole covers it).
+        cannot be applied (the book goes unsynced until a whole covers it);
+        ``"refused"`` for a new pair beyond ``max_symbols``.
         """
-        self._stamp(pair, t)
-        kept = self._kept.get(pair)
+        kept = self._admit(pair)
         if kept is None:
-            kept = self._kept[pair] = deque(maxlen=self._KEEP_MAX)
+            return "refused"
+        self._stamp(pair, t)
         if pair in self._lost_unknown:
             # The unreadable diff came before this one: a whole covers it once it
             # reaches this diff's ``s``.
@@ -147,7 +164,9 @@ class Depth(OrderBookStore[DepthItem]):
     def lose_diff(self, pair: str, detail: str, sequence: int | None = None) -> None:
         """A ``depth_diff`` of ``pair`` could not be read: unsynced until a whole
         covers it, one that reaches its ``sequence`` (or, when that is unknown, the
-        ``s`` of the next diff)."""
+        ``s`` of the next diff). Ignored for a new pair beyond ``max_symbols``."""
+        if self._admit(pair) is None:
+            return
         if sequence is None:
             self._lost_unknown.add(pair)
         else:
@@ -170,16 +189,17 @@ class Depth(OrderBookStore[DepthItem]):
         Returns ``"applied"`` (synced after), ``"kept"`` (installed, but a loss it
         does not cover keeps the book unsynced), ``"stale"`` (older than the last
         whole applied: dropped; wholes and diffs share one sequence that never goes
-        back) or ``"malformed"`` (its levels, or a replayed diff's, are unusable).
+        back), ``"malformed"`` (its levels, or a replayed diff's, are unusable) or
+        ``"refused"`` (a new pair beyond ``max_symbols``).
         """
+        kept = self._admit(pair)
+        if kept is None:
+            return "refused"
         self._stamp(pair, timestamp)
         previous = self._wholes.get(pair)
         if previous is not None and sequence_id < previous:
             self._state(pair).stale += 1
             return "stale"
-        kept = self._kept.get(pair)
-        if kept is None:
-            kept = self._kept[pair] = deque(maxlen=self._KEEP_MAX)
         replay = sorted((d for d in kept if d.last_id > sequence_id), key=_sequence_of)
         kept.clear()
         kept.extend(replay)
@@ -214,7 +234,9 @@ class Depth(OrderBookStore[DepthItem]):
     def forget_stream(self, pair: str, reason: str) -> None:
         """The connection feeding ``pair`` was replaced: unsynced, its kept diffs
         dropped; diffs of the new connection are kept until its first whole."""
-        self._kept.pop(pair, None)
+        kept = self._kept.get(pair)
+        if kept is not None:
+            kept.clear()  # the pair stays admitted (see ``_kept``)
         self._last.pop(pair, None)
         self._wholes.pop(pair, None)
         self._lost.pop(pair, None)

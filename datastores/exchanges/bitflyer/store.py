@@ -179,6 +179,22 @@ class bitFlyerDataStore(DataStoreCollection):
 
     # ------------------------------------------------------------------ board
 
+    def _admit(self, product_code: str) -> bool:
+        """Whether a board message of ``product_code`` may be kept: a known product,
+        or a new one while the board, ``mid_price`` and the snapshot numbers hold
+        fewer than ``max_symbols`` products. A refused one is counted
+        (``board.symbols_refused``) and nothing is kept for it. O(1)."""
+        board = self.board
+        if product_code in self._snapshots or product_code in board.mid_price:
+            return True
+        if board._refuse_new(product_code):
+            return False
+        cap = board.max_symbols
+        if len(board.mid_price) >= cap or len(self._snapshots) >= cap:
+            board._count_refused(product_code)
+            return False
+        return True
+
     def _note_feed(self, product_code: str, ws: Any) -> None:
         feed = self._feeds.get(product_code)
         if feed is None or feed.ws is not ws:
@@ -194,6 +210,8 @@ class bitFlyerDataStore(DataStoreCollection):
             asks, bids = parse_levels(message["asks"]), parse_levels(message["bids"])
         except (ValueError, TypeError, KeyError) as exc:
             self._count_dropped("board snapshot with unreadable levels", f"{product_code}: {exc}")
+            return
+        if not self._admit(product_code):
             return
         self._note_feed(product_code, ws)
         mid = message.get("mid_price")
@@ -217,6 +235,8 @@ class bitFlyerDataStore(DataStoreCollection):
             if product_code in self._snapshots and board.is_synced(product_code):
                 # A diff we cannot read is a diff missed: the book may be wrong now.
                 board._fail(product_code, "error", f"unreadable diff ({exc})")
+            return
+        if not self._admit(product_code):
             return
         self._note_feed(product_code, ws)
         mid = message.get("mid_price")

@@ -191,6 +191,11 @@ class BitgetCollectionBase(DataStoreCollection):
     def _book_key(self, inst_type: str, inst_id: str) -> str:
         raise NotImplementedError
 
+    def _book_key_text(self, inst_type: str, inst_id: str) -> str:
+        """The key :meth:`_book_key` returns, with nothing recorded for it (for a
+        book that may be refused)."""
+        raise NotImplementedError
+
     # --------------------------------------------------------------- counters
 
     @property
@@ -268,7 +273,7 @@ class BitgetCollectionBase(DataStoreCollection):
             arg = msg["arg"]
             if arg["channel"] not in self._BOOK_DEPTHS:
                 return
-            key = self._book_key(arg["instType"], arg["instId"])
+            key = self._book_key_text(arg["instType"], arg["instId"])
         except (KeyError, TypeError):
             return
         self._book_store._fail(key, "error", f"handler error ({type(exc).__name__}: {exc})")
@@ -291,6 +296,8 @@ class BitgetCollectionBase(DataStoreCollection):
             return
         channel: str = arg["channel"]
         book = self._book_store
+        if book._refuse_new(self._book_key_text(inst_type, inst_id)):
+            return  # a new book beyond max_symbols: counted, nothing made for it
         key = self._book_key(inst_type, inst_id)
         if ws is not None:
             feed = self._feeds.get(key)

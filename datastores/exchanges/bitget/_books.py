@@ -195,8 +195,14 @@ class BitgetV2Book(_CheckedBook[V2BookItem]):
 
     # ------------------------------------------------------------------ keys
 
+    @staticmethod
+    def key_text(inst_type: str, inst_id: str) -> str:
+        """The key of the book of ``inst_id`` in ``inst_type``, nothing recorded. O(1)."""
+        return f"{inst_type}:{inst_id}"
+
     def book_key(self, inst_type: str, inst_id: str) -> str:
-        """The key of the book of ``inst_id`` in ``inst_type`` (``"SPOT:BTCUSDT"``). O(1)."""
+        """The key of the book of ``inst_id`` in ``inst_type`` (``"SPOT:BTCUSDT"``),
+        its names recorded for :meth:`resolve` and the items. O(1)."""
         key = f"{inst_type}:{inst_id}"
         if key not in self._ids:
             self._ids[key] = (inst_type, inst_id)

@@ -222,6 +222,9 @@ class BitgetV2DataStore(BitgetCollectionBase):
     def _book_key(self, inst_type: str, inst_id: str) -> str:
         return self.book.book_key(inst_type, inst_id)
 
+    def _book_key_text(self, inst_type: str, inst_id: str) -> str:
+        return BitgetV2Book.key_text(inst_type, inst_id)
+
     # ------------------------------------------------------------ properties
 
     #: ``ticker`` channel. https://www.bitget.com/api-doc/spot/websocket/public/Tickers-Channel

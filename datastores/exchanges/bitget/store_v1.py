@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..._orderbook import OrderBookStore
 from ..._store import DataStore, Item
 from ..._storefield import StoreField
 from ._base import (
@@ -74,7 +75,9 @@ class Trade(DataStore[V1TradeItem]):
     Keyless (an append log): v1 trades carry no id and several share a
     millisecond. The snapshot pushed on (re)subscription repeats recent trades;
     those already stored (older than the newest stored trade, or equal to one
-    stored at the same millisecond) are skipped.
+    stored at the same millisecond) are skipped. Trades of a new instId beyond
+    ``OrderBookStore.max_symbols`` instIds are refused (counted in ``dropped``):
+    what is kept per instId for that check never grows past it.
     """
 
     _MAXLEN = 99999
@@ -98,6 +101,9 @@ class Trade(DataStore[V1TradeItem]):
         # Snapshots arrive newest first: store every batch oldest first.
         parsed.sort(key=lambda pair: pair[0])
         newest = self._newest.get(inst_id)
+        if newest is None and parsed and len(self._newest) >= OrderBookStore.max_symbols:
+            self._refuse(inst_id[:64], "trades of a new instId beyond max_symbols")
+            return
         if snapshot and newest is not None:
             last_ts, stored = newest
             stored = Counter(stored)
@@ -201,6 +207,9 @@ class BitgetDataStore(BitgetCollectionBase):
     _CANDLE_HANDLER: ClassVar[str | None] = "_on_candle"
 
     def _book_key(self, inst_type: str, inst_id: str) -> str:
+        return inst_id
+
+    def _book_key_text(self, inst_type: str, inst_id: str) -> str:
         return inst_id
 
     # ------------------------------------------------------------ properties

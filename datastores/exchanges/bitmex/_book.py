@@ -244,10 +244,13 @@ class OrderBook(OrderBookStore[OrderBookL2Item]):
         Returns ``False`` when the message was malformed (the book then goes
         unsynced, counted as an error); a message that does not match the table
         (unknown row, row already present) makes the book unsynced as a gap.
-        Ignored (and counted) while the book waits for a partial.
+        Ignored (and counted) while the book waits for a partial. A new symbol
+        beyond ``max_symbols`` is refused (counted in ``symbols_refused``).
         """
         state = self._states.get(symbol)
         if state is None:
+            if self._refuse_new(symbol):  # a new symbol beyond max_symbols: counted
+                return True
             state = self._state(symbol)
         if state.phase == "unsynced":
             self._unsynced_drops[symbol] = self._unsynced_drops.get(symbol, 0) + 1

@@ -169,13 +169,17 @@ class Order(DataStore[OrderItem]):
     merged); a final one (:data:`CLOSED_ORDER_STATUSES`) deletes it and every
     order with the same non-empty ``orderLinkId`` (spot conditional orders get
     a new orderId when triggered). An unknown status keeps the order visible
-    (upsert) and is logged once per status value. O(1) per order
+    (upsert) and is logged once per status value, at WARNING for the first
+    ``_MAX_UNKNOWN_STATUSES`` values and at DEBUG after that (junk statuses
+    neither flood the log nor grow the store). O(1) per order
     (``orderLinkId`` is indexed).
     https://bybit-exchange.github.io/docs/v5/websocket/private/order
     """
 
     _KEYS = ("orderId",)
     _INDEXES: ClassVar[tuple[str, ...] | None] = ("orderLinkId",)
+    #: unknown status values remembered (and warned about) at most
+    _MAX_UNKNOWN_STATUSES: ClassVar[int] = 16
 
     def _init(self) -> None:
         self._unknown_statuses: set[object] = set()
@@ -194,9 +198,12 @@ class Order(DataStore[OrderItem]):
                         self._delete(cast("list[Item]", linked))
             else:
                 if status not in ACTIVE_ORDER_STATUSES and status not in self._unknown_statuses:
-                    self._unknown_statuses.add(status)
-                    logger.warning(
-                        "bybit order: unknown orderStatus %r (order kept as live); "
+                    seen = self._unknown_statuses
+                    if len(seen) < self._MAX_UNKNOWN_STATUSES:
+                        seen.add(status)
+                    logger.log(
+                        logging.WARNING if status in seen else logging.DEBUG,
+                        "bybit order: unknown orderStatus %.64r (order kept as live); "
                         "please report it so the lifecycle table can be updated",
                         status,
                     )

@@ -127,7 +127,9 @@ class CoincheckOrderBook(OrderBookStore[OrderBookItem]):
 
     def _init(self) -> None:
         super()._init()
-        #: which channel feeds each pair (the sequenced one wins when both do)
+        #: which channel feeds each pair (the sequenced one wins when both do); a
+        #: pair enters it with its first message (:meth:`_admit`) and never leaves,
+        #: so it bounds ``_last_update_at`` too
         self._modes: dict[str, Mode] = {}
         self._last_update_at: dict[str, Any] = {}
         self._latest_update_at: Any = None
@@ -161,6 +163,19 @@ class CoincheckOrderBook(OrderBookStore[OrderBookItem]):
             return replace(status, verifiable=False)
         return status
 
+    def _admit(self, pair: str) -> bool:
+        """Whether a message of ``pair`` may be handled: a known pair, or a new one
+        while fewer than ``max_symbols`` pairs are known. A refused one is counted
+        (``symbols_refused``) and nothing is kept for it. O(1)."""
+        if pair in self._modes:
+            return True
+        if self._refuse_new(pair):
+            return False
+        if len(self._modes) >= self.max_symbols:
+            self._count_refused(pair)
+            return False
+        return True
+
     # ------------------------------------------------------------ sequenced
 
     def _note_time(self, pair: str, data: Mapping[str, Any]) -> None:
@@ -184,7 +199,11 @@ class CoincheckOrderBook(OrderBookStore[OrderBookItem]):
 
         Raises:
             ValueError: unreadable (already recorded on the book).
+
+        A new pair beyond ``max_symbols`` is refused (:meth:`_admit`).
         """
+        if not self._admit(pair):
+            return
         self._use(pair, "sequenced")
         try:
             sequence = parse_sequence(data.get("sequence_number"))
@@ -217,6 +236,8 @@ class CoincheckOrderBook(OrderBookStore[OrderBookItem]):
                 float(rate), float(amount)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{self.name} {pair}: malformed snapshot ({exc})") from None
+        if not self._admit(pair):
+            return False
         self._use(pair, "sequenced")
         state = self._states.get(pair)
         if (
@@ -235,7 +256,10 @@ class CoincheckOrderBook(OrderBookStore[OrderBookItem]):
 
     def _on_legacy(self, pair: str, data: Mapping[str, Any]) -> bool:
         """One ``[pair]-orderbook`` diff, applied if the pair was seeded. Returns
-        ``False`` when the pair is fed by the sequenced channel (not applied)."""
+        ``False`` when the pair is fed by the sequenced channel (not applied). A new
+        pair beyond ``max_symbols`` is refused (:meth:`_admit`)."""
+        if not self._admit(pair):
+            return True
         mode = self._modes.get(pair)
         if mode == "sequenced":
             return False
@@ -264,6 +288,8 @@ class CoincheckOrderBook(OrderBookStore[OrderBookItem]):
         bids = data.get("bids") if isinstance(data, Mapping) else None
         if not isinstance(asks, list) or not isinstance(bids, list):
             raise ValueError(f"{self.name} {pair}: not an order-book snapshot")
+        if not self._admit(pair):
+            return False
         if self._modes.get(pair) == "sequenced":
             logger.info(
                 "%s %s: a legacy snapshot for a pair on the sequenced channel is ignored",

@@ -121,8 +121,11 @@ class L2Book(OrderBookStore[L2BookItem]):
 
     def _on_frame(
         self, coin: str, time: int, bids: Sequence[Any], asks: Sequence[Any]
-    ) -> Literal["applied", "stale", "malformed"]:
-        """Replace ``coin``'s book with one frame; a malformed one unsyncs the book."""
+    ) -> Literal["applied", "stale", "malformed", "refused"]:
+        """Replace ``coin``'s book with one frame; a malformed one unsyncs the book.
+        ``"refused"``: a new coin beyond ``max_symbols`` (counted, nothing kept)."""
+        if coin not in self._states and self._refuse_new(coin):
+            return "refused"
         state = self._state(coin)
         last = state.last_id
         if last is not None and time < last and state.phase != "unsynced":

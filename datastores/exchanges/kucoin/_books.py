@@ -249,7 +249,10 @@ class KuCoinDepthBook(OrderBookStore[DepthItem]):
         sequence: Any = None,
     ) -> bool:
         """Replace ``symbol``'s book with one top-N frame. Returns whether it was
-        readable (a malformed frame is recorded on the book)."""
+        readable (a malformed frame is recorded on the book). A new symbol beyond
+        ``max_symbols`` is refused (counted in ``symbols_refused``, nothing kept)."""
+        if symbol not in self._timestamps and self._refuse_new(symbol):
+            return True  # not unreadable: refused, and counted as such
         self._timestamps[symbol] = timestamp
         update_id = sequence if sequence.__class__ is int else None
         return self._replace(symbol, asks, bids, update_id)
