@@ -173,23 +173,26 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
 
     ``sign`` is ``1.0`` for asks and ``-1.0`` for bids. The level sequences
     themselves are stored (no copy). Returns the change in the number of levels.
+    O(log n) per level (plus a short list move near the top of the book).
 
     Every level is checked (see :func:`check_level`: a list or tuple, a price in
     (0, MAX_VALUE), a size in [0, MAX_VALUE), no bools). A malformed level raises
     ``ValueError``/``TypeError``/``IndexError``/``OverflowError`` after the levels
-    before it were applied and before anything of it is stored; the caller marks
+    before it were applied and with nothing of it left stored; the caller marks
     the book unsynced (see ``OrderBookStore._apply``).
 
-    The checks cost a few float comparisons per level in the loop that already
-    calls ``float()`` (``docs/performance.md``): NaN fails every comparison, so
-    the range tests catch it; a price is range-checked only when it makes a new
-    level or deletes none (a stored key already passed); a value of exactly 1.0
-    or a zero size may be a JSON ``true``/``false``, so those take the slow
-    :func:`check_level`.
+    The checks cost a class check and four float comparisons on the common path,
+    an update of an existing level (``docs/performance.md``): NaN fails every
+    comparison, so the range tests catch it; a price is range-checked only when
+    it makes a new level or deletes none (a stored key already passed); a value
+    of exactly 1.0 or a zero size may be a JSON ``true``/``false``, so those take
+    the slow :func:`check_level`. The loop pays for them by hashing the key once
+    per update: it stores first and learns from the dict's length whether the
+    level is new (a refused new level is removed again before raising).
     """
     stored = side.levels
     pop = stored.pop
-    count = 0
+    n = start = len(stored)
     ranks = side.ranks
     limit = MAX_VALUE
     if ranks is None:
@@ -200,50 +203,52 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
             price = float(level[0])
             size = float(level[1])
             key = price * sign
-            if size == 0.0:
-                if level[1] is False or price == 1.0:
-                    check_level(level)
-                if pop(key, None) is not None:
-                    remove(key)
-                    count -= 1
-                elif not (price > 0.0 and price < limit):
-                    raise malformed(level)
-            else:
-                if not (size > 0.0 and size < limit and size != 1.0 and price != 1.0):
-                    check_level(level)
-                if key not in stored:
-                    if not (price > 0.0 and price < limit):
+            if not (size > 0.0 and size < limit and size != 1.0 and price != 1.0):
+                if size == 0.0:
+                    if level[1] is False or price == 1.0:
+                        check_level(level)
+                    if pop(key, None) is not None:
+                        remove(key)
+                        n -= 1
+                    elif not (price > 0.0 and price < limit):
                         raise malformed(level)
-                    add(key)
-                    count += 1
-                stored[key] = level
-        return count
-    # The plain-list case, inlined: this loop is the hot path of every book.
-    neg = -sign
+                    continue
+                check_level(level)  # raises unless a real 1.0
+            stored[key] = level
+            if len(stored) != n:
+                if not (price > 0.0 and price < limit):
+                    del stored[key]  # a bad price never equals a stored key: it was new
+                    raise malformed(level)
+                add(key)
+                n += 1
+        return n - start
+    # The plain-list case, inlined: this loop is the hot path of every book. The
+    # common case (a size in (0, MAX_VALUE), neither value 1.0) is tested first,
+    # so an update costs one test; deletes and the rest branch off it.
     for level in levels:
         if level.__class__ is not list and level.__class__ is not tuple:
             raise malformed(level)
         price = float(level[0])
         size = float(level[1])
-        rank = price * neg
-        if size == 0.0:
-            if level[1] is False or price == 1.0:
-                check_level(level)
-            if pop(-rank, None) is not None:
-                del ranks[bisect_left(ranks, rank)]
-                count -= 1
-            elif not (price > 0.0 and price < limit):
-                raise malformed(level)
-        else:
-            if not (size > 0.0 and size < limit and size != 1.0 and price != 1.0):
-                check_level(level)
-            key = -rank
-            if key not in stored:
-                if not (price > 0.0 and price < limit):
+        key = price * sign
+        if not (size > 0.0 and size < limit and size != 1.0 and price != 1.0):
+            if size == 0.0:
+                if level[1] is False or price == 1.0:
+                    check_level(level)
+                if pop(key, None) is not None:
+                    del ranks[bisect_left(ranks, -key)]
+                    n -= 1
+                elif not (price > 0.0 and price < limit):
                     raise malformed(level)
-                insort(ranks, rank)
-                count += 1
-            stored[key] = level
-    if len(ranks) > side.PROMOTE:
+                continue
+            check_level(level)  # raises unless a real 1.0
+        stored[key] = level
+        if len(stored) != n:  # new: one hash per update instead of `in` then store
+            if not (price > 0.0 and price < limit):
+                del stored[key]  # a bad price never equals a stored key: it was new
+                raise malformed(level)
+            insort(ranks, -key)
+            n += 1
+    if n > side.PROMOTE:
         side.promote()
-    return count
+    return n - start
