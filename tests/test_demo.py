@@ -8,37 +8,22 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import DemoSummary, RunDemo
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _summary(out: str) -> dict[str, str]:
-    lines = [line for line in out.splitlines() if line.startswith("summary: ")]
-    assert len(lines) == 1, out
-    return dict(pair.split("=", 1) for pair in lines[0][len("summary: ") :].split())
-
-
-def _run_demo(*args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m datastores demo ARGS`` in a subprocess, output captured, no terminal."""
-    env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONASYNCIODEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "datastores", "demo", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def test_demo_heals_the_book_and_exits_cleanly() -> None:
-    result = _run_demo("--seconds", "4")
+def test_demo_heals_the_book_and_exits_cleanly(
+    run_demo: RunDemo, demo_summary: DemoSummary
+) -> None:
+    result = run_demo("--seconds", "4")
     assert result.returncode == 0, result.stdout + result.stderr
-    summary = _summary(result.stdout)
+    summary = demo_summary(result.stdout)
     assert int(summary["messages"]) > 0
     assert int(summary["gaps"]) >= 1
     assert int(summary["resyncs"]) >= 1
@@ -70,11 +55,16 @@ def test_demo_heals_the_book_and_exits_cleanly() -> None:
     ],
 )
 def test_demo_of_each_exchange_detects_its_faults_and_heals(
-    exchange: str, rate: str, seq_gap: bool, checksum: bool
+    exchange: str,
+    rate: str,
+    seq_gap: bool,
+    checksum: bool,
+    run_demo: RunDemo,
+    demo_summary: DemoSummary,
 ) -> None:
-    result = _run_demo("--exchange", exchange, "--seconds", "3.5", "--rate", rate)
+    result = run_demo("--exchange", exchange, "--seconds", "3.5", "--rate", rate)
     assert result.returncode == 0, result.stdout + result.stderr
-    summary = _summary(result.stdout)
+    summary = demo_summary(result.stdout)
     assert int(summary["messages"]) > 0
     assert "not done in time" not in result.stdout  # every fault was injected
     if seq_gap:
@@ -100,7 +90,7 @@ def test_demo_of_each_exchange_detects_its_faults_and_heals(
     )
 
 
-def test_ctrl_c_ends_the_demo_cleanly_with_a_summary() -> None:
+def test_ctrl_c_ends_the_demo_cleanly_with_ademo_summary(demo_summary: DemoSummary) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "datastores", "demo", "--seconds", "60"],
@@ -124,7 +114,7 @@ def test_ctrl_c_ends_the_demo_cleanly_with_a_summary() -> None:
             process.communicate()
     assert process.returncode == 0, out + err
     assert "event: interrupted" in out
-    summary = _summary(out)
+    summary = demo_summary(out)
     assert summary["synced"] == "yes"
     assert float(summary["seconds"]) < 30
     assert not re.search(r"Warning|Task was destroyed|Unclosed|Traceback", err), err

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conftest import DemoSummary, RunDemo
+
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,24 +18,14 @@ from datastores._cli._targets import get_target
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_demo_detects_a_wrong_mid_price_heals_and_matches_the_fake() -> None:
-    env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONASYNCIODEBUG", None)
+def test_demo_detects_a_wrong_mid_price_heals_and_matches_the_fake(
+    run_demo: RunDemo, demo_summary: DemoSummary
+) -> None:
     # 6 s: a withheld diff away from the top is invisible until the next snapshot, so
     # the demo's next fault waits out its 2 s of patience.
-    demo = ["demo", "--exchange", "bitflyer", "--seconds", "6", "--rate", "300"]
-    result = subprocess.run(
-        [sys.executable, "-m", "datastores", *demo],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run_demo("--exchange", "bitflyer", "--seconds", "6", "--rate", "300")
     assert result.returncode == 0, result.stdout + result.stderr
-    line = next(x for x in result.stdout.splitlines() if x.startswith("summary: "))
-    summary = dict(pair.split("=", 1) for pair in line[len("summary: ") :].split())
+    summary = demo_summary(result.stdout)
     assert "not done in time" not in result.stdout  # every fault was injected
     # The withheld diff is seen only if it touched the top (then as a mid_price
     # mismatch); the wrong mid_price always is. Both heal at the next snapshot.

@@ -4,32 +4,21 @@ the fake's whole book."""
 
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conftest import DemoSummary, RunDemo
+
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_demo_detects_the_lost_row_and_heals() -> None:
-    env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONASYNCIODEBUG", None)
-    command = [sys.executable, "-m", "datastores", "demo", "--exchange", "bitmex"]
-    result = subprocess.run(
-        [*command, "--seconds", "3.5", "--rate", "300"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
+def test_demo_detects_the_lost_row_and_heals(run_demo: RunDemo, demo_summary: DemoSummary) -> None:
+    result = run_demo("--exchange", "bitmex", "--seconds", "3.5", "--rate", "300")
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith("summary: ")]
-    assert len(lines) == 1, result.stdout
-    summary = dict(pair.split("=", 1) for pair in lines[0][len("summary: ") :].split())
+    summary = demo_summary(result.stdout)
     assert "not done in time" not in result.stdout
     assert int(summary["gaps"]) >= 1
     assert int(summary["resyncs"]) >= 2

@@ -7,11 +7,13 @@ counted; orders placed through the signed REST API come back as private events."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conftest import DemoSummary, RunDemo
+
 import asyncio
-import os
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -177,23 +179,13 @@ async def test_orders_placed_through_rest_come_back_as_private_events(fake: Fake
         assert store.statistics().dropped == {}
 
 
-def test_demo_detects_the_gap_and_ends_equal_to_the_fake() -> None:
-    env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONASYNCIODEBUG", None)
-    command = [sys.executable, "-m", "datastores", "demo", "--exchange", "coincheck"]
-    result = subprocess.run(
-        [*command, "--seconds", "3", "--rate", "300", "--view", "plain"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
+def test_demo_detects_the_gap_and_ends_equal_to_the_fake(
+    run_demo: RunDemo, demo_summary: DemoSummary
+) -> None:
+    args = ["--exchange", "coincheck", "--seconds", "3", "--rate", "300", "--view", "plain"]
+    result = run_demo(*args)
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith("summary: ")]
-    assert len(lines) == 1, result.stdout
-    summary = dict(pair.split("=", 1) for pair in lines[0][len("summary: ") :].split())
+    summary = demo_summary(result.stdout)
     assert int(summary["gaps"]) >= 1
     assert int(summary["reconnects"]) >= 1
     assert summary["synced"] == "yes"

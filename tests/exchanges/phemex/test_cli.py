@@ -3,10 +3,12 @@ increment (healed by the periodic snapshots) and a dropped connection."""
 
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conftest import DemoSummary, RunDemo
+
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from datastores._cli._targets import get_target
@@ -24,22 +26,12 @@ def test_targets() -> None:
     assert target("sbtcusdt").symbol == "sBTCUSDT"
 
 
-def test_demo_heals_and_ends_equal_to_the_fake() -> None:
-    env = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONASYNCIODEBUG", None)
-    args = ["demo", "--exchange", "phemex", "--seconds", "5", "--rate", "300"]
-    result = subprocess.run(
-        [sys.executable, "-m", "datastores", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
+def test_demo_heals_and_ends_equal_to_the_fake(
+    run_demo: RunDemo, demo_summary: DemoSummary
+) -> None:
+    result = run_demo("--exchange", "phemex", "--seconds", "5", "--rate", "300")
     assert result.returncode == 0, result.stdout + result.stderr
-    line = next(x for x in result.stdout.splitlines() if x.startswith("summary: "))
-    summary = dict(pair.split("=", 1) for pair in line[len("summary: ") :].split())
+    summary = demo_summary(result.stdout)
     assert int(summary["messages"]) > 0
     assert int(summary["gaps"]) == 0  # a lost Phemex increment cannot be seen
     assert int(summary["reconnects"]) >= 1
