@@ -15,8 +15,6 @@ import pytest
 from datastores._cli import main
 from datastores._cli._targets import get_target
 
-ROOT = Path(__file__).resolve().parents[3]
-
 
 def test_demo_detects_a_wrong_mid_price_heals_and_matches_the_fake(
     run_demo: RunDemo, demo_summary: DemoSummary

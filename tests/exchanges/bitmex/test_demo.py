@@ -10,9 +10,6 @@ if TYPE_CHECKING:
     from conftest import DemoSummary, RunDemo
 
 import re
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_demo_detects_the_lost_row_and_heals(run_demo: RunDemo, demo_summary: DemoSummary) -> None:

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from _e2e import until
@@ -26,7 +25,6 @@ from datastores.testing import FakeExchange
 PUBLIC = "wss://ws-api.coincheck.com/"
 PRIVATE = "wss://stream.coincheck.com/private"
 ORDERS = "https://coincheck.com/api/exchange/orders"
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

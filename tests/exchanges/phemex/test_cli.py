@@ -9,12 +9,9 @@ if TYPE_CHECKING:
     from conftest import DemoSummary, RunDemo
 
 import re
-from pathlib import Path
 
 from datastores._cli._targets import get_target
 from datastores.exchanges.phemex.cli import target
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_targets() -> None:
