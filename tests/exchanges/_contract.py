@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from _e2e import until
@@ -120,10 +120,12 @@ class ContractCase:
             with no fake exchange, which the close check then reports.
         book_model: the random-stream model of its book, required when a book
             has a sequence rule (``_RULE``).
-        detects_loss: a lost book message is detectable (a sequence or a
-            checksum): the close check then starts a recovery before closing.
-            ``False`` for protocols that send whole books with neither (the close
-            check still runs the session).
+        fault: what the close check injects to start a recovery before closing:
+            ``"loss"`` (default: a withheld update, or a wrong checksum where the
+            target has one), ``"malformed"`` (a book message the store must refuse:
+            for protocols where a lost message cannot be seen, Phemex), or ``None``
+            (nothing starts a recovery: whole books with neither sequence nor
+            checksum; the close check still runs the session).
     """
 
     create: Callable[[], DataStoreCollection]
@@ -133,7 +135,7 @@ class ContractCase:
     snapshots: list[ContractResponse] = field(default_factory=list)
     live: Target | None = None
     book_model: BookModel | None = None
-    detects_loss: bool = True
+    fault: Literal["loss", "malformed"] | None = "loss"
 
 
 def books(collection: DataStoreCollection) -> Iterator[OrderBookStore]:
@@ -283,14 +285,16 @@ class CollectionContract:
                 if target.snapshot_url is not None:
                     # The snapshot fetch fails and backs off: it is in flight at close.
                     fake.fail_rest(status=503, times=1000, venue=venue)
-                if not case.detects_loss:
+                if case.fault is None:
                     assert all(b._RULE is None for b in books(collection)), "has a rule"
+                elif case.fault == "malformed":
+                    fake.send_malformed(target.market, venue=venue)
                 elif target.checksum:
                     fake.corrupt_checksum(target.market, venue=venue)
                 else:
                     fake.skip_sequence(target.market, venue=venue)
                 fake.tick(3, target.market, venue=venue)
-                if case.detects_loss:
+                if case.fault is not None:
                     await until(lambda: _resyncs(collection) > resyncs)
             finally:
                 await client.close()

@@ -49,7 +49,7 @@ class TestBitbankPublicContract(CollectionContract):
             live=target("btc_jpy"),
             # a lost depth_diff cannot be detected (one s counter for every pair,
             # no checksum): the next depth_whole repairs the book
-            detects_loss=False,
+            fault=None,
         )
 
 
@@ -70,7 +70,7 @@ class TestBitbankPrivateContract(CollectionContract):
                 [],
             ],
             live=target("btc_jpy"),
-            detects_loss=False,
+            fault=None,
         )
 
     async def test_books_go_unsynced_when_their_connection_reconnects(

@@ -34,5 +34,5 @@ class TestHyperliquidContract(CollectionContract):
                 {"channel": "webData3", "data": {}},
             ],
             live=target("BTC"),
-            detects_loss=False,  # whole l2Book frames: no sequence, no checksum
+            fault=None,  # whole l2Book frames: no sequence, no checksum
         )
