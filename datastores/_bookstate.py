@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
@@ -199,17 +199,23 @@ class BookIntegrity:
         were tracked already."""
         return self._symbols_refused
 
-    def _refuse_new(self, symbol: object) -> bool:
-        """Whether to refuse ``symbol`` (known or new): not a
-        ``str`` (:meth:`_refuse_symbol`), or one symbol too many. Called only where
-        a symbol may be new, never on the in-sequence path. O(1)."""
+    def _refuse_new(self, symbol: object, *tables: Collection[object]) -> bool:
+        """Whether to refuse ``symbol`` (known or new): not a ``str``
+        (:meth:`_refuse_symbol`), or one symbol too many: new to the book while it
+        tracks ``max_symbols``, or new to one of ``tables`` (an exchange's own
+        per-symbol tables) while that one holds ``max_symbols``. A refused one is
+        counted. Called only where a symbol may be new, never on the in-sequence
+        path. O(1) per table."""
         if not_a_symbol(symbol):
             self._refuse_symbol(symbol)
             return True
         cap = self.max_symbols
-        if len(self._states) < cap and len(self._books) < cap:
-            return False
-        if symbol in self._states or symbol in self._books:
+        full = (
+            (len(self._states) >= cap or len(self._books) >= cap)
+            and symbol not in self._states
+            and symbol not in self._books
+        )
+        if not full and not any(len(t) >= cap and symbol not in t for t in tables):
             return False
         self._count_refused(cast("str", symbol))
         return True

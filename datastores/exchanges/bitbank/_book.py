@@ -97,10 +97,7 @@ class Depth(OrderBookStore[DepthItem]):
         kept = self._kept.get(pair)
         if kept is not None:
             return kept
-        if self._refuse_new(pair):
-            return None
-        if len(self._kept) >= self.max_symbols:
-            self._count_refused(pair)
+        if self._refuse_new(pair, self._kept):
             return None
         kept = self._kept[pair] = deque(maxlen=self._KEEP_MAX)
         return kept

@@ -187,13 +187,7 @@ class bitFlyerDataStore(DataStoreCollection):
         board = self.board
         if product_code in self._snapshots or product_code in board.mid_price:
             return True
-        if board._refuse_new(product_code):
-            return False
-        cap = board.max_symbols
-        if len(board.mid_price) >= cap or len(self._snapshots) >= cap:
-            board._count_refused(product_code)
-            return False
-        return True
+        return not board._refuse_new(product_code, board.mid_price, self._snapshots)
 
     def _note_feed(self, product_code: str, ws: Any) -> None:
         feed = self._feeds.get(product_code)

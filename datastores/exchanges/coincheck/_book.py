@@ -167,14 +167,7 @@ class CoincheckOrderBook(OrderBookStore[OrderBookItem]):
         """Whether a message of ``pair`` may be handled: a known pair, or a new one
         while fewer than ``max_symbols`` pairs are known. A refused one is counted
         (``symbols_refused``) and nothing is kept for it. O(1)."""
-        if pair in self._modes:
-            return True
-        if self._refuse_new(pair):
-            return False
-        if len(self._modes) >= self.max_symbols:
-            self._count_refused(pair)
-            return False
-        return True
+        return pair in self._modes or not self._refuse_new(pair, self._modes)
 
     # ------------------------------------------------------------ sequenced
 
