@@ -26,8 +26,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = [
     "FakeKey",
@@ -78,6 +81,19 @@ class ReceivedRequest:
     query: str
     headers: Mapping[str, str]
     body: bytes
+
+    @classmethod
+    async def of(cls, request: web.Request, host: str) -> ReceivedRequest:
+        """What a fake server received, as the exchange ``host`` sees it: the method,
+        the decoded path, the raw query string, the headers and the body."""
+        return cls(
+            request.method,
+            host,
+            request.path,
+            request.rel_url.raw_query_string,
+            request.headers,
+            await request.read(),
+        )
 
 
 class Rejected(Exception):

@@ -127,14 +127,7 @@ class ExampleProfile(ExchangeProfile):
     # ------------------------------------------------------------------- REST
 
     async def _account(self, request: web.Request) -> web.Response:
-        received = ReceivedRequest(
-            method=request.method,
-            host="api.example.invalid",
-            path=request.path,
-            query=request.rel_url.raw_query_string,
-            headers=request.headers,
-            body=await request.read(),
-        )
+        received = await ReceivedRequest.of(request, "api.example.invalid")
         keys = {self.venue.api_key: FakeKey(self.venue.api_key, self.venue.api_secret)}
         try:
             verify_example(received, keys, self.venue.clock.time())

@@ -165,10 +165,7 @@ class PrivateApi:
 
     async def _checked(self, request: web.Request) -> tuple[web.Response | None, bytes]:
         body = await request.read()
-        received = ReceivedRequest(
-            request.method, "api.bitbank.cc", request.path, request.rel_url.raw_query_string,
-            request.headers, body,
-        )  # fmt: skip
+        received = await ReceivedRequest.of(request, "api.bitbank.cc")
         venue = self.venue
         try:
             verify_bitbank(

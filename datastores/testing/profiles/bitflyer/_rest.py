@@ -67,14 +67,7 @@ class BitflyerRest:
     async def _signed(self, request: web.Request) -> tuple[bytes, web.Response | None]:
         venue = self.profile.venue
         body = await request.read()
-        received = ReceivedRequest(
-            method=request.method,
-            host="api.bitflyer.com",
-            path=request.path,
-            query=request.rel_url.raw_query_string,
-            headers=request.headers,
-            body=body,
-        )
+        received = await ReceivedRequest.of(request, "api.bitflyer.com")
         keys = {venue.api_key: FakeKey(venue.api_key, venue.api_secret)}
         try:
             verify_bitflyer(received, keys, venue.clock.time())

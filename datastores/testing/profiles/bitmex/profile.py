@@ -381,14 +381,7 @@ class BitmexProfile(ExchangeProfile):
 
     def _signed(self, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            received = ReceivedRequest(
-                method=request.method,
-                host="www.bitmex.com",
-                path=request.path,
-                query=request.rel_url.raw_query_string,
-                headers=request.headers,
-                body=await request.read(),
-            )
+            received = await ReceivedRequest.of(request, "www.bitmex.com")
             try:
                 verify_bitmex(received, self._keys(), self.venue.clock.time())
             except Rejected as rejected:

@@ -170,14 +170,7 @@ class BybitRest:
         """``handler`` behind Bybit's ``X-BAPI-*`` authentication."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            received = ReceivedRequest(
-                method=request.method,
-                host="api.bybit.com",
-                path=request.path,
-                query=request.rel_url.raw_query_string,
-                headers=request.headers,
-                body=await request.read(),
-            )
+            received = await ReceivedRequest.of(request, "api.bybit.com")
             venue = self.profile.venue
             try:
                 verify_bybit(received, self.profile.api_keys(), venue.clock.time())

@@ -248,14 +248,7 @@ class CoincheckProfile(ExchangeProfile):
     async def _signed(self, request: web.Request) -> tuple[bytes, web.Response | None]:
         """The body, and the error answer when the signature does not pass."""
         body = await request.read()
-        received = ReceivedRequest(
-            request.method,
-            _REST_HOST,
-            request.path,
-            request.rel_url.raw_query_string,
-            request.headers,
-            body,
-        )
+        received = await ReceivedRequest.of(request, _REST_HOST)
         venue = self.venue
         keys = {venue.api_key: FakeKey(venue.api_key, venue.api_secret)}
         try:

@@ -87,14 +87,7 @@ class GMOCoinRest:
             if self.profile.in_maintenance:
                 return self.maintenance()
             body = await request.read()
-            received = ReceivedRequest(
-                method=request.method,
-                host="api.coin.z.com",
-                path=request.path,
-                query=request.rel_url.raw_query_string,
-                headers=request.headers,
-                body=body,
-            )
+            received = await ReceivedRequest.of(request, "api.coin.z.com")
             keys = {self.venue.api_key: FakeKey(self.venue.api_key, self.venue.api_secret)}
             try:
                 verify_gmocoin(received, keys, self.venue.clock.time())

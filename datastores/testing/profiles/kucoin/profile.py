@@ -287,14 +287,7 @@ class KucoinProfile(ExchangeProfile):
     # ----------------------------------------------------------------- REST
 
     async def _check_signed(self, request: web.Request) -> web.Response | None:
-        received = ReceivedRequest(
-            method=request.method,
-            host=self.rest_host,
-            path=request.path,
-            query=request.rel_url.raw_query_string,
-            headers=request.headers,
-            body=await request.read(),
-        )
+        received = await ReceivedRequest.of(request, self.rest_host)
         venue = self.venue
         key = FakeKey(venue.api_key, venue.api_secret, venue.api_passphrase)
         try:

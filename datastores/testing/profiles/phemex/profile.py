@@ -310,14 +310,7 @@ class PhemexProfile(ExchangeProfile):
     # ------------------------------------------------------------------- REST
 
     async def _account_positions(self, request: web.Request) -> web.Response:
-        received = ReceivedRequest(
-            method=request.method,
-            host="api.phemex.com",
-            path=request.path,
-            query=request.rel_url.raw_query_string,
-            headers=request.headers,
-            body=await request.read(),
-        )
+        received = await ReceivedRequest.of(request, "api.phemex.com")
         keys = {self.venue.api_key: FakeKey(self.venue.api_key, self.venue.api_secret)}
         try:
             verify_phemex(received, keys, self.venue.clock.time())
