@@ -12,58 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _hyperliquid_vectors import (
+    DUMMY,
+    L1_VECTORS,
+    PRIVATE_KEY,
+    USER_SIGNED_VECTORS,
+    user_signed_action,
+)
 
 from datastores.helpers import hyperliquid as hl
-
-PRIVATE_KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"
-DUMMY = {"type": "dummy", "num": 100_000_000_000}
-ORDER = {
-    "type": "order",
-    "orders": [
-        {"a": 1, "b": True, "p": "100", "s": "100", "r": False, "t": {"limit": {"tif": "Gtc"}}}
-    ],
-    "grouping": "na",
-}
-
-
-def sig(r: str, s: str, v: int) -> dict[str, Any]:
-    return {"r": r, "s": s, "v": v}
 
 
 @pytest.mark.parametrize(
     ("action", "vault", "mainnet", "expected"),
-    [
-        (
-            DUMMY,
-            None,
-            True,
-            sig(
-                "0x53749d5b30552aeb2fca34b530185976545bb22d0b3ce6f62e31be961a59298",
-                "0x755c40ba9bf05223521753995abb2f73ab3229be8ec921f350cb447e384d8ed8",
-                27,
-            ),
-        ),
-        (
-            DUMMY,
-            "0x1719884eb866cb12b2287399b15f7db5e7d775ea",
-            True,
-            sig(
-                "0x3c548db75e479f8012acf3000ca3a6b05606bc2ec0c29c50c515066a326239",
-                "0x4d402be7396ce74fbba3795769cda45aec00dc3125a984f2a9f23177b190da2c",
-                28,
-            ),
-        ),
-        (
-            ORDER,
-            None,
-            False,
-            sig(
-                "0x82b2ba28e76b3d761093aaded1b1cdad4960b3af30212b343fb2e6cdfa4e3d54",
-                "0x6b53878fc99d26047f4d7e8c90eb98955a109f44209163f52d8dc4278cbbd9f5",
-                27,
-            ),
-        ),
-    ],
+    L1_VECTORS,
 )
 def test_l1_tuple_signs_to_the_sdk_vectors(
     action: Any, vault: str | None, mainnet: bool, expected: Any
@@ -96,33 +58,10 @@ def test_l1_with_expires_after_is_the_fifth_positional_argument() -> None:
 
 @pytest.mark.parametrize(
     ("action_type", "expected"),
-    [
-        (
-            "usdSend",
-            sig(
-                "0x637b37dd731507cdd24f46532ca8ba6eec616952c56218baeff04144e4a77073",
-                "0x11a6a24900e6e314136d2592e2f8d502cd89b7c15b198e1bee043c9589f9fad7",
-                27,
-            ),
-        ),
-        (
-            "withdraw3",
-            sig(
-                "0x8363524c799e90ce9bc41022f7c39b4e9bdba786e5f9c72b20e43e1462c37cf9",
-                "0x58b1411a775938b83e29182e8ef74975f9054c8e97ebf5ec2dc8d51bfc893881",
-                28,
-            ),
-        ),
-    ],
+    USER_SIGNED_VECTORS,
 )
 def test_user_signed_tuple_signs_to_the_sdk_vectors(action_type: str, expected: Any) -> None:
-    action = {
-        "type": action_type,
-        "hyperliquidChain": "Testnet",
-        "destination": "0x5e9ee1089755c3435139848e47e6635505d5a13a",
-        "amount": "1",
-        "time": 1687816341423,
-    }
+    action = user_signed_action(action_type)
     domain, types, message = hl.construct_user_signed_action(action)
     assert domain["name"] == "HyperliquidSignTransaction"
     assert domain["chainId"] == 421614  # 0x66eee, the default signatureChainId
