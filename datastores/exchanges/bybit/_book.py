@@ -77,6 +77,7 @@ class _Feed:
     __slots__ = (
         "depth",
         "dropped",
+        "epoch_seq",
         "link",
         "rank",
         "restart",
@@ -99,6 +100,10 @@ class _Feed:
         #: the highest seq received (deltas and snapshots); seq only grows, so a delta
         #: above it is new, whatever its u
         self.top_seq: int | None = None
+        #: the lowest seq of the current u epoch (the seq of the last ``u == 1``, or one
+        #: above the highest seq before a missed restart): a REST snapshot below it was
+        #: taken before the restart, and its u means a different book
+        self.epoch_seq: int | None = None
         self.dropped = 0
         self.shadowed = 0
         #: a sequence gap happened: the stream must be restarted (resubscribe)
@@ -299,6 +304,8 @@ class OrderBook(OrderBookStore[OrderBookItem]):
             feed.top_seq = seq
         phase = state.phase
         if phase == "unsynced":
+            if update_id == 1 and seq is not None:
+                feed.epoch_seq = seq
             buffer = state.buffer
             if buffer:
                 previous = buffer[-1]
@@ -328,6 +335,8 @@ class OrderBook(OrderBookStore[OrderBookItem]):
             return
         if update_id == 1:
             # Restart, delisting, auction or tick change: clear and sync again.
+            if seq is not None:
+                feed.epoch_seq = seq
             self._clear_symbol(symbol)
             self._invalidate(symbol, f"{feed.topic}: u=1, the exchange re-initialised the book")
             self._on_delta(symbol, delta)
@@ -337,6 +346,7 @@ class OrderBook(OrderBookStore[OrderBookItem]):
             # Newer than anything received, yet its u is not: the exchange restarted
             # (u=1) and that message was lost. Dropped as stale, this delta and every
             # one after it would leave the book behind while it says synced.
+            feed.epoch_seq = top_seq + 1
             self._fail(
                 symbol,
                 "gap",
@@ -382,6 +392,9 @@ class OrderBook(OrderBookStore[OrderBookItem]):
             while buffer and buffer[0].raw is not None and buffer[0].raw < seq:
                 buffer.popleft()
                 state.stale += 1
+        if seq is not None and feed.epoch_seq is not None and seq < feed.epoch_seq:
+            # Taken before the last restart of u: its u=k is another epoch's state.
+            return "too_old"
         if buffer:
             first = buffer[0]
             if update_id < first.last_id - 1:
