@@ -234,3 +234,24 @@ async def test_client_websocket_response_is_what_handlers_get() -> None:
         assert isinstance(seen[0], ClientWebSocketResponse)
         assert isinstance(app.current_ws, ClientWebSocketResponse)
         await asyncio.sleep(0)
+
+
+# ------------------------------------------------------------- item shapes kept
+
+
+def test_coincheck_feed_response_keeps_the_incumbents_item_shape() -> None:
+    # pybotters keeps the answer's `success` field in the stored order; we dropped it.
+    store = datastores.CoincheckPrivateDataStore()
+    answer = {
+        "success": True,
+        "id": 12345,
+        "amount": "0.5",
+        "rate": "4000000.0",
+        "order_type": "buy",
+        "pair": "btc_jpy",
+        "market_buy_amount": None,
+    }
+    store.order.feed_response(answer)
+    assert store.order.find() == [
+        {**answer, "pending_amount": "0.5", "pending_market_buy_amount": None}
+    ]
