@@ -45,6 +45,10 @@ from ._request import Auth
 from ._store import DataStore, StoreChange, StoreStream
 from ._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics, WsConnection
 
+#: pybotters' name for the ``ws`` handlers get (``app.current_ws``), for type hints
+#: written against it: ``def handler(msg: Any, ws: ClientWebSocketResponse)``.
+ClientWebSocketResponse = WsConnection
+
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and IDEs
     from .apps.record import Recorder, ReplayStats, read_recording, replay
     from .exchanges.binance.store import (
@@ -129,6 +133,7 @@ __all__ = [
     "ChangeBatch",
     "ChecksumMismatch",
     "Client",
+    "ClientWebSocketResponse",
     "CoincheckDataStore",
     "CoincheckPrivateDataStore",
     "ConfigurationError",

@@ -147,7 +147,8 @@ class Client:
     Args:
         apis: credentials: a dict ``{"bybit": ["KEY", "SECRET"], ...}``, a path to a
             JSON file of that shape, or ``None`` (then ``$DATASTORES_APIS`` names
-            the file, else ``./apis.json`` if present). See ``docs/credentials.md``.
+            the file, else pybotters' ``$PYBOTTERS_APIS``, else ``./apis.json`` if
+            present). See ``docs/credentials.md``.
         base_url: text put in front of relative URLs (``client.get("/v5/...")``).
         redirects: real host -> base URL of a stand-in server, e.g.
             ``{"api.binance.com": "http://127.0.0.1:8080"}``. Requests are signed

@@ -2,13 +2,14 @@
 
 Credentials come as ``{"<name>": [key, secret]}``, ``[key, secret, passphrase]``
 or ``[private_key]`` (Hyperliquid), from a dict, a JSON file path, the
-``DATASTORES_APIS`` environment variable naming such a file, or ``./apis.json``.
-Names are listed in ``docs/credentials.md``.
+``DATASTORES_APIS`` environment variable naming such a file (or pybotters'
+``PYBOTTERS_APIS``), or ``./apis.json``. Names are listed in ``docs/credentials.md``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,13 +20,20 @@ from ._errors import ConfigurationError
 
 __all__ = [
     "ENV_VAR",
+    "INCUMBENT_ENV_VAR",
     "PASSPHRASE_REQUIRED",
     "PRIVATE_KEY_ONLY",
     "Credentials",
     "load_apis",
 ]
 
+logger = logging.getLogger("datastores.credentials")
+
 ENV_VAR = "DATASTORES_APIS"
+#: pybotters' variable: read when ``DATASTORES_APIS`` is not set, so a migrated bot
+#: does not silently send its private requests unsigned.
+INCUMBENT_ENV_VAR = "PYBOTTERS_APIS"
+_incumbent_noticed = False
 
 #: Credential names whose entries must be ``[key, secret, passphrase]``.
 PASSPHRASE_REQUIRED = frozenset({"okx", "okx_demo", "bitget", "bitget_demo", "kucoin", "okj"})
@@ -130,7 +138,9 @@ def load_apis(apis: ApisArg = None, *, cwd: Path | None = None) -> dict[str, Cre
     """Resolve credentials the way :class:`datastores.Client` does.
 
     Order: a mapping as given; a path to a JSON file; else ``$DATASTORES_APIS``
-    (a path) if set; else ``./apis.json`` if it exists; else no credentials.
+    (a path) if set; else ``$PYBOTTERS_APIS`` if set (logged once per process: the
+    native name is ``DATASTORES_APIS``); else ``./apis.json`` if it exists; else no
+    credentials.
 
     Raises:
         ConfigurationError: naming the file or entry and what is wrong (never the secret).
@@ -142,9 +152,13 @@ def load_apis(apis: ApisArg = None, *, cwd: Path | None = None) -> dict[str, Cre
         source = _read_file(Path(apis), "the apis argument")
     elif apis is None:
         env = os.environ.get(ENV_VAR)
+        incumbent = os.environ.get(INCUMBENT_ENV_VAR)
         default = (cwd or Path.cwd()) / "apis.json"
         if env:
             source = _read_file(Path(env), f"${ENV_VAR}")
+        elif incumbent:
+            _notice_incumbent_variable()
+            source = _read_file(Path(incumbent), f"${INCUMBENT_ENV_VAR}")
         elif default.is_file():
             source = _read_file(default, "./apis.json")
         else:
@@ -154,3 +168,16 @@ def load_apis(apis: ApisArg = None, *, cwd: Path | None = None) -> dict[str, Cre
             f"apis must be a dict, a path to a JSON file, or None; got {type(apis).__name__}"
         )
     return {name: _parse_entry(name, value) for name, value in source.items()}
+
+
+def _notice_incumbent_variable() -> None:
+    global _incumbent_noticed
+    if _incumbent_noticed:
+        return
+    _incumbent_noticed = True
+    logger.warning(
+        "credentials: reading the file named by $%s (pybotters' variable); "
+        "datastores' own name for it is %s, which wins when both are set",
+        INCUMBENT_ENV_VAR,
+        ENV_VAR,
+    )

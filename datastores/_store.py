@@ -42,6 +42,10 @@ def _tuple_getter(keys: tuple[str, ...]) -> Any:
     return itemgetter(*keys)
 
 
+def _first(pair: tuple[float, Any]) -> float:
+    return pair[0]
+
+
 class DataStore(Generic[ItemT]):
     """An in-memory store of dict items, keyed or append-only.
 
@@ -175,6 +179,41 @@ class DataStore(Generic[ItemT]):
             else:
                 result.append(pk)
         return result
+
+    def _sorted(
+        self,
+        item_key: str,
+        item_asc_key: str,
+        item_desc_key: str,
+        sort_key: str,
+        query: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> dict[str, list[ItemT]]:
+        """The order-book view custom stores build their ``sorted()`` on, as in
+        pybotters' guide: ``{item_asc_key: [...ascending], item_desc_key:
+        [...descending]}`` of the items matching ``query``, by
+        ``float(item[sort_key])``, split by ``item[item_key]``; each side cut to
+        ``limit`` when it is truthy. O(m log m) for m matching items.
+
+        Items whose ``item_key`` is neither side, or whose ``sort_key`` is missing or
+        not a number, are left out (pybotters raised ``KeyError``/``ValueError``).
+        Exchange stores here keep their books sorted: prefer their ``sorted()``.
+        """
+        sides: dict[str, list[tuple[float, Any]]] = {item_asc_key: [], item_desc_key: []}
+        for item in self.find(query):
+            entry: Any = item
+            try:
+                side = sides.get(entry.get(item_key))
+                price = float(entry[sort_key])
+            except (KeyError, TypeError, ValueError):  # unhashable side, no price, "abc"
+                continue
+            if side is not None:
+                side.append((price, item))
+        asc = [item for _, item in sorted(sides[item_asc_key], key=_first)]
+        desc = [item for _, item in sorted(sides[item_desc_key], key=_first, reverse=True)]
+        if limit:
+            asc, desc = asc[:limit], desc[:limit]
+        return {item_asc_key: asc, item_desc_key: desc}
 
     async def wait(self) -> None:
         """Return after the next change to this store."""

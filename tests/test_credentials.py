@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from datastores._client import Client
-from datastores._credentials import ENV_VAR, Credentials, load_apis
+from datastores._credentials import ENV_VAR, INCUMBENT_ENV_VAR, Credentials, load_apis
 from datastores._errors import ConfigurationError
 
 SECRET = "s3cr3t-value-never-shown"
@@ -43,6 +43,7 @@ def test_env_var_then_cwd_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     write(cwd / "apis.json", {"bitflyer": ["CWDKEY", SECRET]})
+    monkeypatch.delenv(INCUMBENT_ENV_VAR, raising=False)  # a developer's own setting
     monkeypatch.setenv(ENV_VAR, str(env_file))
     assert load_apis(cwd=cwd)["bitflyer"].key == "ENVKEY"
     monkeypatch.delenv(ENV_VAR)
@@ -55,6 +56,7 @@ def test_client_reads_apis_json_from_the_working_directory(
 ) -> None:
     write(tmp_path / "apis.json", {"kucoin": ["K", SECRET, PASSPHRASE]})
     monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.delenv(INCUMBENT_ENV_VAR, raising=False)
     monkeypatch.chdir(tmp_path)
 
     async def make() -> list[str]:

@@ -679,7 +679,7 @@ async def test_unknown_hosts_get_no_protocol_and_bad_arguments_are_refused() -> 
         with pytest.raises(ConfigurationError, match="callables"):
             await client.ws_connect(URL, hdlr_json="not callable")
         with pytest.raises(ConfigurationError, match="backoff"):
-            await client.ws_connect(URL, backoff=(1, 2, 3, 4))
+            await client.ws_connect(URL, backoff=(1, 2, 3))  # (min, max, factor, initial)
         with pytest.raises(ConfigurationError, match="heartbeat"):
             await client.ws_connect(URL, heartbeat=0)
 

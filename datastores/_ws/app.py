@@ -36,6 +36,7 @@ from .login import greet, log_in
 from .options import (
     Backoff,
     default_liveness,
+    parse_backoff,
     parse_count,
     parse_handlers,
     parse_seconds,
@@ -104,7 +105,7 @@ class WebSocketApp:
         hdlr_json: Handler | Sequence[Handler] | None = None,
         auth: Any = AUTH_DEFAULT,
         heartbeat: float | None = DEFAULT_HEARTBEAT,
-        backoff: Backoff | None = None,
+        backoff: Backoff | tuple[float, float, float, float] | None = None,
         liveness_timeout: float | None = _UNSET,
         autoping: bool = True,
         rng: random.Random | None = None,
@@ -123,13 +124,7 @@ class WebSocketApp:
         )
         self._auth = auth is not None
         self._heartbeat = None if heartbeat is None else parse_seconds(heartbeat, "heartbeat")
-        if backoff is None:
-            backoff = Backoff()
-        elif not isinstance(backoff, Backoff):  # untyped callers
-            raise ConfigurationError(
-                "backoff must be a datastores.Backoff(initial=, maximum=, factor=, reset_after=)"
-            )
-        self._backoff = backoff
+        self._backoff = parse_backoff(backoff)
         if liveness_timeout is not _UNSET and liveness_timeout is not None:
             liveness_timeout = parse_seconds(liveness_timeout, "liveness_timeout")
         self._liveness = liveness_timeout
@@ -277,6 +272,50 @@ class WebSocketApp:
             self._wake.set()
             return
         session.conn.abort(ConnectionLostError(f"{self._name}: reconnect requested"))
+
+    async def heartbeat(self, timeout: float = 10.0) -> None:
+        """Check that the connection answers: send a WebSocket PING and wait ``timeout``
+        client-clock seconds for its PONG (pybotters' ``heartbeat()``).
+
+        Waits for an open connection first. Without the PONG the connection is
+        replaced at once (no backoff; counted in ``heartbeat_timeouts``) and the
+        check starts again on the new one, until a PING is answered. Use it where a
+        silent connection must be noticed sooner than ``heartbeat=`` does, e.g.
+        before placing an order.
+
+        Raises:
+            ConnectionLostError: the app closed before a PING was answered.
+            ConfigurationError: ``timeout`` is not a positive number of seconds.
+        """
+        seconds = parse_seconds(timeout, "timeout")
+        while True:
+            session = await self._open_session()
+            if await session.probe(seconds):
+                return
+            if session.conn.failure is None and not self._closing:
+                self._counters.heartbeat_timed_out()
+                self._skip_backoff = True
+                session.conn.abort(
+                    ConnectionLostError(
+                        f"{session.name}: no PONG within {seconds:g} s of heartbeat()"
+                    )
+                )
+            await session.wait_closed()
+
+    async def _open_session(self) -> Session:
+        """The live connection's session, once one is open (for :meth:`heartbeat`)."""
+        while True:
+            await self._wait_open()
+            session = self._session
+            if self._closing or self._state is ConnectionState.CLOSED:
+                raise ConnectionLostError(f"{self._name}: closed")
+            if (
+                self._state is ConnectionState.OPEN
+                and session is not None
+                and not session.conn.closed
+            ):
+                return session
+            await asyncio.sleep(0)  # the ended connection's cleanup has yet to run
 
     async def __aenter__(self) -> WebSocketApp:
         return await self._wait_open()

@@ -34,7 +34,8 @@ async def connect(
 
     ``client`` provides ``session``, ``credentials``, ``clock``, ``resolve_url`` and
     ``add_closer`` (a :class:`datastores.Client`). Extra keyword arguments:
-    ``backoff`` (:class:`Backoff`), ``liveness_timeout`` (seconds of silence before
+    ``backoff`` (:class:`Backoff`, or pybotters' ``(min, max, factor, initial)``
+    tuple: :meth:`Backoff.from_tuple`), ``liveness_timeout`` (seconds of silence before
     reconnecting, ``None`` to disable), ``autoping`` (answer server pings, default
     on), ``handshake_timeout`` (client-clock seconds per handshake attempt, default
     ``HANDSHAKE_TIMEOUT`` = 30; each attempt that fails is logged at WARNING with

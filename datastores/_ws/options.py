@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_LIVENESS",
     "Backoff",
     "default_liveness",
+    "parse_backoff",
     "parse_count",
     "parse_handlers",
     "parse_seconds",
@@ -68,23 +69,58 @@ class Backoff:
     uniformly from ``[d/2, d]`` with ``d = min(maximum, initial * factor**n)``. A
     connection that stayed up ``reset_after`` seconds resets ``n`` to 0.
 
+    With ``first`` set (what pybotters' ``backoff=(min, max, factor, initial)``
+    tuple means, see :meth:`from_tuple`), the first retry after a healthy
+    period waits uniformly in ``[0, first]`` and the ``n``-th one (``n >= 1``)
+    exactly ``min(maximum, initial * factor**n)``, without jitter.
+
     Attributes:
         initial: base delay in seconds.
         maximum: cap in seconds.
         factor: growth per failure.
         reset_after: seconds of uptime that count as a healthy connection.
+        first: upper bound of the first retry's random delay (pybotters' shape),
+            or ``None`` for the jittered ``[d/2, d]`` shape.
     """
 
     initial: float = 0.5
     maximum: float = 60.0
     factor: float = 2.0
     reset_after: float = 30.0
+    first: float | None = None
+
+    @classmethod
+    def from_tuple(cls, value: Sequence[float]) -> Backoff:
+        """pybotters' ``(min, max, factor, initial)``: delays ``random() * initial``,
+        then ``min * factor``, ``min * factor**2``, ... capped at ``max``.
+
+        Unlike pybotters, the delays are not truncated to whole seconds (a ``min``
+        under 1 s made it retry in a tight loop), and a connection resets the count
+        once it stayed up ``reset_after`` seconds, not as soon as it opened.
+
+        Raises:
+            ConfigurationError: not four finite numbers, or ones :class:`Backoff`
+                refuses.
+        """
+        if isinstance(value, (str, bytes)) or len(value) != 4:
+            raise ConfigurationError(
+                f"a backoff tuple must be (min, max, factor, initial), got {value!r}"
+            )
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ConfigurationError(
+                    f"a backoff tuple must hold numbers (min, max, factor, initial), got {value!r}"
+                )
+        minimum, maximum, factor, first = (float(item) for item in value)
+        return cls(initial=minimum, maximum=maximum, factor=factor, first=first)
 
     def __post_init__(self) -> None:
         for name in ("initial", "maximum", "reset_after"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ConfigurationError(f"Backoff.{name} must be a finite number >= 0")
+        if self.first is not None and not (self.first >= 0 and math.isfinite(self.first)):
+            raise ConfigurationError("Backoff.first must be None or a finite number >= 0")
         if not (self.factor >= 1 and math.isfinite(self.factor)):
             raise ConfigurationError("Backoff.factor must be a finite number >= 1")
         if self.maximum < self.initial:
@@ -101,8 +137,25 @@ class Backoff:
 
     def delay(self, failures: int, rng: random.Random) -> float:
         """A jittered delay after ``failures`` consecutive failures."""
+        if self.first is not None:
+            return rng.random() * self.first if failures == 0 else self.ceiling(failures)
         ceiling = self.ceiling(failures)
         return ceiling / 2 + rng.random() * ceiling / 2
+
+
+def parse_backoff(value: object) -> Backoff:
+    """``backoff=``: ``None`` (the default :class:`Backoff`), a :class:`Backoff`, or
+    pybotters' ``(min, max, factor, initial)`` tuple (see :meth:`Backoff.from_tuple`)."""
+    if value is None:
+        return Backoff()
+    if isinstance(value, Backoff):
+        return value
+    if isinstance(value, (tuple, list)):
+        return Backoff.from_tuple(value)
+    raise ConfigurationError(
+        "backoff must be a datastores.Backoff(initial=, maximum=, factor=, reset_after=) "
+        f"or a (min, max, factor, initial) tuple, got {type(value).__name__}"
+    )
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -15,6 +15,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -119,6 +120,8 @@ class Session:
         self._warn_undecodable = warn_undecodable
         self._gate = gate
         self.waiters: list[_Waiter] = []
+        #: ``heartbeat()`` probes: PING payload -> the future its PONG resolves
+        self.pongs: dict[bytes, asyncio.Future[None]] = {}
         #: cleared while the reader waits for coroutine handlers (backpressure)
         self.reading = asyncio.Event()
         self.reading.set()
@@ -233,6 +236,11 @@ class Session:
         self.waiters = remaining
 
     def _fail_waiters(self, reason: BaseException) -> None:
+        probes, self.pongs = self.pongs, {}
+        for probe in probes.values():
+            if not probe.done():
+                probe.set_exception(ConnectionLostError(f"{self.name}: connection lost"))
+                probe.exception()  # retrieved: the prober may have timed out already
         waiters, self.waiters = self.waiters, []
         for waiter in waiters:
             if not waiter.future.done():
@@ -270,6 +278,9 @@ class Session:
                     continue
                 elif kind is WSMsgType.PONG:
                     self._touch()
+                    probe = self.pongs.pop(bytes(msg.data), None)
+                    if probe is not None and not probe.done():
+                        probe.set_result(None)
                     continue
                 elif kind is WSMsgType.CLOSE:
                     self.close_code = msg.data if isinstance(msg.data, int) else raw.close_code
@@ -444,6 +455,31 @@ class Session:
                     )
                 )
                 return
+
+    async def probe(self, timeout: float) -> bool:
+        """Send a WebSocket PING with a random payload; whether its PONG came within
+        ``timeout`` clock seconds (``False`` too when the connection ended meanwhile).
+
+        Like the automatic pings, a reader paused by backpressure extends the wait:
+        the PONG may be among the unread frames.
+        """
+        payload = os.urandom(4)  # tells our PONG from one answering the automatic pings
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pongs[payload] = future
+        try:
+            await self.conn.ping(payload)
+            while True:
+                pauses = self.pauses
+                try:
+                    await within(self.clock, asyncio.shield(future), timeout)
+                    return True
+                except asyncio.TimeoutError:
+                    if not await self._unread_because_paused(pauses):
+                        return False
+        except ConnectionLostError:
+            return False
+        finally:
+            self.pongs.pop(payload, None)
 
     async def _ping_loop(self, interval: float) -> None:
         """Send a WebSocket PING after ``interval`` s of silence.

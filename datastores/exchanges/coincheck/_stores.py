@@ -80,7 +80,7 @@ class Order(DataStore[OrderItem]):
         if not isinstance(data, Mapping) or data.get("success") is False or "id" not in data:
             logger.warning("Coincheck order.feed_response(): not a new order: %.300s", data)
             return
-        item = {key: value for key, value in data.items() if key != "success"}
+        item = dict(data)  # ``success`` stays, as in pybotters' item
         item["pending_amount"] = data.get("amount")
         item["pending_market_buy_amount"] = data.get("market_buy_amount")
         self._insert([item])
