@@ -201,7 +201,7 @@ def client_class_for(fake: Any) -> type[Any]:
     """A ``datastores.Client`` that always talks to ``fake`` with its keys."""
     import datastores
 
-    class FakeRoutedClient(datastores.Client):  # type: ignore[misc]
+    class FakeRoutedClient(datastores.Client):
         def __init__(self, apis: Any = None, base_url: str = "", **kwargs: Any) -> None:
             kwargs["redirects"] = {**fake.redirects, **(kwargs.get("redirects") or {})}
             super().__init__(fake.apis, base_url, **kwargs)

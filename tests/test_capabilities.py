@@ -53,7 +53,7 @@ def test_every_exchange_package_has_a_row_and_every_collection_a_channel_row() -
     text = render(ROOT / "docs")
     rows = capabilities.exchange_rows()
     assert [row.exchange for row in rows] == list(EXCHANGES)
-    for collection in capabilities.collections():
+    for collection in capabilities.collection_classes():
         assert f"\n| `{collection.__name__}` | `" in text
     # The exchanges with collections also have a fake and a command-line target today.
     for row in rows:

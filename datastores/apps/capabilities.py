@@ -31,7 +31,7 @@ __all__ = [
     "BookRow",
     "ExchangeRow",
     "book_rows",
-    "collections",
+    "collection_classes",
     "exchange_rows",
     "render",
 ]
@@ -128,7 +128,7 @@ def exchange_of(cls: type) -> str:
     return cls.__module__.split(".")[2]
 
 
-def collections() -> list[type]:
+def collection_classes() -> list[type]:
     """Every ``DataStoreCollection`` class :mod:`datastores` exports, by exchange and name."""
     import datastores
     from datastores import DataStoreCollection
@@ -180,7 +180,7 @@ def book_rows() -> list[BookRow]:
     from .._orderbook import OrderBookStore
 
     rows = []
-    for collection in collections():
+    for collection in collection_classes():
         for name, store_class in _stores(collection):
             if not issubclass(store_class, OrderBookStore):
                 continue
@@ -219,7 +219,7 @@ def exchange_rows() -> list[ExchangeRow]:
     signing = {auth.exchange for auth in http_auth_by_host().values()}
     protocols = {protocol.exchange for protocol in ws_protocol_by_host().values()}
     by_exchange: dict[str, list[str]] = {}
-    for collection in collections():
+    for collection in collection_classes():
         by_exchange.setdefault(exchange_of(collection), []).append(collection.__name__)
     rows = []
     for exchange in EXCHANGES:
@@ -274,24 +274,33 @@ def render(docs: Path | None = None) -> str:
         "",
         "## Exchanges",
         "",
-        "| exchange | collections | HTTP signing | WebSocket login/heartbeat | fake exchange venues"
-        " | command line (`watch`, `record`) | `demo` |",
-        "|---|---|---|---|---|---|---|",
+        "| exchange | collections | signing | fake venues | `watch`/`record` default | `demo` |",
+        "|---|---|---|---|---|---|",
     ]
     for row in exchange_rows():
-        cli = f"`{row.exchange} {row.cli_symbol}`: `{row.cli_book}`" if row.cli_symbol else "-"
+        signing = " + ".join(
+            name for name, has in (("HTTP", row.http_signing), ("WS", row.ws_protocol)) if has
+        )
+        cli = "-"
+        if row.cli_symbol and row.cli_book:
+            # Name the collection only where the exchange has several.
+            shown = row.cli_book
+            if len(row.collections) == 1:
+                shown = row.cli_book.partition(".")[2]
+            cli = f"`{row.cli_symbol}`, `{shown}`"
         out.append(
             f"| {_exchange_link(row.exchange, docs)}"
             f" | {_code(row.collections, 'authentication only')}"
-            f" | {'yes' if row.http_signing else '-'} | {'yes' if row.ws_protocol else '-'}"
-            f" | {_code(row.fake_venues)} | {cli}"
-            f" | {f'`--exchange {row.exchange}`' if row.demo else '-'} |"
+            f" | {signing or '-'} | {_code(row.fake_venues)} | {cli}"
+            f" | {'yes' if row.demo else '-'} |"
         )
     out += [
         "",
-        '`FakeExchange("<venue>")` serves a venue offline ([testing](testing.md)); the command',
-        "line is described in [the demo page](demo.md): `datastores watch <exchange> [symbol]`",
-        "shows the book named here, `datastores demo --exchange <exchange>` shows it on the fake.",
+        "*signing*: the `Client` signs HTTP requests to the exchange's hosts, and `ws_connect`",
+        'logs in and keeps the exchange\'s heartbeat. *fake venues*: `FakeExchange("<venue>")`',
+        "serves it offline ([testing](testing.md)). `datastores watch <exchange> [symbol]` and",
+        "`record` show the book named (default symbol), `datastores demo --exchange <exchange>`",
+        "shows it on the fake ([demo](demo.md)).",
         "",
         "## Order books: how each is verified",
         "",
@@ -320,7 +329,7 @@ def render(docs: Path | None = None) -> str:
         "| collection | channels | stores |",
         "|---|---|---|",
     ]
-    for collection in collections():
+    for collection in collection_classes():
         stores = [name for name, _ in _stores(collection)]
         out.append(
             f"| `{collection.__name__}` | {_code(_channels(collection))} | {_code(stores)} |"
