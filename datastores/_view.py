@@ -11,6 +11,7 @@ One data model (:class:`ViewState`) and three renderers:
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 from collections.abc import Sequence
@@ -24,9 +25,12 @@ __all__ = [
     "Renderer",
     "RichRenderer",
     "ViewState",
+    "export_svg",
     "format_number",
     "make_renderer",
     "price_decimals",
+    "require_rich",
+    "rich_view",
 ]
 
 Level = tuple[str, str]
@@ -218,6 +222,46 @@ class AnsiRenderer:
         self.stream.flush()
 
 
+def rich_view(state: ViewState, depth: int = 10) -> Any:
+    """The rich renderable of one frame (needs rich)."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    book = Table(title=f"{state.symbol} top {depth}", expand=False, show_edge=False)
+    book.add_column("", justify="left")
+    book.add_column("price", justify="right")
+    book.add_column("size", justify="right")
+    asks = list(state.asks[:depth])[::-1]
+    places = price_decimals([*asks, *state.bids[:depth]])
+    for i, (price, size) in enumerate(asks):
+        book.add_row(
+            Text(f"ask {len(asks) - i}", style="red"),
+            Text(format_number(price, places), style="red"),
+            format_number(size, 5),
+        )
+    book.add_row("", Text(f"spread {state.spread}", style="bold"), "")
+    for i, (price, size) in enumerate(state.bids[:depth]):
+        book.add_row(
+            Text(f"bid {i + 1}", style="green"),
+            Text(format_number(price, places), style="green"),
+            format_number(size, 5),
+        )
+    status = Text(_status_line(state), style="bold green" if state.synced else "bold red")
+    info = Text(
+        f"messages {state.messages}   msgs/s {state.rate:.0f}\n"
+        f"last error: {state.last_error or '-'}"
+    )
+    events = Text("\n".join(f"{t:6.1f}s {text}" for t, text in state.events[-10:]))
+    return Group(
+        Text(f"{state.title}   {_clock_text(state)}", style="bold"),
+        book,
+        Panel(Group(status, info), title="integrity"),
+        Panel(events, title="events"),
+    )
+
+
 class RichRenderer:
     """The same view drawn with ``rich`` (``pip install 'datastores[view]'``)."""
 
@@ -232,42 +276,7 @@ class RichRenderer:
         self._live.start()
 
     def _render(self, state: ViewState) -> Any:
-        from rich.console import Group
-        from rich.panel import Panel
-        from rich.table import Table
-        from rich.text import Text
-
-        book = Table(title=f"{state.symbol} top {self.depth}", expand=False, show_edge=False)
-        book.add_column("", justify="left")
-        book.add_column("price", justify="right")
-        book.add_column("size", justify="right")
-        asks = list(state.asks[: self.depth])[::-1]
-        places = price_decimals([*asks, *state.bids[: self.depth]])
-        for i, (price, size) in enumerate(asks):
-            book.add_row(
-                Text(f"ask {len(asks) - i}", style="red"),
-                Text(format_number(price, places), style="red"),
-                format_number(size, 5),
-            )
-        book.add_row("", Text(f"spread {state.spread}", style="bold"), "")
-        for i, (price, size) in enumerate(state.bids[: self.depth]):
-            book.add_row(
-                Text(f"bid {i + 1}", style="green"),
-                Text(format_number(price, places), style="green"),
-                format_number(size, 5),
-            )
-        status = Text(_status_line(state), style="bold green" if state.synced else "bold red")
-        info = Text(
-            f"messages {state.messages}   msgs/s {state.rate:.0f}\n"
-            f"last error: {state.last_error or '-'}"
-        )
-        events = Text("\n".join(f"{t:6.1f}s {text}" for t, text in state.events[-10:]))
-        return Group(
-            Text(f"{state.title}   {_clock_text(state)}", style="bold"),
-            book,
-            Panel(Group(status, info), title="integrity"),
-            Panel(events, title="events"),
-        )
+        return rich_view(state, self.depth)
 
     def frame(self, state: ViewState) -> None:
         self._live.update(self._render(state), refresh=True)
@@ -277,6 +286,34 @@ class RichRenderer:
 
     def close(self) -> None:
         self._live.stop()
+
+
+def require_rich(what: str) -> None:
+    """Fail early when rich is missing.
+
+    Raises:
+        MissingDependencyError: with the install command.
+    """
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        from ._errors import MissingDependencyError
+
+        raise MissingDependencyError(f"{what} needs rich: pip install 'datastores[view]'") from None
+
+
+def export_svg(state: ViewState, path: str, title: str = "datastores", width: int = 110) -> None:
+    """Write one frame, drawn as the rich view, to ``path`` as an SVG image.
+
+    Raises:
+        MissingDependencyError: rich is not installed.
+    """
+    require_rich("--svg")
+    from rich.console import Console
+
+    console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True)
+    console.print(rich_view(state))
+    console.save_svg(path, title=title)
 
 
 def make_renderer(mode: str = "auto", stream: TextIO | None = None) -> Renderer:

@@ -64,6 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
     demo.add_argument("--view", default="auto", help=view_help)
+    demo.add_argument(
+        "--plot",
+        metavar="FILE",
+        default=None,
+        help="also draw the run (mid, spread, faults, gaps, resyncs) to FILE (.png, .svg, .pdf); "
+        "needs matplotlib: pip install 'datastores[plot]'",
+    )
+    demo.add_argument(
+        "--svg",
+        metavar="FILE",
+        default=None,
+        help="also save the final screen as an SVG image; "
+        "needs rich: pip install 'datastores[view]'",
+    )
 
     watch = sub.add_parser(
         "watch",

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from .._errors import ConfigurationError
-from .._view import make_renderer
+from .._view import export_svg, make_renderer, require_rich
 from . import run_until_interrupted
 from ._live import Action, LiveSession, capture_library_logs
+from ._plot import RunTrace, plot_run, require_matplotlib
 from ._targets import Target, get_target
 
 __all__ = ["run", "run_demo"]
@@ -94,6 +96,17 @@ def _faults(target: Target, fake: Any, seconds: float, pacer: _Pacer) -> list[Ac
     return actions
 
 
+#: seconds between two samples of the book for ``--plot``
+PLOT_INTERVAL = 0.05
+
+
+async def _sample(trace: RunTrace, session: LiveSession) -> None:
+    """Sample the book for the plot until cancelled."""
+    while True:
+        trace.sample(session.elapsed, session)
+        await asyncio.sleep(PLOT_INTERVAL)
+
+
 async def run_demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
     """The demo itself; returns the exit code (0: the book ended synced and correct)."""
     from .._client import Client
@@ -102,6 +115,14 @@ async def run_demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
     target = get_target(args.exchange, args.symbol)
     if target.fake_venue is None:
         raise ConfigurationError(f"no fake exchange for {args.exchange!r} yet")
+    plot_path = getattr(args, "plot", None)
+    svg_path = getattr(args, "svg", None)
+    # Missing extras fail before the run, not after it.
+    if plot_path:
+        require_matplotlib()
+    if svg_path:
+        require_rich("--svg")
+    trace = RunTrace() if plot_path else None
     renderer = make_renderer(args.view)
     seconds = float(args.seconds)
     rate = float(args.rate) if args.rate is not None else target.fake_rate
@@ -127,7 +148,19 @@ async def run_demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
                 )
                 async with Client(redirects=fake.redirects) as client:
                     await session.start(client)
-                    await session.run(stop, _faults(target, fake, seconds, _Pacer(session)))
+                    actions = _faults(target, fake, seconds, _Pacer(session))
+                    sampler = None
+                    if trace is not None:
+                        live = session  # narrowed for the lambda
+                        actions = [trace.marking(a, lambda: live.elapsed) for a in actions]
+                        sampler = asyncio.create_task(_sample(trace, session))
+                    try:
+                        await session.run(stop, actions)
+                    finally:
+                        if sampler is not None:
+                            sampler.cancel()
+                            with contextlib.suppress(asyncio.CancelledError):
+                                await sampler
                     # Freeze the market, let the client catch up, compare with the truth.
                     fake.pause()
                     await fake.drain()
@@ -156,11 +189,21 @@ async def run_demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
                             f"{len(bids) + len(asks)} levels held agree"
                         )
                     summary = session.summary(check, detail)
-                    renderer.frame(session.state())
+                    final = session.state()
+                    renderer.frame(final)
+                    if trace is not None:
+                        trace.sample(session.elapsed, session)
                     await session.close()
     finally:
         renderer.close()
     print(summary.text(), flush=True)
+    if svg_path:
+        export_svg(final, svg_path, title=f"datastores demo --exchange {target.exchange}")
+        print(f"screen saved to {svg_path}", flush=True)
+    if trace is not None and plot_path:
+        drawn = plot_run(trace, plot_path, f"datastores demo: {target.label} {target.symbol}")
+        marks = ", ".join(f"{len(times)} {kind}" for kind, times in drawn.markers.items() if times)
+        print(f"plot written to {plot_path} ({drawn.samples} samples; {marks})", flush=True)
     return 0 if summary.synced and check == "ok" else 1
 
 

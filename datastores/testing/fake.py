@@ -54,7 +54,8 @@ class FakeExchange(FaultInjection):
             ``0`` publishes only when the test calls :meth:`tick`.
         levels: price levels per side (default: the profile's, about 2000).
         clock: time source for message timestamps, pings and token expiry.
-        api_key, api_secret: the only credentials the fake accepts (see :attr:`apis`).
+        api_key: the only API key the fake accepts (see :attr:`apis`).
+        api_secret: the only API secret the fake accepts.
         api_passphrase: the key's passphrase, for exchanges whose keys have one (Bitget).
     """
 

@@ -86,6 +86,7 @@ class PhemexProfile(ExchangeProfile):
             web.get("/", self._ws),
             web.get("/ws", self._ws),
             web.get("/g-accounts/accountPositions", self._account_positions),
+            web.get("/exchange/public/md/v2/kline/last", self._kline_last),
         ]
 
     def book_sequence(self, symbol: str) -> int | None:
@@ -308,6 +309,27 @@ class PhemexProfile(ExchangeProfile):
         return [message]
 
     # ------------------------------------------------------------------- REST
+
+    async def _kline_last(self, request: web.Request) -> web.Response:
+        """``GET /exchange/public/md/v2/kline/last?symbol=&resolution=&limit=``
+        (https://phemex-docs.github.io/#query-kline): the last ``limit`` bars of
+        USDⓈ-M rows (decimal strings), flat at the market's start price."""
+        symbol = request.query.get("symbol", "")
+        try:
+            resolution = int(request.query.get("resolution", "60"))
+            limit = min(int(request.query.get("limit", "5")), 1000)
+        except ValueError:
+            return web.json_response({"code": 10001, "msg": "invalid argument", "data": None})
+        if not symbol or resolution <= 0:
+            return web.json_response({"code": 10001, "msg": "invalid argument", "data": None})
+        price = self.market_config(symbol).start_price
+        last = int(self.venue.clock.time()) // resolution * resolution
+        rows = [
+            [last - i * resolution, resolution, price, price, price, price, price, "0", "0"]
+            for i in reversed(range(limit))
+        ]
+        body = {"code": 0, "msg": "OK", "data": {"total": -1, "rows": rows}}
+        return web.json_response(body, dumps=_json.dumps)
 
     async def _account_positions(self, request: web.Request) -> web.Response:
         received = await ReceivedRequest.of(request, "api.phemex.com")
