@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,116 @@ async def test_resync_snapshots_are_recorded_so_a_replay_heals_like_the_live_sto
     assert status.gaps == 1
     assert status.last_update_id == live.orderbook.status(SYMBOL).last_update_id
     assert _book(replayed) == _book(live)
+
+
+# ---------------------------------------- "no open datastores.Client is known"
+
+NO_CLIENT = "no open datastores.Client is known"
+
+
+def _diff(update_id: int) -> dict[str, Any]:
+    price = f"{100 + update_id % 7}.00"
+    return {
+        "e": "depthUpdate",
+        "E": 1,
+        "s": SYMBOL,
+        "U": update_id,
+        "u": update_id,
+        "b": [[price, "1.0"]],
+        "a": [],
+    }
+
+
+def _write_diffs_then_snapshot(path: Path) -> None:
+    """A Binance recording whose first diffs came before the REST snapshot, as a
+    real one's do (the stream starts before the snapshot request returns)."""
+    snapshot = {"lastUpdateId": 100, "bids": [["99.00", "2.0"]], "asks": [["200.00", "1.0"]]}
+    records: list[dict[str, Any]] = [
+        {
+            "t": 1.0,
+            "kind": "meta",
+            "format": "datastores-recording",
+            "version": 1,
+            "store": "BinanceSpotDataStore",
+        },
+        *({"t": 1.1, "kind": "ws", "url": None, "data": _diff(i)} for i in (101, 102, 103)),
+        {
+            "t": 1.2,
+            "kind": "rest",
+            "method": "GET",
+            "status": 200,
+            "data": snapshot,
+            "url": "https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000",
+        },
+        *({"t": 1.3, "kind": "ws", "url": None, "data": _diff(i)} for i in (104, 105)),
+    ]
+    path.write_text("".join(_json.dumps(record) + "\n" for record in records))
+
+
+async def test_a_replay_never_says_no_client_is_known(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its snapshots come from the file: the notice used to end every Binance replay."""
+    monkeypatch.setattr("datastores._recovery.NO_CLIENT_GRACE", 0.0)
+    path = tmp_path / "diffs-first.jsonl"
+    _write_diffs_then_snapshot(path)
+    store = BinanceSpotDataStore()
+    with caplog.at_level(logging.WARNING, logger="datastores"):
+        # at recorded speed on a virtual clock: the loop runs between records, so a
+        # planned notice would be said before the snapshot record
+        stats = await replay(path, store, speed=1.0, clock=VirtualClock(auto=True))
+        for _ in range(5):
+            await asyncio.sleep(0)
+    assert (stats.messages, stats.responses) == (5, 1)
+    assert store.orderbook.status(SYMBOL).synced
+    assert store.orderbook.status(SYMBOL).last_update_id == 105
+    assert not [r for r in caplog.records if NO_CLIENT in r.getMessage()]
+
+
+async def test_the_same_diffs_live_without_a_client_still_warn(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The true case: the book needs a snapshot and no Client comes."""
+    monkeypatch.setattr("datastores._recovery.NO_CLIENT_GRACE", 0.0)
+    store = BinanceSpotDataStore()
+    with caplog.at_level(logging.WARNING, logger="datastores"):
+        for update_id in (101, 102, 103):
+            store.onmessage(_diff(update_id))
+        for _ in range(200):
+            if any(NO_CLIENT in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.001)
+    warnings = [r.getMessage() for r in caplog.records if NO_CLIENT in r.getMessage()]
+    assert len(warnings) == 1
+    assert "store.client = client" in warnings[0]
+    assert "/api/v3/depth" in warnings[0]
+    assert not store.orderbook.status(SYMBOL).synced
+
+
+async def test_the_readme_start_is_not_told_to_give_a_client(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """ws_connect, diffs buffered, then initialize(client.get(...)): once the grace
+    ends there is nothing to say (the notice is called here instead of waiting)."""
+    async with (
+        FakeExchange("binance-spot", symbols=[SYMBOL], rate=0, levels=50) as fake,
+        Client(redirects=fake.redirects) as client,
+    ):
+        store = BinanceSpotDataStore()
+        with caplog.at_level(logging.WARNING, logger="datastores"):
+            await client.ws_connect(
+                "wss://stream.binance.com:9443/ws/btcusdt@depth@100ms", hdlr_json=store.onmessage
+            )
+            await fake.wait_for_connections(1)
+            fake.tick(3)
+            for _ in range(2000):
+                if SYMBOL in store._recovery.pending:
+                    break
+                await asyncio.sleep(0.005)
+            assert store._recovery._notice is not None  # planned, not said
+            await store.initialize(
+                client.get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000")
+            )
+            await _wait_synced(store, fake)
+            store._recovery._tell_no_client(SYMBOL)
+    assert not [r for r in caplog.records if NO_CLIENT in r.getMessage()]

@@ -53,6 +53,7 @@ from .. import _json
 from .._changefeed import ChangeBatch, RestSource, WsSource
 from .._clock import SYSTEM_CLOCK, Clock
 from .._collection import DataStoreCollection
+from .._recovery import replaying
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -398,6 +399,16 @@ async def replay(
     """
     if speed is not None and speed <= 0:
         raise ValueError("speed must be positive (or None for as fast as possible)")
+    with replaying():  # the snapshots come from the file: no "give a Client" notice
+        return await _replay(path, collection, speed, clock)
+
+
+async def _replay(
+    path: str | os.PathLike[str],
+    collection: DataStoreCollection,
+    speed: float | None,
+    clock: Clock,
+) -> ReplayStats:
     sockets: dict[str | None, _ReplaySocket] = {}
     messages = responses = reconnects = skipped = 0
     first: float | None = None
