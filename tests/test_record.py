@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ import pytest
 
 from datastores import DataStoreCollection, _json
 from datastores._cli import main
+from datastores._cli._targets import TARGETS
 from datastores._client import Client
 from datastores.apps.record import Recorder, read_recording, replay
 from datastores.exchanges.binance.store import BinanceSpotDataStore
+from datastores.exchanges.bybit.store import BybitDataStore
+from datastores.exchanges.okx.store import OKXDataStore
 from datastores.testing import FakeExchange, VirtualClock
 
 SYMBOL = "BTCUSDT"
@@ -312,3 +316,88 @@ async def test_the_readme_start_is_not_told_to_give_a_client(
             await _wait_synced(store, fake)
             store._recovery._tell_no_client(SYMBOL)
     assert not [r for r in caplog.records if NO_CLIENT in r.getMessage()]
+
+
+# ------------------------------------------- recordings that do not fit, failed records
+
+
+def _record_binance(path: Path, *, store: str | None = "BinanceSpotDataStore") -> None:
+    _write_diffs_then_snapshot(path)
+    if store is None:  # a recording made with the Recorder API and no meta
+        lines = path.read_text().splitlines()
+        meta = _json.loads(lines[0])
+        del meta["store"]
+        path.write_text("\n".join([_json.dumps(meta), *lines[1:]]) + "\n")
+
+
+async def test_replay_refuses_a_recording_made_with_another_store(tmp_path: Path) -> None:
+    path = tmp_path / "binance.jsonl"
+    _record_binance(path)
+    with pytest.raises(ValueError, match=r"recorded with BinanceSpotDataStore, not OKXDataStore"):
+        await replay(path, OKXDataStore())
+
+    class MySpotStore(BinanceSpotDataStore):
+        pass
+
+    stats = await replay(path, MySpotStore())  # a subclass fits
+    assert stats.messages == 5
+
+
+async def test_replay_refuses_another_exchanges_traffic_without_a_store_named(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "binance.jsonl"
+    _record_binance(path, store=None)
+    with pytest.raises(ValueError, match=r"holds binance traffic \(api\.binance\.com\)"):
+        await replay(path, BybitDataStore())
+    assert (await replay(path, BinanceSpotDataStore())).responses == 1
+
+
+async def test_replay_refuses_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
+    path = tmp_path / "messages.jsonl"
+    path.write_text('{"e": "depthUpdate"}\n{"e": "depthUpdate"}\n')
+    with pytest.raises(ValueError, match="not a datastores recording"):
+        await replay(path, BinanceSpotDataStore())
+
+
+def test_the_replay_command_says_why_it_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "binance.jsonl"
+    _record_binance(path)
+    assert main(["replay", str(path), "OKXDataStore"]) == 1
+    err = capsys.readouterr().err
+    assert f"datastores replay: cannot replay {path}: {path} was recorded with" in err
+    assert main(["replay", str(path)]) == 0  # the recording's own store
+
+
+def test_a_record_that_fails_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The exchange cannot be reached: there is nothing to keep, not even the header."""
+    real = TARGETS["binance"]
+    # a port nothing listens on: the first connection fails at once
+    monkeypatch.setitem(
+        TARGETS, "binance", lambda symbol: replace(real(symbol), ws_url="ws://127.0.0.1:9/ws")
+    )
+    monkeypatch.setattr("datastores._ws.failures.FIRST_CONNECT_ATTEMPTS", 1)
+    path = tmp_path / "failed.jsonl"
+    assert main(["record", "binance", "btcusdt", str(path), "--seconds", "1"]) == 1
+    assert "cannot reach" in capsys.readouterr().err
+    assert not path.exists()
+
+
+def _fail_while_recording(path: Path, *, records: int) -> None:
+    with Recorder(path) as recorder:
+        for _ in range(records):
+            recorder.record_message({"e": "depthUpdate"}, _Socket())
+        raise RuntimeError("the connection broke")
+
+
+def test_a_recorder_that_recorded_something_keeps_its_file(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError):
+        _fail_while_recording(tmp_path / "partial.jsonl", records=1)
+    assert [r["kind"] for r in read_recording(tmp_path / "partial.jsonl")] == ["meta", "ws"]
+    with pytest.raises(RuntimeError):
+        _fail_while_recording(tmp_path / "empty.jsonl", records=0)
+    assert not (tmp_path / "empty.jsonl").exists()
