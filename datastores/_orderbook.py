@@ -17,13 +17,13 @@ state machine lives in :mod:`datastores._bookstate`.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ._bookside import MAX_VALUE, Level, Side, apply_levels, check_level
 from ._bookstate import BookIntegrity, BookStatus, FailureKind, _SymbolState, not_a_symbol
+from ._booksync import wait_synced
 from ._integrity import crc32_interleaved
 from ._store import DataStore, Item, ItemT
 from ._stream import StoreChange
@@ -274,35 +274,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
             TimeoutError: not there within ``timeout`` seconds (``None``: no limit);
                 the message names the symbol and its status at that moment.
         """
-        if not self._is_there(symbol, min_update_id):
-            try:
-                await asyncio.wait_for(self._until_there(symbol, min_update_id), timeout)
-            except asyncio.TimeoutError:  # not the builtin one before Python 3.11
-                raise TimeoutError(self._not_synced(symbol, timeout, min_update_id)) from None
-        return self.status(symbol)
-
-    def _is_there(self, symbol: str, min_update_id: int | None) -> bool:
-        if not self.is_synced(symbol):
-            return False
-        last = self._states[symbol].last_id
-        return min_update_id is None or (last is not None and last >= min_update_id)
-
-    async def _until_there(self, symbol: str, min_update_id: int | None) -> None:
-        # Every change of the book wakes wait(), a snapshot or bridging update included.
-        while not self._is_there(symbol, min_update_id):
-            await self.wait()
-
-    def _not_synced(self, symbol: str, timeout: float | None, min_update_id: int | None) -> str:
-        if symbol not in self._states:
-            return f"{self.name} {symbol}: no message for it within {timeout} s (subscribed?)"
-        s = self.status(symbol)
-        wanted = "synced" if min_update_id is None else f"synced at update id {min_update_id}"
-        return (
-            f"{self.name} {symbol}: not {wanted} within {timeout} s (synced={s.synced}, "
-            f"last_update_id={s.last_update_id}, buffered={s.buffered}, updates={s.updates}, "
-            f"gaps={s.gaps}, checksum_failures={s.checksum_failures}, resyncs={s.resyncs}, "
-            f"last_error={s.last_error!r})"
-        )
+        return await wait_synced(self, symbol, timeout, min_update_id)
 
     def status(self, symbol: str) -> BookStatus:
         """Integrity of ``symbol``'s book, frozen at the time of the call."""
