@@ -210,7 +210,8 @@ class SnapshotRecovery(Generic[SnapshotT]):
         """The grace is over: say no Client is known if a book still waits for one."""
         self._notice = None
         if self.background.client is not None and not self.background.client_closed:
-            return  # one came (its fetches run)
+            self._told = False  # one came (its fetches run); a later episode is told
+            return
         waiting = sorted(
             s for s in self.pending if not self.book.is_synced(s) and self._is_wanted(s)
         )

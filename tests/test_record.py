@@ -109,12 +109,10 @@ def test_read_recording_reports_the_bad_line(tmp_path: Path) -> None:
 
 
 async def _wait_synced(store: BinanceSpotDataStore, fake: FakeExchange) -> None:
-    for _ in range(2000):
-        status = store.orderbook.status(SYMBOL)
-        if status.synced and status.last_update_id == fake.book(SYMBOL).last_update_id:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("store did not catch up")
+    """Until the store has caught up with everything the fake published."""
+    last = fake.book(SYMBOL).last_update_id
+    status = await store.orderbook.wait_synced(SYMBOL, timeout=30, min_update_id=last)
+    assert status.last_update_id == last
 
 
 def _book(store: BinanceSpotDataStore) -> dict[str, list[tuple[str, str]]]:

@@ -625,3 +625,16 @@ async def test_first_wait_gives_a_periodic_snapshot_a_chance_before_any_request(
         assert ops(ws) == ["unsubscribe", "subscribe"]
     with pytest.raises(ValueError, match="first_wait"):
         Resubscribing(None, first_wait=-1.0)
+
+
+async def test_after_a_client_came_in_the_grace_a_later_episode_is_told() -> None:
+    store = Collection(Exchange(100))
+    store.recovery.no_client_grace = 0.0
+    store.book._on_delta("X", delta(100, 101))
+    async with Client(clock=VirtualClock()) as client:
+        store.client = client
+        store.install("X", 100)  # initialize() handed the snapshot: nothing to fetch
+        await asyncio.sleep(0.01)  # the planned notice finds a Client
+    store.client = None
+    store.book._on_delta("Y", delta(100, 101))
+    await wait_until(lambda: store.no_client == ["Y"])

@@ -3,6 +3,7 @@
 Installed with the package (entry point ``pytest11``: ``datastores``), so any
 project that has ``datastores`` and ``pytest-asyncio`` installed can write::
 
+    @pytest.mark.asyncio  # not needed in pytest-asyncio's auto mode
     async def test_my_bot(fake_exchange):
         fake = await fake_exchange("binance-spot", rate=0)
         ...
