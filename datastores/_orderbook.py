@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ._bookside import MAX_VALUE, Level, Side, apply_levels, check_level
 from ._bookstate import BookIntegrity, BookStatus, FailureKind, _SymbolState, not_a_symbol
+from ._booksync import wait_synced
 from ._integrity import crc32_interleaved
 from ._store import DataStore, Item, ItemT
 from ._stream import StoreChange
@@ -258,6 +259,22 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         """Whether ``symbol``'s book is currently trustworthy (``status(symbol).synced``). O(1)."""
         state = self._states.get(symbol)
         return state is not None and state.phase != "unsynced"
+
+    async def wait_synced(
+        self, symbol: str, timeout: float | None = None, *, min_update_id: int | None = None
+    ) -> BookStatus:
+        """Return ``status(symbol)`` once ``symbol``'s book is synced (at once if it is).
+
+        ``min_update_id``: also wait until the book has applied that update id
+        (``status().last_update_id >= min_update_id``), e.g. the id a fake
+        exchange's book is at (``fake.book(symbol).last_update_id``): the store has
+        then caught up with everything published before.
+
+        Raises:
+            TimeoutError: not there within ``timeout`` seconds (``None``: no limit);
+                the message names the symbol and its status at that moment.
+        """
+        return await wait_synced(self, symbol, timeout, min_update_id)
 
     def status(self, symbol: str) -> BookStatus:
         """Integrity of ``symbol``'s book, frozen at the time of the call."""

@@ -26,8 +26,10 @@ the book's ``resync_hook``. Nothing here runs per message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from ._background import Background, Backoff
@@ -44,6 +46,7 @@ __all__ = [
     "BookFeeds",
     "ResubscribeRecovery",
     "SnapshotRecovery",
+    "replaying",
 ]
 
 _logger = logging.getLogger("datastores.recovery")
@@ -58,6 +61,26 @@ RESUBSCRIBE_TIMEOUT_MAX = 300.0
 SNAPSHOT_BACKOFF = (1.0, 60.0)
 #: (initial, cap) seconds before fetching again a snapshot older than the stream
 STALE_SNAPSHOT_BACKOFF = (0.25, 30.0)
+#: seconds a book may wait for a Client before :class:`SnapshotRecovery` says none is
+#: known: the usual start (``ws_connect`` first, then ``initialize(client.get(...))``)
+#: gets its first diffs before the Client, and must not be told to give one
+NO_CLIENT_GRACE = 5.0
+
+#: set while a recording is replayed: its snapshots come from the file, a Client
+#: never does, so there is nobody to tell to give one
+_REPLAYING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "datastores_replaying", default=False
+)
+
+
+@contextlib.contextmanager
+def replaying() -> Iterator[None]:
+    """Within it, the current context replays a recording (see :data:`_REPLAYING`)."""
+    token = _REPLAYING.set(True)
+    try:
+        yield
+    finally:
+        _REPLAYING.reset(token)
 
 
 class SnapshotRecovery(Generic[SnapshotT]):
@@ -73,7 +96,10 @@ class SnapshotRecovery(Generic[SnapshotT]):
     * ``on_no_client(symbol)`` is called once per episode (for the first symbol
       that needs a snapshot while no open Client is known: say how to give one;
       the others are logged at DEBUG and counted in ``no_client``) until a
-      Client comes, so junk symbols never log a WARNING each.
+      Client comes, so junk symbols never log a WARNING each. Under a running
+      event loop it is called only if, :attr:`no_client_grace` seconds later, a
+      symbol still waits unsynced and still no Client is known (the usual start
+      gives the Client right after ``ws_connect``); never during a replay.
     * ``wanted(symbol)`` (optional) says whether ``symbol`` still needs a
       snapshot from this recovery: ``False`` (the book was forgotten, or another
       feed that brings its own snapshots took it over) ends the fetching.
@@ -108,7 +134,10 @@ class SnapshotRecovery(Generic[SnapshotT]):
         self.pending: set[str] = set()
         #: snapshot requests that found no open Client (each symbol, each time)
         self.no_client = 0
+        #: seconds between the first request without a Client and the notice
+        self.no_client_grace = NO_CLIENT_GRACE
         self._told = False
+        self._notice: asyncio.TimerHandle | None = None
 
     def key(self, symbol: str) -> tuple[str, str, str]:
         """The :class:`Background` key of ``symbol``'s fetch."""
@@ -144,13 +173,12 @@ class SnapshotRecovery(Generic[SnapshotT]):
             self.no_client += 1
             if symbol not in self.pending:
                 self.pending.add(symbol)
-                if self._told or self._on_no_client is None:
-                    self._logger.debug("%s %s: waits for a Client", self.book.name, symbol)
-                else:
-                    self._told = True
-                    self._on_no_client(symbol)
+                self._waits_for_client(symbol)
             return
         self._told = False  # a Client is known: the next episode without one is told
+        if self._notice is not None:
+            self._notice.cancel()
+            self._notice = None
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -163,6 +191,35 @@ class SnapshotRecovery(Generic[SnapshotT]):
             self.pending.add(symbol)
         else:
             self.pending.discard(symbol)
+
+    def _waits_for_client(self, symbol: str) -> None:
+        """``symbol`` needs a snapshot and no Client is known: plan the episode's notice."""
+        if self._told or self._on_no_client is None or _REPLAYING.get():
+            self._logger.debug("%s %s: waits for a Client", self.book.name, symbol)
+            return
+        self._told = True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # No event loop: nothing can fetch until the caller gives a Client.
+            self._on_no_client(symbol)
+            return
+        self._notice = loop.call_later(self.no_client_grace, self._tell_no_client, symbol)
+
+    def _tell_no_client(self, symbol: str) -> None:
+        """The grace is over: say no Client is known if a book still waits for one."""
+        self._notice = None
+        if self.background.client is not None and not self.background.client_closed:
+            self._told = False  # one came (its fetches run); a later episode is told
+            return
+        waiting = sorted(
+            s for s in self.pending if not self.book.is_synced(s) and self._is_wanted(s)
+        )
+        if not waiting:
+            self._told = False  # the books synced without one (a replayed snapshot)
+            return
+        assert self._on_no_client is not None  # planned only with one
+        self._on_no_client(symbol if symbol in waiting else waiting[0])
 
     def resume(self) -> None:
         """Fetch what waits for a Client: pending symbols, and those whose fetch a

@@ -1,8 +1,8 @@
 """Binance public data: a verified order book and the latest trades, printed live.
 
-Run:  python examples/binance_orderbook.py [SYMBOL] [MARKET]
+Run:  python examples/binance_orderbook.py [SYMBOL] [MARKET] [--fake] [--seconds N]
 (no API key needed; MARKET is spot, usdsm or coinm, default spot; COIN-M symbols
-look like BTCUSD_PERP).
+look like BTCUSD_PERP; --fake runs it offline against the built-in fake exchange).
 
 The store fetches the REST depth snapshot itself (through the client it is given)
 and follows Binance's documented procedure: diffs are buffered until the snapshot,
@@ -12,8 +12,10 @@ reconnect and back to True once a fresh snapshot has been applied.
 
 from __future__ import annotations
 
-import asyncio
+import argparse
 import sys
+
+from _example import add_options, run, session
 
 import datastores
 
@@ -37,9 +39,10 @@ def stream_urls(symbol: str, market: str) -> list[str]:
     return [f"wss://dstream.binance.com/stream?streams={name}@depth@100ms/{name}@aggTrade"]
 
 
-async def main(symbol: str, market: str) -> None:
+async def main(symbol: str, market: str, args: argparse.Namespace) -> None:
     store = STORES[market]()
-    async with datastores.Client() as client:
+    async with session(args, f"binance-{market}", symbols=[symbol]) as current:
+        client = current.client
         store.client = client  # used for depth snapshots (unsigned), resyncs included
         for url in stream_urls(symbol, market):
             await client.ws_connect(url, hdlr_json=store.onmessage)
@@ -66,9 +69,13 @@ async def main(symbol: str, market: str) -> None:
                 print(f"trade {side:<4} {trade['q']:>12} @ {trade['p']}")
 
 
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("symbol", nargs="?", default="BTCUSDT", help="e.g. BTCUSDT")
+    parser.add_argument("market", nargs="?", default="spot", choices=sorted(STORES))
+    return add_options(parser).parse_args()
+
+
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    try:
-        asyncio.run(main(args[0] if args else "BTCUSDT", args[1] if len(args) > 1 else "spot"))
-    except KeyboardInterrupt:
-        pass
+    args = parse_args()
+    sys.exit(run(lambda: main(args.symbol.upper(), args.market, args), args))

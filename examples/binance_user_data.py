@@ -3,7 +3,8 @@
 Run:  DATASTORES_APIS=apis.json python examples/binance_user_data.py [spot|usdsm]
 with apis.json = {"binance": ["API_KEY", "API_SECRET"]} (an HMAC key; use the
 "binancespot_testnet" / "binancefuture_testnet" names and the testnet hosts to try
-it without real funds).
+it without real funds). Offline, without keys: add --fake (the built-in fake
+exchange, whose scripted account gets a balance and an order after connecting).
 
 Spot (Binance retired Spot listenKeys in 2026): the user data stream is a
 subscription on the WebSocket API. The request below is sent with empty params;
@@ -22,8 +23,11 @@ between the REST answers and the first event.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
+
+from _example import Session, add_options, run, session
 
 import datastores
 
@@ -79,13 +83,28 @@ async def usdsm(client: datastores.Client) -> None:
         await store.wait()
 
 
-async def main(market: str) -> None:
-    async with datastores.Client() as client:
-        await (spot(client) if market == "spot" else usdsm(client))
+async def script_fake_account(current: Session, market: str) -> None:
+    """--fake: once the example is connected, the fake's account changes."""
+    fake = current.fake
+    assert fake is not None
+    await fake.wait_for_connections(1)
+    await asyncio.sleep(0.5)  # let initialize() answer first: the events come after it
+    fake.set_balance("USDT", "1000")
+    order = fake.place_order("BTCUSDT", "BUY", "0.010", "60000")
+    if market == "usdsm":
+        fake.set_position("BTCUSDT", "0.005", "60000")
+    fake.fill_order(order.order_id, "0.005")
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with session(args, f"binance-{args.market}", symbols=["BTCUSDT"]) as current:
+        if current.fake is not None:
+            current.script(script_fake_account(current, args.market))
+        await (spot(current.client) if args.market == "spot" else usdsm(current.client))
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "spot"))
-    except KeyboardInterrupt:
-        pass
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("market", nargs="?", default="spot", choices=["spot", "usdsm"])
+    args = add_options(parser).parse_args()
+    sys.exit(run(lambda: main(args), args))

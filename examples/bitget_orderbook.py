@@ -11,15 +11,18 @@
 Every update of the ``books`` channel is checked against Bitget's checksum and
 ``seq``; a mismatch marks the book unsynced and resubscribes it, and the status
 line says so until the new snapshot arrives. Public data: no API key needed.
-``--url`` points the example at another server (a fake exchange, the demo host).
+``--fake`` runs it offline against the built-in fake exchange; ``--url`` points it at
+another server (the demo host).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import sys
 
-from datastores import BitgetV2DataStore, Client
+from _example import add_options, run, session
+
+from datastores import BitgetV2DataStore
 
 PUBLIC_WS = "wss://ws.bitget.com/v2/ws/public"
 
@@ -43,7 +46,9 @@ def render(store: BitgetV2DataStore, inst_type: str, inst_id: str, depth: int) -
 async def main(args: argparse.Namespace) -> None:
     store = BitgetV2DataStore()
     subscription = {"instType": args.inst_type, "channel": args.channel, "instId": args.inst_id}
-    async with Client() as client:
+    fake_symbol = f"{args.inst_type}:{args.inst_id}"  # the fake's "<instType>:<instId>"
+    async with session(args, "bitget", symbols=[fake_symbol]) as current:
+        client = current.client
         store.client = client  # pending resubscriptions end when the client closes
         # The subscription is re-sent after every reconnect; the store marks the
         # book unsynced on reconnect and the fresh snapshot resyncs it.
@@ -69,11 +74,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--depth", type=int, default=5, help="levels to print per side")
     parser.add_argument("--count", type=int, default=0, help="stop after N changes (0: never)")
     parser.add_argument("--url", default=PUBLIC_WS, help="WebSocket URL")
-    return parser.parse_args()
+    return add_options(parser).parse_args()
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main(parse_args()))
-    except KeyboardInterrupt:
-        pass
+    args = parse_args()
+    sys.exit(run(lambda: main(args), args))

@@ -1,7 +1,8 @@
 """Bybit public data: a verified order book and the latest trades, printed live.
 
-Run:  python examples/bybit_orderbook.py [SYMBOL] [CATEGORY]
-(no API key needed; CATEGORY is spot, linear or inverse, default linear).
+Run:  python examples/bybit_orderbook.py [SYMBOL] [CATEGORY] [--fake] [--seconds N]
+(no API key needed; CATEGORY is spot, linear or inverse, default linear; --fake runs
+it offline against the built-in fake exchange, spot or linear).
 
 The book shows its integrity state: `synced` turns False on a sequence gap and
 back to True once the store has resubscribed and received a fresh snapshot.
@@ -9,16 +10,18 @@ back to True once the store has resubscribed and received a fresh snapshot.
 
 from __future__ import annotations
 
-import asyncio
+import argparse
 import sys
+
+from _example import add_options, run, session
 
 import datastores
 
 
-async def main(symbol: str, category: str) -> None:
+async def main(symbol: str, category: str, args: argparse.Namespace) -> None:
     store = datastores.BybitDataStore()
-    async with datastores.Client() as client:
-        await client.ws_connect(
+    async with session(args, f"bybit-{category}", symbols=[symbol]) as current:
+        await current.client.ws_connect(
             f"wss://stream.bybit.com/v5/public/{category}",
             send_json={
                 "op": "subscribe",
@@ -42,9 +45,15 @@ async def main(symbol: str, category: str) -> None:
                 print(f"trade {trade['S']:<4} {trade['v']:>10} @ {trade['p']}")
 
 
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("symbol", nargs="?", default="BTCUSDT", help="e.g. BTCUSDT")
+    parser.add_argument(
+        "category", nargs="?", default="linear", choices=["spot", "linear", "inverse"]
+    )
+    return add_options(parser).parse_args()
+
+
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    try:
-        asyncio.run(main(args[0] if args else "BTCUSDT", args[1] if len(args) > 1 else "linear"))
-    except KeyboardInterrupt:
-        pass
+    args = parse_args()
+    sys.exit(run(lambda: main(args.symbol.upper(), args.category, args), args))

@@ -14,16 +14,18 @@ keep-alives and sequence resets after maintenance are allowed) and against
 OKX's checksum while it is non-zero. A break marks the book unsynced and starts
 a recovery (resubscribe, or a REST snapshot now that OKX is removing the
 initial WebSocket snapshot); the status line says so until the book is whole
-again. Public data: no API key needed. ``--url`` points the example at another
-server (a fake exchange).
+again. Public data: no API key needed. ``--fake`` runs it offline against the
+built-in fake exchange; ``--url`` points it at another server.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import sys
 
-from datastores import Client, OKXDataStore
+from _example import add_options, run, session
+
+from datastores import OKXDataStore
 
 PUBLIC_WS = "wss://ws.okx.com:8443/ws/v5/public"
 DEMO_WS = "wss://wspap.okx.com:8443/ws/v5/public"
@@ -57,7 +59,8 @@ async def main(args: argparse.Namespace) -> None:
     subscriptions = [{"channel": args.channel, "instId": args.inst_id}]
     if args.with_bbo:
         subscriptions.insert(0, {"channel": "bbo-tbt", "instId": args.inst_id})
-    async with Client() as client:
+    async with session(args, "okx-demo" if args.demo else "okx", symbols=[args.inst_id]) as current:
+        client = current.client
         # The store fetches REST snapshots through this client when a subscription
         # starts without a WebSocket snapshot; its tasks end when the client closes.
         store.client = client
@@ -89,11 +92,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=0, help="stop after N changes (0: never)")
     parser.add_argument("--demo", action="store_true", help="demo trading (wspap.okx.com)")
     parser.add_argument("--url", default=None, help="WebSocket URL (overrides --demo)")
-    return parser.parse_args()
+    return add_options(parser).parse_args()
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main(parse_args()))
-    except KeyboardInterrupt:
-        pass
+    args = parse_args()
+    sys.exit(run(lambda: main(args), args))

@@ -13,4 +13,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$1]"
     touch "$stamp"
 fi
+# mypy cannot see setuptools' editable finder hook (an import hook), so a user script
+# type-checked with this venv's mypy found no "datastores"; a plain path in a .pth file
+# it does read (tests/test_packaging.py checks it).
+purelib="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo "$root" > "$purelib/_datastores_checkout.pth"
 export PATH="$root/.venv/bin:$PATH"

@@ -511,12 +511,10 @@ def test_okx_recorded_messages_mirror_exactly() -> None:
 
 
 async def _wait_synced(store: BinanceSpotDataStore, fake: FakeExchange) -> None:
-    for _ in range(2000):
-        status = store.orderbook.status(SYMBOL)
-        if status.synced and status.last_update_id == fake.book(SYMBOL).last_update_id:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("store did not catch up")
+    """Until the store has caught up with everything the fake published."""
+    last = fake.book(SYMBOL).last_update_id
+    status = await store.orderbook.wait_synced(SYMBOL, timeout=30, min_update_id=last)
+    assert status.last_update_id == last
 
 
 async def _until(condition: Any) -> None:

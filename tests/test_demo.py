@@ -36,6 +36,8 @@ def test_demo_heals_the_book_and_exits_cleanly(
     for event in ("gap detected", "resync started", "synced again", "reconnected"):
         assert event in out, event
     assert "\x1b[" not in out
+    # The snapshot request follows the connection: no "give a Client" notice.
+    assert "no open datastores.Client" not in out
     # No leaked task, socket or warning of any kind.
     assert not re.search(r"Warning|Task was destroyed|Unclosed|Traceback", result.stderr), (
         result.stderr

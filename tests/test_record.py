@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,12 @@ import pytest
 
 from datastores import DataStoreCollection, _json
 from datastores._cli import main
+from datastores._cli._targets import TARGETS
 from datastores._client import Client
 from datastores.apps.record import Recorder, read_recording, replay
 from datastores.exchanges.binance.store import BinanceSpotDataStore
+from datastores.exchanges.bybit.store import BybitDataStore
+from datastores.exchanges.okx.store import OKXDataStore
 from datastores.testing import FakeExchange, VirtualClock
 
 SYMBOL = "BTCUSDT"
@@ -104,12 +109,10 @@ def test_read_recording_reports_the_bad_line(tmp_path: Path) -> None:
 
 
 async def _wait_synced(store: BinanceSpotDataStore, fake: FakeExchange) -> None:
-    for _ in range(2000):
-        status = store.orderbook.status(SYMBOL)
-        if status.synced and status.last_update_id == fake.book(SYMBOL).last_update_id:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("store did not catch up")
+    """Until the store has caught up with everything the fake published."""
+    last = fake.book(SYMBOL).last_update_id
+    status = await store.orderbook.wait_synced(SYMBOL, timeout=30, min_update_id=last)
+    assert status.last_update_id == last
 
 
 def _book(store: BinanceSpotDataStore) -> dict[str, list[tuple[str, str]]]:
@@ -198,3 +201,201 @@ async def test_resync_snapshots_are_recorded_so_a_replay_heals_like_the_live_sto
     assert status.gaps == 1
     assert status.last_update_id == live.orderbook.status(SYMBOL).last_update_id
     assert _book(replayed) == _book(live)
+
+
+# ---------------------------------------- "no open datastores.Client is known"
+
+NO_CLIENT = "no open datastores.Client is known"
+
+
+def _diff(update_id: int) -> dict[str, Any]:
+    price = f"{100 + update_id % 7}.00"
+    return {
+        "e": "depthUpdate",
+        "E": 1,
+        "s": SYMBOL,
+        "U": update_id,
+        "u": update_id,
+        "b": [[price, "1.0"]],
+        "a": [],
+    }
+
+
+def _write_diffs_then_snapshot(path: Path) -> None:
+    """A Binance recording whose first diffs came before the REST snapshot, as a
+    real one's do (the stream starts before the snapshot request returns)."""
+    snapshot = {"lastUpdateId": 100, "bids": [["99.00", "2.0"]], "asks": [["200.00", "1.0"]]}
+    records: list[dict[str, Any]] = [
+        {
+            "t": 1.0,
+            "kind": "meta",
+            "format": "datastores-recording",
+            "version": 1,
+            "store": "BinanceSpotDataStore",
+        },
+        *({"t": 1.1, "kind": "ws", "url": None, "data": _diff(i)} for i in (101, 102, 103)),
+        {
+            "t": 1.2,
+            "kind": "rest",
+            "method": "GET",
+            "status": 200,
+            "data": snapshot,
+            "url": "https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000",
+        },
+        *({"t": 1.3, "kind": "ws", "url": None, "data": _diff(i)} for i in (104, 105)),
+    ]
+    path.write_text("".join(_json.dumps(record) + "\n" for record in records))
+
+
+async def test_a_replay_never_says_no_client_is_known(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its snapshots come from the file: the notice used to end every Binance replay."""
+    monkeypatch.setattr("datastores._recovery.NO_CLIENT_GRACE", 0.0)
+    path = tmp_path / "diffs-first.jsonl"
+    _write_diffs_then_snapshot(path)
+    store = BinanceSpotDataStore()
+    with caplog.at_level(logging.WARNING, logger="datastores"):
+        # at recorded speed on a virtual clock: the loop runs between records, so a
+        # planned notice would be said before the snapshot record
+        stats = await replay(path, store, speed=1.0, clock=VirtualClock(auto=True))
+        for _ in range(5):
+            await asyncio.sleep(0)
+    assert (stats.messages, stats.responses) == (5, 1)
+    assert store.orderbook.status(SYMBOL).synced
+    assert store.orderbook.status(SYMBOL).last_update_id == 105
+    assert not [r for r in caplog.records if NO_CLIENT in r.getMessage()]
+
+
+async def test_the_same_diffs_live_without_a_client_still_warn(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The true case: the book needs a snapshot and no Client comes."""
+    monkeypatch.setattr("datastores._recovery.NO_CLIENT_GRACE", 0.0)
+    store = BinanceSpotDataStore()
+    with caplog.at_level(logging.WARNING, logger="datastores"):
+        for update_id in (101, 102, 103):
+            store.onmessage(_diff(update_id))
+        for _ in range(200):
+            if any(NO_CLIENT in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.001)
+    warnings = [r.getMessage() for r in caplog.records if NO_CLIENT in r.getMessage()]
+    assert len(warnings) == 1
+    assert "store.client = client" in warnings[0]
+    assert "/api/v3/depth" in warnings[0]
+    assert not store.orderbook.status(SYMBOL).synced
+
+
+async def test_the_readme_start_is_not_told_to_give_a_client(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """ws_connect, diffs buffered, then initialize(client.get(...)): once the grace
+    ends there is nothing to say (the notice is called here instead of waiting)."""
+    async with (
+        FakeExchange("binance-spot", symbols=[SYMBOL], rate=0, levels=50) as fake,
+        Client(redirects=fake.redirects) as client,
+    ):
+        store = BinanceSpotDataStore()
+        with caplog.at_level(logging.WARNING, logger="datastores"):
+            await client.ws_connect(
+                "wss://stream.binance.com:9443/ws/btcusdt@depth@100ms", hdlr_json=store.onmessage
+            )
+            await fake.wait_for_connections(1)
+            fake.tick(3)
+            for _ in range(2000):
+                if SYMBOL in store._recovery.pending:
+                    break
+                await asyncio.sleep(0.005)
+            assert store._recovery._notice is not None  # planned, not said
+            await store.initialize(
+                client.get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000")
+            )
+            await _wait_synced(store, fake)
+            store._recovery._tell_no_client(SYMBOL)
+    assert not [r for r in caplog.records if NO_CLIENT in r.getMessage()]
+
+
+# ------------------------------------------- recordings that do not fit, failed records
+
+
+def _record_binance(path: Path, *, store: str | None = "BinanceSpotDataStore") -> None:
+    _write_diffs_then_snapshot(path)
+    if store is None:  # a recording made with the Recorder API and no meta
+        lines = path.read_text().splitlines()
+        meta = _json.loads(lines[0])
+        del meta["store"]
+        path.write_text("\n".join([_json.dumps(meta), *lines[1:]]) + "\n")
+
+
+async def test_replay_refuses_a_recording_made_with_another_store(tmp_path: Path) -> None:
+    path = tmp_path / "binance.jsonl"
+    _record_binance(path)
+    with pytest.raises(ValueError, match=r"recorded with BinanceSpotDataStore, not OKXDataStore"):
+        await replay(path, OKXDataStore())
+
+    class MySpotStore(BinanceSpotDataStore):
+        pass
+
+    stats = await replay(path, MySpotStore())  # a subclass fits
+    assert stats.messages == 5
+
+
+async def test_replay_refuses_another_exchanges_traffic_without_a_store_named(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "binance.jsonl"
+    _record_binance(path, store=None)
+    with pytest.raises(ValueError, match=r"holds binance traffic \(api\.binance\.com\)"):
+        await replay(path, BybitDataStore())
+    assert (await replay(path, BinanceSpotDataStore())).responses == 1
+
+
+async def test_replay_refuses_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
+    path = tmp_path / "messages.jsonl"
+    path.write_text('{"e": "depthUpdate"}\n{"e": "depthUpdate"}\n')
+    with pytest.raises(ValueError, match="not a datastores recording"):
+        await replay(path, BinanceSpotDataStore())
+
+
+def test_the_replay_command_says_why_it_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "binance.jsonl"
+    _record_binance(path)
+    assert main(["replay", str(path), "OKXDataStore"]) == 1
+    err = capsys.readouterr().err
+    assert f"datastores replay: cannot replay {path}: {path} was recorded with" in err
+    assert main(["replay", str(path)]) == 0  # the recording's own store
+
+
+def test_a_record_that_fails_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The exchange cannot be reached: there is nothing to keep, not even the header."""
+    real = TARGETS["binance"]
+    # a port nothing listens on: the first connection fails at once
+    monkeypatch.setitem(
+        TARGETS, "binance", lambda symbol: replace(real(symbol), ws_url="ws://127.0.0.1:9/ws")
+    )
+    monkeypatch.setattr("datastores._ws.failures.FIRST_CONNECT_ATTEMPTS", 1)
+    path = tmp_path / "failed.jsonl"
+    assert main(["record", "binance", "btcusdt", str(path), "--seconds", "1"]) == 1
+    assert "cannot reach" in capsys.readouterr().err
+    assert not path.exists()
+
+
+def _fail_while_recording(path: Path, *, records: int) -> None:
+    with Recorder(path) as recorder:
+        for _ in range(records):
+            recorder.record_message({"e": "depthUpdate"}, _Socket())
+        raise RuntimeError("the connection broke")
+
+
+def test_a_recorder_that_recorded_something_keeps_its_file(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError):
+        _fail_while_recording(tmp_path / "partial.jsonl", records=1)
+    assert [r["kind"] for r in read_recording(tmp_path / "partial.jsonl")] == ["meta", "ws"]
+    with pytest.raises(RuntimeError):
+        _fail_while_recording(tmp_path / "empty.jsonl", records=0)
+    assert not (tmp_path / "empty.jsonl").exists()

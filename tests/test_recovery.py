@@ -25,6 +25,7 @@ from datastores._recovery import (
     BookFeeds,
     ResubscribeRecovery,
     SnapshotRecovery,
+    replaying,
 )
 from datastores.testing import VirtualClock
 
@@ -203,15 +204,63 @@ async def test_a_reconnect_cancels_the_fetches_in_flight() -> None:
 async def test_without_a_client_the_book_waits_and_resume_fetches() -> None:
     exchange = Exchange(100)
     store = Collection(exchange)
+    store.recovery.no_client_grace = 0.0
     store.book._on_delta("X", delta(100, 101))
     store.book._on_delta("X", delta(102, 102))
-    assert store.no_client == ["X"]  # said once
+    await wait_until(lambda: store.no_client == ["X"])  # said once
     assert store.recovery.pending == {"X"}
     async with Client(clock=VirtualClock()) as client:
         store.client = client
         store.recovery.resume()
         await wait_until(lambda: store.book.is_synced("X"))
     assert store.recovery.pending == set()
+    assert store.no_client == ["X"]
+
+
+def test_without_an_event_loop_the_notice_is_said_at_once() -> None:
+    store = Collection(Exchange(100))
+    store.book._on_delta("X", delta(100, 101))
+    store.book._on_delta("Y", delta(100, 101))
+    assert store.no_client == ["X"]
+
+
+async def test_a_client_given_within_the_grace_silences_the_notice() -> None:
+    """The README's start: diffs arrive, then ``initialize(client.get(...))`` gives
+    the Client. Telling the user to give one would tell them to do their next line."""
+    store = Collection(Exchange(100))
+    store.recovery.no_client_grace = 0.0
+    store.book._on_delta("X", delta(100, 101))
+    async with Client(clock=VirtualClock()) as client:
+        store.client = client
+        store.recovery.resume()  # what initialize() does: the fetch starts
+        await wait_until(lambda: store.book.is_synced("X"))
+        for _ in range(3):
+            await asyncio.sleep(0)
+    assert store.no_client == []
+
+
+async def test_a_book_synced_without_a_client_silences_the_notice() -> None:
+    """A snapshot handed over before the grace ends (a replayed one) leaves nothing
+    to say; a later episode is still told."""
+    store = Collection(Exchange(100))
+    store.recovery.no_client_grace = 0.0
+    store.book._on_delta("X", delta(100, 101))
+    store.install("X", 100)
+    assert store.book.is_synced("X")
+    await asyncio.sleep(0.01)  # the planned notice runs and finds nothing waiting
+    assert store.no_client == []
+    store.book._on_delta("Y", delta(100, 101))
+    await wait_until(lambda: store.no_client == ["Y"])
+
+
+async def test_no_notice_while_a_recording_is_replayed() -> None:
+    store = Collection(Exchange(100))
+    store.recovery.no_client_grace = 0.0
+    with replaying():
+        store.book._on_delta("X", delta(100, 101))
+    await asyncio.sleep(0.01)
+    assert store.no_client == []
+    assert store.recovery.pending == {"X"}
 
 
 async def test_closing_the_client_leaves_no_task_and_the_next_client_resumes() -> None:
@@ -576,3 +625,16 @@ async def test_first_wait_gives_a_periodic_snapshot_a_chance_before_any_request(
         assert ops(ws) == ["unsubscribe", "subscribe"]
     with pytest.raises(ValueError, match="first_wait"):
         Resubscribing(None, first_wait=-1.0)
+
+
+async def test_after_a_client_came_in_the_grace_a_later_episode_is_told() -> None:
+    store = Collection(Exchange(100))
+    store.recovery.no_client_grace = 0.0
+    store.book._on_delta("X", delta(100, 101))
+    async with Client(clock=VirtualClock()) as client:
+        store.client = client
+        store.install("X", 100)  # initialize() handed the snapshot: nothing to fetch
+        await asyncio.sleep(0.01)  # the planned notice finds a Client
+    store.client = None
+    store.book._on_delta("Y", delta(100, 101))
+    await wait_until(lambda: store.no_client == ["Y"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import platform
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -37,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="datastores",
         description="Real-time in-memory views of crypto exchanges: order books you can trust.",
+    )
+    from .. import __version__
+
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"datastores {__version__} (Python {platform.python_version()})",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     view_help = "auto (default: rich or ANSI on a terminal, lines otherwise), rich, ansi, plain"

@@ -53,13 +53,22 @@ from .. import _json
 from .._changefeed import ChangeBatch, RestSource, WsSource
 from .._clock import SYSTEM_CLOCK, Clock
 from .._collection import DataStoreCollection
+from .._recovery import replaying
+from .._registry import http_auth_by_host, ws_protocol_by_host
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from aiohttp import ClientResponse
 
-__all__ = ["RecordedResponse", "Recorder", "ReplayStats", "read_recording", "replay"]
+__all__ = [
+    "RecordedResponse",
+    "Recorder",
+    "ReplayStats",
+    "check_recording",
+    "read_recording",
+    "replay",
+]
 
 logger = logging.getLogger("datastores.record")
 
@@ -156,7 +165,8 @@ class Recorder:
         meta: extra fields for the first (``meta``) line, e.g. the store class name.
 
     Use it as a context manager, or call :meth:`close`. Writing costs one JSON
-    encoding per message, on the handler's path.
+    encoding per message, on the handler's path. A context left by an exception
+    before anything was recorded removes the file (it would hold only its header).
     """
 
     def __init__(
@@ -302,6 +312,10 @@ class Recorder:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+        if exc_type is not None and not any(self.counts.values()):
+            # It failed before recording anything: a file with only its header
+            # would pass for an (empty) recording.
+            self.path.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------- replay
@@ -392,12 +406,87 @@ async def replay(
             every 1000 records); ``1.0`` at recorded speed, ``2.0`` twice as fast.
         clock: the clock used to wait between records when ``speed`` is set.
 
-    Snapshots a collection fetches by itself during the recording (resyncs) are
-    not in the file: after a gap the replayed book stays unsynced until the
-    recording's next REST snapshot. Messages the collection sends are dropped.
+    Snapshots a collection fetches by itself during the recording are in the file
+    (the recorder observes the collection's responses). Messages the collection
+    sends are dropped.
+
+    Raises:
+        ValueError: the recording does not fit ``collection`` (see
+            :func:`check_recording`), or holds nothing to replay.
     """
     if speed is not None and speed <= 0:
         raise ValueError("speed must be positive (or None for as fast as possible)")
+    check_recording(path, collection)
+    with replaying():  # the snapshots come from the file: no "give a Client" notice
+        stats = await _replay(path, collection, speed, clock)
+    if stats.skipped and not (stats.messages or stats.responses or stats.reconnects):
+        raise ValueError(
+            f"{path}: none of its {stats.skipped} lines is a recorded message, response or "
+            "reconnect: not a datastores recording (see `datastores record`)"
+        )
+    return stats
+
+
+#: records read by :func:`check_recording` (the head of the file says whose traffic it is)
+_CHECKED_RECORDS = 1000
+
+
+def _class_name(spec: str) -> str:
+    """``"module:Class"``, ``"module.Class"`` or ``"Class"`` -> ``"Class"``."""
+    return spec.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+
+def _exchange_of(url: object) -> tuple[str, str] | None:
+    """(host, exchange) of a recorded URL whose host an exchange registered."""
+    if not isinstance(url, str):
+        return None
+    host = URL(url).host
+    if not host:
+        return None
+    entry = http_auth_by_host().get(host) or ws_protocol_by_host().get(host)
+    return (host, entry.exchange) if entry is not None else None
+
+
+def check_recording(path: str | os.PathLike[str], collection: DataStoreCollection) -> None:
+    """Refuse a recording that does not fit ``collection``.
+
+    Raises:
+        ValueError: the recording names the collection class it was made with and
+            ``collection`` is not one (nor a subclass), or its first records talk
+            to another exchange's hosts than ``collection``'s (both named).
+    """
+    given = type(collection)
+    exchange = getattr(given, "_EXCHANGE", None)
+    for count, record in enumerate(read_recording(path)):
+        if count >= _CHECKED_RECORDS:
+            return
+        if record.get("kind") == "meta":
+            store = record.get("store")
+            if isinstance(store, str) and _class_name(store) not in {
+                c.__name__ for c in given.__mro__
+            }:
+                raise ValueError(
+                    f"{path} was recorded with {_class_name(store)}, not {given.__name__}: "
+                    f"replay it into {_class_name(store)} (`datastores replay` without a store "
+                    "uses the recording's)"
+                )
+            continue
+        if not exchange:
+            continue
+        found = _exchange_of(record.get("url"))
+        if found is not None and found[1] != exchange:
+            raise ValueError(
+                f"{path} holds {found[1]} traffic ({found[0]}); {given.__name__} reads "
+                f"{exchange}'s: replay it into a {found[1]} collection"
+            )
+
+
+async def _replay(
+    path: str | os.PathLike[str],
+    collection: DataStoreCollection,
+    speed: float | None,
+    clock: Clock,
+) -> ReplayStats:
     sockets: dict[str | None, _ReplaySocket] = {}
     messages = responses = reconnects = skipped = 0
     first: float | None = None

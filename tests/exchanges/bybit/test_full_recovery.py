@@ -4,6 +4,7 @@ or a closed one) being started once a Client is there."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -73,15 +74,18 @@ def test_a_buffered_delta_after_the_snapshot_seq_still_bridges() -> None:
 
 
 async def test_a_client_set_after_the_no_client_warning_fetches_the_snapshot(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The warning says "set store.client"; doing so used to change nothing: the
     request was marked as made, so later deltas never asked again."""
+    monkeypatch.setattr("datastores._recovery.NO_CLIENT_GRACE", 0.0)  # said at once
     store = BybitDataStore()
     ws = FakeWS("wss://stream.bybit.com/v5/public/spot")
     with caplog.at_level(logging.WARNING, logger="datastores.exchanges.bybit"):
         store.onmessage(delta(10, 100, asks=[("5", "1")]), ws)
         store.onmessage(delta(11, 101, asks=[("6", "1")]), ws)
+        await until(lambda: any("no Client" in r.getMessage() for r in caplog.records))
+        await asyncio.sleep(0.01)
     warnings = [r for r in caplog.records if "no Client" in r.getMessage()]
     assert len(warnings) == 1  # said once, not once per buffered delta
     async with rest_stand_in() as (rest, client):

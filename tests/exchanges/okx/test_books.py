@@ -483,12 +483,15 @@ async def test_demo_connection_fetches_demo_snapshots() -> None:
 
 
 async def test_without_a_client_the_book_waits_and_says_why(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("datastores._recovery.NO_CLIENT_GRACE", 0.0)  # said at once
     store = OKXDataStore()
     with caplog.at_level(logging.WARNING, "datastores.exchanges.okx"):
         store.onmessage(book_msg("books", "X", "update", [lv("10", "1")], [], prev=1, seq=2))
         store.onmessage(book_msg("books", "X", "update", [lv("11", "1")], [], prev=2, seq=3))
+        await settle(lambda: any("no client" in r.getMessage() for r in caplog.records))
+        await asyncio.sleep(0.01)
     status = store.books.status("X")
     assert not status.synced
     assert status.buffered == 2
