@@ -312,11 +312,13 @@ def check_shell_line(line: str, cwd: Path) -> str:
         assert script.stat().st_mode & 0o111, f"{line}: not executable"
         return "script exists"
     if program in {"pip", "pip3"} or words[:3] == ["python", "-m", "pip"]:
-        targets = [w for w in words if w.startswith(".[")]
-        assert targets, f"{line}: install the project ('.[extra]')"
+        # the project itself: the checkout ('.', '.[extra]') or, from a wheel, 'datastores[extra]'
+        targets = [w for w in words[1:] if w == "." or w.startswith((".[", "datastores"))]
+        assert targets, f"{line}: install the project ('.[extra]' or 'datastores[extra]')"
         for target in targets:
-            wanted = set(target[2:-1].split(","))
-            assert wanted <= _extras(), f"{line}: unknown extras {wanted - _extras()}"
+            if "[" in target:
+                wanted = set(target[target.index("[") + 1 : -1].split(","))
+                assert wanted <= _extras(), f"{line}: unknown extras {wanted - _extras()}"
         return "extras exist"
     if words[:2] == ["python", "-m"] and words[2].startswith("benchmarks."):
         module = ROOT / (words[2].replace(".", "/") + ".py")
