@@ -21,6 +21,7 @@ from .adapter import (
     OrderRequest,
     PositionSelector,
 )
+from .server import FMZBridge, serve_fmz
 
 __all__ = [
     "METHODS",
@@ -28,10 +29,12 @@ __all__ = [
     "AdapterContext",
     "BridgeError",
     "ExchangeAdapter",
+    "FMZBridge",
     "FMZSymbol",
     "Instrument",
     "NotSupported",
     "OrderId",
     "OrderRequest",
     "PositionSelector",
+    "serve_fmz",
 ]
