@@ -42,9 +42,10 @@ DEFAULT_MAX_BODY = 64 * 1024
 
 def default_adapters() -> dict[str, type[ExchangeAdapter]]:
     """The adapters shipped with the bridge, by route name (``OKX``, ``Binance``)."""
+    from .binance import BinanceAdapter
     from .okx import OKXAdapter
 
-    return {cls.name: cls for cls in (OKXAdapter,)}
+    return {cls.name: cls for cls in (OKXAdapter, BinanceAdapter)}
 
 
 def is_loopback(host: str) -> bool:
