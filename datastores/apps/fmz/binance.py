@@ -2,11 +2,19 @@
 USDⓈ-M perpetuals (``BTC_USDT.swap`` = ``BTCUSDT`` on fapi, named ``BTCUSDT.P``
 inside order ids so both markets stay apart).
 
-Market data only for now: on first use of a symbol, one WebSocket on its
-diff-depth and trade streams, the book bootstrapped from the REST snapshot
-and kept verified (``U``/``u``/``pu`` sequence); ``depth`` answers from it or
-refuses while unsynced. ``__api_`` passes signed calls through. Private state
-and order entry are not served yet (``not support``).
+* Market data: on first use of a symbol, one WebSocket on its diff-depth and
+  trade streams, the book bootstrapped from the REST snapshot and kept
+  verified (``U``/``u``/``pu`` sequence); ``depth`` answers from it or refuses
+  while unsynced.
+* Private state: spot user data over the WebSocket API
+  (``userDataStream.subscribe.signature``) bootstrapped by ``GET
+  /api/v3/account`` and ``/api/v3/openOrders``; USDⓈ-M user data on the
+  listenKey stream (kept alive by the store), bootstrapped by
+  ``/fapi/v2/balance``, ``/fapi/v2/positionRisk`` and ``/fapi/v1/openOrders``.
+  ``accounts`` reports spot balances on the ``Binance`` route and the USDⓈ-M
+  wallet on the ``BinanceFutures`` route.
+* Orders: ``POST``/``DELETE /api/v3/order`` and ``/fapi/v1/order``; ids are
+  ``"<symbol>,<orderId>"`` (``"BTCUSDT.P,123"`` for the perpetual).
 
 Docs: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams ,
 https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams
@@ -17,15 +25,36 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from ..._collection import DataStoreCollection
 from ..._ws.app import WebSocketApp
 from ...exchanges.binance.store import BinanceSpotDataStore, BinanceUSDSMDataStore
-from ._common import json_of, number_text, wait_for
-from .adapter import AdapterContext, BridgeError, ExchangeAdapter, FMZSymbol, Instrument
+from ._common import (
+    FILLED,
+    PARTIAL,
+    PENDING,
+    RecentOrders,
+    finished_status,
+    fmz_order,
+    json_of,
+    number_text,
+    wait_for,
+)
+from .adapter import (
+    AdapterContext,
+    BridgeError,
+    ExchangeAdapter,
+    FMZSymbol,
+    Instrument,
+    OrderId,
+    OrderRequest,
+    PositionSelector,
+    decimal_text,
+)
 
-__all__ = ["BinanceAdapter"]
+__all__ = ["BinanceAdapter", "BinanceFuturesAdapter"]
 
 logger = logging.getLogger("datastores.apps.fmz")
 
@@ -39,21 +68,35 @@ TRADES = 100
 class _Market:
     """Where one Binance market lives."""
 
-    def __init__(self, rest: str, ws: str, depth_path: str, trade_stream: str) -> None:
+    def __init__(
+        self, rest: str, ws: str, depth_path: str, trade_stream: str, order_path: str
+    ) -> None:
         self.rest = rest
         self.ws = ws
         self.depth_path = depth_path
         self.trade_stream = trade_stream
+        self.order_path = order_path
 
 
 MARKETS: Mapping[str, _Market] = {
     "spot": _Market(
-        "https://api.binance.com", "wss://stream.binance.com:9443/ws", "/api/v3/depth", "trade"
+        "https://api.binance.com",
+        "wss://stream.binance.com:9443/ws",
+        "/api/v3/depth",
+        "trade",
+        "/api/v3/order",
     ),
     "usdsm": _Market(
-        "https://fapi.binance.com", "wss://fstream.binance.com/ws", "/fapi/v1/depth", "aggTrade"
+        "https://fapi.binance.com",
+        "wss://fstream.binance.com/ws",
+        "/fapi/v1/depth",
+        "aggTrade",
+        "/fapi/v1/order",
     ),
 }
+SPOT_USER_DATA = "wss://ws-api.binance.com:443/ws-api/v3"
+FUTURES_USER_DATA = "wss://fstream.binance.com/private/ws/"
+_STATUS = {"NEW": PENDING, "PARTIALLY_FILLED": PARTIAL, "FILLED": FILLED}
 
 
 class BinanceAdapter(ExchangeAdapter):
@@ -74,6 +117,9 @@ class BinanceAdapter(ExchangeAdapter):
         self._followed: dict[str, WebSocketApp] = {}
         self._failed: dict[str, str] = {}
         self._lock = asyncio.Lock()
+        self._private: dict[str, asyncio.Lock] = {m: asyncio.Lock() for m in MARKETS}
+        self._private_ready: set[str] = set()
+        self._recent = RecentOrders()
 
     # ------------------------------------------------------------- symbols
 
@@ -177,3 +223,251 @@ class BinanceAdapter(ExchangeAdapter):
             http_method, base + path, params=query, timeout=self.context.timeout
         )
         return json_of(result, "Binance", f"{http_method} {path}")
+
+    # ------------------------------------------------------- private state
+
+    #: the market whose balances ``accounts`` reports
+    account_market: ClassVar[str] = "spot"
+
+    def _on_user_data(self, market: str) -> Any:
+        suffix = PERPETUAL_SUFFIX if market == "usdsm" else ""
+
+        def record(msg: Any, ws: Any) -> None:
+            event = msg.get("event", msg) if isinstance(msg, dict) else None
+            if not isinstance(event, dict):
+                return
+            kind = event.get("e")
+            item = event.get("o") if kind == "ORDER_TRADE_UPDATE" else event
+            if kind in ("executionReport", "ORDER_TRADE_UPDATE") and isinstance(item, dict):
+                self._recent.put(f"{item.get('s')}{suffix},{item.get('i')}", item)
+
+        return record
+
+    async def _private_state(self, market: str) -> None:
+        """Start ``market``'s user-data stream and bootstrap its stores (once)."""
+        if market in self._private_ready:
+            return
+        store: Any = self.stores[market]
+        rest = MARKETS[market].rest
+        timeout = self.context.timeout
+        async with self._private[market]:
+            if market in self._private_ready:
+                return
+            handlers = [store.onmessage, self._on_user_data(market)]
+            if market == "spot":
+                await self.client.ws_connect(
+                    SPOT_USER_DATA,
+                    send_json={
+                        "id": 1,
+                        "method": "userDataStream.subscribe.signature",
+                        "params": {},
+                    },
+                    hdlr_json=handlers,
+                )
+                await store.initialize(
+                    self.client.get(rest + "/api/v3/account", timeout=timeout),
+                    self.client.get(rest + "/api/v3/openOrders", timeout=timeout),
+                )
+            else:
+                await store.initialize(
+                    self.client.post(rest + "/fapi/v1/listenKey", timeout=timeout)
+                )
+                store.listenkey_app = await self.client.ws_connect(
+                    FUTURES_USER_DATA + str(store.listenkey), hdlr_json=handlers
+                )
+                await store.initialize(
+                    self.client.get(rest + "/fapi/v2/balance", timeout=timeout),
+                    self.client.get(rest + "/fapi/v2/positionRisk", timeout=timeout),
+                    self.client.get(rest + "/fapi/v1/openOrders", timeout=timeout),
+                )
+            self._private_ready.add(market)
+
+    async def accounts(self) -> Any:
+        market = self.account_market
+        await self._private_state(market)
+        store: Any = self.stores[market]
+        if market == "spot":
+            return [
+                {
+                    "currency": b["a"],
+                    "free": number_text(b.get("f")),
+                    "frozen": number_text(b.get("l")),
+                }
+                for b in store.account.find()
+            ]
+        rows = []
+        for b in store.balance.find():
+            wallet = Decimal(number_text(b.get("wb")))
+            free = Decimal(number_text(b.get("cw"), number_text(b.get("wb"))))
+            rows.append(
+                {
+                    "currency": b["a"],
+                    "free": decimal_text(free),
+                    "frozen": decimal_text(max(wallet - free, Decimal(0))),
+                }
+            )
+        return rows
+
+    async def assets(self) -> Any:
+        return await self.accounts()
+
+    def _fmz_order(self, market: str, item: Mapping[str, Any]) -> dict[str, Any]:
+        suffix = PERPETUAL_SUFFIX if market == "usdsm" else ""
+        name = f"{item.get('s')}{suffix}"
+        state = str(item.get("X", ""))
+        status = _STATUS.get(state)
+        if status is None:
+            status = finished_status(item.get("z"))
+        filled = Decimal(number_text(item.get("z")))
+        average = item.get("ap")
+        if average in (None, "") and filled:
+            average = Decimal(number_text(item.get("Z"))) / filled
+        try:
+            symbol = str(self.fmz_symbol(name))
+        except BridgeError:
+            symbol = name
+        return fmz_order(
+            order_id=str(OrderId(name, str(item.get("i", "")))),
+            symbol=symbol,
+            amount=item.get("q"),
+            price=item.get("p"),
+            deal_amount=item.get("z"),
+            avg_price=average,
+            side=str(item.get("S", "")).lower(),
+            status=status,
+        )
+
+    async def orders(self, instrument: Instrument | None) -> Any:
+        markets = [instrument.market] if instrument is not None else list(MARKETS)
+        rows = []
+        for market in markets:
+            await self._private_state(market)
+            store: Any = self.stores[market]
+            query = {} if instrument is None else {"s": self._raw(instrument)}
+            rows += [self._fmz_order(market, o) for o in store.order.find(query)]
+        return rows
+
+    async def order(self, order_id: OrderId) -> Any:
+        instrument = self.instrument_named(order_id.instrument)
+        market = instrument.market
+        await self._private_state(market)
+        raw = self._raw(instrument)
+        store: Any = self.stores[market]
+        item = None
+        for candidate in store.order.find({"s": raw}):
+            if str(candidate.get("i")) == order_id.order_id:
+                item = candidate
+        if item is None:
+            item = self._recent.get(str(order_id))
+        if item is None:
+            result = await self.client.fetch(
+                "GET",
+                MARKETS[market].rest + MARKETS[market].order_path,
+                params={"symbol": raw, "orderId": order_id.order_id},
+                timeout=self.context.timeout,
+            )
+            data = self._ok(json_of(result, "Binance", "GET order"), "order query")
+            return self._fmz_order(market, _rest_order(data))
+        return self._fmz_order(market, item)
+
+    async def positions(self, selector: PositionSelector) -> Any:
+        await self._private_state("usdsm")
+        store: Any = self.stores["usdsm"]
+        rows = []
+        for p in store.position.find():
+            amount = Decimal(number_text(p.get("pa")))
+            if amount == 0:
+                continue
+            try:
+                symbol = self.fmz_symbol(f"{p.get('s')}{PERPETUAL_SUFFIX}")
+            except BridgeError:
+                continue
+            if not selector.matches(symbol):
+                continue
+            side = p.get("ps")
+            short = side == "SHORT" or (side == "BOTH" and amount < 0)
+            rows.append(
+                {
+                    "symbol": str(symbol),
+                    "margin_level": "0",  # not in the stream; see docs/fmz.md
+                    "amount": decimal_text(abs(amount)),
+                    "frozen_amount": "0",
+                    "price": number_text(p.get("ep")),
+                    "profit": number_text(p.get("up")),
+                    "type": 1 if short else 0,
+                    "contract_type": symbol.contract,
+                    "margin": number_text(p.get("iw")),
+                }
+            )
+        return rows
+
+    # --------------------------------------------------------- order entry
+
+    @staticmethod
+    def _ok(data: Any, what: str) -> Mapping[str, Any]:
+        """A Binance reply object, or the exchange's own error (``{"code": -2010, "msg"}``)."""
+        if not isinstance(data, dict):
+            raise BridgeError(f"Binance {what}: unexpected reply")
+        code = data.get("code")
+        if isinstance(code, int) and code != 200 and "msg" in data:
+            raise BridgeError(f"Binance {what} refused: {code} {str(data.get('msg', ''))[:160]}")
+        return data
+
+    async def trade(self, order: OrderRequest) -> Any:
+        instrument = order.instrument
+        market = MARKETS[instrument.market]
+        body: dict[str, Any] = {
+            "symbol": self._raw(instrument),
+            "side": "BUY" if order.is_buy else "SELL",
+            "type": "LIMIT" if order.price is not None else "MARKET",
+            "quantity": decimal_text(order.amount),
+        }
+        if order.price is not None:
+            body["price"] = decimal_text(order.price)
+            body["timeInForce"] = "GTC"
+        if order.reduce_only:
+            body["reduceOnly"] = "true"
+        result = await self.client.fetch(
+            "POST", market.rest + market.order_path, data=body, timeout=self.context.timeout
+        )
+        data = self._ok(json_of(result, "Binance", "POST order"), "order")
+        if "orderId" not in data:
+            raise BridgeError("Binance order: no orderId in the reply")
+        order_id = OrderId(instrument.name, str(data["orderId"]))
+        if self._recent.get(str(order_id)) is None:
+            self._recent.put(str(order_id), _rest_order(data) | {"X": data.get("status", "NEW")})
+        return {"id": str(order_id)}
+
+    async def cancel(self, order_id: OrderId) -> Any:
+        instrument = self.instrument_named(order_id.instrument)
+        market = MARKETS[instrument.market]
+        result = await self.client.fetch(
+            "DELETE",
+            market.rest + market.order_path,
+            params={"symbol": self._raw(instrument), "orderId": order_id.order_id},
+            timeout=self.context.timeout,
+        )
+        self._ok(json_of(result, "Binance", "DELETE order"), "cancel")
+        return True
+
+
+def _rest_order(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A REST order object (``GET``/``POST .../order``) in the stream's field names."""
+    return {
+        "s": data.get("symbol"),
+        "i": data.get("orderId"),
+        "p": data.get("price"),
+        "q": data.get("origQty"),
+        "z": data.get("executedQty"),
+        "Z": data.get("cummulativeQuoteQty"),
+        "ap": data.get("avgPrice"),
+        "S": data.get("side"),
+        "X": data.get("status"),
+    }
+
+
+class BinanceFuturesAdapter(BinanceAdapter):
+    """The ``BinanceFutures`` route: ``accounts`` reports the USDⓈ-M wallet."""
+
+    name: ClassVar[str] = "BinanceFutures"
+    account_market: ClassVar[str] = "usdsm"

@@ -42,10 +42,10 @@ DEFAULT_MAX_BODY = 64 * 1024
 
 def default_adapters() -> dict[str, type[ExchangeAdapter]]:
     """The adapters shipped with the bridge, by route name (``OKX``, ``Binance``)."""
-    from .binance import BinanceAdapter
+    from .binance import BinanceAdapter, BinanceFuturesAdapter
     from .okx import OKXAdapter
 
-    return {cls.name: cls for cls in (OKXAdapter, BinanceAdapter)}
+    return {cls.name: cls for cls in (OKXAdapter, BinanceAdapter, BinanceFuturesAdapter)}
 
 
 def is_loopback(host: str) -> bool:
@@ -70,7 +70,7 @@ class FMZBridge:
 
     Args:
         adapters: route name -> adapter class (default :func:`default_adapters`:
-            ``OKX``, ``Binance``). Route names match the last segment of the
+            ``OKX``, ``Binance``, ``BinanceFutures``). Route names match the last segment of the
             service address configured on FMZ, without regard to case; give
             more names for one class to use other spellings
             (``{"MyOKX": OKXAdapter}``).

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
 from _fmztools import ACCESS_KEY, SECRET, Agent
+from aiohttp import web
 
 from datastores.apps.fmz.server import FMZBridge
 from datastores.testing import FakeExchange
@@ -61,9 +64,223 @@ async def test_unsupported_methods_and_symbols_say_so(
     binance: tuple[Agent, FakeExchange],
 ) -> None:
     agent, _ = binance
-    for method in ("accounts", "trade", "positions", "records", "GetFundings"):
+    for method in ("records", "GetFundings", "historyorders", "setMarginLevel", "markets"):
         assert await agent.error(method, exchange="Binance") == f"not support: {method}"
     error = await agent.error("depth", {"symbol": "BTC_USD.swap"}, exchange="Binance")
     assert "only spot and USDT/USDC-margined .swap" in error
     error = await agent.error("depth", {"symbol": "NOPE_USDT"}, exchange="Binance")
     assert error.startswith("unknown symbol NOPE_USDT")
+
+
+async def eventually(agent: Agent, method: str, params: dict[str, Any], expected: Any) -> None:
+    for _ in range(500):
+        if await agent.data(method, params, exchange="Binance") == expected:
+            return
+        await asyncio.sleep(0.01)
+    assert await agent.data(method, params, exchange="Binance") == expected
+
+
+async def test_private_state_of_spot_and_futures(binance: tuple[Agent, FakeExchange]) -> None:
+    agent, fake = binance
+    fake.set_balance("USDT", "1000", "25", venue="binance-spot")
+    fake.set_balance("USDT", "500", venue="binance-usdsm")
+    resting = fake.place_order("BTCUSDT", "BUY", "0.01", "60000", venue="binance-spot")
+    assert await agent.data("accounts", exchange="Binance") == [
+        {"currency": "USDT", "free": "1000", "frozen": "25"}
+    ]
+    assert await agent.data("GetAccount", exchange="BinanceFutures") == [
+        {"currency": "USDT", "free": "500", "frozen": "0"}
+    ]
+    expected = {
+        "id": f"BTCUSDT,{resting.order_id}",
+        "symbol": "BTC_USDT",
+        "amount": "0.01",
+        "price": "60000",
+        "deal_amount": "0",
+        "avg_price": "0",
+        "type": "buy",
+        "status": "pending",
+    }
+    assert await agent.data("orders", {"symbol": "BTC_USDT"}, exchange="Binance") == [expected]
+    fake.fill_order(resting.order_id, "0.004", "59990", venue="binance-spot")
+    partial = {**expected, "deal_amount": "0.004", "avg_price": "59990", "status": "partial-filled"}
+    await eventually(agent, "order", {"id": expected["id"]}, partial)
+    fake.cancel_order(resting.order_id, venue="binance-spot")
+    await eventually(agent, "orders", {"symbol": "BTC_USDT"}, [])
+    await eventually(
+        agent, "order", {"id": expected["id"]}, {**partial, "status": "partial-canceled"}
+    )
+
+    # Futures: open orders and positions follow the listenKey stream.
+    assert await agent.data("positions", exchange="Binance") == []
+    short = fake.place_order("ETHUSDT", "SELL", "2", "3300", venue="binance-usdsm")
+    await eventually(
+        agent,
+        "orders",
+        {"symbol": "ETH_USDT.swap"},
+        [
+            {
+                "id": f"ETHUSDT.P,{short.order_id}",
+                "symbol": "ETH_USDT.swap",
+                "amount": "2",
+                "price": "3300",
+                "deal_amount": "0",
+                "avg_price": "0",
+                "type": "sell",
+                "status": "pending",
+            }
+        ],
+    )
+    fake.fill_order(short.order_id, venue="binance-usdsm")
+    fake.set_position("ETHUSDT", "-2", "3300", venue="binance-usdsm")
+    position = {
+        "symbol": "ETH_USDT.swap",
+        "margin_level": "0",
+        "amount": "2",
+        "frozen_amount": "0",
+        "price": "3300",
+        "profit": "0",
+        "type": 1,
+        "contract_type": "swap",
+        "margin": "0",
+    }
+    await eventually(agent, "positions", {"symbol": "USDT.swap"}, [position])
+    await eventually(agent, "orders", {"symbol": "ETH_USDT.swap"}, [])
+    found = await agent.data("order", {"id": f"ETHUSDT.P,{short.order_id}"}, exchange="Binance")
+    assert (found["status"], found["deal_amount"], found["avg_price"]) == ("filled", "2", "3300")
+
+
+class OrderEntryStandIn:
+    """api.binance.com / fapi.binance.com: order entry from the fake's scripted account
+    (the fake has no order endpoints yet), every other request forwarded unchanged."""
+
+    def __init__(self, fake: FakeExchange, venue: str, order_path: str) -> None:
+        self.fake = fake
+        self.venue = venue
+        self.order_path = order_path
+        self.orders: list[dict[str, str]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        self._session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if request.path == self.order_path and request.method in ("POST", "DELETE"):
+            assert "signature" in request.query, "order entry must be signed"
+            form = {**dict(parse_qsl(body.decode())), **request.query}
+            form.pop("signature")
+            form.pop("timestamp")
+            if request.method == "POST":
+                self.orders.append(form)
+                placed = self.fake.place_order(
+                    form["symbol"],
+                    form["side"],
+                    form["quantity"],
+                    form.get("price", "0"),
+                    order_type=form["type"],
+                    venue=self.venue,
+                )
+                return web.json_response(
+                    {"symbol": placed.symbol, "orderId": placed.order_id, "status": "NEW"}
+                )
+            try:
+                self.fake.cancel_order(int(form["orderId"]), venue=self.venue)
+            except (KeyError, ValueError):
+                return web.json_response({"code": -2011, "msg": "Unknown order sent."}, status=400)
+            return web.json_response({"orderId": int(form["orderId"]), "status": "CANCELED"})
+        assert self._session is not None
+        target = self.fake.venues[self.venue].url + request.path_qs
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with self._session.request(
+            request.method, target, headers=headers, data=body
+        ) as response:
+            return web.Response(
+                status=response.status,
+                body=await response.read(),
+                content_type=response.content_type,
+            )
+
+
+async def test_orders_through_the_bridge(binance: tuple[Agent, FakeExchange]) -> None:
+    agent, fake = binance
+    spot = OrderEntryStandIn(fake, "binance-spot", "/api/v3/order")
+    futures = OrderEntryStandIn(fake, "binance-usdsm", "/fapi/v1/order")
+    await spot.start()
+    await futures.start()
+    redirects = {**fake.redirects, "api.binance.com": spot.url, "fapi.binance.com": futures.url}
+    try:
+        async with FMZBridge(port=0, client_kwargs={"redirects": redirects}) as bridge:
+            trader = Agent(bridge.url, agent.session, secret_key=SECRET)
+            placed = await trader.data(
+                "trade",
+                {"symbol": "BTC_USDT", "type": "buy", "price": "60000.10", "amount": "0.0100"},
+                exchange="Binance",
+            )
+            assert placed["id"].startswith("BTCUSDT,")
+            await eventually(
+                trader,
+                "orders",
+                {"symbol": "BTC_USDT"},
+                [
+                    {
+                        "id": placed["id"],
+                        "symbol": "BTC_USDT",
+                        "amount": "0.01",
+                        "price": "60000.1",
+                        "deal_amount": "0",
+                        "avg_price": "0",
+                        "type": "buy",
+                        "status": "pending",
+                    }
+                ],
+            )
+            assert await trader.data("cancel", {"id": placed["id"]}, exchange="Binance") is True
+            await eventually(trader, "orders", {"symbol": "BTC_USDT"}, [])
+            found = await trader.data("order", {"id": placed["id"]}, exchange="Binance")
+            assert found["status"] == "canceled"
+            error = await trader.error("cancel", {"id": placed["id"]}, exchange="Binance")
+            assert error == "Binance cancel refused: -2011 Unknown order sent."
+            closing = await trader.data(
+                "trade",
+                {"symbol": "ETH_USDT.swap", "type": "closesell", "price": "-1", "amount": "3"},
+                exchange="Binance",
+            )
+            assert closing["id"].startswith("ETHUSDT.P,")
+            assert spot.orders == [
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "quantity": "0.01",
+                    "price": "60000.1",
+                    "timeInForce": "GTC",
+                }
+            ]
+            assert futures.orders == [
+                {
+                    "symbol": "ETHUSDT",
+                    "side": "BUY",
+                    "type": "MARKET",
+                    "quantity": "3",
+                    "reduceOnly": "true",
+                }
+            ]
+    finally:
+        await spot.close()
+        await futures.close()
