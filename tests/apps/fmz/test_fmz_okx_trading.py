@@ -29,6 +29,9 @@ class OrderEntryStandIn:
     def __init__(self, fake: FakeExchange) -> None:
         self.fake = fake
         self.orders: list[dict[str, Any]] = []
+        #: GET path -> OKX reply, for endpoints the fake does not serve
+        self.canned: dict[str, Any] = {}
+        self.queries: list[tuple[str, dict[str, str]]] = []
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -62,6 +65,12 @@ class OrderEntryStandIn:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
+        if request.path in self.canned:
+            self.queries.append((request.path, dict(request.query)))
+            reply = self.canned[request.path]
+            if request.method == "POST":
+                self.queries.append((request.path, json.loads(body)))
+            return web.json_response(reply(dict(request.query)) if callable(reply) else reply)
         assert request.headers.get("OK-ACCESS-SIGN"), "order entry must be signed"
         if request.method == "POST" and request.path == "/api/v5/trade/order":
             order = json.loads(body)
@@ -257,3 +266,180 @@ async def test_concurrent_orders_and_fills(
         await asyncio.sleep(0.01)
     found = await agent.data("order", {"id": ids[0]})
     assert (found["status"], found["deal_amount"]) == ("filled", "1")
+
+
+async def test_rest_served_methods(trading: tuple[Agent, OrderEntryStandIn]) -> None:
+    """records, markets, tickers, fundings, marginlevel and historyorders come from OKX's
+    REST endpoints (shapes from https://www.okx.com/docs-v5/en/), which the fake lacks."""
+    agent, stand_in = trading
+    ok = {"code": "0", "msg": ""}
+    stand_in.canned["/api/v5/market/candles"] = {
+        **ok,
+        "data": [
+            ["1597026420000", "3.721", "3.743", "3.677", "3.708", "8422410", "0", "0", "0"],
+            ["1597026360000", "3.731", "3.799", "3.494", "3.72", "24912403", "0", "0", "1"],
+        ],
+    }
+    records = await agent.data("records", {"symbol": "BTC_USDT", "period": "60", "limit": "2"})
+    assert records == [
+        [1597026360, "3.731", "3.799", "3.494", "3.72", "24912403"],
+        [1597026420, "3.721", "3.743", "3.677", "3.708", "8422410"],
+    ]
+    assert stand_in.queries[-1] == (
+        "/api/v5/market/candles",
+        {"instId": "BTC-USDT", "bar": "1H", "limit": "2"},
+    )
+    assert "is not an OKX bar" in await agent.error(
+        "records", {"symbol": "BTC_USDT", "period": "7"}
+    )
+
+    def instruments(query: dict[str, str]) -> dict[str, Any]:
+        spot = {
+            "instId": "BTC-USDT",
+            "tickSz": "0.1",
+            "lotSz": "0.00000001",
+            "minSz": "0.00001",
+            "maxLmtSz": "9999999999",
+            "ctVal": "",
+            "ctValCcy": "",
+        }
+        swap = {
+            "instId": "BTC-USDT-SWAP",
+            "tickSz": "0.1",
+            "lotSz": "0.01",
+            "minSz": "0.01",
+            "maxLmtSz": "100000000",
+            "ctVal": "0.01",
+            "ctValCcy": "BTC",
+        }
+        odd = {**swap, "instId": "BTC-USD-250328"}
+        return {**ok, "data": [spot] if query["instType"] == "SPOT" else [swap, odd]}
+
+    stand_in.canned["/api/v5/public/instruments"] = instruments
+    markets = await agent.data("GetMarkets")
+    assert sorted(markets) == ["BTC_USDT", "BTC_USDT.swap"]
+    assert markets["BTC_USDT.swap"] == {
+        "symbol": "BTC-USDT-SWAP",
+        "base_asset": "BTC",
+        "quote_asset": "USDT",
+        "tick_size": "0.1",
+        "amount_size": "0.01",
+        "price_precision": 1,
+        "amount_precision": 2,
+        "min_qty": "0.01",
+        "max_qty": "100000000",
+        "min_notional": "0",
+        "max_notional": "0",
+        "ct_val": "0.01",
+        "ct_val_ccy": "BTC",
+    }
+    assert markets["BTC_USDT"]["amount_precision"] == 8
+
+    def tickers(query: dict[str, str]) -> dict[str, Any]:
+        inst = "ETH-USDT" if query["instType"] == "SPOT" else "ETH-USDT-SWAP"
+        row = {
+            "instId": inst,
+            "last": "3000.5",
+            "askPx": "3000.6",
+            "bidPx": "3000.4",
+            "open24h": "2900",
+            "high24h": "3100",
+            "low24h": "2800",
+            "vol24h": "1234.5",
+            "ts": "1597026383085",
+        }
+        return {**ok, "data": [row]}
+
+    stand_in.canned["/api/v5/market/tickers"] = tickers
+    rows = await agent.data("tickers")
+    assert [r["symbol"] for r in rows] == ["ETH_USDT", "ETH_USDT.swap"]
+    assert rows[0] == {
+        "symbol": "ETH_USDT",
+        "buy": "3000.4",
+        "sell": "3000.6",
+        "high": "3100",
+        "low": "2800",
+        "open": "2900",
+        "last": "3000.5",
+        "vol": "1234.5",
+        "time": "1597026383085",
+    }
+
+    stand_in.canned["/api/v5/public/funding-rate"] = {
+        **ok,
+        "data": [
+            {
+                "instId": "BTC-USDT-SWAP",
+                "fundingRate": "0.0001515",
+                "fundingTime": "1703088000000",
+                "nextFundingTime": "1703116800000",
+            }
+        ],
+    }
+    assert await agent.data("fundings", {"symbol": "BTC_USDT.swap"}) == [
+        {
+            "symbol": "BTC_USDT.swap",
+            "interval": 28800000,
+            "time": 1703088000000,
+            "rate": "0.0001515",
+        }
+    ]
+    assert "perpetual" in await agent.error("GetFundings", {"symbol": "BTC_USDT"})
+
+    stand_in.canned["/api/v5/account/set-leverage"] = {
+        **ok,
+        "data": [{"lever": "5", "mgnMode": "cross", "instId": "BTC-USDT-SWAP"}],
+    }
+    assert await agent.data("SetMarginLevel", {"symbol": "BTC_USDT.swap", "marginLevel": 5}) is True
+    assert stand_in.queries[-1] == (
+        "/api/v5/account/set-leverage",
+        {"instId": "BTC-USDT-SWAP", "lever": "5", "mgnMode": "cross"},
+    )
+    assert "per perpetual" in await agent.error("marginlevel", {"marginLevel": "3"})
+
+    stand_in.canned["/api/v5/trade/orders-history"] = {
+        **ok,
+        "data": [
+            {
+                "instId": "BTC-USDT",
+                "ordId": "2",
+                "px": "61000",
+                "sz": "0.2",
+                "side": "sell",
+                "state": "canceled",
+                "accFillSz": "0",
+                "avgPx": "",
+                "cTime": "1700000002000",
+            },
+            {
+                "instId": "BTC-USDT",
+                "ordId": "1",
+                "px": "60000",
+                "sz": "0.1",
+                "side": "buy",
+                "state": "filled",
+                "accFillSz": "0.1",
+                "avgPx": "59990",
+                "cTime": "1700000001000",
+            },
+        ],
+    }
+    history = await agent.data(
+        "historyorders", {"symbol": "BTC_USDT", "since": 1700000000000, "limit": 0}
+    )
+    assert [(o["id"], o["status"], o["avg_price"]) for o in history] == [
+        ("BTC-USDT,1", "filled", "59990"),
+        ("BTC-USDT,2", "canceled", "0"),
+    ]
+    assert stand_in.queries[-1] == (
+        "/api/v5/trade/orders-history",
+        {"instType": "SPOT", "limit": "100", "instId": "BTC-USDT", "begin": "1700000000000"},
+    )
+    stand_in.canned["/api/v5/trade/orders-history"] = {
+        "code": "50113",
+        "msg": "Invalid Sign",
+        "data": [],
+    }
+    assert await agent.error("historyorders", {"symbol": "BTC_USDT"}) == (
+        "OKX orders-history refused: 50113 Invalid Sign"
+    )
