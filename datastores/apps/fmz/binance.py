@@ -184,7 +184,7 @@ class BinanceAdapter(ExchangeAdapter):
         if not book.is_synced(raw):
             failed = self._failed.get(instrument.name)
             if failed is not None and book.status(raw).last_update_id is None:
-                raise BridgeError(f"unknown symbol {instrument.symbol}: {failed}")
+                raise BridgeError(f"order book of {instrument.symbol} unavailable: {failed}")
             status = book.status(raw)
             why = status.last_error or "waiting for the first snapshot"
             raise BridgeError(f"order book of {instrument.symbol} is not synced ({why})")
@@ -255,31 +255,30 @@ class BinanceAdapter(ExchangeAdapter):
                 return
             handlers = [store.onmessage, self._on_user_data(market)]
             if market == "spot":
-                await self.client.ws_connect(
-                    SPOT_USER_DATA,
-                    send_json={
-                        "id": 1,
-                        "method": "userDataStream.subscribe.signature",
-                        "params": {},
-                    },
-                    hdlr_json=handlers,
+                subscribe = {"id": 1, "method": "userDataStream.subscribe.signature", "params": {}}
+                app = await self.client.ws_connect(
+                    SPOT_USER_DATA, send_json=subscribe, hdlr_json=handlers
                 )
-                await store.initialize(
+                bootstrap = [
                     self.client.get(rest + "/api/v3/account", timeout=timeout),
                     self.client.get(rest + "/api/v3/openOrders", timeout=timeout),
-                )
+                ]
             else:
-                await store.initialize(
-                    self.client.post(rest + "/fapi/v1/listenKey", timeout=timeout)
-                )
-                store.listenkey_app = await self.client.ws_connect(
+                listen_key = self.client.post(rest + "/fapi/v1/listenKey", timeout=timeout)
+                await store.initialize(listen_key)
+                app = store.listenkey_app = await self.client.ws_connect(
                     FUTURES_USER_DATA + str(store.listenkey), hdlr_json=handlers
                 )
-                await store.initialize(
+                bootstrap = [
                     self.client.get(rest + "/fapi/v2/balance", timeout=timeout),
                     self.client.get(rest + "/fapi/v2/positionRisk", timeout=timeout),
                     self.client.get(rest + "/fapi/v1/openOrders", timeout=timeout),
-                )
+                ]
+            try:
+                await store.initialize(*bootstrap)
+            except BaseException:
+                await app.close()  # the next call starts over
+                raise
             self._private_ready.add(market)
 
     async def accounts(self) -> Any:

@@ -99,6 +99,8 @@ class OKXAdapter(ExchangeAdapter):
         self.store = OKXDataStore()
         self.store.client = self.client
         self._public: dict[str, WebSocketApp] = {}
+        #: instruments subscribed or being subscribed (a refusal can beat ws_connect's return)
+        self._wanted: set[str] = set()
         self._refused: dict[str, str] = {}
         self._follow_lock = asyncio.Lock()
         self._private: WebSocketApp | None = None
@@ -134,7 +136,7 @@ class OKXAdapter(ExchangeAdapter):
         # hears "unknown symbol" at once instead of "not synced" after a wait.
         if isinstance(msg, dict) and msg.get("event") == "error":
             text = str(msg.get("msg", ""))
-            for inst in self._public:
+            for inst in self._wanted:
                 if f"instId:{inst} " in text or f'"{inst}"' in text:
                     self._refused[inst] = f"OKX refused {inst}: {msg.get('code')} {text[:120]}"
 
@@ -146,6 +148,7 @@ class OKXAdapter(ExchangeAdapter):
             if len(self._public) >= MAX_FOLLOWED:
                 raise BridgeError(f"this session already follows {MAX_FOLLOWED} instruments")
             args = [{"channel": c, "instId": inst} for c in ("books", "tickers", "trades")]
+            self._wanted.add(inst)
             self._public[inst] = await self.client.ws_connect(
                 PUBLIC,
                 send_json={"op": "subscribe", "args": args},
@@ -248,14 +251,19 @@ class OKXAdapter(ExchangeAdapter):
                     {"channel": "positions", "instType": "ANY"},
                     {"channel": "account"},
                 ]
-                self._private = await self.client.ws_connect(
+                app = await self.client.ws_connect(
                     PRIVATE,
                     send_json={"op": "subscribe", "args": subscriptions},
                     hdlr_json=[self.store.onmessage, self._on_private],
                 )
-                await self.store.initialize(
-                    self.client.get(REST + ORDERS_PENDING_PATH, timeout=self.context.timeout)
-                )
+                try:
+                    await self.store.initialize(
+                        self.client.get(REST + ORDERS_PENDING_PATH, timeout=self.context.timeout)
+                    )
+                except BaseException:
+                    await app.close()  # the next call starts over
+                    raise
+                self._private = app
         if not await wait_for(
             lambda: all(c in self._pushed for c in channels), self.context.sync_timeout
         ):

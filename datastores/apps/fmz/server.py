@@ -242,10 +242,8 @@ class FMZBridge:
         name = request.match_info.get("name")
         adapter_class = self.adapters.get(name.lower()) if name else None
         if adapter_class is None:
-            served = ", ".join(cls.name for cls in dict.fromkeys(self.adapters.values()))
-            return {
-                "error": f"unknown exchange {request.path[:40]!r}: this bridge serves /{served}"
-            }
+            served = ", ".join("/" + cls.name for cls in dict.fromkeys(self.adapters.values()))
+            return {"error": f"unknown exchange {request.path[:40]!r}: this bridge serves {served}"}
         body = await self._read_body(request)
         try:
             payload = _json.loads(body)

@@ -69,7 +69,8 @@ async def test_unsupported_methods_and_symbols_say_so(
     error = await agent.error("depth", {"symbol": "BTC_USD.swap"}, exchange="Binance")
     assert "only spot and USDT/USDC-margined .swap" in error
     error = await agent.error("depth", {"symbol": "NOPE_USDT"}, exchange="Binance")
-    assert error.startswith("unknown symbol NOPE_USDT")
+    assert error.startswith("order book of NOPE_USDT unavailable: ")
+    assert "Invalid symbol" in error
 
 
 async def eventually(agent: Agent, method: str, params: dict[str, Any], expected: Any) -> None:
@@ -284,3 +285,25 @@ async def test_orders_through_the_bridge(binance: tuple[Agent, FakeExchange]) ->
     finally:
         await spot.close()
         await futures.close()
+
+
+async def test_no_secret_in_binance_replies_or_logs(
+    binance: tuple[Agent, FakeExchange], captured_logs: pytest.LogCaptureFixture
+) -> None:
+    agent, fake = binance
+    fake.set_balance("USDT", "1", venue="binance-spot")
+    wrong = Agent(agent.url, agent.session, secret_key=SECRET + "-wrong")
+    await asyncio.gather(
+        agent.call("accounts", exchange="Binance"),
+        agent.call("positions", exchange="Binance"),
+        agent.call("__api_/api/v3/account", headers={"Http-Method": "GET"}, exchange="Binance"),
+        wrong.call("accounts", exchange="Binance"),
+        wrong.call("orders", exchange="BinanceFutures"),
+        wrong.call("__api_/api/v3/account", headers={"Http-Method": "GET"}, exchange="Binance"),
+    )
+    assert any('"error"' in r for r in wrong.replies)
+    texts = [*agent.replies, *wrong.replies, captured_logs.text]
+    texts += [r.exc_text or "" for r in captured_logs.records]
+    for text in texts:
+        assert SECRET not in text
+        assert "c0ffee5e11" not in text

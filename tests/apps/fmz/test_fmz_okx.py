@@ -228,3 +228,17 @@ async def test_allow_unsafe_api_opens_the_withdrawal_paths(okx_fake: FakeExchang
         reply = await agent.call("__api_/api/v5/asset/withdrawal", headers={"Http-Method": "POST"})
         # Forwarded: whatever the (fake) exchange answers, it is not the bridge's refusal.
         assert "--allow-unsafe-api" not in json.dumps(reply)
+
+
+async def test_a_failed_private_bootstrap_is_retried(
+    okx_agent: Agent, okx_fake: FakeExchange
+) -> None:
+    okx_fake.set_balance("USDT", "7", venue="okx")
+    okx_fake.fail_rest(500, times=1, path="/api/v5/trade/orders-pending")
+    error = await okx_agent.error("orders")
+    assert "orders-pending" in error
+    assert "500" in error
+    order = okx_fake.place_order(BTC, "SELL", "1", "99000", venue="okx")
+    [found] = await okx_agent.data("orders")
+    assert found["id"] == f"{BTC},{order.order_id}"
+    assert await okx_agent.data("accounts") == [{"currency": "USDT", "free": "7", "frozen": "0"}]

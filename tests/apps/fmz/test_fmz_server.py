@@ -47,7 +47,11 @@ BAD_INPUT = [
     ("/OKX", body(params="symbol=BTC_USDT"), "params must be a JSON object"),
     ("/OKX", body(nonce=1.5), "nonce must be an integer"),
     ("/OKX", body(method="GetEverything"), "not support: GetEverything"),
-    ("/NOPE", body(), "unknown exchange '/NOPE'"),
+    (
+        "/NOPE",
+        body(),
+        "unknown exchange '/NOPE': this bridge serves /OKX, /Binance, /BinanceFutures",
+    ),
     ("/OKX/extra", body(), "unknown exchange"),
     ("/OKX", body(params={}), "missing param 'symbol'"),
     ("/OKX", body(params={"symbol": 5}), "param 'symbol' must be a string"),
@@ -190,6 +194,8 @@ async def test_no_secret_in_any_reply_or_log(
             await agent.post("/OKX", payload)
     texts = agent.replies + wrong.replies + [r.getMessage() for r in captured_logs.records]
     texts += [str(r.args) for r in captured_logs.records]
+    texts += [r.exc_text or "" for r in captured_logs.records]
+    texts += [captured_logs.text]
     assert any("accounts" in t or "currency" in t for t in agent.replies)
     for text in texts:
         for secret in SECRETS:
