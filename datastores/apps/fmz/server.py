@@ -38,6 +38,8 @@ logger = logging.getLogger("datastores.apps.fmz")
 DEFAULT_PORT = 6666
 #: bodies are small JSON objects; 64 KiB leaves room for long __api_ queries
 DEFAULT_MAX_BODY = 64 * 1024
+#: seconds requests still running at shutdown may take to finish
+SHUTDOWN_TIMEOUT = 1.0
 
 
 def default_adapters() -> dict[str, type[ExchangeAdapter]]:
@@ -151,7 +153,14 @@ class FMZBridge:
     async def start(self) -> FMZBridge:
         """Listen (``async with`` does this)."""
         if self._runner is None:
-            runner = web.AppRunner(self.application(), access_log=None)
+            # The agent gave up on a request whose connection closed: stop working on it
+            # (handler_cancellation), and do not keep requests running at shutdown.
+            runner = web.AppRunner(
+                self.application(),
+                access_log=None,
+                handler_cancellation=True,
+                shutdown_timeout=SHUTDOWN_TIMEOUT,
+            )
             await runner.setup()
             site = web.TCPSite(runner, self.host, self.port)
             try:

@@ -202,3 +202,24 @@ async def test_no_secret_in_any_reply_or_log(
             assert secret not in text
         assert "c0ffee5e11" not in text  # no part of it either
     assert any(r.levelno >= logging.DEBUG for r in captured_logs.records)
+
+
+async def test_a_slow_request_does_not_hold_up_the_others(okx_fake: FakeExchange) -> None:
+    profile = okx_fake.venues["okx"].profile
+    assert isinstance(profile, OKXProfile)
+    profile.ws_snapshots = False  # books sync from REST, which fails
+    okx_fake.fail_rest(503, times=1000, path="/api/v5/market/books")
+    async with (
+        FMZBridge(
+            port=0, sync_timeout=30.0, client_kwargs={"redirects": okx_fake.redirects}
+        ) as bridge,
+        aiohttp.ClientSession() as session,
+    ):
+        agent = Agent(bridge.url, session, secret_key=GOOD_SECRET)
+        slow = asyncio.ensure_future(agent.call("depth", {"symbol": "ETH_USDT"}))
+        fast = asyncio.ensure_future(agent.call("ticker", {"symbol": "BTC_USDT"}))
+        done, _ = await asyncio.wait({slow, fast}, return_when=asyncio.FIRST_COMPLETED)
+        assert done == {fast}
+        assert "data" in fast.result()
+        assert not slow.done()
+        slow.cancel()
