@@ -76,6 +76,12 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
+def _format(value: Decimal, decimals: int | None) -> str:
+    """``value`` printed with the venue's fixed decimals where it has them (Binance
+    Spot: 8), else as plainly as possible (OKX echoes ``"0.5"``)."""
+    return _plain(value) if decimals is None else f"{value:.{decimals}f}"
+
+
 def _decimal(text: str | None, what: str) -> Decimal:
     try:
         value = Decimal(text) if text is not None else Decimal("NaN")
@@ -263,8 +269,8 @@ class MatchingEngine:
             self.venue.now_ms(),
             request.symbol,
             side,
-            _plain(quantity),
-            "0" if limit is None else _plain(limit),
+            _format(quantity, market.config.size_decimals),
+            "0" if limit is None else _format(limit, market.config.price_decimals),
             "MARKET" if market_order else "LIMIT",
             request.client_order_id,
             time_in_force="IOC" if market_order else tif,
