@@ -120,6 +120,8 @@ class BinanceAdapter(ExchangeAdapter):
         self._private: dict[str, asyncio.Lock] = {m: asyncio.Lock() for m in MARKETS}
         self._private_ready: set[str] = set()
         self._recent = RecentOrders()
+        #: USDⓈ-M hedge mode (``dualSidePosition``), read once
+        self._dual: bool | None = None
 
     # ------------------------------------------------------------- symbols
 
@@ -218,6 +220,8 @@ class BinanceAdapter(ExchangeAdapter):
         self, http_method: str, path: str, params: Mapping[str, Any], body: str | None
     ) -> Any:
         base = MARKETS["usdsm" if path.startswith("/fapi/") else "spot"].rest
+        if "positionSide/dual" in path:
+            self._dual = None  # read again before the next order
         query = {k: str(v) for k, v in params.items()}
         result = await self.client.fetch(
             http_method, base + path, params=query, timeout=self.context.timeout
@@ -414,6 +418,8 @@ class BinanceAdapter(ExchangeAdapter):
 
     async def trade(self, order: OrderRequest) -> Any:
         instrument = order.instrument
+        # The private stream first, so the order's fills are seen from the start.
+        await self._private_state(instrument.market)
         market = MARKETS[instrument.market]
         body: dict[str, Any] = {
             "symbol": self._raw(instrument),
@@ -424,7 +430,11 @@ class BinanceAdapter(ExchangeAdapter):
         if order.price is not None:
             body["price"] = decimal_text(order.price)
             body["timeInForce"] = "GTC"
-        if order.reduce_only:
+        if instrument.market == "usdsm" and await self._hedge_mode():
+            # Hedge mode: positionSide says which position; reduceOnly is refused there
+            # (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api).
+            body["positionSide"] = "LONG" if order.side in ("buy", "closebuy") else "SHORT"
+        elif order.reduce_only:
             body["reduceOnly"] = "true"
         result = await self.client.fetch(
             "POST", market.rest + market.order_path, data=body, timeout=self.context.timeout
@@ -433,12 +443,22 @@ class BinanceAdapter(ExchangeAdapter):
         if "orderId" not in data:
             raise BridgeError("Binance order: no orderId in the reply")
         order_id = OrderId(instrument.name, str(data["orderId"]))
-        if self._recent.get(str(order_id)) is None:
-            self._recent.put(str(order_id), _rest_order(data) | {"X": data.get("status", "NEW")})
         return {"id": str(order_id)}
+
+    async def _hedge_mode(self) -> bool:
+        if self._dual is None:
+            result = await self.client.fetch(
+                "GET",
+                MARKETS["usdsm"].rest + "/fapi/v1/positionSide/dual",
+                timeout=self.context.timeout,
+            )
+            data = self._ok(json_of(result, "Binance", "GET positionSide/dual"), "position mode")
+            self._dual = data.get("dualSidePosition") is True
+        return self._dual
 
     async def cancel(self, order_id: OrderId) -> Any:
         instrument = self.instrument_named(order_id.instrument)
+        await self._private_state(instrument.market)
         market = MARKETS[instrument.market]
         result = await self.client.fetch(
             "DELETE",

@@ -108,6 +108,8 @@ class OKXAdapter(ExchangeAdapter):
         self._pushed: set[str] = set()
         self._recent = RecentOrders()
         self._td_mode = str(context.options.get("okx_td_mode", "cross"))
+        #: the account's position mode (``net_mode``/``long_short_mode``), read once
+        self._pos_mode: str | None = None
 
     # ------------------------------------------------------------- symbols
 
@@ -376,6 +378,8 @@ class OKXAdapter(ExchangeAdapter):
         return rows if isinstance(rows, list) else []
 
     async def trade(self, order: OrderRequest) -> Any:
+        # The private stream first, so the order's fills are seen from the start.
+        await self._private_state()
         instrument = order.instrument
         body: dict[str, Any] = {
             "instId": instrument.name,
@@ -388,7 +392,11 @@ class OKXAdapter(ExchangeAdapter):
             body["px"] = decimal_text(order.price)
         elif instrument.is_spot:
             body["tgtCcy"] = "base_ccy"  # a market buy's sz is in quote currency otherwise
-        if order.reduce_only:
+        if not instrument.is_spot and await self._position_mode() == "long_short_mode":
+            # Long/short mode: the side of the position, not reduceOnly, says open or close
+            # (https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order).
+            body["posSide"] = "long" if order.side in ("buy", "closebuy") else "short"
+        elif order.reduce_only:
             body["reduceOnly"] = True
         result = await self.client.fetch(
             "POST", REST + "/api/v5/trade/order", data=body, timeout=self.context.timeout
@@ -397,23 +405,17 @@ class OKXAdapter(ExchangeAdapter):
         if not rows or not isinstance(rows[0], dict) or not rows[0].get("ordId"):
             raise BridgeError("OKX order: no ordId in the reply")
         ord_id = str(rows[0]["ordId"])
-        if self._recent.get(ord_id) is None:
-            self._recent.put(
-                ord_id,
-                {
-                    "instId": instrument.name,
-                    "ordId": ord_id,
-                    "sz": body["sz"],
-                    "px": body.get("px", ""),
-                    "side": body["side"],
-                    "state": "live",
-                    "accFillSz": "0",
-                    "avgPx": "",
-                },
-            )
         return {"id": str(OrderId(instrument.name, ord_id))}
 
+    async def _position_mode(self) -> str:
+        if self._pos_mode is None:
+            rows = await self._get("/api/v5/account/config", {}, "account config")
+            mode = rows[0].get("posMode") if rows and isinstance(rows[0], dict) else None
+            self._pos_mode = str(mode or "net_mode")
+        return self._pos_mode
+
     async def cancel(self, order_id: OrderId) -> Any:
+        await self._private_state()
         result = await self.client.fetch(
             "POST",
             REST + "/api/v5/trade/cancel-order",
@@ -556,6 +558,8 @@ class OKXAdapter(ExchangeAdapter):
         self, http_method: str, path: str, params: Mapping[str, Any], body: str | None
     ) -> Any:
         query = {k: str(v) for k, v in params.items()}
+        if "position-mode" in path:
+            self._pos_mode = None  # read again before the next order
         send_in_body = http_method in ("POST", "PUT")
         result = await self.client.fetch(
             http_method,

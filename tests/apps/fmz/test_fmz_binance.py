@@ -6,13 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
 from _fmztools import ACCESS_KEY, SECRET, Agent
-from aiohttp import web
 
+from datastores.apps.fmz.adapter import decimal_text
 from datastores.apps.fmz.server import FMZBridge
 from datastores.testing import FakeExchange
 
@@ -151,140 +150,74 @@ async def test_private_state_of_spot_and_futures(binance: tuple[Agent, FakeExcha
     assert (found["status"], found["deal_amount"], found["avg_price"]) == ("filled", "2", "3300")
 
 
-class OrderEntryStandIn:
-    """api.binance.com / fapi.binance.com: order entry from the fake's scripted account
-    (the fake has no order endpoints yet), every other request forwarded unchanged."""
-
-    def __init__(self, fake: FakeExchange, venue: str, order_path: str) -> None:
-        self.fake = fake
-        self.venue = venue
-        self.order_path = order_path
-        self.orders: list[dict[str, str]] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
-        self._session = aiohttp.ClientSession()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if request.path == self.order_path and request.method in ("POST", "DELETE"):
-            assert "signature" in request.query, "order entry must be signed"
-            form = {**dict(parse_qsl(body.decode())), **request.query}
-            form.pop("signature")
-            form.pop("timestamp")
-            if request.method == "POST":
-                self.orders.append(form)
-                placed = self.fake.place_order(
-                    form["symbol"],
-                    form["side"],
-                    form["quantity"],
-                    form.get("price", "0"),
-                    order_type=form["type"],
-                    venue=self.venue,
-                )
-                return web.json_response(
-                    {"symbol": placed.symbol, "orderId": placed.order_id, "status": "NEW"}
-                )
-            try:
-                self.fake.cancel_order(int(form["orderId"]), venue=self.venue)
-            except (KeyError, ValueError):
-                return web.json_response({"code": -2011, "msg": "Unknown order sent."}, status=400)
-            return web.json_response({"orderId": int(form["orderId"]), "status": "CANCELED"})
-        assert self._session is not None
-        target = self.fake.venues[self.venue].url + request.path_qs
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-        async with self._session.request(
-            request.method, target, headers=headers, data=body
-        ) as response:
-            return web.Response(
-                status=response.status,
-                body=await response.read(),
-                content_type=response.content_type,
-            )
+async def wait_for(agent: Agent, method: str, params: dict[str, Any], check: Any) -> Any:
+    for _ in range(500):
+        found = await agent.data(method, params, exchange="Binance")
+        if check(found):
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{method} never matched: {found}")
 
 
-async def test_orders_through_the_bridge(binance: tuple[Agent, FakeExchange]) -> None:
+async def test_orders_and_positions_through_the_bridge(
+    binance: tuple[Agent, FakeExchange],
+) -> None:
+    """Against the fake's own matching engine: resting, canceled and filled orders."""
     agent, fake = binance
-    spot = OrderEntryStandIn(fake, "binance-spot", "/api/v3/order")
-    futures = OrderEntryStandIn(fake, "binance-usdsm", "/fapi/v1/order")
-    await spot.start()
-    await futures.start()
-    redirects = {**fake.redirects, "api.binance.com": spot.url, "fapi.binance.com": futures.url}
-    try:
-        async with FMZBridge(port=0, client_kwargs={"redirects": redirects}) as bridge:
-            trader = Agent(bridge.url, agent.session, secret_key=SECRET)
-            placed = await trader.data(
-                "trade",
-                {"symbol": "BTC_USDT", "type": "buy", "price": "60000.10", "amount": "0.0100"},
-                exchange="Binance",
-            )
-            assert placed["id"].startswith("BTCUSDT,")
-            await eventually(
-                trader,
-                "orders",
-                {"symbol": "BTC_USDT"},
-                [
-                    {
-                        "id": placed["id"],
-                        "symbol": "BTC_USDT",
-                        "amount": "0.01",
-                        "price": "60000.1",
-                        "deal_amount": "0",
-                        "avg_price": "0",
-                        "type": "buy",
-                        "status": "pending",
-                    }
-                ],
-            )
-            assert await trader.data("cancel", {"id": placed["id"]}, exchange="Binance") is True
-            await eventually(trader, "orders", {"symbol": "BTC_USDT"}, [])
-            found = await trader.data("order", {"id": placed["id"]}, exchange="Binance")
-            assert found["status"] == "canceled"
-            error = await trader.error("cancel", {"id": placed["id"]}, exchange="Binance")
-            assert error == "Binance cancel refused: -2011 Unknown order sent."
-            closing = await trader.data(
-                "trade",
-                {"symbol": "ETH_USDT.swap", "type": "closesell", "price": "-1", "amount": "3"},
-                exchange="Binance",
-            )
-            assert closing["id"].startswith("ETHUSDT.P,")
-            assert spot.orders == [
-                {
-                    "symbol": "BTCUSDT",
-                    "side": "BUY",
-                    "type": "LIMIT",
-                    "quantity": "0.01",
-                    "price": "60000.1",
-                    "timeInForce": "GTC",
-                }
-            ]
-            assert futures.orders == [
-                {
-                    "symbol": "ETHUSDT",
-                    "side": "BUY",
-                    "type": "MARKET",
-                    "quantity": "3",
-                    "reduceOnly": "true",
-                }
-            ]
-    finally:
-        await spot.close()
-        await futures.close()
+    fake.set_balance("USDT", "100000", venue="binance-spot")
+    fake.set_balance("USDT", "100000", venue="binance-usdsm")
+    best_bid = Decimal(fake.book("BTCUSDT", venue="binance-spot").top(1)[0][0][0])
+    price = decimal_text(best_bid - 1000)
+    placed = await agent.data(
+        "trade",
+        {"symbol": "BTC_USDT", "type": "buy", "price": price, "amount": "0.0100"},
+        exchange="Binance",
+    )
+    assert placed["id"].startswith("BTCUSDT,")
+    [resting] = await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o != [])
+    assert resting == {
+        "id": placed["id"],
+        "symbol": "BTC_USDT",
+        "amount": "0.01",
+        "price": price,
+        "deal_amount": "0",
+        "avg_price": "0",
+        "type": "buy",
+        "status": "pending",
+    }
+    assert await agent.data("cancel", {"id": placed["id"]}, exchange="Binance") is True
+    await eventually(agent, "orders", {"symbol": "BTC_USDT"}, [])
+    found = await agent.data("order", {"id": placed["id"]}, exchange="Binance")
+    assert found["status"] == "canceled"
+    error = await agent.error("cancel", {"id": placed["id"]}, exchange="Binance")
+    assert error.startswith("Binance cancel refused: -2011 ")
+
+    # USDⓈ-M: a market buy opens a long, closebuy (reduce-only sell) flattens it.
+    opened = await agent.data(
+        "trade",
+        {"symbol": "ETH_USDT.swap", "type": "buy", "price": "-1", "amount": "3"},
+        exchange="Binance",
+    )
+    assert opened["id"].startswith("ETHUSDT.P,")
+    filled = await wait_for(agent, "order", {"id": opened["id"]}, lambda o: o["status"] == "filled")
+    assert filled["deal_amount"] == "3"
+    [long] = await wait_for(agent, "positions", {"symbol": "ETH_USDT.swap"}, lambda p: p != [])
+    assert (long["amount"], long["type"]) == ("3", 0)
+    # The fake prints the entry price with its own rounding.
+    assert abs(Decimal(long["price"]) - Decimal(filled["avg_price"])) < Decimal("0.001")
+    closed = await agent.data(
+        "trade",
+        {"symbol": "ETH_USDT.swap", "type": "closebuy", "price": "-1", "amount": "3"},
+        exchange="Binance",
+    )
+    await wait_for(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
+    await eventually(agent, "positions", {"symbol": "USDT.swap"}, [])
+    error = await agent.error(
+        "trade",
+        {"symbol": "ETH_USDT.swap", "type": "closebuy", "price": "-1", "amount": "1"},
+        exchange="Binance",
+    )
+    assert error.startswith("Binance order refused: -")
 
 
 async def test_no_secret_in_binance_replies_or_logs(
@@ -307,3 +240,32 @@ async def test_no_secret_in_binance_replies_or_logs(
     for text in texts:
         assert SECRET not in text
         assert "c0ffee5e11" not in text
+
+
+async def test_hedge_mode_uses_the_position_side(binance: tuple[Agent, FakeExchange]) -> None:
+    agent, fake = binance
+    fake.set_balance("USDT", "100000", venue="binance-usdsm")
+    reply = await agent.data(
+        "__api_/fapi/v1/positionSide/dual",
+        {"dualSidePosition": "true"},
+        headers={"Http-Method": "POST"},
+        exchange="Binance",
+    )
+    assert reply["code"] == 200
+    for side in ("buy", "sell"):
+        placed = await agent.data(
+            "trade",
+            {"symbol": "BTC_USDT.swap", "type": side, "price": "-1", "amount": "0.5"},
+            exchange="Binance",
+        )
+        await wait_for(agent, "order", {"id": placed["id"]}, lambda o: o["status"] == "filled")
+    both = await wait_for(agent, "positions", {}, lambda rows: len(rows) == 2)
+    assert sorted((p["type"], p["amount"]) for p in both) == [(0, "0.5"), (1, "0.5")]
+    closed = await agent.data(
+        "trade",
+        {"symbol": "BTC_USDT.swap", "type": "closesell", "price": "-1", "amount": "0.5"},
+        exchange="Binance",
+    )
+    await wait_for(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
+    [long] = await wait_for(agent, "positions", {}, lambda rows: len(rows) == 1)
+    assert (long["type"], long["amount"]) == (0, "0.5")

@@ -1,10 +1,9 @@
-"""Order entry through the bridge: trade, orders/order, cancel, against the fake OKX.
+"""Order entry through the bridge against the fake OKX's own matching engine: trade,
+orders/order, cancel, fills, positions that follow fills, history, the exchange's refusals.
 
-The fake OKX has no order-entry endpoints yet (they are being added to the fakes on
-their own branch), so a small stand-in for www.okx.com answers
-``POST /api/v5/trade/order`` and ``cancel-order`` from the fake's scripted account
-(whose private stream then pushes the order as OKX does) and forwards every other
-request, signature headers and all, to the fake unchanged.
+The REST-only methods (records, markets, tickers, fundings, margin level) use endpoints the
+fake does not serve: a small stand-in for www.okx.com answers them with replies in OKX's
+documented shapes and forwards every other request, signature headers and all, to the fake.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -19,16 +19,18 @@ import pytest
 from _fmztools import PASSPHRASE, SECRET, Agent
 from aiohttp import web
 
+from datastores.apps.fmz.adapter import decimal_text
 from datastores.apps.fmz.server import FMZBridge
 from datastores.testing import FakeExchange
 
+BTC = "BTC-USDT"
 
-class OrderEntryStandIn:
-    """www.okx.com: order entry from the fake's account, the rest forwarded to the fake."""
+
+class CannedStandIn:
+    """www.okx.com: canned replies for the endpoints the fake lacks, the rest forwarded."""
 
     def __init__(self, fake: FakeExchange) -> None:
         self.fake = fake
-        self.orders: list[dict[str, Any]] = []
         #: GET path -> OKX reply, for endpoints the fake does not serve
         self.canned: dict[str, Any] = {}
         self.queries: list[tuple[str, dict[str, str]]] = []
@@ -53,16 +55,6 @@ class OrderEntryStandIn:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    @staticmethod
-    def _refusal(code: str, message: str) -> web.Response:
-        return web.json_response(
-            {
-                "code": "1",
-                "msg": "All operations failed",
-                "data": [{"sCode": code, "sMsg": message}],
-            }
-        )
-
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         if request.path in self.canned:
@@ -71,32 +63,6 @@ class OrderEntryStandIn:
             if request.method == "POST":
                 self.queries.append((request.path, json.loads(body)))
             return web.json_response(reply(dict(request.query)) if callable(reply) else reply)
-        assert request.headers.get("OK-ACCESS-SIGN"), "order entry must be signed"
-        if request.method == "POST" and request.path == "/api/v5/trade/order":
-            order = json.loads(body)
-            self.orders.append(order)
-            if order["instId"] not in self.fake.venues["okx"].markets:
-                return self._refusal("51001", "Instrument ID does not exist")
-            placed = self.fake.place_order(
-                order["instId"],
-                order["side"].upper(),
-                order["sz"],
-                order.get("px", "0"),
-                order_type=order["ordType"].upper(),
-                venue="okx",
-            )
-            data = [{"ordId": str(placed.order_id), "clOrdId": "", "sCode": "0", "sMsg": ""}]
-            return web.json_response({"code": "0", "msg": "", "data": data})
-        if request.method == "POST" and request.path == "/api/v5/trade/cancel-order":
-            order = json.loads(body)
-            try:
-                self.fake.cancel_order(int(order["ordId"]), venue="okx")
-            except (KeyError, ValueError):
-                return self._refusal(
-                    "51400", "Order cancellation failed as the order does not exist"
-                )
-            data = [{"ordId": order["ordId"], "sCode": "0", "sMsg": ""}]
-            return web.json_response({"code": "0", "msg": "", "data": data})
         assert self._session is not None
         target = self.fake.venues["okx"].url + request.path_qs
         headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
@@ -111,8 +77,8 @@ class OrderEntryStandIn:
 
 
 @pytest.fixture
-async def trading(okx_fake: FakeExchange) -> AsyncIterator[tuple[Agent, OrderEntryStandIn]]:
-    stand_in = OrderEntryStandIn(okx_fake)
+async def canned(okx_fake: FakeExchange) -> AsyncIterator[tuple[Agent, CannedStandIn]]:
+    stand_in = CannedStandIn(okx_fake)
     await stand_in.start()
     redirects = {**okx_fake.redirects, "www.okx.com": stand_in.url}
     try:
@@ -133,31 +99,39 @@ async def eventually(agent: Agent, method: str, params: dict[str, Any], expected
     assert await agent.data(method, params) == expected
 
 
+async def wait_for(agent: Agent, method: str, params: dict[str, Any], check: Any) -> Any:
+    for _ in range(500):
+        found = await agent.data(method, params)
+        if check(found):
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{method} never matched: {found}")
+
+
+@pytest.fixture
+async def okx_trader(okx_fake: FakeExchange, okx_agent: Agent) -> Agent:
+    okx_fake.set_balance("USDT", "100000", venue="okx")
+    okx_fake.set_balance("BTC", "1", venue="okx")
+    return okx_agent
+
+
 async def test_an_order_shows_in_orders_and_goes_after_cancel(
-    trading: tuple[Agent, OrderEntryStandIn],
+    okx_trader: Agent, okx_fake: FakeExchange
 ) -> None:
-    agent, stand_in = trading
+    agent = okx_trader
+    best_bid = Decimal(okx_fake.book(BTC, venue="okx").top(1)[0][0][0])
+    price = best_bid - Decimal("1000")
     placed = await agent.data(
-        "trade", {"symbol": "BTC_USDT", "type": "buy", "price": "60000.5", "amount": "0.001"}
+        "trade", {"symbol": "BTC_USDT", "type": "buy", "price": str(price), "amount": "0.00100"}
     )
     assert set(placed) == {"id"}
     instrument, _, ord_id = placed["id"].partition(",")
-    assert instrument == "BTC-USDT"
-    assert stand_in.orders == [
-        {
-            "instId": "BTC-USDT",
-            "tdMode": "cash",
-            "side": "buy",
-            "ordType": "limit",
-            "sz": "0.001",
-            "px": "60000.5",
-        }
-    ]
+    assert (instrument, ord_id.isdigit()) == ("BTC-USDT", True)
     expected = {
         "id": placed["id"],
         "symbol": "BTC_USDT",
         "amount": "0.001",
-        "price": "60000.5",
+        "price": decimal_text(price),
         "deal_amount": "0",
         "avg_price": "0",
         "type": "buy",
@@ -169,109 +143,98 @@ async def test_an_order_shows_in_orders_and_goes_after_cancel(
     await eventually(agent, "orders", {"symbol": "BTC_USDT"}, [])
     await eventually(agent, "order", {"id": placed["id"]}, {**expected, "status": "canceled"})
     error = await agent.error("cancel", {"id": placed["id"]})
-    assert error.startswith("OKX cancel refused: 1 All operations failed (51400 ")
-    assert ord_id.isdigit()
+    assert error.startswith("OKX cancel refused: 1 ")
+    assert "51400" in error
+    # An order the bridge never saw is found with the exchange's order query.
+    other = okx_fake.place_order(BTC, "SELL", "0.5", "99000", venue="okx")
+    found = await agent.data("order", {"id": f"{BTC},{other.order_id}"})
+    assert (found["amount"], found["type"], found["status"]) == ("0.5", "sell", "pending")
+    error = await agent.error("order", {"id": f"{BTC},123"})
+    assert "51603" in error
 
 
-async def test_market_orders_and_futures_sides(trading: tuple[Agent, OrderEntryStandIn]) -> None:
-    agent, stand_in = trading
-    await agent.data("trade", {"symbol": "BTC_USDT", "type": "sell", "price": -1, "amount": 0.5})
-    await agent.data(
-        "CreateOrder",
-        {"symbol": "BTC_USDT.swap", "type": "closebuy", "price": "64000", "amount": "2"},
+async def test_positions_follow_fills(okx_trader: Agent, okx_fake: FakeExchange) -> None:
+    agent = okx_trader
+    assert await agent.data("positions") == []
+    opened = await agent.data(
+        "trade", {"symbol": "BTC_USDT.swap", "type": "buy", "price": "-1", "amount": "2"}
     )
-    await agent.data(
+    filled = await wait_for(agent, "order", {"id": opened["id"]}, lambda o: o["status"] == "filled")
+    assert filled["deal_amount"] == "2"
+    assert Decimal(filled["avg_price"]) > 0
+    [long] = await wait_for(agent, "positions", {"symbol": "BTC_USDT.swap"}, lambda p: p != [])
+    assert (long["symbol"], long["amount"], long["type"]) == ("BTC_USDT.swap", "2", 0)
+    assert Decimal(long["price"]) == Decimal(filled["avg_price"])
+    # closebuy: a reduce-only sell; more than the position is refused by the exchange.
+    error = await agent.error(
         "trade", {"symbol": "BTC_USDT.swap", "type": "closesell", "price": "-1", "amount": "1"}
     )
-    assert stand_in.orders == [
-        {
-            "instId": "BTC-USDT",
-            "tdMode": "cash",
-            "side": "sell",
-            "ordType": "market",
-            "sz": "0.5",
-            "tgtCcy": "base_ccy",
-        },
-        {
-            "instId": "BTC-USDT-SWAP",
-            "tdMode": "cross",
-            "side": "sell",
-            "ordType": "limit",
-            "sz": "2",
-            "px": "64000",
-            "reduceOnly": True,
-        },
-        {
-            "instId": "BTC-USDT-SWAP",
-            "tdMode": "cross",
-            "side": "buy",
-            "ordType": "market",
-            "sz": "1",
-            "reduceOnly": True,
-        },
+    assert "51169" in error
+    closed = await agent.data(
+        "trade", {"symbol": "BTC_USDT.swap", "type": "closebuy", "price": "-1", "amount": "2"}
+    )
+    await wait_for(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
+    await eventually(agent, "positions", {"symbol": "USDT.swap"}, [])
+    history = await agent.data("historyorders", {"symbol": "BTC_USDT.swap", "since": 0, "limit": 0})
+    assert [(o["id"], o["type"], o["status"]) for o in history] == [
+        (opened["id"], "buy", "filled"),
+        (closed["id"], "sell", "filled"),
     ]
+
+
+async def test_market_and_refused_orders(okx_trader: Agent, okx_fake: FakeExchange) -> None:
+    agent = okx_trader
+    sold = await agent.data(
+        "trade", {"symbol": "BTC_USDT", "type": "sell", "price": -1, "amount": 0.25}
+    )
+    done = await wait_for(agent, "order", {"id": sold["id"]}, lambda o: o["status"] == "filled")
+    assert done["deal_amount"] == "0.25"  # base units (tgtCcy=base_ccy), not quote
+    accounts = await wait_for(
+        agent,
+        "accounts",
+        {},
+        lambda rows: {r["currency"]: r["free"] for r in rows}["BTC"] == "0.75",
+    )
+    assert {r["currency"] for r in accounts} >= {"BTC", "USDT"}
+    error = await agent.error(
+        "trade", {"symbol": "BTC_USDT", "type": "buy", "price": "60000", "amount": "1000"}
+    )
+    assert error.startswith("OKX order refused: 1 All operations failed (51008 ")
     error = await agent.error(
         "trade", {"symbol": "NOPE_USDT", "type": "buy", "price": "1", "amount": "1"}
     )
-    assert error.startswith("OKX order refused: 1 All operations failed (51001 ")
+    assert "51001" in error
 
 
-async def test_concurrent_orders_and_fills(
-    trading: tuple[Agent, OrderEntryStandIn], okx_fake: FakeExchange
-) -> None:
-    agent, _ = trading
-    ids = [
-        r["id"]
-        for r in await asyncio.gather(
-            *(
-                agent.data(
-                    "trade",
-                    {"symbol": "ETH_USDT", "type": "buy", "price": str(3000 + i), "amount": "1"},
-                )
-                for i in range(8)
+async def test_concurrent_orders(okx_trader: Agent, okx_fake: FakeExchange) -> None:
+    agent = okx_trader
+    best_bid = Decimal(okx_fake.book("ETH-USDT", venue="okx").top(1)[0][0][0])
+    replies = await asyncio.gather(
+        *(
+            agent.data(
+                "trade",
+                {
+                    "symbol": "ETH_USDT",
+                    "type": "buy",
+                    "price": str(best_bid - 50 - i),
+                    "amount": "1",
+                },
             )
+            for i in range(8)
         )
-    ]
-    assert len(set(ids)) == 8
-
-    async def open_ids() -> set[str]:
-        return {o["id"] for o in await agent.data("orders", {"symbol": "ETH_USDT"})}
-
-    for _ in range(500):
-        if await open_ids() == set(ids):
-            break
-        await asyncio.sleep(0.01)
-    assert await open_ids() == set(ids)
-    first = int(ids[0].split(",")[1])
-    okx_fake.fill_order(first, "0.4", "3000", venue="okx")
-    await eventually(
-        agent,
-        "order",
-        {"id": ids[0]},
-        {
-            "id": ids[0],
-            "symbol": "ETH_USDT",
-            "amount": "1",
-            "price": "3000",
-            "deal_amount": "0.4",
-            "avg_price": "3000",
-            "type": "buy",
-            "status": "partial-filled",
-        },
     )
-    okx_fake.fill_order(first, venue="okx")
-    for _ in range(500):
-        if ids[0] not in await open_ids():
-            break
-        await asyncio.sleep(0.01)
-    found = await agent.data("order", {"id": ids[0]})
-    assert (found["status"], found["deal_amount"]) == ("filled", "1")
+    ids = {r["id"] for r in replies}
+    assert len(ids) == 8
+    rows = await wait_for(agent, "orders", {"symbol": "ETH_USDT"}, lambda o: len(o) == 8)
+    assert {o["id"] for o in rows} == ids
+    assert all(await asyncio.gather(*(agent.data("cancel", {"id": i}) for i in ids)))
+    await eventually(agent, "orders", {"symbol": "ETH_USDT"}, [])
 
 
-async def test_rest_served_methods(trading: tuple[Agent, OrderEntryStandIn]) -> None:
+async def test_rest_served_methods(canned: tuple[Agent, CannedStandIn]) -> None:
     """records, markets, tickers, fundings, marginlevel and historyorders come from OKX's
     REST endpoints (shapes from https://www.okx.com/docs-v5/en/), which the fake lacks."""
-    agent, stand_in = trading
+    agent, stand_in = canned
     ok = {"code": "0", "msg": ""}
     stand_in.canned["/api/v5/market/candles"] = {
         **ok,
@@ -443,3 +406,26 @@ async def test_rest_served_methods(trading: tuple[Agent, OrderEntryStandIn]) -> 
     assert await agent.error("historyorders", {"symbol": "BTC_USDT"}) == (
         "OKX orders-history refused: 50113 Invalid Sign"
     )
+
+
+async def test_long_short_mode_uses_the_position_side(okx_trader: Agent) -> None:
+    agent = okx_trader
+    reply = await agent.data(
+        "__api_/api/v5/account/set-position-mode",
+        {"posMode": "long_short_mode"},
+        headers={"Http-Method": "POST"},
+    )
+    assert reply["code"] == "0"
+    for side in ("buy", "sell"):
+        placed = await agent.data(
+            "trade", {"symbol": "BTC_USDT.swap", "type": side, "price": "-1", "amount": "1"}
+        )
+        await wait_for(agent, "order", {"id": placed["id"]}, lambda o: o["status"] == "filled")
+    both = await wait_for(agent, "positions", {}, lambda rows: len(rows) == 2)
+    assert sorted((p["type"], p["amount"]) for p in both) == [(0, "1"), (1, "1")]
+    closed = await agent.data(
+        "trade", {"symbol": "BTC_USDT.swap", "type": "closebuy", "price": "-1", "amount": "1"}
+    )
+    await wait_for(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
+    [short] = await wait_for(agent, "positions", {}, lambda rows: len(rows) == 1)
+    assert (short["type"], short["amount"]) == (1, "1")
