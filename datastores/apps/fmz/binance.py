@@ -97,6 +97,7 @@ MARKETS: Mapping[str, _Market] = {
 SPOT_USER_DATA = "wss://ws-api.binance.com:443/ws-api/v3"
 FUTURES_USER_DATA = "wss://fstream.binance.com/private/ws/"
 _STATUS = {"NEW": PENDING, "PARTIALLY_FILLED": PARTIAL, "FILLED": FILLED}
+_OPEN = frozenset({"NEW", "PARTIALLY_FILLED", "PENDING_NEW"})
 
 
 class BinanceAdapter(ExchangeAdapter):
@@ -403,6 +404,29 @@ class BinanceAdapter(ExchangeAdapter):
                 }
             )
         return rows
+
+    async def history_orders(
+        self, instrument: Instrument | None, since_ms: int | None, limit: int | None
+    ) -> Any:
+        """Finished orders of one symbol from ``GET /api/v3/allOrders`` (``/fapi/v1/``),
+        oldest first (Binance needs the symbol)."""
+        if instrument is None:
+            raise BridgeError("historyorders on Binance needs a symbol")
+        market = MARKETS[instrument.market]
+        prefix = market.order_path.rsplit("/", 1)[0]
+        params = {"symbol": self._raw(instrument), "limit": str(min(limit or 500, 1000))}
+        if since_ms:
+            params["startTime"] = str(since_ms)
+        result = await self.client.fetch(
+            "GET", market.rest + prefix + "/allOrders", params=params, timeout=self.context.timeout
+        )
+        data = json_of(result, "Binance", "GET allOrders")
+        if not isinstance(data, list):
+            self._ok(data, "allOrders")
+            raise BridgeError("Binance allOrders: unexpected reply")
+        finished = [o for o in data if isinstance(o, dict) and o.get("status") not in _OPEN]
+        finished.sort(key=lambda o: int(o.get("updateTime") or o.get("time") or 0))
+        return [self._fmz_order(instrument.market, _rest_order(o)) for o in finished]
 
     # --------------------------------------------------------- order entry
 

@@ -63,7 +63,7 @@ async def test_unsupported_methods_and_symbols_say_so(
     binance: tuple[Agent, FakeExchange],
 ) -> None:
     agent, _ = binance
-    for method in ("records", "GetFundings", "historyorders", "setMarginLevel", "markets"):
+    for method in ("records", "GetFundings", "ticker", "setMarginLevel", "markets"):
         assert await agent.error(method, exchange="Binance") == f"not support: {method}"
     error = await agent.error("depth", {"symbol": "BTC_USD.swap"}, exchange="Binance")
     assert "only spot and USDT/USDC-margined .swap" in error
@@ -218,6 +218,16 @@ async def test_orders_and_positions_through_the_bridge(
         exchange="Binance",
     )
     assert error.startswith("Binance order refused: -")
+    history = await agent.data(
+        "historyorders", {"symbol": "ETH_USDT.swap", "since": 0, "limit": 0}, exchange="Binance"
+    )
+    assert [(o["id"], o["type"], o["status"]) for o in history] == [
+        (opened["id"], "buy", "filled"),
+        (closed["id"], "sell", "filled"),
+    ]
+    [canceled] = await agent.data("GetHistoryOrders", {"symbol": "BTC_USDT"}, exchange="Binance")
+    assert (canceled["id"], canceled["status"]) == (placed["id"], "canceled")
+    assert "needs a symbol" in await agent.error("historyorders", exchange="Binance")
 
 
 async def test_no_secret_in_binance_replies_or_logs(
