@@ -37,6 +37,12 @@ def add_parser(sub: Any) -> None:
     fmz.add_argument("--max-body", type=int, default=64 * 1024, help="bytes per request body")
     fmz.add_argument("--max-sessions", type=int, default=16, help="key pairs at once (16)")
     fmz.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        help="seconds after which an unused key pair's session may be replaced (600)",
+    )
+    fmz.add_argument(
         "--fake", action="store_true", help="serve the built-in fake OKX (offline, test keys)"
     )
     fmz.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
@@ -55,6 +61,7 @@ async def run_fmz(args: argparse.Namespace, stop: asyncio.Event) -> int:
         "request_timeout": args.timeout,
         "max_body": args.max_body,
         "max_sessions": args.max_sessions,
+        "idle_timeout": args.idle_timeout,
     }
     if not is_loopback(args.host):
         if not args.allow_remote:

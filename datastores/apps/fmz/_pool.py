@@ -36,8 +36,10 @@ class SessionPool:
     """Sessions by (exchange, key pair), created on first use, closed together.
 
     Args:
-        max_sessions: most key pairs served at once; one more is refused
-            (a typo in a key must not open streams without end).
+        max_sessions: most key pairs served at once. A new key pair beyond it
+            replaces the session unused for longest if that one has been idle for
+            ``idle_timeout`` seconds (a key pair with a typo stops holding a place),
+            and is refused otherwise (a typo must not open streams without end).
         client_kwargs: passed to every ``Client`` (``redirects=`` for fakes).
         context_kwargs: passed to every :class:`AdapterContext`.
     """
@@ -46,6 +48,7 @@ class SessionPool:
         self,
         *,
         max_sessions: int = 16,
+        idle_timeout: float = 600.0,
         client_kwargs: Mapping[str, Any] | None = None,
         context_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
@@ -53,6 +56,9 @@ class SessionPool:
         self._client_kwargs = dict(client_kwargs or {})
         self._context_kwargs = dict(context_kwargs or {})
         self._sessions: dict[str, asyncio.Future[ExchangeAdapter]] = {}
+        #: session key -> loop time of its last use (sessions idle longest come first)
+        self._last_used: dict[str, float] = {}
+        self.idle_timeout = idle_timeout
         self._closed = False
 
     def __len__(self) -> int:
@@ -69,20 +75,25 @@ class SessionPool:
         if self._closed:
             raise BridgeError("the bridge is shutting down")
         key = _digest(adapter_class.name, access_key, secret_key)
+        loop = asyncio.get_running_loop()
         future = self._sessions.get(key)
         if future is None:
             keys = APIKeys.from_fmz(access_key, secret_key, passphrase=adapter_class.passphrase)
             if len(self._sessions) >= self.max_sessions:
+                await self._evict_idle(loop.time())
+            if len(self._sessions) >= self.max_sessions:
                 raise BridgeError(
-                    f"too many key pairs ({self.max_sessions}); restart the bridge with a "
-                    "higher --max-sessions if this is intended"
+                    f"too many key pairs ({self.max_sessions}) in use; restart the bridge "
+                    "with a higher --max-sessions if this is intended"
                 )
-            future = asyncio.get_running_loop().create_future()
+            future = loop.create_future()
             self._sessions[key] = future
+            self._last_used[key] = loop.time()
             try:
                 adapter = await self._create(adapter_class, keys)
             except BaseException as exc:
                 del self._sessions[key]
+                self._last_used.pop(key, None)
                 future.set_exception(
                     exc if isinstance(exc, Exception) else BridgeError("cancelled")
                 )
@@ -90,7 +101,19 @@ class SessionPool:
                 raise
             future.set_result(adapter)
             return adapter
+        self._last_used[key] = loop.time()
         return await asyncio.shield(future)
+
+    async def _evict_idle(self, now: float) -> None:
+        """Close the session unused for longest if it is idle beyond ``idle_timeout``."""
+        key = min(self._last_used, key=self._last_used.__getitem__, default=None)
+        if key is None or now - self._last_used[key] < self.idle_timeout:
+            return
+        future = self._sessions.pop(key)
+        del self._last_used[key]
+        if future.done() and not future.cancelled() and future.exception() is None:
+            await self._close(future.result())
+        logger.info("fmz: closed a session idle for more than %.0f s", self.idle_timeout)
 
     async def _create(self, adapter_class: type[ExchangeAdapter], keys: APIKeys) -> ExchangeAdapter:
         try:
@@ -114,12 +137,16 @@ class SessionPool:
         """Close every session: the adapter, then its client."""
         self._closed = True
         sessions, self._sessions = list(self._sessions.values()), {}
+        self._last_used.clear()
         for future in sessions:
             if not future.done() or future.cancelled() or future.exception() is not None:
                 continue
-            adapter = future.result()
-            try:
-                await adapter.aclose()
-            except Exception:
-                logger.exception("fmz: closing the %s adapter failed", adapter.name)
-            await adapter.client.close()
+            await self._close(future.result())
+
+    @staticmethod
+    async def _close(adapter: ExchangeAdapter) -> None:
+        try:
+            await adapter.aclose()
+        except Exception:
+            logger.error("fmz: closing the %s adapter failed", adapter.name)
+        await adapter.client.close()

@@ -83,7 +83,8 @@ class FMZBridge:
         request_timeout: seconds one request may take in all.
         sync_timeout: seconds a first ``depth``/``ticker`` waits for its new book.
         allow_unsafe_api: let ``__api_`` reach withdrawal and transfer endpoints.
-        max_sessions: most key pairs at once.
+        max_sessions: most key pairs at once; beyond it, a new key pair replaces
+            the session unused for longest if it has been idle ``idle_timeout`` seconds.
         client_kwargs: passed to each session's ``Client`` (``redirects=``...).
         adapter_options: passed to adapters as ``AdapterContext.options``.
     """
@@ -100,6 +101,7 @@ class FMZBridge:
         sync_timeout: float = 5.0,
         allow_unsafe_api: bool = False,
         max_sessions: int = 16,
+        idle_timeout: float = 600.0,
         client_kwargs: Mapping[str, Any] | None = None,
         adapter_options: Mapping[str, Any] | None = None,
     ) -> None:
@@ -118,6 +120,7 @@ class FMZBridge:
         self.request_timeout = request_timeout
         self.pool = SessionPool(
             max_sessions=max_sessions,
+            idle_timeout=idle_timeout,
             client_kwargs=client_kwargs,
             context_kwargs={
                 "sync_timeout": sync_timeout,

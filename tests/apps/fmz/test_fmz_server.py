@@ -223,3 +223,34 @@ async def test_a_slow_request_does_not_hold_up_the_others(okx_fake: FakeExchange
         assert "data" in fast.result()
         assert not slow.done()
         slow.cancel()
+
+
+async def test_sessions_per_key_pair_are_bounded(okx_fake: FakeExchange) -> None:
+    depth = {"symbol": "BTC_USDT", "limit": "1"}
+    for idle_timeout, third_gets_in in ((3600.0, False), (0.0, True)):
+        async with (
+            FMZBridge(
+                port=0,
+                max_sessions=2,
+                idle_timeout=idle_timeout,
+                client_kwargs={"redirects": okx_fake.redirects},
+            ) as bridge,
+            aiohttp.ClientSession() as session,
+        ):
+            agents = [
+                Agent(bridge.url, session, access_key=f"key-{i}", secret_key=f"s-{i},p-{i}")
+                for i in range(3)
+            ]
+            # Public data needs no valid keys; each key pair is a session of its own.
+            await agents[0].data("depth", depth)
+            await agents[1].data("depth", depth)
+            await agents[1].data("depth", depth)
+            assert len(bridge.pool) == 2
+            reply = await agents[2].call("depth", depth)
+            if third_gets_in:
+                assert "data" in reply
+                assert len(bridge.pool) == 2  # the session idle longest (key-0) was closed
+                await agents[1].data("depth", depth)
+            else:
+                assert reply["error"].startswith("too many key pairs (2) in use")
+                await agents[0].data("depth", depth)
