@@ -371,6 +371,9 @@ class ExchangeAdapter(abc.ABC):
             without regard to case: ``POST /OKX``.
         credential_name: the ``Client(apis=...)`` name (``"okx"``).
         passphrase: the exchange's keys have a passphrase (packed in the secret).
+        api_prefixes: the path prefixes ``__api_`` may reach without
+            ``allow_unsafe_api`` (market data, trading and account endpoints, never
+            the wallet's); withdrawal and transfer paths are refused even inside them.
 
     Symbol mapping (both ways, futures included) is :meth:`instrument` and
     :meth:`fmz_symbol`. Every other method maps to one FMZ method and raises
@@ -381,6 +384,8 @@ class ExchangeAdapter(abc.ABC):
     name: ClassVar[str]
     credential_name: ClassVar[str]
     passphrase: ClassVar[bool] = False
+    #: the allow-list of ``__api_`` paths (prefixes); empty: any path but the unsafe ones
+    api_prefixes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
@@ -506,14 +511,15 @@ class ExchangeAdapter(abc.ABC):
         raise NotSupported("api")
 
     def api_allowed(self, http_method: str, path: str) -> str | None:
-        """Why ``path`` is refused for ``__api_`` (``None``: allowed). The default
-        refuses withdrawal, transfer and sub-account endpoints unless the user opted
-        in (``allow_unsafe_api``); adapters add their own rules."""
-        from .passthrough import unsafe_reason
+        """Why ``path`` is refused for ``__api_`` (``None``: allowed). Unless the user
+        opted in (``allow_unsafe_api``), a path must start with one of
+        :attr:`api_prefixes` and must not be a withdrawal, transfer, sub-account...
+        endpoint (:func:`~datastores.apps.fmz.passthrough.unsafe_reason`)."""
+        from .passthrough import outside_reason, unsafe_reason
 
         if self.context.allow_unsafe_api:
             return None
-        return unsafe_reason(path)
+        return outside_reason(path, self.api_prefixes) or unsafe_reason(path)
 
     # ------------------------------------------------------------ lifecycle
 

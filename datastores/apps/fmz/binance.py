@@ -106,6 +106,14 @@ class BinanceAdapter(ExchangeAdapter):
 
     name: ClassVar[str] = "Binance"
     credential_name: ClassVar[str] = "binance"
+    #: spot and USDⓈ-M market data, trading and account; not ``/sapi/`` (the wallet:
+    #: withdrawals, transfers, sub-accounts)
+    api_prefixes: ClassVar[tuple[str, ...]] = (
+        "/api/v3/",
+        "/fapi/v1/",
+        "/fapi/v2/",
+        "/fapi/v3/",
+    )
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)

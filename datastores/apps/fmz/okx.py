@@ -93,6 +93,16 @@ class OKXAdapter(ExchangeAdapter):
     name: ClassVar[str] = "OKX"
     credential_name: ClassVar[str] = "okx"
     passphrase: ClassVar[bool] = True
+    #: market data, trading and the trading account; not ``/api/v5/asset/`` (the
+    #: funding account: withdrawals, transfers, deposit addresses)
+    api_prefixes: ClassVar[tuple[str, ...]] = (
+        "/api/v5/market/",
+        "/api/v5/public/",
+        "/api/v5/trade/",
+        "/api/v5/account/",
+        "/api/v5/rubik/",
+        "/api/v5/system/",
+    )
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)

@@ -2,9 +2,11 @@
 
 ``exchange.IO("api", verb, path, query)`` lets a strategy call any endpoint
 with the bridge's keys; the FMZ guide's example forwarded every path, so one
-line of strategy code could withdraw funds. The bridge refuses paths that
-move money out of the account (withdrawals, transfers, sub-account and
-deposit-address management, key management) unless the user starts it with
+line of strategy code could withdraw funds. The bridge forwards only paths
+under each adapter's allow-list of prefixes (market data, trading, account:
+:attr:`ExchangeAdapter.api_prefixes`) and, inside them, still refuses paths
+that move money out of the account (withdrawals, transfers, sub-account and
+deposit-address management, key management), unless the user starts it with
 ``allow_unsafe_api=True`` (``--allow-unsafe-api``).
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["HTTP_METHODS", "UNSAFE_PATTERNS", "unsafe_reason", "validate_path"]
+__all__ = ["HTTP_METHODS", "UNSAFE_PATTERNS", "outside_reason", "unsafe_reason", "validate_path"]
 
 #: verbs accepted in the ``Http-Method`` header
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
@@ -59,3 +61,13 @@ def unsafe_reason(path: str) -> str | None:
                 "(start the bridge with --allow-unsafe-api to allow them)"
             )
     return None
+
+
+def outside_reason(path: str, prefixes: tuple[str, ...]) -> str | None:
+    """Why ``path`` is outside the allow-list ``prefixes`` (``None``: inside, or no list)."""
+    if not prefixes or path.startswith(prefixes):
+        return None
+    return (
+        f"api path {path[:80]!r} refused: outside the allowed paths ({', '.join(prefixes)}); "
+        "start the bridge with --allow-unsafe-api to allow it"
+    )

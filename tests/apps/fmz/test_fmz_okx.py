@@ -213,8 +213,12 @@ async def test_api_pass_through_with_the_http_method_header(
         "__api_/api/v5/account/balance", headers={"Http-Method": "TRACE"}
     )
     # A reply that is not JSON is an error naming the endpoint and the status.
-    error = await okx_agent.error("__api_/api/v5/no/such/path", headers={"Http-Method": "GET"})
-    assert error == "OKX GET /api/v5/no/such/path: HTTP 404, the reply is not JSON"
+    error = await okx_agent.error("__api_/api/v5/trade/nothing", headers={"Http-Method": "GET"})
+    assert error == "OKX GET /api/v5/trade/nothing: HTTP 404, the reply is not JSON"
+    # Outside the allow-list (the funding account, other API families): refused.
+    for path in ("/api/v5/asset/balances", "/api/v5/no/such/path"):
+        error = await okx_agent.error("__api_" + path, headers={"Http-Method": "GET"})
+        assert error.startswith(f"api path '{path}' refused: outside the allowed paths")
 
 
 async def test_allow_unsafe_api_opens_the_withdrawal_paths(okx_fake: FakeExchange) -> None:
