@@ -127,7 +127,9 @@ class BinanceAdapter(ExchangeAdapter):
         self._failed: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._private: dict[str, asyncio.Lock] = {m: asyncio.Lock() for m in MARKETS}
-        self._private_ready: set[str] = set()
+        self._private_apps: dict[str, WebSocketApp] = {}
+        #: per market, the user-data stream's reconnect count when its stores were loaded
+        self._loaded_at: dict[str, int] = dict.fromkeys(MARKETS, 0)
         self._recent = RecentOrders()
         #: USDⓈ-M hedge mode (``dualSidePosition``), read once
         self._dual: bool | None = None
@@ -256,15 +258,32 @@ class BinanceAdapter(ExchangeAdapter):
 
         return record
 
+    def _bootstrap(self, market: str) -> list[Any]:
+        """The REST requests that load ``market``'s private stores in full."""
+        rest = MARKETS[market].rest
+        timeout = self.context.timeout
+        paths = (
+            ("/api/v3/account", "/api/v3/openOrders")
+            if market == "spot"
+            else ("/fapi/v2/balance", "/fapi/v2/positionRisk", "/fapi/v1/openOrders")
+        )
+        return [self.client.get(rest + path, timeout=timeout) for path in paths]
+
     async def _private_state(self, market: str) -> None:
-        """Start ``market``'s user-data stream and bootstrap its stores (once)."""
-        if market in self._private_ready:
+        """Start ``market``'s user-data stream and bootstrap its stores (once, and again
+        after the stream reconnected: user data has no sequence to replay)."""
+        app = self._private_apps.get(market)
+        if app is not None and app.statistics().reconnects == self._loaded_at[market]:
             return
         store: Any = self.stores[market]
         rest = MARKETS[market].rest
         timeout = self.context.timeout
         async with self._private[market]:
-            if market in self._private_ready:
+            app = self._private_apps.get(market)
+            if app is not None:
+                if app.statistics().reconnects != self._loaded_at[market]:
+                    self._loaded_at[market] = app.statistics().reconnects
+                    await store.initialize(*self._bootstrap(market))
                 return
             handlers = [store.onmessage, self._on_user_data(market)]
             if market == "spot":
@@ -272,27 +291,19 @@ class BinanceAdapter(ExchangeAdapter):
                 app = await self.client.ws_connect(
                     SPOT_USER_DATA, send_json=subscribe, hdlr_json=handlers
                 )
-                bootstrap = [
-                    self.client.get(rest + "/api/v3/account", timeout=timeout),
-                    self.client.get(rest + "/api/v3/openOrders", timeout=timeout),
-                ]
             else:
                 listen_key = self.client.post(rest + "/fapi/v1/listenKey", timeout=timeout)
                 await store.initialize(listen_key)
                 app = store.listenkey_app = await self.client.ws_connect(
                     FUTURES_USER_DATA + str(store.listenkey), hdlr_json=handlers
                 )
-                bootstrap = [
-                    self.client.get(rest + "/fapi/v2/balance", timeout=timeout),
-                    self.client.get(rest + "/fapi/v2/positionRisk", timeout=timeout),
-                    self.client.get(rest + "/fapi/v1/openOrders", timeout=timeout),
-                ]
             try:
-                await store.initialize(*bootstrap)
+                self._loaded_at[market] = app.statistics().reconnects
+                await store.initialize(*self._bootstrap(market))
             except BaseException:
                 await app.close()  # the next call starts over
                 raise
-            self._private_ready.add(market)
+            self._private_apps[market] = app
 
     async def accounts(self) -> Any:
         market = self.account_market

@@ -115,6 +115,8 @@ class OKXAdapter(ExchangeAdapter):
         self._follow_lock = asyncio.Lock()
         self._private: WebSocketApp | None = None
         self._private_lock = asyncio.Lock()
+        #: the private stream's reconnect count when the open orders were last loaded
+        self._loaded_at = 0
         self._pushed: set[str] = set()
         self._recent = RecentOrders()
         self._td_mode = str(context.options.get("okx_td_mode", "cross"))
@@ -269,18 +271,26 @@ class OKXAdapter(ExchangeAdapter):
                     hdlr_json=[self.store.onmessage, self._on_private],
                 )
                 try:
-                    await self.store.initialize(
-                        self.client.get(REST + ORDERS_PENDING_PATH, timeout=self.context.timeout)
-                    )
+                    await self._load_open_orders(app)
                 except BaseException:
                     await app.close()  # the next call starts over
                     raise
                 self._private = app
+            elif self._private.statistics().reconnects != self._loaded_at:
+                # OKX sends no order snapshot on subscribe: after a reconnect the open
+                # orders are read again, or those closed meanwhile would linger.
+                await self._load_open_orders(self._private)
         if not await wait_for(
             lambda: all(c in self._pushed for c in channels), self.context.sync_timeout
         ):
             missing = ", ".join(c for c in channels if c not in self._pushed)
             raise BridgeError(f"OKX private stream: no {missing} push yet")
+
+    async def _load_open_orders(self, app: WebSocketApp) -> None:
+        self._loaded_at = app.statistics().reconnects  # a reconnect during the fetch: again
+        pending = self.client.get(REST + ORDERS_PENDING_PATH, timeout=self.context.timeout)
+        self.store.orders._clear()  # the answer is the whole list, not a change
+        await self.store.initialize(pending)
 
     async def accounts(self) -> Any:
         await self._private_state("account")

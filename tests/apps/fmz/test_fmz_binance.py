@@ -279,3 +279,17 @@ async def test_hedge_mode_uses_the_position_side(binance: tuple[Agent, FakeExcha
     await wait_for(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
     [long] = await wait_for(agent, "positions", {}, lambda rows: len(rows) == 1)
     assert (long["type"], long["amount"]) == (0, "0.5")
+
+
+async def test_user_data_is_reloaded_after_the_stream_reconnects(
+    binance: tuple[Agent, FakeExchange],
+) -> None:
+    agent, fake = binance
+    gone = fake.place_order("BTCUSDT", "BUY", "0.1", "50000", venue="binance-spot")
+    assert len(await agent.data("orders", {"symbol": "BTC_USDT"}, exchange="Binance")) == 1
+    fake.drop_connections(venue="binance-spot")
+    fake.cancel_order(gone.order_id, venue="binance-spot")  # nobody hears the push
+    fake.set_balance("USDT", "42", venue="binance-spot")
+    await eventually(agent, "orders", {"symbol": "BTC_USDT"}, [])
+    accounts = await agent.data("accounts", exchange="Binance")
+    assert {a["currency"]: a["free"] for a in accounts}["USDT"] == "42"

@@ -246,3 +246,19 @@ async def test_a_failed_private_bootstrap_is_retried(
     [found] = await okx_agent.data("orders")
     assert found["id"] == f"{BTC},{order.order_id}"
     assert await okx_agent.data("accounts") == [{"currency": "USDT", "free": "7", "frozen": "0"}]
+
+
+async def test_open_orders_are_reloaded_after_the_private_stream_reconnects(
+    okx_agent: Agent, okx_fake: FakeExchange
+) -> None:
+    gone = okx_fake.place_order(BTC, "BUY", "0.1", "50000", venue="okx")
+    kept = okx_fake.place_order(BTC, "BUY", "0.2", "51000", venue="okx")
+    assert len(await okx_agent.data("orders")) == 2
+    okx_fake.drop_connections()
+    # Canceled while nobody listens: no push ever tells the bridge.
+    okx_fake.cancel_order(gone.order_id, venue="okx")
+    for _ in range(500):
+        if [r["id"] for r in await okx_agent.data("orders")] == [f"{BTC},{kept.order_id}"]:
+            break
+        await asyncio.sleep(0.01)
+    assert [r["id"] for r in await okx_agent.data("orders")] == [f"{BTC},{kept.order_id}"]
