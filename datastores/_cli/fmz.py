@@ -43,7 +43,9 @@ def add_parser(sub: Any) -> None:
         help="seconds after which an unused key pair's session may be replaced (600)",
     )
     fmz.add_argument(
-        "--fake", action="store_true", help="serve the built-in fake OKX (offline, test keys)"
+        "--fake",
+        action="store_true",
+        help="serve the built-in fake OKX and Binance (offline, test keys)",
     )
     fmz.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
 
@@ -88,8 +90,10 @@ async def run_fmz(args: argparse.Namespace, stop: asyncio.Event) -> int:
         print(f"datastores fmz: serving {names}", flush=True)
         if args.fake:
             key, secret = FAKE_KEYS["OKX"]
+            keys = "; ".join(f"{name}: {a} / {s}" for name, (a, s) in FAKE_KEYS.items())
+            print(f"fake exchanges (offline), keys (access / secret): {keys}", flush=True)
             print(
-                "fake OKX (offline). Try:\n"
+                "Try:\n"
                 f'  curl -s -d \'{{"access_key": "{key}", "secret_key": "{secret}", '
                 f'"method": "depth", "nonce": 0, "params": {{"symbol": "BTC_USDT", '
                 f'"limit": "5"}}}}\' {bridge.url}/OKX',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
@@ -48,3 +49,25 @@ async def test_the_fake_bridge_answers_the_documented_curl() -> None:
         async with session.post(running.bridge.url + "/okx", data=json.dumps(body)) as response:
             accounts = (await response.json())["data"]
         assert {a["currency"] for a in accounts} == {"USDT", "BTC"}
+        # Binance too, and orders are matched against the fake books.
+        key, secret = FAKE_KEYS["Binance"]
+        order = {
+            "access_key": key,
+            "secret_key": secret,
+            "method": "trade",
+            "nonce": 1,
+            "params": {"symbol": "BTC_USDT.swap", "type": "buy", "price": "-1", "amount": "0.01"},
+        }
+        async with session.post(running.bridge.url + "/Binance", data=json.dumps(order)) as r:
+            placed = (await r.json())["data"]
+        assert placed["id"].startswith("BTCUSDT.P,")
+        body = {**order, "method": "positions", "params": {}}
+        for _ in range(300):
+            async with session.post(running.bridge.url + "/Binance", data=json.dumps(body)) as r:
+                positions = (await r.json())["data"]
+            if positions:
+                break
+            await asyncio.sleep(0.01)
+        assert [(p["symbol"], p["amount"], p["type"]) for p in positions] == [
+            ("BTC_USDT.swap", "0.01", 0)
+        ]
