@@ -144,3 +144,40 @@ async def test_default_methods_say_not_support() -> None:
         await adapter.history_orders(None, None, None)
     assert adapter.api_allowed("POST", "/api/v5/asset/withdrawal") is not None
     assert adapter.api_allowed("GET", "/api/v5/account/balance") is None
+
+
+@given(
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=8, min_value=-(10**12), max_value=10**12
+    )
+)
+def test_numbers_parse_exactly_from_strings_and_json_numbers(value: Decimal) -> None:
+    from datastores.apps.fmz._dispatch import Params
+
+    params = Params(
+        {"text": str(value), "number": float(value) if value == value.to_integral() else str(value)}
+    )
+    assert params.decimal("text") == value
+    assert params.decimal("number") == value
+
+
+@pytest.mark.parametrize(
+    ("sent", "canonical"),
+    [
+        ("GetTicker", "ticker"),
+        ("DEPTH", "depth"),
+        ("account", "accounts"),
+        ("CreateOrder", "trade"),
+        ("GetPositions", "positions"),
+        ("position", "positions"),
+        ("SetMarginLevel", "marginlevel"),
+        ("funding", "fundings"),
+        ("GetMarkets", "markets"),
+        ("GetTickers", "tickers"),
+        ("__api_/api/v5/account/balance", "api"),
+    ],
+)
+def test_method_aliases(sent: str, canonical: str) -> None:
+    from datastores.apps.fmz._dispatch import canonical_method
+
+    assert canonical_method(sent) == canonical

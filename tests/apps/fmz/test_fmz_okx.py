@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import aiohttp
-from _fmztools import PASSPHRASE, SECRET, Agent
+from _fmztools import ACCESS_KEY, PASSPHRASE, SECRET, Agent
 
 from datastores.apps.fmz.server import FMZBridge
 from datastores.testing import FakeExchange
@@ -262,3 +262,19 @@ async def test_open_orders_are_reloaded_after_the_private_stream_reconnects(
             break
         await asyncio.sleep(0.01)
     assert [r["id"] for r in await okx_agent.data("orders")] == [f"{BTC},{kept.order_id}"]
+
+
+async def test_legacy_io_codes(okx_agent: Agent, okx_fake: FakeExchange) -> None:
+    okx_fake.set_position("BTC-USDT-SWAP", "4", "64000", venue="okx")
+    body = {"access_key": ACCESS_KEY, "secret_key": f"{SECRET},{PASSPHRASE}", "nonce": 1}
+    for _ in range(500):
+        reply = await okx_agent.post("/OKX", json.dumps({**body, "method": "io", "code": 3}))
+        if reply["data"]:
+            break
+        await asyncio.sleep(0.01)
+    assert [(p["symbol"], p["amount"]) for p in reply["data"]] == [("BTC_USDT.swap", "4")]
+    for code in (1, 2, "x"):
+        reply = await okx_agent.post("/OKX", json.dumps({**body, "method": "io", "code": code}))
+        assert reply == {"error": f"not support: io code {code}"}
+    reply = await okx_agent.post("/OKX", json.dumps({**body, "method": "io", "code": 0}))
+    assert reply == {"error": "io code 0 (SetMarginLevel) takes args [level]"}
