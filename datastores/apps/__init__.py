@@ -1,8 +1,8 @@
 """Applications built on the library's public change feed, outside the core.
 
-The recorder lives here (:mod:`datastores.apps.record`); the FMZ bridge and
-the NATS JetStream relay and mirror will too. Core modules never import this
-package.
+The recorder (:mod:`datastores.apps.record`) and the FMZ Quant bridge
+(:mod:`datastores.apps.fmz`) live here; the NATS JetStream relay and mirror
+will too. Core modules never import this package.
 """
 
 from __future__ import annotations
