@@ -46,6 +46,7 @@ from ._store import DataStore, StoreChange, StoreStream
 from ._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics, WsConnection
 
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and IDEs
+    from .apps.fmz.server import FMZBridge, serve_fmz
     from .apps.record import Recorder, ReplayStats, read_recording, replay
     from .exchanges.binance.store import (
         BinanceCOINMDataStore,
@@ -97,6 +98,8 @@ _LAZY: dict[str, str] = {
     "ReplayStats": ".apps.record",
     "read_recording": ".apps.record",
     "replay": ".apps.record",
+    "FMZBridge": ".apps.fmz.server",
+    "serve_fmz": ".apps.fmz.server",
 }
 
 
@@ -139,6 +142,7 @@ __all__ = [
     "DataStoreCollection",
     "DatastoresError",
     "ExchangeAPIError",
+    "FMZBridge",
     "FetchResult",
     "GMOCoinDataStore",
     "HandshakeError",
@@ -175,4 +179,5 @@ __all__ = [
     "bitbankPrivateDataStore",
     "read_recording",
     "replay",
+    "serve_fmz",
 ]
