@@ -45,9 +45,11 @@ SHUTDOWN_TIMEOUT = 1.0
 def default_adapters() -> dict[str, type[ExchangeAdapter]]:
     """The adapters shipped with the bridge, by route name (``OKX``, ``Binance``)."""
     from .binance import BinanceAdapter, BinanceFuturesAdapter
+    from .bybit import BybitAdapter
     from .okx import OKXAdapter
 
-    return {cls.name: cls for cls in (OKXAdapter, BinanceAdapter, BinanceFuturesAdapter)}
+    adapters = (OKXAdapter, BinanceAdapter, BinanceFuturesAdapter, BybitAdapter)
+    return {cls.name: cls for cls in adapters}
 
 
 def is_loopback(host: str) -> bool:

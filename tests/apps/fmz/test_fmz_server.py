@@ -50,7 +50,7 @@ BAD_INPUT = [
     (
         "/NOPE",
         body(),
-        "unknown exchange '/NOPE': this bridge serves /OKX, /Binance, /BinanceFutures",
+        "unknown exchange '/NOPE': this bridge serves /OKX, /Binance, /BinanceFutures, /Bybit",
     ),
     ("/OKX/extra", body(), "unknown exchange"),
     ("/OKX", body(params={}), "missing param 'symbol'"),
