@@ -43,7 +43,8 @@ SHUTDOWN_TIMEOUT = 1.0
 
 
 def default_adapters() -> dict[str, type[ExchangeAdapter]]:
-    """The adapters shipped with the bridge, by route name (``OKX``, ``Binance``)."""
+    """The adapters shipped with the bridge, by route name (``OKX``, ``Binance``,
+    ``BinanceFutures``, ``Bybit``)."""
     from .binance import BinanceAdapter, BinanceFuturesAdapter
     from .bybit import BybitAdapter
     from .okx import OKXAdapter
