@@ -15,6 +15,8 @@ inside order ids so both markets stay apart).
   wallet on the ``BinanceFutures`` route.
 * Orders: ``POST``/``DELETE /api/v3/order`` and ``/fapi/v1/order``; ids are
   ``"<symbol>,<orderId>"`` (``"BTCUSDT.P,123"`` for the perpetual).
+* records, the ticker's 24-hour figures, tickers, markets, fundings, margin
+  level: REST per call (:mod:`._binance_catalog`).
 
 Docs: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams ,
 https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams
@@ -31,6 +33,7 @@ from typing import Any, ClassVar
 from ..._collection import DataStoreCollection
 from ..._ws.app import WebSocketApp
 from ...exchanges.binance.store import BinanceSpotDataStore, BinanceUSDSMDataStore
+from ._binance_catalog import REST, BinanceCatalog
 from ._common import (
     FILLED,
     PARTIAL,
@@ -80,14 +83,14 @@ class _Market:
 
 MARKETS: Mapping[str, _Market] = {
     "spot": _Market(
-        "https://api.binance.com",
+        REST["spot"],
         "wss://stream.binance.com:9443/ws",
         "/api/v3/depth",
         "trade",
         "/api/v3/order",
     ),
     "usdsm": _Market(
-        "https://fapi.binance.com",
+        REST["usdsm"],
         "wss://fstream.binance.com/ws",
         "/fapi/v1/depth",
         "aggTrade",
@@ -100,7 +103,7 @@ _STATUS = {"NEW": PENDING, "PARTIALLY_FILLED": PARTIAL, "FILLED": FILLED}
 _OPEN = frozenset({"NEW", "PARTIALLY_FILLED", "PENDING_NEW"})
 
 
-class BinanceAdapter(ExchangeAdapter):
+class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
     """Binance spot and USDⓈ-M: market data and ``__api_`` (to api.binance.com,
     or fapi.binance.com for paths under ``/fapi/``)."""
 

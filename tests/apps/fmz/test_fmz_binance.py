@@ -1,4 +1,6 @@
-"""The Binance adapter against the fake Binance (spot and USDⓈ-M): market data."""
+"""The Binance adapter against the fake Binance (spot and USDⓈ-M): market data, private
+state, orders through the fake's matching engine, reconnects, and the REST-served methods
+(against replies in Binance's documented shapes, which the fake does not serve)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
 from _fmztools import ACCESS_KEY, SECRET, Agent
+from aiohttp import web
 
+from datastores.apps.fmz._common import number_text
 from datastores.apps.fmz.adapter import decimal_text
 from datastores.apps.fmz.server import FMZBridge
 from datastores.testing import FakeExchange
@@ -59,11 +64,11 @@ async def test_depth_of_spot_and_perpetual_equals_the_fake_books(
         assert Decimal(trade["price"]) > 0
 
 
-async def test_unsupported_methods_and_symbols_say_so(
+async def test_unknown_methods_and_unmapped_symbols_say_so(
     binance: tuple[Agent, FakeExchange],
 ) -> None:
     agent, _ = binance
-    for method in ("records", "GetFundings", "ticker", "setMarginLevel", "markets"):
+    for method in ("GetEverything", "SetDirection"):
         assert await agent.error(method, exchange="Binance") == f"not support: {method}"
     error = await agent.error("depth", {"symbol": "BTC_USD.swap"}, exchange="Binance")
     assert "only spot and USDT/USDC-margined .swap" in error
@@ -293,3 +298,231 @@ async def test_user_data_is_reloaded_after_the_stream_reconnects(
     await eventually(agent, "orders", {"symbol": "BTC_USDT"}, [])
     accounts = await agent.data("accounts", exchange="Binance")
     assert {a["currency"]: a["free"] for a in accounts}["USDT"] == "42"
+
+
+class CannedBinance:
+    """api.binance.com or fapi.binance.com: canned replies (Binance's documented shapes)
+    for the endpoints the fake lacks; every other request forwarded to the fake."""
+
+    def __init__(self, fake: FakeExchange, venue: str, canned: dict[str, Any]) -> None:
+        self.fake, self.venue, self.canned = fake, venue, canned
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> CannedBinance:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._session is not None
+        assert self._runner is not None
+        await self._session.close()
+        await self._runner.cleanup()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if request.path in self.canned:
+            query = {**dict(parse_qsl(body.decode())), **request.query}
+            self.seen.append((request.method, request.path, query))
+            reply = self.canned[request.path]
+            return web.json_response(reply(query) if callable(reply) else reply)
+        assert self._session is not None
+        target = self.fake.venues[self.venue].url + request.path_qs
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with self._session.request(
+            request.method, target, headers=headers, data=body
+        ) as response:
+            return web.Response(
+                status=response.status,
+                body=await response.read(),
+                content_type=response.content_type,
+            )
+
+
+SPOT_FILTERS = [
+    {"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000000", "tickSize": "0.01"},
+    {"filterType": "LOT_SIZE", "minQty": "0.00001", "maxQty": "9000", "stepSize": "0.00001"},
+    {"filterType": "NOTIONAL", "minNotional": "5.00000000", "maxNotional": "9000000.00000000"},
+]
+FUTURES_FILTERS = [
+    {"filterType": "PRICE_FILTER", "minPrice": "556.80", "maxPrice": "4529764", "tickSize": "0.10"},
+    {"filterType": "LOT_SIZE", "stepSize": "0.001", "minQty": "0.001", "maxQty": "1000"},
+    {"filterType": "MIN_NOTIONAL", "notional": "100"},
+]
+
+
+async def test_rest_served_methods(binance: tuple[Agent, FakeExchange]) -> None:
+    agent, fake = binance
+    kline = [
+        1499040000000,
+        "0.0163479",
+        "0.8",
+        "0.015758",
+        "0.015771",
+        "148976.11427815",
+        1499644799999,
+        "2434.19055334",
+        308,
+        "1756.87402397",
+        "28.46694368",
+        "0",
+    ]
+    spot_day = {
+        "symbol": "BTCUSDT",
+        "lastPrice": "65000.5",
+        "bidPrice": "64999",
+        "askPrice": "65001",
+        "openPrice": "64000",
+        "highPrice": "66000",
+        "lowPrice": "63000",
+        "volume": "8913.3",
+        "closeTime": 1499869899040,
+    }
+    futures_day = {
+        "symbol": "BTCUSDT",
+        "lastPrice": "65010",
+        "openPrice": "64100",
+        "highPrice": "66100",
+        "lowPrice": "63100",
+        "volume": "1234.567",
+        "closeTime": 1499869899041,
+    }
+    spot = {
+        "/api/v3/klines": [kline],
+        "/api/v3/ticker/24hr": lambda q: spot_day if "symbol" in q else [spot_day],
+        "/api/v3/exchangeInfo": {
+            "symbols": [
+                {"symbol": "BTCUSDT", "status": "TRADING", "filters": SPOT_FILTERS},
+                {"symbol": "XYZABC", "status": "TRADING", "filters": SPOT_FILTERS},
+            ]
+        },
+    }
+    futures = {
+        "/fapi/v1/ticker/24hr": lambda q: futures_day if "symbol" in q else [futures_day],
+        "/fapi/v1/ticker/bookTicker": [
+            {
+                "symbol": "BTCUSDT",
+                "bidPrice": "65009",
+                "bidQty": "1",
+                "askPrice": "65011",
+                "askQty": "2",
+                "time": 1589437530011,
+            }
+        ],
+        "/fapi/v1/exchangeInfo": {
+            "symbols": [
+                {
+                    "symbol": "BTCUSDT",
+                    "status": "TRADING",
+                    "contractType": "PERPETUAL",
+                    "filters": FUTURES_FILTERS,
+                },
+                {
+                    "symbol": "BTCUSDT_240628",
+                    "status": "TRADING",
+                    "contractType": "CURRENT_QUARTER",
+                    "filters": FUTURES_FILTERS,
+                },
+            ]
+        },
+        "/fapi/v1/premiumIndex": {
+            "symbol": "BTCUSDT",
+            "markPrice": "11793.63104562",
+            "lastFundingRate": "0.00038246",
+            "nextFundingTime": 1597392000000,
+            "time": 1597370495002,
+        },
+        "/fapi/v1/fundingInfo": [{"symbol": "BTCUSDT", "fundingIntervalHours": 4}],
+        "/fapi/v1/leverage": {"leverage": 21, "maxNotionalValue": "1000000", "symbol": "BTCUSDT"},
+    }
+    async with (
+        CannedBinance(fake, "binance-spot", spot) as spot_host,
+        CannedBinance(fake, "binance-usdsm", futures) as futures_host,
+    ):
+        redirects = {
+            **fake.redirects,
+            "api.binance.com": spot_host.url,
+            "fapi.binance.com": futures_host.url,
+        }
+        async with FMZBridge(port=0, client_kwargs={"redirects": redirects}) as bridge:
+            trader = Agent(bridge.url, agent.session, secret_key=SECRET)
+
+            async def data(method: str, params: dict[str, Any] | None = None) -> Any:
+                return await trader.data(method, params, exchange="Binance")
+
+            records = await data("records", {"symbol": "BTC_USDT", "period": "1440", "limit": 5})
+            assert records == [
+                [1499040000, "0.0163479", "0.8", "0.015758", "0.015771", "148976.11427815"]
+            ]
+            assert spot_host.seen[-1] == (
+                "GET",
+                "/api/v3/klines",
+                {"symbol": "BTCUSDT", "interval": "1d", "limit": "5"},
+            )
+            # The ticker: best bid/ask from the live verified book, the day from REST.
+            ticker = await data("ticker", {"symbol": "BTC_USDT"})
+            top_bids, top_asks = fake.book("BTCUSDT", venue="binance-spot").top(1)
+            assert ticker == {
+                "symbol": "BTC_USDT",
+                "buy": number_text(top_bids[0][0]),
+                "sell": number_text(top_asks[0][0]),
+                "high": "66000",
+                "low": "63000",
+                "open": "64000",
+                "last": "65000.5",
+                "vol": "8913.3",
+                "time": "1499869899040",
+            }
+            rows = await data("GetTickers")
+            assert [(r["symbol"], r["buy"], r["sell"]) for r in rows] == [
+                ("BTC_USDT", "64999", "65001"),
+                ("BTC_USDT.swap", "65009", "65011"),
+            ]
+            markets = await data("markets")
+            assert sorted(markets) == ["BTC_USDT", "BTC_USDT.swap"]
+            assert markets["BTC_USDT"] == {
+                "symbol": "BTCUSDT",
+                "base_asset": "BTC",
+                "quote_asset": "USDT",
+                "tick_size": "0.01",
+                "amount_size": "0.00001",
+                "price_precision": 2,
+                "amount_precision": 5,
+                "min_qty": "0.00001",
+                "max_qty": "9000",
+                "min_notional": "5",
+                "max_notional": "9000000",
+                "ct_val": "0",
+                "ct_val_ccy": "",
+            }
+            assert markets["BTC_USDT.swap"]["min_notional"] == "100"
+            assert markets["BTC_USDT.swap"]["price_precision"] == 1
+            assert await data("fundings", {"symbol": "BTC_USDT.swap"}) == [
+                {
+                    "symbol": "BTC_USDT.swap",
+                    "interval": 14400000,
+                    "time": 1597392000000,
+                    "rate": "0.00038246",
+                }
+            ]
+            assert await data("SetMarginLevel", {"symbol": "BTC_USDT.swap", "marginLevel": "21"})
+            verb, path, sent = futures_host.seen[-1]
+            assert (verb, path) == ("POST", "/fapi/v1/leverage")
+            assert sent.pop("signature")  # signed, with a timestamp
+            assert sent.pop("timestamp").isdigit()
+            assert sent == {"symbol": "BTCUSDT", "leverage": "21"}
+            assert "whole number" in await trader.error(
+                "marginlevel", {"symbol": "BTC_USDT.swap", "marginLevel": "2.5"}, exchange="Binance"
+            )
+            assert "is not a Binance interval" in await trader.error(
+                "records", {"symbol": "BTC_USDT", "period": "7"}, exchange="Binance"
+            )
