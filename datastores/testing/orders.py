@@ -164,6 +164,8 @@ class _Working:
     instrument: Instrument
     asset: str
     reserved_per_unit: Decimal
+    #: size filled by the engine (scripted fills release their reservation only at the end)
+    filled: Decimal = _ZERO
 
 
 class MatchingEngine:
@@ -306,12 +308,14 @@ class MatchingEngine:
         """
         order = self.venue.account.orders.get(order_id)
         if order is None or not order.is_open:
+            if order is not None and order_id in self._working:
+                self._forget(order)
             raise OrderRejected("unknown_order", f"order {order_id} is not open")
         event = self.venue.account.cancel(self.venue.now_ms(), order_id)
         self.venue.emit_account(event)
         working = self._working.pop(order_id, None)
         if working is not None and working.reserved_per_unit:
-            left = (Decimal(order.quantity) - Decimal(order.executed)) * working.reserved_per_unit
+            left = (Decimal(order.quantity) - working.filled) * working.reserved_per_unit
             self._move_balances({working.asset: (left, -left)})
         assert event.order is not None
         return event.order
@@ -324,11 +328,21 @@ class MatchingEngine:
         orders = self.venue.account.orders
         for order_id in [i for i, w in self._working.items() if w.instrument.symbol == symbol]:
             order = orders[order_id]
+            if not order.is_open:
+                self._forget(order)  # closed by a scripted fill_order/cancel_order
+                continue
             remaining = Decimal(order.quantity) - Decimal(order.executed)
             crossing = self._crossing(symbol, order.side, remaining, Decimal(order.price))
             size = sum((q for _, q in crossing), _ZERO)
             if size:
                 self._fill(order_id, size, Decimal(order.price))
+
+    def _forget(self, order: FakeOrder) -> None:
+        """Drop an order a test script closed behind the engine's back and release what
+        it still reserved (scripted fills move no balances)."""
+        working = self._working.pop(order.order_id)
+        left = (Decimal(order.quantity) - working.filled) * working.reserved_per_unit
+        self._move_balances({working.asset: (left, -left)})
 
     # ---------------------------------------------------------------- checks
 
@@ -464,9 +478,12 @@ class MatchingEngine:
         self.last_trades.append(event)
         order = event.order
         assert order is not None
+        working.filled += size
+        released = working.reserved_per_unit * size
         if not order.is_open:
             del self._working[order_id]
-        released = working.reserved_per_unit * size
+            # What scripted fills took of it is released now, with the rest.
+            released = working.reserved_per_unit * (Decimal(order.quantity) - working.filled + size)
         changes: dict[str, tuple[Decimal, Decimal]] = {}
         if released:
             changes[working.asset] = (released, -released)

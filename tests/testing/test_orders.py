@@ -294,3 +294,38 @@ def test_time_in_force_quote_sizes_and_rejections() -> None:
     long = account.position(SWAP, "LONG")
     assert long is not None
     assert long.amount == "0"
+
+
+def test_scripted_events_on_engine_orders_do_not_break_matching() -> None:
+    rec = Recorder()
+    venue, account = rec.venue, rec.venue.account
+    account.set_balance(0, "USDT", "100000", "0")
+    bid = rec.book(BTC).top(1)[0][0][0]
+    resting = venue.matching.submit(OrderRequest(BTC, "BUY", "0.5", bid))
+    other = venue.matching.submit(OrderRequest(BTC, "BUY", "0.2", bid))
+    assert Decimal(account.balances["USDT"].locked) == Decimal(bid) * Decimal("0.7")
+    rec.fake.cancel_order(resting.order_id)  # a test script closes it behind the engine
+    rec.fake.fill_order(other.order_id)
+    venue.tick(5, BTC)  # the engine notices, releases the reservations and matches on
+    assert not venue.matching.is_working(resting.order_id)
+    assert not venue.matching.is_working(other.order_id)
+    assert Decimal(account.balances["USDT"].locked) == 0
+    with pytest.raises(OrderRejected):
+        venue.matching.cancel(resting.order_id)
+
+
+def test_a_scripted_partial_fill_then_an_engine_fill_releases_every_reservation() -> None:
+    rec = Recorder()
+    venue, account = rec.venue, rec.venue.account
+    account.set_balance(0, "USDT", "100000", "0")
+    bid = rec.book(BTC).top(1)[0][0][0]
+    order = venue.matching.submit(OrderRequest(BTC, "BUY", "0.5", bid))
+    rec.fake.fill_order(order.order_id, "0.2")  # scripted: moves no balance
+    for _ in range(3000):
+        venue.tick(1, BTC)
+        if not venue.matching.is_working(order.order_id):
+            break
+    assert account.orders[order.order_id].status == "FILLED"
+    # The engine filled 0.3 at the order's price; nothing stays locked.
+    assert Decimal(account.balances["USDT"].locked) == 0
+    assert Decimal(account.balances["USDT"].free) == 100000 - Decimal(bid) * Decimal("0.3")

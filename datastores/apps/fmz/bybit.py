@@ -192,7 +192,8 @@ class BybitAdapter(ExchangeAdapter):
     # ------------------------------------------------------- private state
 
     def _record(self, msg: Any, ws: Any) -> None:
-        if isinstance(msg, dict) and msg.get("topic", "").startswith("order"):
+        topic = msg.get("topic") if isinstance(msg, dict) else None
+        if isinstance(topic, str) and topic.startswith("order"):
             for item in msg.get("data") or ():
                 if isinstance(item, dict) and "orderId" in item:
                     self._recent.put(str(item["orderId"]), item)

@@ -46,10 +46,18 @@ def default_adapters() -> dict[str, type[ExchangeAdapter]]:
     """The adapters shipped with the bridge, by route name (``OKX``, ``Binance``,
     ``BinanceFutures``, ``Bybit``)."""
     from .binance import BinanceAdapter, BinanceFuturesAdapter
+    from .bitget import BitgetAdapter, BitgetFuturesAdapter
     from .bybit import BybitAdapter
     from .okx import OKXAdapter
 
-    adapters = (OKXAdapter, BinanceAdapter, BinanceFuturesAdapter, BybitAdapter)
+    adapters = (
+        OKXAdapter,
+        BinanceAdapter,
+        BinanceFuturesAdapter,
+        BybitAdapter,
+        BitgetAdapter,
+        BitgetFuturesAdapter,
+    )
     return {cls.name: cls for cls in adapters}
 
 

@@ -50,7 +50,8 @@ BAD_INPUT = [
     (
         "/NOPE",
         body(),
-        "unknown exchange '/NOPE': this bridge serves /OKX, /Binance, /BinanceFutures, /Bybit",
+        "unknown exchange '/NOPE': this bridge serves /OKX, /Binance, /BinanceFutures, /Bybit, "
+        "/Bitget, /BitgetFutures",
     ),
     ("/OKX/extra", body(), "unknown exchange"),
     ("/OKX", body(params={}), "missing param 'symbol'"),
