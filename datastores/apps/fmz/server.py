@@ -44,7 +44,7 @@ SHUTDOWN_TIMEOUT = 1.0
 
 def default_adapters() -> dict[str, type[ExchangeAdapter]]:
     """The adapters shipped with the bridge, by route name (``OKX``, ``Binance``,
-    ``BinanceFutures``, ``Bybit``)."""
+    ``BinanceFutures``, ``Bybit``, ``Bitget``, ``BitgetFutures``)."""
     from .binance import BinanceAdapter, BinanceFuturesAdapter
     from .bitget import BitgetAdapter, BitgetFuturesAdapter
     from .bybit import BybitAdapter
