@@ -50,6 +50,7 @@ from ._ws import Backoff, ConnectionState, WebSocketApp, WebSocketStatistics, Ws
 ClientWebSocketResponse = WsConnection
 
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and IDEs
+    from .apps.fmz.server import FMZBridge, serve_fmz
     from .apps.record import Recorder, ReplayStats, read_recording, replay
     from .exchanges.binance.store import (
         BinanceCOINMDataStore,
@@ -101,6 +102,8 @@ _LAZY: dict[str, str] = {
     "ReplayStats": ".apps.record",
     "read_recording": ".apps.record",
     "replay": ".apps.record",
+    "FMZBridge": ".apps.fmz.server",
+    "serve_fmz": ".apps.fmz.server",
 }
 
 
@@ -144,6 +147,7 @@ __all__ = [
     "DataStoreCollection",
     "DatastoresError",
     "ExchangeAPIError",
+    "FMZBridge",
     "FetchResult",
     "GMOCoinDataStore",
     "HandshakeError",
@@ -180,4 +184,5 @@ __all__ = [
     "bitbankPrivateDataStore",
     "read_recording",
     "replay",
+    "serve_fmz",
 ]

@@ -1,4 +1,4 @@
-"""The ``datastores`` command line: ``demo``, ``watch``, ``record``, ``replay``.
+"""The ``datastores`` command line: ``demo``, ``watch``, ``record``, ``replay``, ``fmz``.
 
 Subcommand modules are imported only when used, so ``--help`` and the demo
 start fast.
@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--speed", type=_positive, default=None, help="1.0 = recorded speed (default: fastest)"
     )
+    from .fmz import add_parser as add_fmz
+
+    add_fmz(sub)
     return parser
 
 

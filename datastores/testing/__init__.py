@@ -15,6 +15,7 @@ from ._ws_servers import ReceivedFrame, ServerConnection, WsTestServer
 from .account import AccountEvent, FakeAccount, FakeBalance, FakeOrder, FakePosition
 from .fake import FakeConnection, FakeExchange, RequestRecord, Venue, VenueStats
 from .market import BookChange, FakeBook, MarketConfig, MarketGenerator, MarketUpdate, Trade
+from .orders import Instrument, MatchingEngine, OrderRejected, OrderRequest
 from .profiles import dialects
 
 DIALECTS: dict[str, type[Dialect]] = dialects()
@@ -35,10 +36,14 @@ __all__ = [
     "FakeKey",
     "FakeOrder",
     "FakePosition",
+    "Instrument",
     "LoginCheck",
     "MarketConfig",
     "MarketGenerator",
     "MarketUpdate",
+    "MatchingEngine",
+    "OrderRejected",
+    "OrderRequest",
     "Publication",
     "ReceivedFrame",
     "Rejected",

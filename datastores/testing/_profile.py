@@ -35,11 +35,16 @@ Writing a profile (e.g. ``profiles/bybit/profile.py``)
 5. :meth:`~ExchangeProfile.account_messages`: turn a scripted
    :class:`~datastores.testing.account.AccountEvent` into private payloads
    (published on the ``"user"`` topic; connections that logged in subscribe to it).
-6. Fault hooks with exchange shapes: :meth:`~ExchangeProfile.corrupt_checksum`,
+6. Order entry (optional): :meth:`~ExchangeProfile.instrument` describes each
+   symbol; the signed order routes read the exchange's request into an
+   :class:`~datastores.testing.orders.OrderRequest`, call
+   ``self.venue.matching.submit(...)``/``cancel(...)`` and answer
+   :class:`~datastores.testing.orders.OrderRejected` in the exchange's error shape.
+7. Fault hooks with exchange shapes: :meth:`~ExchangeProfile.corrupt_checksum`,
    :meth:`~ExchangeProfile.malformed_message`,
    :meth:`~ExchangeProfile.unknown_channel_message`,
    :meth:`~ExchangeProfile.rest_error`, :meth:`~ExchangeProfile.expire_token`.
-7. Register the classes in the module's ``PROFILES`` dict (venue name ->
+8. Register the classes in the module's ``PROFILES`` dict (venue name ->
    class); ``FakeExchange("<exchange>")`` starts all of them,
    ``FakeExchange("<venue name>")`` one.
 
@@ -62,6 +67,7 @@ if TYPE_CHECKING:
 
     from .account import AccountEvent
     from .fake import Venue
+    from .orders import Instrument
 
 __all__ = ["ExchangeProfile", "Publication", "Wrapper"]
 
@@ -125,6 +131,12 @@ class ExchangeProfile(abc.ABC):
     @abc.abstractmethod
     def market_messages(self, update: MarketUpdate) -> Iterable[Publication]:
         """What the venue publishes for one market update (book diffs, trades...)."""
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        """What order entry must know about ``symbol`` (currencies, contract value);
+        ``None`` (the default): the venue takes no orders for it. See
+        :mod:`datastores.testing.orders`."""
+        return None
 
     def account_messages(self, event: AccountEvent) -> Iterable[Any]:
         """Private payloads for one scripted account event (published on ``"user"``)."""

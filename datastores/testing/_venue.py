@@ -25,6 +25,7 @@ from ._profile import ExchangeProfile, Publication, Wrapper
 from .account import AccountEvent, FakeAccount
 from .faults import VenueFaults
 from .market import FakeBook, MarketGenerator, MarketUpdate
+from .orders import MatchingEngine
 
 __all__ = ["RequestRecord", "Venue", "VenueStats"]
 
@@ -95,6 +96,8 @@ class Venue:
         self.faults = VenueFaults()
         self.account = FakeAccount()
         self.account._order_ids = itertools.count(order_id_base)
+        #: order entry: the orders placed through the venue's REST API match here
+        self.matching = MatchingEngine(self)
         self.stats = VenueStats()
         self.requests: deque[RequestRecord] = deque(maxlen=1000)
         self.url = ""
@@ -149,6 +152,9 @@ class Venue:
                 updates.append(update)
                 for publication in profile.market_messages(update):
                     self.publish(publication)
+                # Resting orders fill once the moved book crosses them (after the market
+                # message, as an exchange reports the trade after the book change).
+                self.matching.on_market(market.symbol)
         return updates
 
     def emit_account(self, event: AccountEvent) -> None:

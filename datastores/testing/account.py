@@ -24,6 +24,7 @@ __all__ = [
     "FakeBalance",
     "FakeOrder",
     "FakePosition",
+    "position_key",
 ]
 
 ExecutionType = Literal["NEW", "TRADE", "CANCELED"]
@@ -48,6 +49,8 @@ class FakeOrder:
         executed: filled quantity so far; ``cum_quote``: filled notional so far.
         status: ``NEW``, ``PARTIALLY_FILLED``, ``FILLED`` or ``CANCELED``.
         created, updated: milliseconds since the epoch (venue clock).
+        reduce_only: the order may only shrink a position.
+        position_side: ``"BOTH"`` (one-way mode), ``"LONG"`` or ``"SHORT"`` (hedge mode).
     """
 
     order_id: int
@@ -63,6 +66,8 @@ class FakeOrder:
     time_in_force: str = "GTC"
     created: int = 0
     updated: int = 0
+    reduce_only: bool = False
+    position_side: str = "BOTH"
 
     @property
     def is_open(self) -> bool:
@@ -81,7 +86,11 @@ class FakeBalance:
 
 @dataclass(frozen=True, slots=True)
 class FakePosition:
-    """One position: signed ``amount`` (negative = short) and ``entry_price``."""
+    """One position: signed ``amount`` (negative = short) and ``entry_price``.
+
+    ``position_side`` is ``"BOTH"`` in one-way mode, ``"LONG"``/``"SHORT"`` in hedge
+    mode (a short's amount is negative there too).
+    """
 
     symbol: str
     amount: str
@@ -134,6 +143,10 @@ class FakeAccount:
         price: str,
         order_type: str,
         client_order_id: str | None,
+        *,
+        time_in_force: str = "GTC",
+        reduce_only: bool = False,
+        position_side: str = "BOTH",
     ) -> AccountEvent:
         """Accept a new order."""
         side = side.upper()
@@ -150,8 +163,11 @@ class FakeAccount:
             order_type=order_type,
             price=price,
             quantity=quantity,
+            time_in_force=time_in_force,
             created=now_ms,
             updated=now_ms,
+            reduce_only=reduce_only,
+            position_side=position_side,
         )
         self.orders[order_id] = order
         return AccountEvent("order", now_ms, order=order, execution="NEW")
@@ -205,8 +221,28 @@ class FakeAccount:
         self.balances[asset] = balance
         return AccountEvent("balance", now_ms, balances=(balance,))
 
-    def set_position(self, now_ms: int, symbol: str, amount: str, entry_price: str) -> AccountEvent:
-        """Set one symbol's position (amount ``"0"`` closes it)."""
-        position = FakePosition(symbol, _str(Decimal(amount)), _str(Decimal(entry_price)))
-        self.positions[symbol] = position
+    def position(self, symbol: str, position_side: str = "BOTH") -> FakePosition | None:
+        """The position of ``symbol`` on ``position_side`` (``None``: never had one)."""
+        return self.positions.get(position_key(symbol, position_side))
+
+    def set_position(
+        self,
+        now_ms: int,
+        symbol: str,
+        amount: str,
+        entry_price: str,
+        position_side: str = "BOTH",
+    ) -> AccountEvent:
+        """Set one symbol's position (amount ``"0"`` closes it); hedge-mode positions
+        (``position_side`` ``"LONG"``/``"SHORT"``) are kept apart from one-way ones."""
+        position = FakePosition(
+            symbol, _str(Decimal(amount)), _str(Decimal(entry_price)), position_side
+        )
+        self.positions[position_key(symbol, position_side)] = position
         return AccountEvent("position", now_ms, positions=(position,))
+
+
+def position_key(symbol: str, position_side: str = "BOTH") -> str:
+    """The key of a position in :attr:`FakeAccount.positions`: the symbol in one-way
+    mode, ``"<symbol>|LONG"``/``"<symbol>|SHORT"`` in hedge mode."""
+    return symbol if position_side == "BOTH" else f"{symbol}|{position_side}"

@@ -16,6 +16,7 @@ from ..._profile import ExchangeProfile, Publication, Wrapper
 from ...account import FakeOrder
 from ...fake import FakeConnection, iter_levels
 from ...market import MarketConfig, MarketUpdate
+from ...orders import Instrument
 
 __all__ = ["binance_signature"]
 
@@ -361,3 +362,13 @@ class _BinanceProfile(ExchangeProfile):
 
     def _rest_order(self, order: FakeOrder) -> dict[str, Any]:
         raise NotImplementedError
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        # Spot and USDⓈ-M symbols end with their quote (margin) asset; sizes are in the
+        # base asset. COIN-M contracts (sized in USD, margined in the base) take no orders.
+        if symbol.endswith("_PERP") or "_" in symbol:
+            return None
+        for quote in ("USDT", "USDC", "FDUSD", "BTC", "ETH"):
+            if symbol.endswith(quote) and len(symbol) > len(quote):
+                return Instrument(symbol, symbol[: -len(quote)], quote, derivative=self.futures)
+        return None

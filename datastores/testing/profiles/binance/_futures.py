@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from aiohttp import web
@@ -13,8 +14,19 @@ from ...account import AccountEvent, FakeBalance, FakeOrder, FakePosition
 from ...fake import FakeConnection, iter_levels
 from ...market import MarketConfig, MarketUpdate
 from ._base import _LISTEN_KEY_TTL, _BinanceProfile, _error, _ok
+from ._trade import BinanceTrade
 
 __all__ = ["BinanceCOINMProfile", "BinanceUSDSMProfile"]
+
+
+def _tif(order: FakeOrder) -> str:
+    return "GTX" if order.time_in_force == "POST_ONLY" else order.time_in_force
+
+
+def _wallet(balance: FakeBalance) -> str:
+    """The wallet balance: what is free plus the margin orders and positions hold."""
+    total = Decimal(balance.free) + Decimal(balance.locked)
+    return format(total.normalize(), "f") if total else balance.free
 
 
 class _BinanceFuturesProfile(_BinanceProfile):
@@ -38,6 +50,8 @@ class _BinanceFuturesProfile(_BinanceProfile):
             web.delete(self.listen_key_path, self._listen_key_close),
             web.get(self.open_orders_path, self._signed(self._open_orders)),
         ]
+        if self.instrument(self.default_symbols[0]) is not None:  # USDⓈ-M takes orders
+            routes += BinanceTrade(self).routes()
         routes += [web.get(p, self._signed(self._balance)) for p in self.balance_paths]
         routes += [web.get(p, self._signed(self._positions)) for p in self.position_paths]
         # Un-routed and routed (2026: /public, /market, /private) stream URLs.
@@ -162,10 +176,11 @@ class _BinanceFuturesProfile(_BinanceProfile):
             "avgPrice": f"{average:.5f}", "clientOrderId": order.client_order_id,
             "cumQuote": order.cum_quote, "executedQty": order.executed,
             "orderId": order.order_id, "origQty": order.quantity,
-            "origType": order.order_type, "price": order.price, "reduceOnly": False,
-            "side": order.side, "positionSide": "BOTH", "status": order.status,
+            "origType": order.order_type, "price": order.price,
+            "reduceOnly": order.reduce_only, "side": order.side,
+            "positionSide": order.position_side, "status": order.status,
             "stopPrice": "0", "closePosition": False, "symbol": order.symbol,
-            "time": order.created, "timeInForce": order.time_in_force,
+            "time": order.created, "timeInForce": _tif(order),
             "type": order.order_type, "updateTime": order.updated,
             "workingType": "CONTRACT_PRICE", "priceProtect": False,
         }  # fmt: skip
@@ -176,8 +191,8 @@ class _BinanceFuturesProfile(_BinanceProfile):
 
     def _rest_balance(self, balance: FakeBalance, now: int) -> dict[str, Any]:
         return {
-            "accountAlias": "SgsR", "asset": balance.asset, "balance": balance.free,
-            "crossWalletBalance": balance.free, "crossUnPnl": "0",
+            "accountAlias": "SgsR", "asset": balance.asset, "balance": _wallet(balance),
+            "crossWalletBalance": _wallet(balance), "crossUnPnl": "0",
             "availableBalance": balance.free, "maxWithdrawAmount": balance.free,
             "marginAvailable": True, "updateTime": now,
         }  # fmt: skip
@@ -211,7 +226,7 @@ class _BinanceFuturesProfile(_BinanceProfile):
                 "a": {
                     "m": reason,
                     "B": [
-                        {"a": b.asset, "wb": b.free, "cw": b.free, "bc": "0"}
+                        {"a": b.asset, "wb": _wallet(b), "cw": _wallet(b), "bc": "0"}
                         for b in event.balances
                     ],
                     "P": [
@@ -233,14 +248,15 @@ class _BinanceFuturesProfile(_BinanceProfile):
             "e": "ORDER_TRADE_UPDATE", "E": event.time, "T": event.time,
             "o": {
                 "s": order.symbol, "c": order.client_order_id, "S": order.side,
-                "o": order.order_type, "f": order.time_in_force, "q": order.quantity,
+                "o": order.order_type, "f": _tif(order), "q": order.quantity,
                 "p": order.price, "ap": f"{average:.5f}", "sp": "0", "x": event.execution,
                 "X": order.status, "i": order.order_id,
                 "l": event.last_quantity if filled else "0", "z": order.executed,
                 "L": event.last_price if filled else "0", "N": "USDT", "n": "0",
                 "T": event.time, "t": event.trade_id if filled else 0, "b": "0", "a": "0",
-                "m": False, "R": False, "wt": "CONTRACT_PRICE", "ot": order.order_type,
-                "ps": "BOTH", "cp": False, "rp": "0", "pP": False, "si": 0, "ss": 0,
+                "m": False, "R": order.reduce_only, "wt": "CONTRACT_PRICE",
+                "ot": order.order_type, "ps": order.position_side, "cp": False, "rp": "0",
+                "pP": False, "si": 0, "ss": 0,
                 "V": "NONE", "pm": "NONE", "gtd": 0,
             },
         }  # fmt: skip

@@ -37,6 +37,7 @@ from ...fake import FakeConnection
 from ...market import MarketConfig
 from ._base import _BinanceProfile, _error, _ok, binance_signature
 from ._futures import BinanceCOINMProfile, BinanceUSDSMProfile
+from ._trade import BinanceTrade
 
 __all__ = [
     "PROFILES",
@@ -45,6 +46,15 @@ __all__ = [
     "BinanceUSDSMProfile",
     "binance_signature",
 ]
+
+
+def _type(order: FakeOrder) -> str:
+    # A post-only spot order is its own type on Binance.
+    return "LIMIT_MAKER" if order.time_in_force == "POST_ONLY" else order.order_type
+
+
+def _tif(order: FakeOrder) -> str:
+    return "GTC" if order.time_in_force == "POST_ONLY" else order.time_in_force
 
 
 class BinanceSpotProfile(_BinanceProfile):
@@ -83,6 +93,7 @@ class BinanceSpotProfile(_BinanceProfile):
             web.get("/api/v3/ping", self._ping),
             web.get("/api/v3/account", self._signed(self._account)),
             web.get("/api/v3/openOrders", self._signed(self._open_orders)),
+            *BinanceTrade(self).routes(),
             web.get("/ws", self._ws_raw),
             web.get("/ws/{streams:.+}", self._ws_raw),
             web.get("/stream", self._ws_combined),
@@ -125,7 +136,7 @@ class BinanceSpotProfile(_BinanceProfile):
             "clientOrderId": order.client_order_id, "price": order.price,
             "origQty": order.quantity, "executedQty": order.executed,
             "cummulativeQuoteQty": order.cum_quote, "status": order.status,
-            "timeInForce": order.time_in_force, "type": order.order_type, "side": order.side,
+            "timeInForce": _tif(order), "type": _type(order), "side": order.side,
             "stopPrice": "0", "icebergQty": "0", "time": order.created,
             "updateTime": order.updated, "isWorking": True, "workingTime": order.created,
             "origQuoteOrderQty": "0", "selfTradePreventionMode": "NONE",
@@ -229,8 +240,8 @@ class BinanceSpotProfile(_BinanceProfile):
         filled = event.execution == "TRADE"
         return {
             "e": "executionReport", "E": event.time, "s": order.symbol,
-            "c": order.client_order_id, "S": order.side, "o": order.order_type,
-            "f": order.time_in_force, "q": order.quantity, "p": order.price, "P": "0",
+            "c": order.client_order_id, "S": order.side, "o": _type(order),
+            "f": _tif(order), "q": order.quantity, "p": order.price, "P": "0",
             "F": "0", "g": -1, "C": order.client_order_id if order.status == "CANCELED" else "",
             "x": event.execution, "X": order.status, "r": "NONE", "i": order.order_id,
             "l": event.last_quantity if filled else "0", "z": order.executed,

@@ -67,6 +67,24 @@ def _side(order: FakeOrder) -> str:
     return "buy" if order.side == "BUY" else "sell"
 
 
+def _force(order: FakeOrder) -> str:
+    return {"IOC": "ioc", "FOK": "fok", "POST_ONLY": "post_only"}.get(order.time_in_force, "gtc")
+
+
+def _position_fields(order: FakeOrder) -> dict[str, str]:
+    """``side``/``tradeSide``/``posSide``/``posMode`` of a futures order: one-way
+    ``buy_single``; in hedge mode ``side`` names the position and ``tradeSide`` says
+    whether the order opens or closes it."""
+    if order.position_side == "BOTH":
+        side = _side(order)
+        return {"side": side, "tradeSide": f"{side}_single", "posSide": "net",
+                "posMode": "one_way_mode"}  # fmt: skip
+    long = order.position_side == "LONG"
+    opening = (order.side == "BUY") == long
+    return {"side": "buy" if long else "sell", "tradeSide": "open" if opening else "close",
+            "posSide": "long" if long else "short", "posMode": "hedge_mode"}  # fmt: skip
+
+
 class BitgetAccount:
     """Turns the venue's scripted account into Bitget's private messages and REST data."""
 
@@ -174,7 +192,7 @@ class BitgetAccount:
             "instId": inst_id, "orderId": str(order.order_id), "clientOid": order.client_order_id,
             "price": order.price, "size": order.quantity,
             "notional": _num(Decimal(order.price) * Decimal(order.quantity)),
-            "orderType": order.order_type.lower(), "force": "gtc", "side": _side(order),
+            "orderType": order.order_type.lower(), "force": _force(order), "side": _side(order),
             "accBaseVolume": order.executed, "priceAvg": _average(order),
             "status": _STATUS["spot" if spot else "futures"][order.status],
             "cTime": str(order.created), "uTime": str(order.updated),
@@ -186,8 +204,8 @@ class BitgetAccount:
                         fillFeeCoin=fee_coin, tradeScope="T")  # fmt: skip
         if not spot:
             item.update(marginCoin=margin_coin(inst_type, inst_id), marginMode="crossed",
-                        posMode="one_way_mode", posSide="net", leverage="20", reduceOnly="no",
-                        tradeSide=f"{_side(order)}_single", pnl="0")  # fmt: skip
+                        leverage="20", reduceOnly="yes" if order.reduce_only else "no",
+                        pnl="0", **_position_fields(order))  # fmt: skip
         return item
 
     def v2_fill(self, event: AccountEvent, order: FakeOrder) -> dict[str, Any]:
@@ -289,7 +307,8 @@ class BitgetAccount:
         return {
             "posId": pos_id, "instId": inst_id, "marginCoin": margin_coin(inst_type, inst_id),
             "marginSize": "0", "marginMode": "crossed", "holdSide": side,
-            "posMode": "one_way_mode", "total": total, "available": total, "frozen": "0",
+            "posMode": "one_way_mode" if position.position_side == "BOTH" else "hedge_mode",
+            "total": total, "available": total, "frozen": "0",
             "openPriceAvg": position.entry_price, "leverage": "20", "achievedProfits": "0",
             "unrealizedPL": "0", "unrealizedPLR": "0", "liquidationPrice": "0",
             "keepMarginRate": "0.004", "marginRate": "0",
@@ -341,31 +360,34 @@ class BitgetAccount:
 
     def mix_orders(self, inst_type: str, inst_id: str | None) -> dict[str, Any]:
         """``GET /api/v2/mix/order/orders-pending`` data (``entrustedList`` null when empty)."""
-        rows = []
-        for order in self._open(inst_type, inst_id):
-            _, symbol = split(order.symbol)
-            coin = margin_coin(inst_type, symbol)
-            rows.append({
-                "symbol": symbol, "size": order.quantity, "orderId": str(order.order_id),
-                "clientOid": order.client_order_id, "baseVolume": order.executed, "fee": "0",
-                "price": order.price, "priceAvg": _average(order),
-                "status": _STATUS["futures"][order.status], "side": _side(order),
-                "force": "gtc", "totalProfits": "0", "posSide": "net", "marginCoin": coin,
-                "quoteVolume": order.cum_quote, "leverage": "20", "marginMode": "crossed",
-                "enterPointSource": "API", "tradeSide": f"{_side(order)}_single",
-                "posMode": "one_way_mode", "orderType": order.order_type.lower(),
-                "orderSource": "normal", "reduceOnly": "NO", "presetStopSurplusPrice": "",
-                "presetStopLossPrice": "", "cTime": str(order.created),
-                "uTime": str(order.updated),
-            })  # fmt: skip
+        rows = [self.mix_row(order) for order in self._open(inst_type, inst_id)]
         return {"entrustedList": rows or None, "endId": rows[-1]["orderId"] if rows else None}
+
+    @staticmethod
+    def mix_row(order: FakeOrder) -> dict[str, Any]:
+        """One futures order as the v2 REST endpoints list it."""
+        inst_type, symbol = split(order.symbol)
+        coin = margin_coin(inst_type, symbol)
+        return {
+            "symbol": symbol, "size": order.quantity, "orderId": str(order.order_id),
+            "clientOid": order.client_order_id, "baseVolume": order.executed, "fee": "0",
+            "price": order.price, "priceAvg": _average(order),
+            "status": _STATUS["futures"][order.status], "force": _force(order),
+            "totalProfits": "0", "marginCoin": coin, "quoteVolume": order.cum_quote,
+            "leverage": "20", "marginMode": "crossed", "enterPointSource": "API",
+            "orderType": order.order_type.lower(), "orderSource": "normal",
+            "reduceOnly": "YES" if order.reduce_only else "NO", "presetStopSurplusPrice": "",
+            "presetStopLossPrice": "", "cTime": str(order.created),
+            "uTime": str(order.updated), **_position_fields(order),
+        }  # fmt: skip
 
     def spot_orders(self, inst_id: str | None) -> list[dict[str, Any]]:
         """``GET /api/v2/spot/trade/unfilled-orders`` data."""
-        return [self._spot_row(o) for o in self._open("SPOT", inst_id)]
+        return [self.spot_row(o) for o in self._open("SPOT", inst_id)]
 
     @staticmethod
-    def _spot_row(o: FakeOrder) -> dict[str, Any]:
+    def spot_row(o: FakeOrder) -> dict[str, Any]:
+        """One spot order as the v2 REST endpoints list it."""
         return {
             "userId": "1000000001", "symbol": split(o.symbol)[1], "orderId": str(o.order_id),
             "clientOid": o.client_order_id, "priceAvg": o.price, "size": o.quantity,

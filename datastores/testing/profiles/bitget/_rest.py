@@ -66,6 +66,8 @@ class BitgetRest:
 
     def routes(self) -> list[web.RouteDef]:
         """``/api/...`` routes, then a catch-all answering Bitget's 404 (keep it last)."""
+        from ._trade import BitgetTrade  # it imports this module's answers
+
         signed = self.signed
         return [
             web.get("/api/v2/public/time", self.time),
@@ -73,6 +75,7 @@ class BitgetRest:
             web.get("/api/v2/spot/trade/unfilled-orders", signed(self.spot_orders)),
             web.get("/api/v2/mix/position/all-position", signed(self.positions)),
             web.get("/api/mix/v1/order/current", signed(self.v1_orders)),
+            *BitgetTrade(self.profile).routes(signed),
             web.route("*", "/{tail:.*}", self.not_found),
         ]
 

@@ -50,6 +50,7 @@ from ..._verify import FakeKey
 from ...account import AccountEvent
 from ...fake import FakeConnection
 from ...market import MarketConfig, MarketUpdate
+from ...orders import Instrument
 from ._account import INST_TYPES, V1_TYPES, BitgetAccount, split
 from ._market import (
     CHECKSUM_LEVELS,
@@ -131,6 +132,18 @@ class BitgetProfile(ExchangeProfile):
                 f"{INST_TYPES}, e.g. 'SPOT:BTCUSDT'; got {symbol!r}"
             )
         return _CONFIGS.get(symbol) or MarketConfig(symbol, "0.01", "0.001", "100")
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        # Spot balances are bare coins; a futures account's margin is the balance
+        # "<instType>:<coin>" (USDT-FUTURES:USDT). COIN-M futures take no orders here.
+        inst_type, inst_id = split(symbol)
+        quote = {"SPOT": "USDT", "USDT-FUTURES": "USDT", "USDC-FUTURES": "USDC"}.get(inst_type)
+        if quote is None or not inst_id.endswith(quote) or inst_id == quote:
+            return None
+        base = inst_id.removesuffix(quote)
+        if inst_type == "SPOT":
+            return Instrument(symbol, base, quote)
+        return Instrument(symbol, base, f"{inst_type}:{quote}", derivative=True)
 
     def routes(self) -> list[web.RouteDef]:
         return [

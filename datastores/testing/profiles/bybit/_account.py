@@ -47,6 +47,16 @@ def _order_type(order_type: str) -> str:
     return "Market" if order_type.upper() == "MARKET" else "Limit"
 
 
+#: the account's position side -> Bybit ``positionIdx`` (0 one-way, 1/2 hedge long/short)
+_POSITION_INDEX = {"BOTH": 0, "LONG": 1, "SHORT": 2}
+
+
+def _time_in_force(order: FakeOrder) -> str:
+    if _order_type(order.order_type) == "Market":
+        return "IOC"
+    return "PostOnly" if order.time_in_force == "POST_ONLY" else order.time_in_force
+
+
 def _uuid(number: int) -> str:
     """A stable UUID string for a numeric id (Bybit ids are UUIDs)."""
     return str(uuid.UUID(int=number))
@@ -85,7 +95,7 @@ def order_row(order: FakeOrder, category: str, *, ws: bool) -> dict[str, Any]:
         "qty": order.quantity,
         "side": _side(order.side),
         "isLeverage": "",
-        "positionIdx": 0,
+        "positionIdx": _POSITION_INDEX.get(order.position_side, 0),
         "orderStatus": order_status(order, category),
         "cancelType": "CancelByUser" if order.status == "CANCELED" else "UNKNOWN",
         "rejectReason": "EC_NoError",
@@ -95,7 +105,7 @@ def order_row(order: FakeOrder, category: str, *, ws: bool) -> dict[str, Any]:
         "cumExecQty": order.executed,
         "cumExecValue": order.cum_quote,
         "cumExecFee": plain(cum_quote * TAKER_FEE),
-        "timeInForce": "IOC" if _order_type(order.order_type) == "Market" else "GTC",
+        "timeInForce": _time_in_force(order),
         "orderType": _order_type(order.order_type),
         "stopOrderType": "",
         "orderIv": "",
@@ -107,7 +117,7 @@ def order_row(order: FakeOrder, category: str, *, ws: bool) -> dict[str, Any]:
         "triggerDirection": 0,
         "triggerBy": "",
         "lastPriceOnCreated": "",
-        "reduceOnly": False,
+        "reduceOnly": order.reduce_only,
         "closeOnTrigger": False,
         "smpType": "None",
         "smpGroup": 0,
@@ -170,7 +180,7 @@ def position_row(
     entry = Decimal(position.entry_price)
     value = size * entry
     row: dict[str, Any] = {
-        "positionIdx": 0,
+        "positionIdx": _POSITION_INDEX.get(position.position_side, 0),
         "tradeMode": 0,
         "riskId": 1,
         "riskLimitValue": "2000000",

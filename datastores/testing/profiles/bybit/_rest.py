@@ -21,6 +21,7 @@ from .... import _json
 from ..._verify import ReceivedRequest, Rejected
 from ._account import order_row, position_row, wallet_row
 from ._market import levels
+from ._trade import BybitTrade
 from .verifier import bybit_error, verify_bybit
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class BybitRest:
 
     def __init__(self, profile: BybitProfile) -> None:
         self.profile = profile
+        self.trade = BybitTrade(self)
 
     def routes(self) -> list[web.RouteDef]:
         """``/v5/...`` REST routes of the server."""
@@ -65,6 +67,7 @@ class BybitRest:
             web.get("/v5/order/realtime", self.signed(self.orders)),
             web.get("/v5/position/list", self.signed(self.positions)),
             web.get("/v5/account/wallet-balance", self.signed(self.wallet)),
+            *self.trade.routes(),
         ]
 
     def _ok(self, result: Any) -> web.Response:
@@ -183,12 +186,14 @@ class BybitRest:
         return guarded
 
     async def orders(self, request: web.Request) -> web.StreamResponse:
-        """``GET /v5/order/realtime``: the open orders of a category."""
+        """``GET /v5/order/realtime``: the open orders of a category (with ``orderId`` or
+        ``orderLinkId``: that order, whatever its state)."""
         target = self._category_of(request)
         if isinstance(target, web.Response):
             return target
         query = request.query
-        orders = target.venue.account.open_orders(query.get("symbol"))
+        named = self.trade.realtime(target, query)
+        orders = target.venue.account.open_orders(query.get("symbol")) if named is None else named
         if "baseCoin" in query:
             orders = [o for o in orders if o.symbol.startswith(query["baseCoin"])]
         if "settleCoin" in query:

@@ -50,6 +50,7 @@ from .... import _json
 from ..._profile import ExchangeProfile
 from ..._verify import FakeKey
 from ...market import MarketConfig
+from ...orders import Instrument
 from ._account import private_payloads
 from ._market import BybitMarketData
 from ._rest import CATEGORIES, BybitRest, rest_error_body
@@ -324,6 +325,14 @@ class BybitProfile(BybitMarketData):
         for topic in topics:
             conn.subscribe(_PRIVATE + topic)
         self._reply(conn, "subscribe", True, "", req_id)
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        # Sizes are in the base coin; linear contracts are USDT-margined perpetuals.
+        for quote in ("USDT", "USDC"):
+            if symbol.endswith(quote) and len(symbol) > len(quote):
+                base = symbol[: -len(quote)]
+                return Instrument(symbol, base, quote, derivative=self.category == "linear")
+        return None
 
     def mark_price(self, symbol: str) -> str:
         """The mark price shown with positions (the best bid; ``"0"`` for an unknown symbol)."""

@@ -25,6 +25,7 @@ __all__ = [
     "inst_type",
     "matches",
     "okx_order",
+    "ord_type",
     "position_row",
     "position_summary",
 ]
@@ -63,6 +64,24 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+#: the account's position side -> OKX ``posSide``
+POS_SIDES = {"BOTH": "net", "LONG": "long", "SHORT": "short"}
+
+
+def ord_type(order: FakeOrder) -> str:
+    """OKX ``ordType``: ``market``, ``limit``, ``ioc``, ``fok`` or ``post_only``."""
+    if order.order_type.upper() == "MARKET":
+        return "market"
+    return {"IOC": "ioc", "FOK": "fok", "POST_ONLY": "post_only"}.get(order.time_in_force, "limit")
+
+
+def _pos(position: FakePosition) -> str:
+    # In long/short mode OKX shows both sides' pos as positive numbers.
+    if position.position_side == "BOTH":
+        return position.amount
+    return _plain(abs(Decimal(position.amount)))
+
+
 def okx_order(order: FakeOrder, event: AccountEvent | None = None) -> dict[str, Any]:
     """An order as OKX shows it; ``event`` (a fill) sets ``fillSz``/``fillPx``/``tradeId``."""
     kind = inst_type(order.symbol)
@@ -79,9 +98,9 @@ def okx_order(order: FakeOrder, event: AccountEvent | None = None) -> dict[str, 
         "px": order.price if order.order_type.upper() != "MARKET" else "",
         "sz": order.quantity,
         "notionalUsd": "",
-        "ordType": order.order_type.lower(),
+        "ordType": ord_type(order),
         "side": order.side.lower(),
-        "posSide": "net",
+        "posSide": POS_SIDES.get(order.position_side, "net"),
         "tdMode": "cash" if kind == "SPOT" else "cross",
         "tgtCcy": "",
         "fillSz": event.last_quantity if fill and event is not None else "0",
@@ -98,7 +117,7 @@ def okx_order(order: FakeOrder, event: AccountEvent | None = None) -> dict[str, 
         "rebate": "0",
         "pnl": "0",
         "category": "normal",
-        "reduceOnly": "false",
+        "reduceOnly": "true" if order.reduce_only else "false",
         "cancelSource": "",
         "source": "",
         "uTime": str(order.updated),
@@ -160,8 +179,8 @@ def position_summary(position: FakePosition, mark: str, now: int) -> dict[str, A
         "instId": position.symbol,
         "mgnMode": "cross",
         "posId": _pos_id(position.symbol),
-        "posSide": "net",
-        "pos": position.amount,
+        "posSide": POS_SIDES.get(position.position_side, "net"),
+        "pos": _pos(position),
         "availPos": "",
         "posCcy": "",
         "ccy": position.symbol.split("-")[1] if "-" in position.symbol else "",
@@ -190,8 +209,8 @@ def position_row(position: FakePosition, now: int) -> dict[str, Any]:
         "instId": position.symbol,
         "instType": inst_type(position.symbol),
         "mgnMode": "cross",
-        "posSide": "net",
-        "pos": position.amount,
+        "posSide": POS_SIDES.get(position.position_side, "net"),
+        "pos": _pos(position),
         "ccy": position.symbol.split("-")[1] if "-" in position.symbol else "",
         "posCcy": "",
         "avgPx": position.entry_price,

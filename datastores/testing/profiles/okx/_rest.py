@@ -22,6 +22,7 @@ from .... import _json
 from ..._verify import FakeKey, ReceivedRequest, Rejected
 from ._account import balance_summary, inst_type, matches, okx_order, position_summary
 from ._books import top_levels
+from ._trade import OKXTrade
 from .verifier import verify_okx
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ class OKXRest:
             web.get("/api/v5/trade/orders-algo-pending", self.signed(self.algo_pending)),
             web.get("/api/v5/account/balance", self.signed(self.balance)),
             web.get("/api/v5/account/positions", self.signed(self.positions)),
+            *OKXTrade(self).routes(),
         ]
 
     async def time(self, request: web.Request) -> web.Response:

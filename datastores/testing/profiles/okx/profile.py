@@ -53,6 +53,7 @@ from ..._verify import FakeKey
 from ...account import AccountEvent
 from ...fake import Venue
 from ...market import MarketConfig, MarketUpdate
+from ...orders import Instrument
 from ._books import BookWindow, book_message, market_checksum, okx_checksum, top_levels
 from ._private import OKXPrivate
 from ._rest import INST_TYPES, OKXRest, rest_error_body
@@ -69,6 +70,8 @@ WHOLE_BOOK_DEPTHS: dict[str, int] = {"books5": 5, "bbo-tbt": 1}
 LOGIN_CHANNELS = frozenset({"books-l2-tbt", "books50-l2-tbt"})
 PUBLIC_CHANNELS = frozenset({*INCREMENTAL_DEPTHS, *WHOLE_BOOK_DEPTHS, "trades", "tickers"})
 PRIVATE_CHANNELS = frozenset({"orders", "positions", "account", "balance_and_position"})
+#: base currency of a swap -> base per contract (``ctVal``)
+CONTRACT_VALUES = {"BTC": "0.01", "ETH": "0.1"}
 REST_HOSTS: dict[str, Literal["http", "ws"]] = {
     "www.okx.com": "http",
     "aws.okx.com": "http",
@@ -116,6 +119,17 @@ class OKXProfile(ExchangeProfile):
         if config is not None:
             return config
         return MarketConfig(symbol, "0.01", "0.0001", "100", levels=600)
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        # Swaps are linear USDT-margined; sizes are contracts of ctVal base currency
+        # (BTC-USDT-SWAP: 0.01 BTC, ETH-USDT-SWAP: 0.1 ETH; GET /api/v5/public/instruments).
+        parts = symbol.split("-")
+        if len(parts) == 2:
+            return Instrument(symbol, parts[0], parts[1])
+        if len(parts) == 3 and parts[2] == "SWAP":
+            value = CONTRACT_VALUES.get(parts[0], "1")
+            return Instrument(symbol, parts[0], parts[1], derivative=True, contract_value=value)
+        return None
 
     # ---------------------------------------------------------------- helpers
 
