@@ -100,6 +100,8 @@ class BitgetAdapter(ExchangeAdapter):
         self._private_lock = asyncio.Lock()
         #: the private stream once bootstrapped (under the key "private")
         self._private_app: dict[str, WebSocketApp] = {}
+        #: the private stream's reconnect count when the private store was last loaded
+        self._loaded_at = 0
         self._recent = RecentOrders()
         #: futures positions are per side (hedge mode), learnt from Bitget's refusal
         self._hedge = False
@@ -224,12 +226,29 @@ class BitgetAdapter(ExchangeAdapter):
                     name = self._name(str(arg.get("instType")), str(item.get("instId", "")))
                     self._recent.put(f"{name},{item['orderId']}", item)
 
+    def _bootstrap(self) -> list[Any]:
+        """The REST requests that load the private store: open orders of both
+        instTypes and the futures positions (balances come with the subscription)."""
+        timeout = self.context.timeout
+        queries: tuple[tuple[str, dict[str, str]], ...] = (
+            ("/api/v2/spot/trade/unfilled-orders", {}),
+            ("/api/v2/mix/order/orders-pending", {"productType": FUTURES}),
+            ("/api/v2/mix/position/all-position", {"productType": FUTURES}),
+        )
+        return [self.client.get(REST + path, params=q, timeout=timeout) for path, q in queries]
+
     async def _private_state(self) -> None:
-        """Start the private stream and bootstrap the private store (once)."""
-        if self._private_app:
+        """Start the private stream and bootstrap the private store (once, and again
+        after the stream reconnected: private channels have no sequence to replay)."""
+        app = self._private_app.get("private")
+        if app is not None and app.statistics().reconnects == self._loaded_at:
             return
         async with self._private_lock:
-            if self._private_app:
+            app = self._private_app.get("private")
+            if app is not None:
+                if app.statistics().reconnects != self._loaded_at:
+                    self._loaded_at = app.statistics().reconnects
+                    await self.private.initialize(*self._bootstrap())
                 return
             args = [
                 {"instType": kind, "channel": "orders", "instId": "default"}
@@ -245,22 +264,9 @@ class BitgetAdapter(ExchangeAdapter):
                 send_json={"op": "subscribe", "args": args},
                 hdlr_json=[self.private.onmessage, self._record],
             )
-            timeout = self.context.timeout
-            get = self.client.get
             try:
-                await self.private.initialize(
-                    get(REST + "/api/v2/spot/trade/unfilled-orders", timeout=timeout),
-                    get(
-                        REST + "/api/v2/mix/order/orders-pending",
-                        params={"productType": FUTURES},
-                        timeout=timeout,
-                    ),
-                    get(
-                        REST + "/api/v2/mix/position/all-position",
-                        params={"productType": FUTURES},
-                        timeout=timeout,
-                    ),
-                )
+                self._loaded_at = app.statistics().reconnects
+                await self.private.initialize(*self._bootstrap())
             except BaseException:
                 await app.close()  # the next call starts over
                 raise

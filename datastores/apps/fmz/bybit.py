@@ -93,6 +93,8 @@ class BybitAdapter(ExchangeAdapter):
         self._private_lock = asyncio.Lock()
         #: the private stream once bootstrapped (under the key "private")
         self._private_app: dict[str, WebSocketApp] = {}
+        #: the private stream's reconnect count when the private store was last loaded
+        self._loaded_at = 0
         self._recent = RecentOrders()
         #: linear positions are per side (hedge mode), learnt from Bybit's refusal
         self._hedge = False
@@ -198,39 +200,39 @@ class BybitAdapter(ExchangeAdapter):
                 if isinstance(item, dict) and "orderId" in item:
                     self._recent.put(str(item["orderId"]), item)
 
+    def _bootstrap(self) -> list[Any]:
+        """The REST requests that load the private store: open orders of both
+        categories, linear positions, the UNIFIED wallet."""
+        timeout = self.context.timeout
+        queries = (
+            ("/v5/order/realtime", {"category": "spot"}),
+            ("/v5/order/realtime", {"category": "linear", "settleCoin": "USDT"}),
+            ("/v5/position/list", {"category": "linear", "settleCoin": "USDT"}),
+            ("/v5/account/wallet-balance", {"accountType": "UNIFIED"}),
+        )
+        return [self.client.get(REST + path, params=q, timeout=timeout) for path, q in queries]
+
     async def _private_state(self) -> None:
-        """Start the private stream and bootstrap the private store (once)."""
-        if self._private_app:
+        """Start the private stream and bootstrap the private store (once, and again
+        after the stream reconnected: private topics have no sequence to replay)."""
+        app = self._private_app.get("private")
+        if app is not None and app.statistics().reconnects == self._loaded_at:
             return
         async with self._private_lock:
-            if self._private_app:
+            app = self._private_app.get("private")
+            if app is not None:
+                if app.statistics().reconnects != self._loaded_at:
+                    self._loaded_at = app.statistics().reconnects
+                    await self.private.initialize(*self._bootstrap())
                 return
             app = await self.client.ws_connect(
                 PRIVATE,
                 send_json={"op": "subscribe", "args": ["order", "execution", "position", "wallet"]},
                 hdlr_json=[self.private.onmessage, self._record],
             )
-            timeout = self.context.timeout
-            get = self.client.get
             try:
-                await self.private.initialize(
-                    get(REST + "/v5/order/realtime", params={"category": "spot"}, timeout=timeout),
-                    get(
-                        REST + "/v5/order/realtime",
-                        params={"category": "linear", "settleCoin": "USDT"},
-                        timeout=timeout,
-                    ),
-                    get(
-                        REST + "/v5/position/list",
-                        params={"category": "linear", "settleCoin": "USDT"},
-                        timeout=timeout,
-                    ),
-                    get(
-                        REST + "/v5/account/wallet-balance",
-                        params={"accountType": "UNIFIED"},
-                        timeout=timeout,
-                    ),
-                )
+                self._loaded_at = app.statistics().reconnects
+                await self.private.initialize(*self._bootstrap())
             except BaseException:
                 await app.close()  # the next call starts over
                 raise

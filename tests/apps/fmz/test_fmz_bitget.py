@@ -168,3 +168,21 @@ async def test_positions_follow_fills_in_both_position_modes(
     assert covered["type"] == "buy"  # closing a short buys
     await wait_for(agent, "positions", {}, lambda p: p == [])
     assert not any(secret in reply for reply in agent.replies for secret in SECRETS)
+
+
+async def test_private_state_is_reloaded_after_the_stream_reconnects(
+    bitget: tuple[Agent, FakeExchange],
+) -> None:
+    agent, fake = bitget
+    gone = fake.place_order(SPOT, "BUY", "0.1", "50000")
+    orders = await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o != [])
+    assert [o["id"] for o in orders] == [f"BTCUSDT,{gone.order_id}"]
+    fake.drop_connections()
+    fake.cancel_order(gone.order_id)  # nobody hears the push
+    fake.set_balance("USDT", "42")
+    await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o == [])
+    # The account comes again with the subscription after the reconnect.
+    await wait_for(
+        agent, "accounts", {},
+        lambda rows: {r["currency"]: r["free"] for r in rows}.get("USDT") == "42",
+    )  # fmt: skip

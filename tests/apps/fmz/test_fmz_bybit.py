@@ -151,3 +151,18 @@ async def test_positions_follow_fills_in_both_position_modes(
     )  # fmt: skip
     await wait_for(agent, "positions", {}, lambda p: p == [])
     assert not any(secret in reply for reply in agent.replies for secret in SECRETS)
+
+
+async def test_private_state_is_reloaded_after_the_stream_reconnects(
+    bybit: tuple[Agent, FakeExchange],
+) -> None:
+    agent, fake = bybit
+    gone = fake.place_order(BTC, "BUY", "0.1", "50000", venue="bybit-spot")
+    orders = await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o != [])
+    assert [o["id"].partition(",")[0] for o in orders] == [BTC]
+    fake.drop_connections()
+    fake.cancel_order(gone.order_id, venue="bybit-spot")  # nobody hears the push
+    fake.set_balance("USDT", "42", venue="bybit-spot")
+    await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o == [])
+    accounts = await agent.data("accounts", exchange="Bybit")
+    assert {a["currency"]: a["free"] for a in accounts}["USDT"] == "42"
