@@ -83,11 +83,13 @@ class FMZBridge:
 
     Args:
         adapters: route name -> adapter class (default :func:`default_adapters`:
-            ``OKX``, ``Binance``, ``BinanceFutures``). Route names match the last segment of the
+            ``OKX``, ``Binance``, ``BinanceFutures``, ``Bybit``, ``Bitget``,
+            ``BitgetFutures``). Route names match the last segment of the
             service address configured on FMZ, without regard to case; give
             more names for one class to use other spellings
             (``{"MyOKX": OKXAdapter}``).
-        host, port: where to listen (port ``0``: any free port, see :attr:`url`).
+        host: the address to listen on (loopback unless ``allow_remote``).
+        port: the port to listen on (``0``: any free port, see :attr:`url`).
         allow_remote: required for a host other than loopback: the agent sends the
             secret key in clear text on every request.
         max_body: largest request body in bytes.
