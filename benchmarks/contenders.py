@@ -21,8 +21,41 @@ Feed = Callable[[bytes], None]
 Top = Callable[[], object]
 
 
+def _fast_loads() -> Callable[[bytes], Any]:
+    import orjson
+
+    return orjson.loads  # type: ignore[no-any-return]
+
+
+Book = tuple[dict[float, float], dict[float, float]]
+
+
+def reference_book(snapshot: dict[str, Any], lines: list[bytes]) -> Book:
+    """The final book of the stream, computed the obvious way (two plain dicts): what
+    every contender's ``final_book()`` must equal before its timings count."""
+    asks = {float(p): float(q) for p, q in snapshot["asks"]}
+    bids = {float(p): float(q) for p, q in snapshot["bids"]}
+    for line in lines:
+        msg = json.loads(line)
+        for side, levels in ((asks, msg["a"]), (bids, msg["b"])):
+            for price, size in levels:
+                if float(size) == 0.0:
+                    side.pop(float(price), None)
+                else:
+                    side[float(price)] = float(size)
+    return asks, bids
+
+
+def _as_book(asks: Any, bids: Any) -> Book:
+    return {float(p): float(q) for p, q, *_ in asks}, {float(p): float(q) for p, q, *_ in bids}
+
+
 class Contender:
-    """Adapter: ``snapshot(data)``, ``feed(line)`` decodes + applies, ``top()`` best 10."""
+    """Adapter: ``snapshot(data)``, ``feed(line)`` decodes + applies, ``top()`` best 10,
+    ``final_book()`` the book as ``({price: size}, {price: size})`` (``None``: no book)."""
+
+    def final_book(self) -> Book | None:
+        return None
 
     def snapshot(self, data: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -53,6 +86,9 @@ class Datastores(Contender):
 
     def top(self) -> object:
         return self.store.orderbook.sorted(self.query, limit=10)
+
+    def final_book(self) -> Book | None:
+        return _as_book(*self.store.orderbook.levels(SYMBOL))
 
     def check(self) -> dict[str, Any]:
         status = self.store.orderbook.status(SYMBOL)
@@ -104,6 +140,12 @@ class Pybotters(Contender):
     def top(self) -> object:
         return self.store.orderbook.sorted(self.query, limit=10)
 
+    def final_book(self) -> Book | None:
+        side = {"a": {}, "b": {}}  # type: dict[str, dict[float, float]]
+        for item in self.store.orderbook.find():
+            side[item["S"]][float(item["p"])] = float(item["q"])
+        return side["a"], side["b"]
+
     def check(self) -> dict[str, Any]:
         return {"levels": len(self.store.orderbook)}
 
@@ -137,8 +179,150 @@ class PlainSortedDict(Contender):
     def top(self) -> object:
         return list(islice(self.asks.values(), 10)), list(islice(self.bids.values(), 10))
 
+    def final_book(self) -> Book | None:
+        return _as_book(self.asks.values(), self.bids.values())
+
     def check(self) -> dict[str, Any]:
         return {"levels": len(self.asks) + len(self.bids)}
+
+
+class OrderBookC(Contender):
+    """PyPI ``order-book`` (a C extension: two sorted dicts of float price -> float
+    size), fed as its README does: floats parsed from Binance's strings, size 0 deletes."""
+
+    def __init__(self) -> None:
+        from order_book import OrderBook
+
+        self.book = OrderBook()
+        self.loads = _fast_loads()
+
+    def snapshot(self, data: dict[str, Any]) -> None:
+        asks, bids = self.book.asks, self.book.bids
+        for price, size in data["asks"]:
+            asks[float(price)] = float(size)
+        for price, size in data["bids"]:
+            bids[float(price)] = float(size)
+
+    def feed(self, line: bytes) -> None:
+        msg = self.loads(line)
+        for side, levels in ((self.book.asks, msg["a"]), (self.book.bids, msg["b"])):
+            for price, size in levels:
+                value = float(size)
+                if value != 0.0:
+                    side[float(price)] = value
+                elif float(price) in side:
+                    del side[float(price)]
+
+    def top(self) -> object:
+        asks, bids = self.book.asks, self.book.bids
+        return [asks.index(i) for i in range(10)], [bids.index(i) for i in range(10)]
+
+    def final_book(self) -> Book | None:
+        return dict(self.book.asks.to_dict()), dict(self.book.bids.to_dict())
+
+
+class Ccxt(Contender):
+    """ccxt's WebSocket order book (``ccxt.async_support.base.ws.order_book``: a sorted
+    list per side kept with ``bisect``), fed as ccxt's Binance handler does
+    (``store(float(price), float(size))``; size 0 deletes)."""
+
+    def __init__(self) -> None:
+        from ccxt.async_support.base.ws.order_book import OrderBook
+
+        self.book = OrderBook()
+        self.loads = _fast_loads()
+
+    def snapshot(self, data: dict[str, Any]) -> None:
+        self.book.reset(
+            {
+                "asks": [[float(p), float(q)] for p, q in data["asks"]],
+                "bids": [[float(p), float(q)] for p, q in data["bids"]],
+            }
+        )
+
+    def feed(self, line: bytes) -> None:
+        msg = self.loads(line)
+        book = self.book
+        asks, bids = book["asks"], book["bids"]
+        for price, size in msg["a"]:
+            asks.store(float(price), float(size))
+        for price, size in msg["b"]:
+            bids.store(float(price), float(size))
+
+    def top(self) -> object:
+        return self.book["asks"][:10], self.book["bids"][:10]
+
+    def final_book(self) -> Book | None:
+        return _as_book(self.book["asks"], self.book["bids"])
+
+
+class Nautilus(Contender):
+    """nautilus_trader's order book from Python (``nautilus_trader.model.book.OrderBook``,
+    L2 by price level, Rust core behind Cython bindings): each level change is a
+    ``BookOrder`` of ``Price``/``Quantity`` parsed from the exchange's strings,
+    ``update`` to set a level, ``delete`` to remove it."""
+
+    def __init__(self) -> None:
+        from nautilus_trader.model.book import OrderBook
+        from nautilus_trader.model.data import BookOrder
+        from nautilus_trader.model.enums import BookType, OrderSide
+        from nautilus_trader.model.identifiers import InstrumentId
+        from nautilus_trader.model.objects import Price, Quantity
+
+        self.book = OrderBook(InstrumentId.from_str(f"{SYMBOL}.BINANCE"), BookType.L2_MBP)
+        self.order = BookOrder
+        self.price, self.quantity = Price.from_str, Quantity.from_str
+        self.sides = (OrderSide.SELL, OrderSide.BUY)
+        self.loads = _fast_loads()
+
+    def _apply(self, side: Any, levels: list[list[str]]) -> None:
+        book, order, price_of, quantity_of = self.book, self.order, self.price, self.quantity
+        for price, size in levels:
+            level = order(side, price_of(price), quantity_of(size), 0)
+            if float(size) == 0.0:
+                book.delete(level, 0)
+            else:
+                book.update(level, 0)
+
+    def snapshot(self, data: dict[str, Any]) -> None:
+        self._apply(self.sides[0], data["asks"])
+        self._apply(self.sides[1], data["bids"])
+
+    def feed(self, line: bytes) -> None:
+        msg = self.loads(line)
+        self._apply(self.sides[0], msg["a"])
+        self._apply(self.sides[1], msg["b"])
+
+    def top(self) -> object:
+        return self.book.asks()[:10], self.book.bids()[:10]
+
+    def final_book(self) -> Book | None:
+        def side(levels: list[Any]) -> dict[float, float]:
+            # Price/Quantity are fixed-point: compare their decimal strings as floats.
+            return {float(str(lv.price)): float(str(lv.orders()[0].size)) for lv in levels}
+
+        return side(self.book.asks()), side(self.book.bids())
+
+
+class OrjsonOnly(Contender):
+    """``orjson.loads`` alone on the same lines: the floor for decode + apply."""
+
+    def __init__(self) -> None:
+        import orjson
+
+        self.loads = orjson.loads
+
+    def snapshot(self, data: dict[str, Any]) -> None:
+        pass
+
+    def feed(self, line: bytes) -> None:
+        self.loads(line)
+
+    def top(self) -> object:
+        return None
+
+    def check(self) -> dict[str, Any]:
+        return {}
 
 
 class JsonOnly(Contender):
@@ -163,6 +347,10 @@ CONTENDERS: dict[str, type[Contender]] = {
     "pybotters": Pybotters,
     "sorteddict": PlainSortedDict,
     "json.loads": JsonOnly,
+    "orjson.loads": OrjsonOnly,
+    "order-book": OrderBookC,
+    "ccxt": Ccxt,
+    "nautilus": Nautilus,
 }
 
 
@@ -177,6 +365,7 @@ def run(name: str, stream: Path, *, limit_b: int, repeats: int) -> dict[str, Any
     lines = raw[1:]
     cls = CONTENDERS[name]
     result: dict[str, Any] = {"name": name, "messages": len(lines)}
+    reference: list[Book] = []
 
     def phase_a() -> float:
         c = cls()
@@ -193,12 +382,19 @@ def run(name: str, stream: Path, *, limit_b: int, repeats: int) -> dict[str, Any
             feed(line)
         elapsed = time.perf_counter() - start
         result.update(c.check() if hasattr(c, "check") else {})
+        book = c.final_book()
+        if book is not None:
+            if not reference:
+                reference.append(reference_book(snapshot, lines))
+            if book != reference[0]:
+                raise SystemExit(f"{name}: wrong final book; its timings do not count")
+            result["correct"] = True
         return elapsed
 
     best, median = _best(phase_a, repeats)
     result["a_msgs_per_s"] = len(lines) / best
     result["a_median_msgs_per_s"] = len(lines) / median
-    if name == "json.loads":
+    if name in ("json.loads", "orjson.loads"):
         return result
 
     subset = lines[:limit_b] if limit_b else lines

@@ -241,34 +241,50 @@ class DataStoreCollection:
         counted in :attr:`handler_errors`, and :meth:`_onerror` lets the
         collection mark what the message touched (books go unsynced and resync).
         """
-        self._messages += 1
         sink = self._sink
         if sink is not None:
-            # getattr(None, "url", None) raises and catches inside: skip it for ws=None
-            url = None if ws is None else getattr(ws, "url", None)
-            outer = sink.begin_message(msg, None if url is None else str(url))
+            self._onmessage_observed(sink, msg, ws)
+            return
+        self._messages += 1
         try:
             self._onmessage(msg, ws)
         except Exception as exc:
-            self._handler_errors += 1
-            where = self._describe(msg)
-            logger.warning(
-                "%s: dropped a message for %s after a handler error (%s: %s); %d so far",
-                type(self).__name__,
-                where,
-                type(exc).__name__,
-                exc,
-                self._handler_errors,
-                exc_info=logger.isEnabledFor(logging.DEBUG),
-            )
-            try:
-                self._onerror(msg, exc)
-            except Exception:
-                logger.exception("%s: error hook failed", type(self).__name__)
-        if sink is not None:
-            sink.end(outer)
+            self._handler_failed(msg, exc)
         if self._waiters:
             _wake(self._waiters)
+
+    def _onmessage_observed(self, sink: FeedSink, msg: Any, ws: Any) -> None:
+        """:meth:`onmessage` while change observers are attached: the same, inside one
+        change-feed batch (kept apart so the plain path tests nothing more)."""
+        self._messages += 1
+        # getattr(None, "url", None) raises and catches inside: skip it for ws=None
+        url = None if ws is None else getattr(ws, "url", None)
+        outer = sink.begin_message(msg, None if url is None else str(url))
+        try:
+            self._onmessage(msg, ws)
+        except Exception as exc:
+            self._handler_failed(msg, exc)
+        sink.end(outer)
+        if self._waiters:
+            _wake(self._waiters)
+
+    def _handler_failed(self, msg: Any, exc: Exception) -> None:
+        """A handler raised on ``msg``: count, log, and let the collection mark what it
+        touched (:meth:`_onerror`)."""
+        self._handler_errors += 1
+        logger.warning(
+            "%s: dropped a message for %s after a handler error (%s: %s); %d so far",
+            type(self).__name__,
+            self._describe(msg),
+            type(exc).__name__,
+            exc,
+            self._handler_errors,
+            exc_info=logger.isEnabledFor(logging.DEBUG),
+        )
+        try:
+            self._onerror(msg, exc)
+        except Exception:
+            logger.exception("%s: error hook failed", type(self).__name__)
 
     def _onmessage(self, msg: Any, ws: Any) -> None:
         """Subclass hook: route one message. The base class ignores messages."""

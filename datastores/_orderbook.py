@@ -73,6 +73,15 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         self._count = 0
         self._depths: dict[str, int] = {}
         self._level_fields: tuple[str, ...] = self._LEVEL_FIELDS or (self._PRICE, self._SIZE)
+        #: (symbol, side, price, size) field names when an item is just those four (no
+        #: _LEVEL_FIELDS, _make_item not overridden), else None; instance attributes
+        #: because reading class attributes through self is slow on the read path
+        self._item_fields: tuple[str, str, str, str] | None = (
+            (self._SYMBOL, self._SIDE, self._PRICE, self._SIZE)
+            if not self._LEVEL_FIELDS and type(self)._make_item is OrderBookStore._make_item
+            else None
+        )
+        self._side_names = (self._ASK, self._BID)
         #: called with a symbol when its book needs a new snapshot / resubscription
         self.resync_hook: Callable[[str], object] | None = None
         self.clock: Callable[[], float] = time.time
@@ -109,6 +118,10 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         return item
 
     def _items(self, symbol: str, side: str, levels: Iterable[Level]) -> list[Any]:
+        fields = self._item_fields
+        if fields is not None:  # _make_item without a call per level (the top-N read path)
+            s, sd, p, q = fields
+            return [{s: symbol, sd: side, p: level[0], q: level[1]} for level in levels]
         make = self._make_item
         return [make(symbol, side, level) for level in levels]
 
@@ -209,14 +222,16 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         filter levels before ``limit`` applies. Without a symbol, levels of every
         symbol are merged by price (as the reference library does).
         """
-        if query and len(query) == 1 and self._SYMBOL in query:
-            symbol = query[self._SYMBOL]
+        symbol_field = self._SYMBOL
+        if query and len(query) == 1 and symbol_field in query:
+            symbol = query[symbol_field]
+            ask, bid = self._side_names
             book = self._books.get(symbol)
             if book is None:
-                return {self._ASK: [], self._BID: []}
+                return {ask: [], bid: []}
             return {
-                self._ASK: self._items(symbol, self._ASK, book[0].best_levels(limit)),
-                self._BID: self._items(symbol, self._BID, book[1].best_levels(limit)),
+                ask: self._items(symbol, ask, book[0].best_levels(limit)),
+                bid: self._items(symbol, bid, book[1].best_levels(limit)),
             }
         return self._sorted_by_price(self.find(query), limit)
 
@@ -409,12 +424,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
                 elif bids.__class__ is not list and bids != ():
                     raise TypeError(f"bids are {type(bids).__name__}, not levels")
         except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
-            self._recount()
-            if self._depths or self._DEPTH is not None:
-                self._trim(symbol)  # the levels applied before the bad one may overflow the cap
-            self._fail(symbol, "error", f"malformed level ({type(exc).__name__}: {exc})")
-            self._notify()
-            return False
+            return self._apply_failed(symbol, exc)
         if self._depths or self._DEPTH is not None:
             self._trim(symbol)
         state = self._states.get(symbol)
@@ -425,6 +435,16 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         if self._waiters:
             self._notify()
         return True
+
+    def _apply_failed(self, symbol: str, exc: Exception) -> bool:
+        """A level of ``symbol``'s update was malformed (``exc``): count, mark unsynced,
+        resync. Also the failure path of exchanges' inlined in-sequence applies."""
+        self._recount()
+        if self._depths or self._DEPTH is not None:
+            self._trim(symbol)  # the levels applied before the bad one may overflow the cap
+        self._fail(symbol, "error", f"malformed level ({type(exc).__name__}: {exc})")
+        self._notify()
+        return False
 
     def _recount(self) -> None:
         """Recompute the level count after an update failed part-way (rare)."""

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from ..._bookside import apply_levels
 from ..._integrity import BinanceFuturesRule, BinanceSpotRule, BookDelta, SequenceRule
 from ..._orderbook import OrderBookStore
 from ._items import OrderBookItem
@@ -146,13 +147,41 @@ class BinanceSpotOrderBook(_DiffBook):
                 and last.__class__ is int
                 and last >= first
             ):
-                if self._apply(symbol, asks, bids):
-                    state.last_id = last
-                    recent = state.recent_ids
-                    if recent is not None:  # (inlined _remember_id: the hot path)
-                        recent.append(last)
-                    else:
-                        self._remember_id(state, last)
+                book = self._books.get(symbol)
+                if (
+                    book is None
+                    or self._sink is not None
+                    or self._streams
+                    or self._depths
+                    or self._DEPTH is not None
+                ):
+                    if not self._apply(symbol, asks, bids):
+                        return
+                else:
+                    # OrderBookStore._apply for a plain book (no observer, watcher or
+                    # depth cap), inlined: one call and two lookups less per message.
+                    try:
+                        if asks:
+                            self._count += apply_levels(book[0], asks, 1.0)
+                        elif asks.__class__ is not list and asks != ():
+                            raise TypeError(f"asks are {type(asks).__name__}, not levels")
+                        if bids:
+                            self._count += apply_levels(book[1], bids, -1.0)
+                        elif bids.__class__ is not list and bids != ():
+                            raise TypeError(f"bids are {type(bids).__name__}, not levels")
+                    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+                        self._apply_failed(symbol, exc)
+                        return
+                    state.updates += 1
+                    state.updated_at = self.clock()
+                    if self._waiters:
+                        self._notify()
+                state.last_id = last
+                recent = state.recent_ids
+                if recent is not None:  # (inlined _remember_id: the hot path)
+                    recent.append(last)
+                else:
+                    self._remember_id(state, last)
                 return
         if first.__class__ is not int or last.__class__ is not int:
             raise TypeError(f"depthUpdate ids must be integers, got U={first!r} u={last!r}")

@@ -4,6 +4,7 @@ true book. No network: the resync hook is observed, not run."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 from typing import Any
@@ -571,3 +572,41 @@ def test_random_streams_match_the_exchange_book(seed: int, futures: bool, ops: l
         assert status.buffered <= store.orderbook._BUFFER_MAX
         if status.synced:
             assert status.buffered == 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    ops=st.lists(st.sampled_from(["diff", "diff", "diff", "bad", "gap"]), max_size=40),
+)
+def test_the_inlined_spot_apply_matches_the_general_one(seed: int, ops: list[str]) -> None:
+    # A plain spot book applies in-sequence diffs inline (no observer, watcher or depth
+    # cap); a watched one and an observed one go through OrderBookStore._apply. Both
+    # must end with the same levels, counters and state, malformed levels included.
+    rng = random.Random(seed)
+    exchange = Exchange(rng)
+    plain, watched, observed = (BinanceSpotDataStore() for _ in range(3))
+    stream = watched.orderbook.watch()
+    observed.add_observer(lambda batch: None)
+    stores = (plain, watched, observed)
+    for store in stores:
+        hooked(store)
+        # A clock that counts its reads: equal updated_at means the same reads.
+        store.orderbook.clock = map(float, itertools.count()).__next__
+        store.orderbook._on_depth_snapshot("SYM", snapshot(exchange.id))
+    for op in ops:
+        first = exchange.id + (2 if op == "gap" else 1)
+        exchange.id += rng.randint(1, 3)
+        asks, bids = exchange.change(rng.randint(0, 4))
+        if op == "bad":
+            asks = [*asks, ["-1", "2"]]
+        msg = spot_diff(first, exchange.id, bids, asks, symbol="SYM")
+        for store in stores:
+            store.onmessage(msg)
+            store.orderbook._check()
+    statuses = [store.orderbook.status("SYM") for store in stores]
+    levels = [store.orderbook.levels("SYM") for store in stores]
+    assert statuses[0] == statuses[1] == statuses[2]
+    assert levels[0] == levels[1] == levels[2]
+    assert len(plain.orderbook) == len(watched.orderbook) == len(observed.orderbook)
+    stream.close()
