@@ -3,18 +3,14 @@
 Differential: random level streams, hostile values included, applied to a C side
 and a Python side give identical books (the same level objects in the same
 order), identical refusals (exception type and message) and identical counts.
-Plus the mapping methods the stores use, re-entrant hostile values, garbage
-collection of cycles, and the choice of implementation at import.
+Plus the mapping methods the stores use, re-entrant hostile values and garbage
+collection of cycles (the choice at import: ``test_bookside_fallback.py``).
 """
 
 from __future__ import annotations
 
 import gc
-import os
-import subprocess
-import sys
 import weakref
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +18,9 @@ from _bookimpl import native
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datastores import _bookside
 from datastores._bookside import PySide, py_apply_levels
 
 pytestmark = pytest.mark.skipif(native is None, reason="the C extension was not built")
-ROOT_DIR = Path(__file__).resolve().parent.parent
 
 
 class ListSubclass(list[Any]):
@@ -265,42 +259,3 @@ def test_cycles_through_a_side_are_collected() -> None:
     del side, level, marker
     gc.collect()
     assert alive() is None
-
-
-def _selected(env: dict[str, str], code: str = "") -> str:
-    script = (
-        f"{code}\nimport datastores._bookside as b\n"
-        "from datastores import BinanceSpotDataStore\n"
-        "s = BinanceSpotDataStore()\n"
-        "s.orderbook._replace('X', [['2', '1']], [['1', '1']], 1)\n"
-        "assert s.orderbook.levels('X') == ([['2', '1']], [['1', '1']])\n"
-        "print(b.NATIVE, b.Side.__module__)"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env},
-        cwd=ROOT_DIR,
-        check=True,
-    )
-    return run.stdout.strip()
-
-
-BLOCK_EXTENSION = """
-import sys
-class Block:
-    def find_spec(self, name, path=None, target=None):
-        if name == "datastores._cbookside":
-            raise ImportError("no compiled extension here")
-sys.meta_path.insert(0, Block())
-"""
-
-
-def test_the_fallback_is_chosen_without_the_extension_or_with_datastores_pure() -> None:
-    assert _selected({"DATASTORES_PURE": "1"}) == "False datastores._bookside"
-    assert _selected({"DATASTORES_PURE": ""}, BLOCK_EXTENSION) == "False datastores._bookside"
-    assert _selected({"DATASTORES_PURE": ""}) == "True datastores._cbookside"
-    pure = os.environ.get("DATASTORES_PURE", "") not in ("", "0")
-    assert _bookside.NATIVE is not pure
