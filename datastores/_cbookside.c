@@ -148,7 +148,34 @@ insert_at(SideObject *s, Py_ssize_t ci, Py_ssize_t pos, double rank, PyObject *l
         pos = 0;
     }
     c = &s->chunks[ci];
-    if (c->len >= s->cap) {
+    if (c->len >= s->cap && pos == 0 && ci > 0 && s->chunks[ci - 1].len < s->cap) {
+        /* Just below a full chunk: the end of the previous one is the same place. */
+        ci--;
+        c = &s->chunks[ci];
+        pos = c->len;
+    }
+    else if (c->len >= s->cap && (pos == 0 || pos == c->len)) {
+        /* Growing at an end of a full chunk (a sorted snapshot, a new best or
+         * worst level): start a new chunk there instead of leaving two half-full
+         * ones behind, so a book loaded in order fills its chunks. */
+        Py_ssize_t at = pos == 0 ? ci : ci + 1;
+        Entry *e;
+        if (reserve_chunk(s) < 0)
+            goto nomem;
+        e = PyMem_Malloc(MIN_ALLOC * sizeof(Entry));
+        if (e == NULL)
+            goto nomem;
+        memmove(s->chunks + at + 1, s->chunks + at, (size_t)(s->nchunks - at) * sizeof(Chunk));
+        memmove(s->maxes + at + 1, s->maxes + at, (size_t)(s->nchunks - at) * sizeof(double));
+        s->nchunks++;
+        s->chunks[at].len = 0;
+        s->chunks[at].alloc = MIN_ALLOC;
+        s->chunks[at].e = e;
+        ci = at;
+        pos = 0;
+        c = &s->chunks[ci];
+    }
+    else if (c->len >= s->cap) {
         /* Split the full chunk in two halves. */
         Py_ssize_t half = c->len / 2, right_len = c->len - half;
         Py_ssize_t right_alloc = s->cap;

@@ -10,6 +10,7 @@ collection of cycles (the choice at import: ``test_bookside_fallback.py``).
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 from typing import Any
 
@@ -259,3 +260,18 @@ def test_cycles_through_a_side_are_collected() -> None:
     del side, level, marker
     gc.collect()
     assert alive() is None
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_book_loaded_in_order_fills_its_chunks(sign: float) -> None:
+    """A snapshot arrives sorted, best first: each new level goes to one end of a
+    full chunk, which starts a new chunk instead of splitting it into two half-full
+    ones (half the memory for the entries of a large book)."""
+    assert native is not None
+    side = native.Side(16)
+    levels = [[str(price), "1"] for price in range(1, 1601)]
+    native.apply_levels(side, levels if sign > 0 else levels[::-1], sign)
+    native.apply_levels(side, levels[::-1] if sign > 0 else levels, sign)  # updates only
+    entries = 1600 * 16  # a double and a pointer per level
+    assert sys.getsizeof(side) < entries * 1.25 + 8192  # halves would be 2x entries
+    assert side.best_levels(2) == ([levels[0], levels[1]] if sign > 0 else levels[:-3:-1])
