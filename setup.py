@@ -1,4 +1,4 @@
-"""Build hook for the optional native book side (``datastores/_cbookside.c``).
+"""Build hook for the optional native book side (``datastores/_native/``).
 
 Everything else about the package is in ``pyproject.toml``. The extension is
 optional: without a working C compiler (or with ``DATASTORES_PURE=1`` set at
@@ -44,7 +44,8 @@ extensions = (
     else [
         Extension(
             "datastores._cbookside",
-            ["datastores/_cbookside.c"],
+            [f"datastores/_native/{name}.c" for name in ("entries", "side", "apply")],
+            depends=["datastores/_native/bookside.h"],
             optional=True,
             extra_compile_args=[] if os.name == "nt" else ["-O2"],
         )

@@ -1,4 +1,4 @@
-# Types of the optional C extension datastores/_cbookside.c (see datastores._bookside).
+# Types of the optional C extension datastores/_native/ (see datastores._bookside).
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 

@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed-$1"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] \
-    || [ datastores/_cbookside.c -nt "$stamp" ]; then  # rebuild the C extension
+    || [ -n "$(find datastores/_native -newer "$stamp")" ]; then  # rebuild the C extension
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$1]"
     touch "$stamp"
