@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from datastores import _bookside, _orderbook
-from datastores._bookside import PySide, py_apply_levels
+from datastores._bookside import MAX_VALUE, PySide, check_level, malformed, py_apply_levels
 
 try:
     from datastores import _cbookside as native_module
@@ -29,6 +29,9 @@ except ImportError:  # built without a compiler: only the fallback runs
     native: ModuleType | None = None
 else:
     native = native_module
+    # What datastores._bookside does when it picks the extension: needed here too,
+    # for DATASTORES_PURE=1 keeps _bookside from importing it.
+    native._setup(check_level, malformed, MAX_VALUE)
 
 #: modules that create sides with their own ``Side`` global
 _USERS = ("datastores._orderbook", "datastores.exchanges.bitmex._book")
