@@ -9,6 +9,11 @@ fresh side pair by each version in turn, interleaved, so load on the machine
 hits both alike. Prints min and median seconds per version and the ratio last.
 JSON decoding, dispatch and the integrity state machine are not in the timing:
 only ``apply_levels``, where per-level validation costs what it costs.
+
+Both loaded versions are the pure-Python ones (a module loaded from source has
+no package to import the C extension from); with ``--native`` the C extension
+(``datastores._cbookside``, when built) runs as a third version, and the last
+line also gives native / after.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--levels", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--native", action="store_true", help="also time the C extension")
     args = parser.parse_args()
 
     CACHE.mkdir(exist_ok=True)
@@ -82,6 +88,11 @@ def main() -> None:
         f"before ({args.before})": _load("_bookside_before", old_source),
         "after (tree)": _load("_bookside_after", (ROOT / "datastores/_bookside.py").read_text()),
     }
+    if args.native:
+        from datastores import _bookside, _cbookside  # ImportError: not built (no compiler)
+
+        _cbookside._setup(_bookside.check_level, _bookside.malformed, _bookside.MAX_VALUE)
+        versions["native (tree)"] = _cbookside
     times: dict[str, list[float]] = {name: [] for name in versions}
     for module in versions.values():  # warm-up
         _run(module, snapshot, diffs[:5000])
@@ -99,8 +110,10 @@ def main() -> None:
             f"  {name:<20} min {runs[0]:.3f} s  median {median:.3f} s  "
             f"{levels / runs[0] / 1e6:.2f} M levels/s  {runs[0] / levels * 1e9:.0f} ns/level"
         )
-    before, after = best.values()
+    before, after, *native = best.values()
     print(f"after / before (min): {after / before:.3f}")
+    if native:
+        print(f"native / after (min): {native[0] / after:.3f}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -45,7 +46,13 @@ def _child(bench_dir: Path, checkout: Path, args: list[str]) -> dict[str, Any]:
         cwd=bench_dir,
         # The measuring code from this checkout (copied to bench_dir), datastores from
         # the measured one: PYTHONPATH comes before the installed (editable) package.
-        env={"PYTHONPATH": f"{bench_dir}:{checkout}", "PATH": "/usr/bin:/bin"},
+        # DATASTORES_PURE=1 passes through: the pure-Python book side of a checkout
+        # that has the C extension built.
+        env={
+            "PYTHONPATH": f"{bench_dir}:{checkout}",
+            "PATH": "/usr/bin:/bin",
+            "DATASTORES_PURE": os.environ.get("DATASTORES_PURE", ""),
+        },
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result

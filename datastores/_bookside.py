@@ -4,18 +4,38 @@ A side maps a numeric key to the exchange's own level sequence
 (``[price, size, ...]`` exactly as received, strings untouched). Keys are
 prices for asks and negated prices for bids, so the smallest key is the best
 level on both sides. Item dicts are built only when someone reads.
+
+Two implementations share this contract: the pure-Python :class:`PySide` and
+:func:`py_apply_levels` below, and the optional C extension
+``datastores._cbookside`` (built by ``pip install`` when a compiler is there),
+which keeps the levels in a chunked sorted array of ``(key, level)`` entries
+instead of a dict plus an order index. :data:`Side` and :func:`apply_levels`
+are the native ones when the extension imports and ``DATASTORES_PURE`` is not
+set in the environment (:data:`NATIVE` says which); both refuse exactly the
+same levels with the same exceptions, because the native loop takes the same
+branches and calls :func:`check_level` / :func:`malformed` on its slow paths.
 """
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sortedcontainers import SortedList
 
-__all__ = ["MAX_VALUE", "Level", "Side", "apply_levels", "check_level"]
+__all__ = [
+    "MAX_VALUE",
+    "NATIVE",
+    "Level",
+    "PySide",
+    "Side",
+    "apply_levels",
+    "check_level",
+    "py_apply_levels",
+]
 
 #: Prices and sizes must be below this (and prices above 0, sizes at least 0).
 #: No market quotes anything near it (the largest real sizes, meme-coin
@@ -27,8 +47,11 @@ MAX_VALUE = 1e30
 Level = Sequence[Any]
 
 
-class Side:
-    """Levels of one side, ordered best first.
+class PySide:
+    """Levels of one side, ordered best first (the pure-Python implementation).
+
+    ``levels`` maps keys to levels; write through :meth:`set` and
+    :meth:`discard` (or :func:`apply_levels`), which keep the order too.
 
     Order is kept in one of two ways:
 
@@ -51,6 +74,23 @@ class Side:
 
     def __len__(self) -> int:
         return len(self.levels)
+
+    def set(self, key: float, level: Level) -> bool:
+        """Store ``level`` at ``key``; ``True`` when the key is new. O(log n)."""
+        levels = self.levels
+        n = len(levels)
+        levels[key] = level
+        if len(levels) != n:
+            self.add_key(key)
+            return True
+        return False
+
+    def discard(self, key: float) -> Level | None:
+        """Remove and return the level at ``key``, or ``None``. O(log n)."""
+        level = self.levels.pop(key, None)
+        if level is not None:
+            self.remove_key(key)
+        return level
 
     def add_key(self, key: float) -> None:
         """Record a new key (the caller stores its level). O(log n)."""
@@ -168,7 +208,7 @@ def check_level(level: Level) -> tuple[float, float]:
     return price, size
 
 
-def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
+def py_apply_levels(side: PySide, levels: Iterable[Level], sign: float) -> int:
     """Apply absolute-size levels: size 0 deletes, anything else sets the level.
 
     ``sign`` is ``1.0`` for asks and ``-1.0`` for bids. The level sequences
@@ -252,3 +292,22 @@ def apply_levels(side: Side, levels: Iterable[Level], sign: float) -> int:
     if n > side.PROMOTE:
         side.promote()
     return n - start
+
+
+# The implementation in use. mypy checks the callers against PySide, whose
+# methods the native Side has too (datastores/_cbookside.pyi).
+Side = PySide
+apply_levels = py_apply_levels
+#: whether :data:`Side` and :func:`apply_levels` are the C extension's
+NATIVE = False
+
+if not TYPE_CHECKING and os.environ.get("DATASTORES_PURE", "") in ("", "0"):
+    try:
+        from . import _cbookside
+    except ImportError:  # not built (no compiler at install time): pure Python
+        pass
+    else:
+        _cbookside._setup(check_level, malformed, MAX_VALUE)
+        Side = _cbookside.Side
+        apply_levels = _cbookside.apply_levels
+        NATIVE = True

@@ -355,21 +355,17 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         book = self._book(symbol)
         target = book[0] if side_name == self._ASK else book[1]
         sign = 1.0 if side_name == self._ASK else -1.0
-        stored = target.levels
         for level in levels:
             price, size = check_level(level)
             key = price * sign
             if size == 0.0:
-                removed = stored.pop(key, None)
+                removed = target.discard(key)
                 if removed is not None:
-                    target.remove_key(key)
                     self._count -= 1
                     self._emit("delete", None, self._make_item(symbol, side_name, removed))
             else:
-                existed = key in stored
-                stored[key] = level
+                existed = not target.set(key, level)
                 if not existed:
-                    target.add_key(key)
                     self._count += 1
                 self._emit(
                     "update" if existed else "insert",
@@ -531,10 +527,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         if symbol not in self._books and self._refuse_new(symbol):
             return
         target = self._book(symbol)[0 if side == self._ASK else 1]
-        existed = key in target.levels
-        target.levels[key] = level
+        existed = not target.set(key, level)
         if not existed:
-            target.add_key(key)
             self._count += 1
         if self._streams or self._sink is not None:
             operation: Any = "update" if existed and merge else "insert"
@@ -566,10 +560,9 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         if book is None:
             return None
         target = book[0 if side == self._ASK else 1]
-        level = target.levels.pop(key, None)
+        level = target.discard(key)
         if level is None:
             return None
-        target.remove_key(key)
         self._count -= 1
         removed: Item = self._make_item(symbol, side, level)
         if self._streams or self._sink is not None:

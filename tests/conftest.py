@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from _bookimpl import IMPLS, Impl, use
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +49,13 @@ def run_demo() -> RunDemo:
 def demo_summary() -> DemoSummary:
     """Parse the demo's ``summary:`` line (exactly one must be printed)."""
     return _summary
+
+
+@pytest.fixture(scope="module", params=list(IMPLS))
+def book_impl(request: pytest.FixtureRequest) -> Iterator[Impl]:
+    """Run a book test module once per book-side implementation (pure Python, and
+    the C extension when it was built): see ``tests/_bookimpl.py``."""
+    impl = IMPLS[request.param]
+    with pytest.MonkeyPatch.context() as patch:
+        use(impl, patch)
+        yield impl

@@ -6,12 +6,21 @@ import logging
 from typing import Any
 
 import pytest
+from _bookimpl import small_sides
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from datastores import OrderBookStore
 from datastores._integrity import BinanceFuturesRule, BinanceSpotRule, BookDelta, OKXSeqRule
+
+pytestmark = pytest.mark.usefixtures("book_impl")  # pure Python and native
 
 
 class Book(OrderBookStore):
@@ -283,13 +292,17 @@ class BookModel(RuleBasedStateMachine):
         assert sorted(self.mirror.values(), key=repr) == sorted(self.book, key=repr)
 
 
-TestBookModel = BookModel.TestCase
-TestBookModel.settings = settings(
-    max_examples=60,
-    stateful_step_count=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+def test_book_model() -> None:
+    """The state machine, once per side implementation (``book_impl``)."""
+    run_state_machine_as_test(
+        BookModel,
+        settings=settings(
+            max_examples=60,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
 
 
 @settings(max_examples=80, deadline=None)
@@ -303,12 +316,9 @@ TestBookModel.settings = settings(
     )
 )
 def test_large_book_mode_matches_a_naive_model(updates: list[tuple[str, list[list[str]]]]) -> None:
-    """Sides switch to a SortedList past Side.PROMOTE levels; results must not change."""
-    from datastores import _bookside
-
-    original = _bookside.Side.PROMOTE
-    _bookside.Side.PROMOTE = 3
-    try:
+    """Sides switch to a SortedList past PySide.PROMOTE levels (native sides: to many
+    small chunks); results must not change."""
+    with small_sides(promote=3):
         book = Book()
         model: dict[str, dict[float, list[str]]] = {"a": {}, "b": {}}
         for side, lv in updates:
@@ -327,5 +337,3 @@ def test_large_book_mode_matches_a_naive_model(updates: list[tuple[str, list[lis
         best_ask, best_bid = book.best("X")
         assert (best_ask["p"] if best_ask else None) == (got["a"][0]["p"] if got["a"] else None)
         assert (best_bid["p"] if best_bid else None) == (got["b"][0]["p"] if got["b"] else None)
-    finally:
-        _bookside.Side.PROMOTE = original

@@ -15,12 +15,15 @@ import math
 from typing import Any
 
 import pytest
+from _bookimpl import shrink_sides
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datastores import OrderBookStore
-from datastores._bookside import MAX_VALUE, Side
+from datastores._bookside import MAX_VALUE
 from datastores._integrity import BinanceSpotRule, BookDelta
+
+pytestmark = pytest.mark.usefixtures("book_impl")  # pure Python and native
 
 
 class Book(OrderBookStore):
@@ -44,7 +47,7 @@ PATHS = ["list", "tree", "watched"]
 
 def make(path: str, monkeypatch: pytest.MonkeyPatch, cls: type[OrderBookStore] = Book) -> Any:
     if path == "tree":
-        monkeypatch.setattr(Side, "PROMOTE", 2)  # every side is a SortedList
+        shrink_sides(monkeypatch)  # every side takes its large-book path
     book = cls()
     if path == "watched":
         book.watch()

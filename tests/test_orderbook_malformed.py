@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _bookimpl import shrink_sides
 
 from datastores import OrderBookStore
-from datastores._bookside import Side
+
+pytestmark = pytest.mark.usefixtures("book_impl")  # pure Python and native
 
 
 class Book(OrderBookStore):
@@ -34,7 +36,7 @@ def test_a_nan_price_is_a_malformed_level_not_a_synced_book(
     order (``sorted()`` raised KeyError, later deletes removed the wrong rank) while
     status() still said synced."""
     if path == "tree":
-        monkeypatch.setattr(Side, "PROMOTE", 2)  # every side is a SortedList
+        shrink_sides(monkeypatch)  # every side takes its large-book path
     book = Book()
     if path == "watched":
         book.watch()

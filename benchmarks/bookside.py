@@ -1,0 +1,306 @@
+"""The book-side workloads of issue 17, native side against pure Python, in one run.
+
+Usage: ``python -m benchmarks.bookside [--rounds N] [--messages N] [--quick]``.
+
+Each round starts one fresh interpreter per implementation (``DATASTORES_PURE=1``
+for the pure-Python fallback, unset for the C extension), alternating which goes
+first; each child measures every row once and prints JSON; the table shows the
+median over the rounds, in CPU time of the process (``time.process_time``: other
+load on a shared machine disturbs it far less than wall time). Every child checks
+its final books before its figures count.
+
+Rows:
+
+* ``apply ns/level``: the Binance depth stream of :mod:`benchmarks.stream` (5,000
+  levels a side), its decoded level lists applied with ``apply_levels`` alone;
+* ``onmessage ns/level``: the same messages, pre-decoded, through
+  ``BinanceSpotDataStore.onmessage`` (sequence checks, integrity state), per level
+  change;
+* ``1,000 symbols msgs/s``: 1,000 books of 50 levels a side, diffs of 1-20 changes
+  near the top, the symbols interleaved round-robin, pre-decoded, ``onmessage``;
+* ``KiB per symbol``: what those 1,000 books retain after their snapshots were
+  decoded and applied (tracemalloc), the level lists and their strings included;
+* ``100k book ns/change``: one side of 100,000 levels, 10-level diffs spread
+  uniformly over the whole book (updates, deletes and inserts), ``apply_levels``;
+* ``levels() top-10 ns``: ``orderbook.levels(symbol, 10)`` (raw lists, both sides)
+  right after each message of the Binance stream, timed per call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from .stream import SYMBOL, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+def _stream(levels: int, messages: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"binance-depth-{levels}-{messages}.jsonl"
+    if not path.exists():
+        generate(path, levels=levels, messages=messages)
+    lines = path.read_bytes().splitlines()
+    return json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+
+
+def _apply_only(snapshot: dict[str, Any], diffs: list[dict[str, Any]]) -> float:
+    from datastores._bookside import Side, apply_levels
+
+    asks, bids = Side(), Side()
+    apply_levels(asks, snapshot["asks"], 1.0)
+    apply_levels(bids, snapshot["bids"], -1.0)
+    pairs = [(m["a"], m["b"]) for m in diffs]
+    levels = sum(len(a) + len(b) for a, b in pairs)
+    gc.collect()
+    start = time.process_time()
+    for a, b in pairs:
+        if a:
+            apply_levels(asks, a, 1.0)
+        if b:
+            apply_levels(bids, b, -1.0)
+    elapsed = time.process_time() - start
+    assert len(asks) >= 2500
+    assert len(bids) >= 2500
+    return elapsed / levels * 1e9
+
+
+def _binance_store(snapshot: dict[str, Any]) -> Any:
+    from datastores.exchanges.binance.store import BinanceSpotDataStore
+
+    store = BinanceSpotDataStore()
+    store.orderbook._on_snapshot(
+        SYMBOL, snapshot["lastUpdateId"], snapshot["asks"], snapshot["bids"]
+    )
+    return store
+
+
+def _onmessage(snapshot: dict[str, Any], diffs: list[dict[str, Any]]) -> tuple[float, float]:
+    store = _binance_store(snapshot)
+    onmessage = store.onmessage
+    levels = sum(len(m["a"]) + len(m["b"]) for m in diffs)
+    gc.collect()
+    start = time.process_time()
+    for message in diffs:
+        onmessage(message)
+    elapsed = time.process_time() - start
+    status = store.orderbook.status(SYMBOL)
+    assert status.synced, status
+    assert status.gaps == 0, status
+    return elapsed / levels * 1e9, elapsed / len(diffs) * 1e6
+
+
+def _top10_reads(snapshot: dict[str, Any], diffs: list[dict[str, Any]]) -> float:
+    store = _binance_store(snapshot)
+    onmessage = store.onmessage
+    levels = store.orderbook.levels
+    clock = time.perf_counter_ns
+    samples = []
+    gc.collect()
+    for message in diffs:
+        onmessage(message)
+        start = clock()
+        levels(SYMBOL, 10)
+        samples.append(clock() - start)
+    empty = []
+    for _ in range(len(diffs)):
+        start = clock()
+        empty.append(clock() - start)
+    asks, bids = levels(SYMBOL, 10)
+    assert len(asks) == len(bids) == 10
+    assert float(asks[0][0]) > float(bids[0][0])
+    return statistics.median(samples) - statistics.median(empty)
+
+
+def _many_symbols(symbols: int, depth: int, messages: int) -> dict[str, float]:
+    """1,000 books of 50 levels a side; memory after the snapshots and the stream."""
+    rng = random.Random(7)
+    names = [f"SYM{i:04d}USDT" for i in range(symbols)]
+    snapshots = []
+    books: list[tuple[dict[int, str], dict[int, str]]] = []
+    for _ in names:
+        mid = rng.randint(100_000, 5_000_000)
+        asks = {mid + 1 + i: f"{rng.uniform(0.001, 5):.8f}" for i in range(depth)}
+        bids = {mid - 1 - i: f"{rng.uniform(0.001, 5):.8f}" for i in range(depth)}
+        books.append((asks, bids))
+        snapshots.append(
+            json.dumps(
+                {
+                    "lastUpdateId": 100,
+                    "asks": [[f"{p / 100:.2f}", q] for p, q in sorted(asks.items())],
+                    "bids": [[f"{p / 100:.2f}", q] for p, q in sorted(bids.items(), reverse=True)],
+                }
+            )
+        )
+    update_ids = [100] * symbols
+    lines = []
+    for n in range(messages):
+        index = n % symbols
+        asks, bids = books[index]
+        side_a: list[list[str]] = []
+        side_b: list[list[str]] = []
+        for _ in range(rng.randint(1, 20)):
+            is_ask = rng.random() < 0.5
+            book, out = (asks, side_a) if is_ask else (bids, side_b)
+            best = min(asks) if is_ask else max(bids)
+            offset = min(int(rng.expovariate(1 / 8)), depth - 1)
+            price = best + offset if is_ask else best - offset
+            if rng.random() < 0.2 and price in book and len(book) > depth // 2:
+                del book[price]
+                out.append([f"{price / 100:.2f}", "0.00000000"])
+            else:
+                book[price] = f"{rng.uniform(0.001, 5):.8f}"
+                out.append([f"{price / 100:.2f}", book[price]])
+        first = update_ids[index] + 1
+        update_ids[index] += 1
+        message = {"e": "depthUpdate", "E": 1, "s": names[index], "U": first, "u": first}
+        lines.append(json.dumps({**message, "b": side_b, "a": side_a}))
+
+    from datastores.exchanges.binance.store import BinanceSpotDataStore
+
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    store = BinanceSpotDataStore()
+    store.orderbook.max_symbols = max(store.orderbook.max_symbols, symbols)
+    for name, line in zip(names, snapshots, strict=True):
+        data = json.loads(line)
+        store.orderbook._on_snapshot(name, data["lastUpdateId"], data["asks"], data["bids"])
+        del data
+    gc.collect()
+    after_snapshots = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+
+    decoded = [json.loads(line) for line in lines]
+    onmessage = store.onmessage
+    gc.collect()
+    start = time.process_time()
+    for message in decoded:
+        onmessage(message)
+    elapsed = time.process_time() - start
+    for name, (asks, bids) in zip(names, books, strict=True):
+        status = store.orderbook.status(name)
+        assert status.synced, status
+        assert status.gaps == 0, status
+        got = store.orderbook.levels(name)
+        assert [float(p) for p, _ in got[0]] == [p / 100 for p in sorted(asks)], name
+        assert [float(p) for p, _ in got[1]] == [p / 100 for p in sorted(bids, reverse=True)]
+    del decoded
+    return {
+        "symbols_msgs_per_s": messages / elapsed,
+        "kib_per_symbol": after_snapshots / symbols / 1024,
+    }
+
+
+def _big_book(levels: int, changes: int) -> float:
+    """One side of ``levels`` levels, 10-level diffs uniform over the book."""
+    from datastores._bookside import Side, apply_levels
+
+    rng = random.Random(3)
+    side = Side()
+    book = {p: f"{rng.uniform(0.001, 5):.8f}" for p in range(1, 2 * levels, 2)}  # half the grid
+    apply_levels(side, [[f"{p / 100:.2f}", q] for p, q in sorted(book.items())], 1.0)
+    diffs = []
+    for _ in range(changes // 10):
+        diff = []
+        for _ in range(10):
+            price = rng.randrange(1, 2 * levels)
+            if price in book and rng.random() < 0.5:
+                del book[price]
+                diff.append([f"{price / 100:.2f}", "0"])
+            else:
+                book[price] = f"{rng.uniform(0.001, 5):.8f}"
+                diff.append([f"{price / 100:.2f}", book[price]])
+        diffs.append(diff)
+    gc.collect()
+    start = time.process_time()
+    for diff in diffs:
+        apply_levels(side, diff, 1.0)
+    elapsed = time.process_time() - start
+    assert len(side) == len(book)
+    assert [float(level[0]) for level in side.best_levels(5)] == [p / 100 for p in sorted(book)[:5]]
+    return elapsed / (len(diffs) * 10) * 1e9
+
+
+def worker(args: argparse.Namespace) -> None:
+    from datastores import _bookside
+
+    snapshot, diffs = _stream(5000, args.messages)
+    result: dict[str, Any] = {"native": _bookside.NATIVE}
+    result["apply_ns_per_level"] = _apply_only(snapshot, diffs)
+    result["onmessage_ns_per_level"], result["onmessage_us_per_msg"] = _onmessage(snapshot, diffs)
+    result["top10_levels_ns"] = _top10_reads(snapshot, diffs[: args.messages // 4])
+    result.update(_many_symbols(1000, 50, args.messages))
+    result["big_book_ns_per_change"] = _big_book(100_000, args.messages)
+    print(json.dumps(result))
+
+
+ROWS = [
+    ("apply_ns_per_level", "Binance 5,000/side, apply_levels only, ns per level", False),
+    ("onmessage_ns_per_level", "same, onmessage (pre-decoded), ns per level", False),
+    ("onmessage_us_per_msg", "same, onmessage (pre-decoded), µs per message", False),
+    ("symbols_msgs_per_s", "1,000 symbols x 50 levels, interleaved, msgs/s", True),
+    ("kib_per_symbol", "memory per symbol, 50+50 levels, KiB", False),
+    ("big_book_ns_per_change", "one side of 100,000 levels, uniform changes, ns/change", False),
+    ("top10_levels_ns", "levels(symbol, 10) after an update, ns", False),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bookside")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="1 round, 20,000 messages")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    if args.quick:
+        args.rounds, args.messages = 1, 20_000
+    _stream(5000, args.messages)  # generate the cached stream once, outside the timing
+    names = {"native": {}, "pure": {"DATASTORES_PURE": "1"}}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for round_ in range(args.rounds):
+        order = list(names) if round_ % 2 == 0 else list(names)[::-1]
+        for name in order:
+            env = {**os.environ, "DATASTORES_PURE": ""} | names[name]
+            command = [sys.executable, "-m", "benchmarks.bookside", "--worker"]
+            out = subprocess.run(
+                [*command, "--messages", str(args.messages)],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env=env,
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            assert result["native"] == (name == "native"), "the extension is not built"
+            runs[name].append(result)
+    print(
+        f"python {sys.version.split()[0]}, {args.rounds} rounds, {args.messages} messages, "
+        "medians (CPU time)"
+    )
+    print(f"{'row':<58} {'pure':>10} {'native':>10} {'native/pure':>12}")
+    for key, label, higher_is_better in ROWS:
+        pure = statistics.median(r[key] for r in runs["pure"])
+        native = statistics.median(r[key] for r in runs["native"])
+        ratio = native / pure
+        better = f"{ratio:.2f}x" + (" (faster)" if higher_is_better else "")
+        print(f"{label:<58} {pure:>10,.1f} {native:>10,.1f} {better:>12}")
+
+
+if __name__ == "__main__":
+    main()

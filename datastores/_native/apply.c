@@ -1,0 +1,253 @@
+/* apply_levels of the native book side: see bookside.h. */
+#include "bookside.h"
+
+/* Set by _setup(): the Python slow paths. */
+static PyObject *py_check_level = NULL;
+static PyObject *py_malformed = NULL;
+static double max_value = 1e30;
+
+/* float(obj), with the common exact-str case parsed without a float object:
+ * a str of ASCII digits, '.', 'e', 'E', '+' and '-' only is parsed by the
+ * same routine float() uses; anything else goes through float() itself. */
+static inline int
+to_double(PyObject *obj, double *out)
+{
+    if (PyUnicode_CheckExact(obj) && PyUnicode_IS_COMPACT_ASCII(obj)) {
+        Py_ssize_t len = PyUnicode_GET_LENGTH(obj), i;
+        const char *text = (const char *)PyUnicode_DATA(obj);
+        if (len > 0 && len < 64) {
+            for (i = 0; i < len; i++) {
+                char ch = text[i];
+                if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == 'e' || ch == 'E' ||
+                      ch == '+' || ch == '-'))
+                    break;
+            }
+            if (i == len) {
+                char *end;
+                double v = PyOS_string_to_double(text, &end, NULL);
+                if (end == text + len && !(v == -1.0 && PyErr_Occurred())) {
+                    *out = v;
+                    return 0;
+                }
+                PyErr_Clear(); /* let float() raise its own error */
+            }
+        }
+    }
+    else if (PyFloat_CheckExact(obj)) {
+        *out = PyFloat_AS_DOUBLE(obj);
+        return 0;
+    }
+    else if (PyLong_CheckExact(obj)) {
+        double v = PyLong_AsDouble(obj);
+        if (v == -1.0 && PyErr_Occurred())
+            return -1;
+        *out = v;
+        return 0;
+    }
+    {
+        PyObject *f = PyNumber_Float(obj);
+        if (f == NULL)
+            return -1;
+        *out = PyFloat_AS_DOUBLE(f);
+        Py_DECREF(f);
+        return 0;
+    }
+}
+
+/* Raise what malformed(level) returns. Always NULL-like: returns -1. */
+static int
+raise_malformed(PyObject *level)
+{
+    PyObject *exc = PyObject_CallOneArg(py_malformed, level);
+    if (exc == NULL)
+        return -1;
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+    return -1;
+}
+
+/* check_level(level): -1 when it raised. */
+static int
+call_check_level(PyObject *level)
+{
+    PyObject *result = PyObject_CallOneArg(py_check_level, level);
+    if (result == NULL)
+        return -1;
+    Py_DECREF(result);
+    return 0;
+}
+
+/* level[i] as a new reference (IndexError like level[i] when it is short);
+ * `level` is an exact list or tuple. */
+static inline PyObject *
+item_of(PyObject *level, Py_ssize_t i)
+{
+    PyObject *item;
+    if (PyList_CheckExact(level)) {
+        if (i >= PyList_GET_SIZE(level))
+            return PySequence_GetItem(level, i); /* raises the IndexError */
+        item = PyList_GET_ITEM(level, i);
+    }
+    else {
+        if (i >= PyTuple_GET_SIZE(level))
+            return PySequence_GetItem(level, i);
+        item = PyTuple_GET_ITEM(level, i);
+    }
+    Py_INCREF(item);
+    return item;
+}
+
+/* One level; -1 with an exception set when refused. `level` is borrowed but
+ * kept alive by the caller. */
+static int
+apply_one(SideObject *s, PyObject *level, double sign)
+{
+    PyObject *raw, *old;
+    double price, size, key;
+    Py_ssize_t ci = 0, pos = 0;
+    int rc, found;
+
+    if (!PyList_CheckExact(level) && !PyTuple_CheckExact(level))
+        return raise_malformed(level);
+    raw = item_of(level, 0);
+    if (raw == NULL)
+        return -1;
+    rc = to_double(raw, &price);
+    Py_DECREF(raw);
+    if (rc < 0)
+        return -1;
+    raw = item_of(level, 1);
+    if (raw == NULL)
+        return -1;
+    rc = to_double(raw, &size);
+    Py_DECREF(raw);
+    if (rc < 0)
+        return -1;
+    key = price * sign;
+    if (!(size > 0.0 && size < max_value && size != 1.0 && price != 1.0)) {
+        if (size == 0.0) {
+            int is_false;
+            raw = item_of(level, 1);
+            if (raw == NULL)
+                return -1;
+            is_false = raw == Py_False;
+            Py_DECREF(raw);
+            if ((is_false || price == 1.0) && call_check_level(level) < 0)
+                return -1;
+            if (key == key && bs_locate(s, -key, &ci, &pos)) {
+                old = bs_remove_at(s, ci, pos);
+                Py_DECREF(old); /* last: the side is consistent */
+            }
+            else if (!(price > 0.0 && price < max_value)) {
+                return raise_malformed(level);
+            }
+            return 0;
+        }
+        if (call_check_level(level) < 0) /* raises unless a real 1.0 */
+            return -1;
+    }
+    found = key == key && bs_locate(s, -key, &ci, &pos);
+    if (found) {
+        old = s->chunks[ci].e[pos].level;
+        Py_INCREF(level);
+        s->chunks[ci].e[pos].level = level;
+        Py_DECREF(old);
+        return 0;
+    }
+    /* A new level: only now is the price range tested (a stored key passed).
+     * With a finite price and a finite non-zero sign, the key is no NaN. */
+    if (!(price > 0.0 && price < max_value) || key != key)
+        return raise_malformed(level);
+    Py_INCREF(level);
+    if (bs_insert_at(s, ci, pos, -key, level) < 0) {
+        Py_DECREF(level);
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *
+bs_apply_levels(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    SideObject *s;
+    PyObject *levels, *level, *it;
+    double sign;
+    Py_ssize_t start, i;
+
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "apply_levels(side, levels, sign)");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[0], &Side_Type)) {
+        PyErr_Format(PyExc_TypeError, "apply_levels() needs a native Side, not %.100s",
+                     Py_TYPE(args[0])->tp_name);
+        return NULL;
+    }
+    if (py_check_level == NULL || py_malformed == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "datastores._cbookside._setup() was not called");
+        return NULL;
+    }
+    s = (SideObject *)args[0];
+    levels = args[1];
+    sign = PyFloat_AsDouble(args[2]);
+    if (sign == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (!(sign != 0.0 && sign - sign == 0.0)) { /* keys must be ordered numbers */
+        PyErr_SetString(PyExc_ValueError, "sign must be a finite non-zero number");
+        return NULL;
+    }
+    start = s->count;
+    if (PyList_CheckExact(levels) || PyTuple_CheckExact(levels)) {
+        int is_list = PyList_CheckExact(levels);
+        /* The size is read again on every step: converting a value may run
+         * Python code that changes the list (as a for loop allows). */
+        for (i = 0; i < (is_list ? PyList_GET_SIZE(levels) : PyTuple_GET_SIZE(levels)); i++) {
+            level = is_list ? PyList_GET_ITEM(levels, i) : PyTuple_GET_ITEM(levels, i);
+            Py_INCREF(level);
+            if (apply_one(s, level, sign) < 0) {
+                Py_DECREF(level);
+                return NULL;
+            }
+            Py_DECREF(level);
+        }
+    }
+    else {
+        it = PyObject_GetIter(levels);
+        if (it == NULL)
+            return NULL;
+        while ((level = PyIter_Next(it)) != NULL) {
+            if (apply_one(s, level, sign) < 0) {
+                Py_DECREF(level);
+                Py_DECREF(it);
+                return NULL;
+            }
+            Py_DECREF(level);
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred())
+            return NULL;
+    }
+    return PyLong_FromSsize_t(s->count - start);
+}
+
+/* ------------------------------------------------------------ module */
+
+PyObject *
+bs_setup(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    double limit;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "_setup(check_level, malformed, max_value)");
+        return NULL;
+    }
+    limit = PyFloat_AsDouble(args[2]);
+    if (limit == -1.0 && PyErr_Occurred())
+        return NULL;
+    Py_INCREF(args[0]);
+    Py_XSETREF(py_check_level, args[0]);
+    Py_INCREF(args[1]);
+    Py_XSETREF(py_malformed, args[1]);
+    max_value = limit;
+    Py_RETURN_NONE;
+}
+

@@ -1,0 +1,417 @@
+/* The native Side type and the datastores._cbookside module: see bookside.h. */
+#include "bookside.h"
+
+/* A key argument as a double in *out: 1 when it is a number that can be
+ * stored (not NaN), else 0, never an error: such a key is simply absent, as in
+ * a dict of float keys. */
+static int
+key_of(PyObject *key, double *out)
+{
+    double v;
+    if (PyFloat_CheckExact(key)) {
+        *out = PyFloat_AS_DOUBLE(key);
+        return *out == *out; /* NaN is never stored */
+    }
+    if (!PyFloat_Check(key) && !PyLong_Check(key))
+        return 0;
+    v = PyFloat_AsDouble(key);
+    if (v == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    *out = v;
+    return v == v;
+}
+
+/* ------------------------------------------------------------ the type */
+
+static PyObject *
+Side_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"capacity", NULL};
+    Py_ssize_t cap = DEFAULT_CAP;
+    SideObject *s;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|n:Side", kwlist, &cap))
+        return NULL;
+    if (cap < 4 || cap > (1 << 20)) {
+        PyErr_SetString(PyExc_ValueError, "capacity must be in [4, 2**20]");
+        return NULL;
+    }
+    s = (SideObject *)type->tp_alloc(type, 0);
+    if (s == NULL)
+        return NULL;
+    s->chunks = NULL;
+    s->maxes = NULL;
+    s->nchunks = 0;
+    s->chunks_alloc = 0;
+    s->count = 0;
+    s->cap = cap;
+    return (PyObject *)s;
+}
+
+static int
+Side_traverse(SideObject *s, visitproc visit, void *arg)
+{
+    Py_ssize_t i, j;
+    for (i = 0; i < s->nchunks; i++)
+        for (j = 0; j < s->chunks[i].len; j++)
+            Py_VISIT(s->chunks[i].e[j].level);
+    return 0;
+}
+
+static int
+Side_clear_refs(SideObject *s)
+{
+    bs_empty(s);
+    return 0;
+}
+
+static void
+Side_dealloc(SideObject *s)
+{
+    PyObject_GC_UnTrack(s);
+    Py_TRASHCAN_BEGIN(s, Side_dealloc)
+    bs_empty(s);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+    Py_TRASHCAN_END
+}
+
+static Py_ssize_t
+Side_length(SideObject *s)
+{
+    return s->count;
+}
+
+static PyObject *
+Side_subscript(SideObject *s, PyObject *key)
+{
+    double k;
+    Py_ssize_t ci, pos;
+    int ok = key_of(key, &k);
+    if (ok && bs_locate(s, -k, &ci, &pos)) {
+        PyObject *level = s->chunks[ci].e[pos].level;
+        Py_INCREF(level);
+        return level;
+    }
+    PyErr_SetObject(PyExc_KeyError, key);
+    return NULL;
+}
+
+static int
+Side_contains(SideObject *s, PyObject *key)
+{
+    double k;
+    Py_ssize_t ci, pos;
+    return key_of(key, &k) && bs_locate(s, -k, &ci, &pos);
+}
+
+static PyObject *
+Side_get(SideObject *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    double k;
+    Py_ssize_t ci, pos;
+    PyObject *result;
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get() takes a key and an optional default");
+        return NULL;
+    }
+    if (key_of(args[0], &k) && bs_locate(s, -k, &ci, &pos))
+        result = s->chunks[ci].e[pos].level;
+    else
+        result = nargs == 2 ? args[1] : Py_None;
+    Py_INCREF(result);
+    return result;
+}
+
+static PyObject *
+Side_set(SideObject *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    double k;
+    Py_ssize_t ci, pos;
+    PyObject *level, *old;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "set() takes a key and a level");
+        return NULL;
+    }
+    k = PyFloat_AsDouble(args[0]); /* may run Python code: before any access */
+    if (k == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (k != k) {
+        PyErr_SetString(PyExc_ValueError, "a NaN key cannot be ordered");
+        return NULL;
+    }
+    level = args[1];
+    Py_INCREF(level);
+    if (bs_locate(s, -k, &ci, &pos)) {
+        old = s->chunks[ci].e[pos].level;
+        s->chunks[ci].e[pos].level = level;
+        Py_DECREF(old);
+        Py_RETURN_FALSE;
+    }
+    if (bs_insert_at(s, ci, pos, -k, level) < 0) {
+        Py_DECREF(level);
+        return NULL;
+    }
+    Py_RETURN_TRUE;
+}
+
+static PyObject *
+Side_discard(SideObject *s, PyObject *key)
+{
+    double k;
+    Py_ssize_t ci, pos;
+    if (key_of(key, &k) && bs_locate(s, -k, &ci, &pos))
+        return bs_remove_at(s, ci, pos);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Side_first_key(SideObject *s, PyObject *Py_UNUSED(ignored))
+{
+    if (s->count == 0)
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble(-s->maxes[s->nchunks - 1]);
+}
+
+static PyObject *
+Side_pop_worst(SideObject *s, PyObject *Py_UNUSED(ignored))
+{
+    if (s->count == 0) {
+        PyErr_SetString(PyExc_IndexError, "pop from an empty side");
+        return NULL;
+    }
+    return bs_remove_at(s, 0, 0);
+}
+
+static PyObject *
+Side_best_levels(SideObject *s, PyObject *arg)
+{
+    Py_ssize_t limit = -1, k, out, i, j;
+    PyObject *list;
+    if (arg != Py_None) {
+        limit = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+        if (limit == -1 && PyErr_Occurred())
+            return NULL;
+        if (limit < 0)
+            limit = 0;
+    }
+    for (;;) {
+        k = s->count;
+        if (limit >= 0 && limit < k)
+            k = limit;
+        list = PyList_New(k); /* may collect garbage, so may run Python code */
+        if (list == NULL)
+            return NULL;
+        out = s->count;
+        if (limit >= 0 && limit < out)
+            out = limit;
+        if (out == k)
+            break;
+        Py_DECREF(list); /* the side changed under the allocation: again */
+    }
+    out = 0;
+    for (i = s->nchunks - 1; i >= 0 && out < k; i--) {
+        Chunk *c = &s->chunks[i];
+        for (j = c->len - 1; j >= 0 && out < k; j--) {
+            PyObject *level = c->e[j].level;
+            Py_INCREF(level);
+            PyList_SET_ITEM(list, out, level);
+            out++;
+        }
+    }
+    return list;
+}
+
+/* keys / values / items / iter_keys: which = 0 keys, 1 values, 2 items */
+static PyObject *
+side_listing(SideObject *s, int which)
+{
+    Py_ssize_t n, i;
+    Entry *copy = bs_snapshot(s, -1, &n);
+    PyObject *list;
+    if (n < 0)
+        return NULL;
+    list = PyList_New(n);
+    if (list == NULL)
+        goto done;
+    for (i = 0; i < n; i++) {
+        PyObject *item;
+        if (which == 1) {
+            item = copy[i].level;
+            Py_INCREF(item);
+        }
+        else {
+            PyObject *key = PyFloat_FromDouble(-copy[i].rank);
+            if (key == NULL || which == 0) {
+                item = key;
+            }
+            else {
+                item = PyTuple_Pack(2, key, copy[i].level);
+                Py_DECREF(key);
+            }
+            if (item == NULL) {
+                Py_CLEAR(list);
+                goto done;
+            }
+        }
+        PyList_SET_ITEM(list, i, item);
+    }
+done:
+    if (copy != NULL)
+        bs_release_snapshot(copy, n);
+    return list;
+}
+
+static PyObject *
+Side_keys(SideObject *s, PyObject *Py_UNUSED(ignored))
+{
+    return side_listing(s, 0);
+}
+
+static PyObject *
+Side_values(SideObject *s, PyObject *Py_UNUSED(ignored))
+{
+    return side_listing(s, 1);
+}
+
+static PyObject *
+Side_items(SideObject *s, PyObject *Py_UNUSED(ignored))
+{
+    return side_listing(s, 2);
+}
+
+static PyObject *
+Side_iter(SideObject *s)
+{
+    PyObject *keys = side_listing(s, 0), *it;
+    if (keys == NULL)
+        return NULL;
+    it = PyObject_GetIter(keys);
+    Py_DECREF(keys);
+    return it;
+}
+
+static PyObject *
+Side_iter_keys(SideObject *s, PyObject *Py_UNUSED(ignored))
+{
+    return Side_iter(s);
+}
+
+static PyObject *
+Side_clear_method(SideObject *s, PyObject *Py_UNUSED(ignored))
+{
+    bs_empty(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Side_get_levels(SideObject *s, void *Py_UNUSED(closure))
+{
+    Py_INCREF(s);
+    return (PyObject *)s;
+}
+
+static PyObject *
+Side_sizeof(SideObject *s, PyObject *Py_UNUSED(ignored))
+{
+    Py_ssize_t size = sizeof(SideObject), i;
+    size += s->chunks_alloc * (Py_ssize_t)(sizeof(Chunk) + sizeof(double));
+    for (i = 0; i < s->nchunks; i++)
+        size += s->chunks[i].alloc * (Py_ssize_t)sizeof(Entry);
+    return PyLong_FromSsize_t(size);
+}
+
+static PyMethodDef Side_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))Side_get, METH_FASTCALL,
+     "get(key, default=None): the level at key, or default. O(log n)."},
+    {"set", (PyCFunction)(void (*)(void))Side_set, METH_FASTCALL,
+     "set(key, level) -> bool: store level at key; True when the key is new. O(log n)."},
+    {"discard", (PyCFunction)Side_discard, METH_O,
+     "discard(key): remove and return the level at key, or None. O(log n)."},
+    {"first_key", (PyCFunction)Side_first_key, METH_NOARGS,
+     "The best key, or None when empty. O(1)."},
+    {"pop_worst", (PyCFunction)Side_pop_worst, METH_NOARGS,
+     "Remove and return the worst level."},
+    {"best_levels", (PyCFunction)Side_best_levels, METH_O,
+     "The best limit levels (all when None), best first. O(limit)."},
+    {"iter_keys", (PyCFunction)Side_iter_keys, METH_NOARGS, "Keys, best first."},
+    {"keys", (PyCFunction)Side_keys, METH_NOARGS, "Keys, best first (a list)."},
+    {"values", (PyCFunction)Side_values, METH_NOARGS, "Levels, best first (a list)."},
+    {"items", (PyCFunction)Side_items, METH_NOARGS, "(key, level) pairs, best first."},
+    {"clear", (PyCFunction)Side_clear_method, METH_NOARGS, "Remove every level."},
+    {"__sizeof__", (PyCFunction)Side_sizeof, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Side_getset[] = {
+    {"levels", (getter)Side_get_levels, NULL,
+     "The side itself as a read-only mapping of key to level.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMappingMethods Side_as_mapping = {
+    (lenfunc)Side_length,
+    (binaryfunc)Side_subscript,
+    NULL,
+};
+
+static PySequenceMethods Side_as_sequence = {
+    .sq_contains = (objobjproc)Side_contains,
+};
+
+PyTypeObject Side_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "datastores._cbookside.Side",
+    .tp_basicsize = sizeof(SideObject),
+    .tp_dealloc = (destructor)Side_dealloc,
+    .tp_as_sequence = &Side_as_sequence,
+    .tp_as_mapping = &Side_as_mapping,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_free = PyObject_GC_Del,
+    .tp_doc = "Side(capacity=256): levels of one side, ordered best first, in chunks of at\n"
+              "most `capacity` entries (native; see datastores._bookside.PySide).",
+    .tp_traverse = (traverseproc)Side_traverse,
+    .tp_clear = (inquiry)Side_clear_refs,
+    .tp_iter = (getiterfunc)Side_iter,
+    .tp_methods = Side_methods,
+    .tp_getset = Side_getset,
+    .tp_new = Side_new,
+};
+
+static PyMethodDef module_methods[] = {
+    {"apply_levels", (PyCFunction)(void (*)(void))bs_apply_levels, METH_FASTCALL,
+     "apply_levels(side, levels, sign) -> int: see datastores._bookside.apply_levels."},
+    {"_setup", (PyCFunction)(void (*)(void))bs_setup, METH_FASTCALL,
+     "_setup(check_level, malformed, max_value): the Python slow paths."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "datastores._cbookside",
+    .m_doc = "Native order-book side (optional accelerator of datastores._bookside).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__cbookside(void)
+{
+    PyObject *module;
+    if (PyType_Ready(&Side_Type) < 0)
+        return NULL;
+    module = PyModule_Create(&module_def);
+    if (module == NULL)
+        return NULL;
+    Py_INCREF(&Side_Type);
+    if (PyModule_AddObject(module, "Side", (PyObject *)&Side_Type) < 0) {
+        Py_DECREF(&Side_Type);
+        Py_DECREF(module);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(module, "DEFAULT_CHUNK_CAPACITY", DEFAULT_CAP) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
