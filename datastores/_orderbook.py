@@ -21,7 +21,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from ._bookside import MAX_VALUE, Level, Side, apply_levels, check_level
+from ._bookitems import check_book, pop_level, set_item, split_item
+from ._bookside import Level, Side, apply_levels, check_level
 from ._bookstate import BookIntegrity, BookStatus, FailureKind, _SymbolState, not_a_symbol
 from ._booksync import wait_synced
 from ._integrity import crc32_interleaved
@@ -501,40 +502,13 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
     # ------------------------------------------- generic DataStore mutation API
 
     def _split(self, item: Mapping[str, Any]) -> tuple[str, str, float]:
-        side = item[self._SIDE]
-        if side != self._ASK and side != self._BID:
-            raise ValueError(f"unknown side {side!r}")
-        symbol = item[self._SYMBOL]
-        if not_a_symbol(symbol):
-            raise TypeError(f"symbol {symbol!r} is not a str")
-        return symbol, side, self._key(side, item[self._PRICE])
+        return split_item(self, item)
 
     def _to_level(self, item: Mapping[str, Any]) -> Level:
         return tuple(item.get(name) for name in self._level_fields)
 
     def _set_item(self, item: Item, merge: bool) -> None:
-        try:
-            symbol, side, key = self._split(item)
-            if merge:
-                old: Any = self.get(item)
-                level = self._to_level({**old, **item} if old else item)
-            else:
-                level = self._to_level(item)
-            check_level(level)
-        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
-            self._refuse(item, f"not a book level ({exc})")
-            return
-        if symbol not in self._books and self._refuse_new(symbol):
-            return
-        target = self._book(symbol)[0 if side == self._ASK else 1]
-        existed = not target.set(key, level)
-        if not existed:
-            self._count += 1
-        if self._streams or self._sink is not None:
-            operation: Any = "update" if existed and merge else "insert"
-            self._emit_level(
-                operation, item if existed and merge else None, self._make_item(symbol, side, level)
-            )
+        set_item(self, item, merge)
 
     def _insert(self, data: Iterable[Item]) -> None:
         for item in data:
@@ -552,22 +526,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         self._notify()
 
     def _pop_level(self, item: Mapping[str, Any], source: Item | None) -> Item | None:
-        try:
-            symbol, side, key = self._split(item)
-        except (KeyError, TypeError, ValueError, OverflowError):
-            return None
-        book = self._books.get(symbol)
-        if book is None:
-            return None
-        target = book[0 if side == self._ASK else 1]
-        level = target.discard(key)
-        if level is None:
-            return None
-        self._count -= 1
-        removed: Item = self._make_item(symbol, side, level)
-        if self._streams or self._sink is not None:
-            self._emit_level("delete", source, removed)
-        return removed
+        return pop_level(self, item, source)
 
     def _emit_level(self, operation: Any, source: Item | None, item: Item) -> None:
         """A level changed through the generic DataStore API: watchers and change
@@ -616,23 +575,4 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         bool or out-of-range value is stored); every symbol is a ``str``; the depth
         cap holds; ``len()`` equals the number of levels.
         """
-        total = 0
-        for symbol in self._states:
-            assert isinstance(symbol, str), f"state keyed {symbol!r}"
-        for symbol, (asks, bids) in self._books.items():
-            assert isinstance(symbol, str), f"book keyed {symbol!r}"
-            for side_name, side in ((self._ASK, asks), (self._BID, bids)):
-                keys = list(side.iter_keys())
-                assert keys == sorted(set(keys)), f"{symbol} {side_name}: keys unsorted"
-                assert set(keys) == set(side.levels), f"{symbol} {side_name}: index mismatch"
-                for key, level in side.levels.items():
-                    assert self._key(side_name, level[0]) == key, f"{symbol}: key/price mismatch"
-                    price, size = check_level(level)
-                    assert 0.0 < price < MAX_VALUE, f"{symbol}: price out of range"
-                    assert 0.0 < size < MAX_VALUE, f"{symbol}: size out of range"
-                total += len(keys)
-            depth = self._depths.get(symbol, self._DEPTH)
-            if depth is not None:
-                assert len(asks) <= depth, f"{symbol}: asks over depth cap"
-                assert len(bids) <= depth, f"{symbol}: bids over depth cap"
-        assert total == self._count, "level count mismatch"
+        check_book(self)
