@@ -97,6 +97,8 @@ _LAZY: dict[str, str] = {
     "ReplayStats": ".apps.record",
     "read_recording": ".apps.record",
     "replay": ".apps.record",
+    "Relay": ".apps.relay",
+    "Mirror": ".apps.relay",
 }
 
 
@@ -146,6 +148,7 @@ __all__ = [
     "IntegrityEvent",
     "KuCoinDataStore",
     "LocalSource",
+    "Mirror",
     "MissingDependencyError",
     "NotJSONContent",
     "OKXDataStore",
@@ -153,6 +156,7 @@ __all__ = [
     "PhemexDataStore",
     "RateLimitError",
     "Recorder",
+    "Relay",
     "ReplayStats",
     "RequestContext",
     "RestSource",
