@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -477,7 +478,13 @@ class Mirror:
                     f"lost messages: the relay is at {sequence}, the mirror at {self._sequence}",
                     gap=True,
                 )
-            elif self._state == "catching up" and subject == names.heartbeat:
+            elif (
+                self._state == "catching up"
+                and subject == names.heartbeat
+                and abs(time.time() - float(data.get("t", 0.0))) <= self.stale_after
+            ):
+                # A fresh heartbeat, not one replayed from the stream: the relay is alive
+                # and at the mirror's sequence.
                 self._become_synced()
             return
         if sequence != self._sequence + 1:
@@ -511,13 +518,13 @@ class Mirror:
         changes, self._parts = self._parts, []
         self._apply(int(data.get("b", 0)), float(data.get("t", 0.0)), changes)
 
-    def _apply(self, seq: int, time: float, changes: list[Change]) -> None:
+    def _apply(self, seq: int, origin_time: float, changes: list[Change]) -> None:
         collection = self.collection
         sink = collection._sink
         outer = sink.begin(LocalSource()) if sink is not None else None
         try:
             apply_batch(
-                collection, ChangeBatch(collection, seq, time, LocalSource(), tuple(changes))
+                collection, ChangeBatch(collection, seq, origin_time, LocalSource(), tuple(changes))
             )
             synced = self._state == "synced"
             for change in changes:
@@ -534,5 +541,5 @@ class Mirror:
             if sink is not None:
                 sink.end(outer)
         self._batches += 1
-        self._origin_time = time
+        self._origin_time = origin_time
         self._notify()

@@ -177,6 +177,7 @@ class Relay:
         self._snapshot_sequence = 0
         self._errors = 0
         self._last_error: str | None = None
+        self._failing = False
         self._observing = False
         #: stores whose keys and class went out in a message of this run
         self._announced: set[str] = set()
@@ -356,7 +357,15 @@ class Relay:
     def _fail(self, text: str) -> None:
         self._errors += 1
         self._last_error = redact_url(text)
-        logger.warning("relay %s: %s", self.names.root, self._last_error)
+        if not self._failing:
+            # Once per burst: a failing NATS must not flood the log at the message rate.
+            self._failing = True
+            logger.warning(
+                "relay %s: %s (logged once until a publish succeeds; %d errors so far)",
+                self.names.root,
+                self._last_error,
+                self._errors,
+            )
 
     async def _on_disconnect(self) -> None:
         if self._state != "closed":
@@ -409,6 +418,7 @@ class Relay:
                 else:
                     await self._store_snapshot(item)
                 backoff = 0.0
+                self._failing = False
             except Exception as exc:
                 if item.__class__ is _Snapshot:
                     # Keep it queued and try again (after making sure the stream exists).
