@@ -450,6 +450,13 @@ class Mirror:
         if sub is not None:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+            # nats-py cancels the consumer's heartbeat and flow-control tasks only when
+            # the unsubscribe got through; on a lost connection they would linger.
+            jsi = getattr(getattr(sub, "_sub", None), "_jsi", None)
+            for name in ("_hbtask", "_fctask"):
+                task = getattr(jsi, name, None)
+                if task is not None:
+                    task.cancel()
 
     # ----------------------------------------------------------- applying
 

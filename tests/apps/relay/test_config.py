@@ -36,7 +36,11 @@ async def test_url_credentials_work_and_stay_hidden(guarded_server: LocalNatsSer
     ):
         assert await mirror.wait_synced(10)
         relay.collection.onmessage({"op": "insert", "data": [{"id": 1}]})
+        snapshots = relay.status().snapshots
+        relay.request_snapshot()  # on demand, after the queued message
         await relay.flush()
+        assert relay.status().snapshots == snapshots + 1
+        assert relay.status().snapshot_sequence == relay.status().sequence == 1
         for text in (repr(relay), repr(mirror), repr(relay.config), str(relay.status())):
             assert SECRET not in text
         assert "<redacted>@127.0.0.1" in repr(relay.config)
