@@ -1,8 +1,10 @@
 """The NATS JetStream relay on the Binance depth workload, in one run, side by side:
 
 * the store alone (decode + apply, no relay): the reference;
-* publish: the store with a :class:`~datastores.apps.relay.Relay` attached, every
-  message decoded, applied, encoded and published, until NATS has it all;
+* with a relay: the time spent in ``onmessage`` with a
+  :class:`~datastores.apps.relay.Relay` attached (decode, apply, encode, queue), fed in
+  chunks of 100 messages with the event loop running between them;
+* publish: the same run from the first message until NATS has them all;
 * origin-to-mirror latency: messages fed at a steady rate, a
   :class:`~datastores.apps.relay.Mirror` in the same process; for each applied
   batch, ``time.time()`` minus the origin's receive time (p50, p99);
@@ -49,11 +51,15 @@ async def _bench(
     loads = _json.loads
     results: dict[str, Any] = {"messages": len(lines)}
 
-    alone = _origin(snapshot)
-    start = time.perf_counter()
-    for line in lines:
-        alone.onmessage(loads(line))
-    results["alone_msgs_per_s"] = len(lines) / (time.perf_counter() - start)
+    best = 0.0
+    for _ in range(2):  # the first run warms up (allocator, caches): the best counts
+        alone = _origin(snapshot)
+        start = time.perf_counter()
+        for first in range(0, len(lines), 100):
+            for line in lines[first : first + 100]:
+                alone.onmessage(loads(line))
+        best = max(best, len(lines) / (time.perf_counter() - start))
+    results["alone_msgs_per_s"] = best
 
     with LocalNatsServer() as server:
         # Publish: everything queued at once (no drop), then until NATS has it all.
@@ -66,16 +72,22 @@ async def _bench(
             snapshot_interval=3600,
         )
         await relay.start()
+        # Fed in chunks, yielding between them as a WebSocket loop does: the relay's
+        # sender publishes meanwhile, so its queue (and memory) stays small.
+        feeding = 0.0
         start = time.perf_counter()
-        for line in lines:
-            origin.onmessage(loads(line))
-        fed = time.perf_counter()
+        for first in range(0, len(lines), 100):
+            begin = time.perf_counter()
+            for line in lines[first : first + 100]:
+                origin.onmessage(loads(line))
+            feeding += time.perf_counter() - begin
+            await asyncio.sleep(0)
         await relay.flush(timeout=300)
         done = time.perf_counter()
         status = relay.status()
         assert status.dropped == 0, status
         assert status.errors == 0, status
-        results["observed_msgs_per_s"] = len(lines) / (fed - start)
+        results["observed_msgs_per_s"] = len(lines) / feeding
         results["publish_msgs_per_s"] = len(lines) / (done - start)
         await relay.aclose()
 
