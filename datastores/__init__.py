@@ -52,6 +52,7 @@ ClientWebSocketResponse = WsConnection
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for mypy and IDEs
     from .apps.fmz.server import FMZBridge, serve_fmz
     from .apps.record import Recorder, ReplayStats, read_recording, replay
+    from .apps.relay import Mirror, Relay
     from .exchanges.binance.store import (
         BinanceCOINMDataStore,
         BinanceSpotDataStore,

@@ -261,7 +261,12 @@ def _extras() -> set[str]:
 
 def _needs_internet(args: list[str]) -> bool:
     command = args[0] if args else ""
-    return command == "watch" or (command == "record" and "--fake" not in args)
+    return (
+        command == "watch"
+        or (command in ("record", "relay") and "--fake" not in args)
+        # a mirror follows a relay running in another terminal (tests/apps/relay runs both)
+        or command == "mirror"
+    )
 
 
 def check_shell_line(line: str, cwd: Path) -> str:
@@ -269,7 +274,8 @@ def check_shell_line(line: str, cwd: Path) -> str:
 
     * ``datastores ARGS`` / ``python -m datastores ARGS``: parsed by the command
       line's own parser; run (in ``cwd``) unless it needs the internet
-      (``watch``, ``record`` without ``--fake``); ``demo`` runs for
+      (``watch``, ``record`` or ``relay`` without ``--fake``, ``mirror``, which
+      follows a relay in another terminal); ``demo`` and ``relay`` run for
       :data:`DEMO_SECONDS` seconds (``--seconds`` is appended).
     * ``scripts/NAME``: the script exists and is executable (``scripts/test``
       is what runs this check, so it is not run again from here).
@@ -293,7 +299,7 @@ def check_shell_line(line: str, cwd: Path) -> str:
         assert parsed.command, line
         if _needs_internet(args):
             return "parsed (needs the internet)"
-        if args[0] == "demo":
+        if args[0] in ("demo", "relay") and "--seconds" not in args:
             args = [*args, "--seconds", DEMO_SECONDS]
         result = subprocess.run(
             [sys.executable, "-m", "datastores", *args],

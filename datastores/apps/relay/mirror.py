@@ -108,8 +108,11 @@ class Mirror:
         collection: the origin's collection class (a fresh instance is made), or
             an empty instance of it. ``mirror.orderbook``, ``mirror["trade"]``,
             ``mirror.wait()`` read it; :attr:`collection` is the instance.
-        servers, credentials, connect_options: as for :class:`~datastores.apps.relay.Relay`.
-        name, prefix: the relay's (default name: the collection's exchange).
+        servers: NATS URL(s), as for :class:`~datastores.apps.relay.Relay`.
+        credentials: a NATS ``.creds`` file, or ``None``.
+        connect_options: more ``nats.connect`` keyword arguments, passed through.
+        name: the relay's name (default: the collection's exchange).
+        prefix: the relay's first subject token (default ``"datastores"``).
         max_pending: most received messages waiting to be applied.
         stale_after: seconds without any message (the relay sends heartbeats)
             after which the mirror stops calling itself synced.

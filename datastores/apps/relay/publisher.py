@@ -120,11 +120,14 @@ class Relay:
         snapshot_interval: seconds between periodic snapshots.
         heartbeat_interval: seconds between heartbeats (mirrors notice a silent
             relay, or lost messages at the end of the stream, by them).
-        storage, replicas, max_age, max_msgs, max_bytes: the stream's and the
-            bucket's storage (``"file"`` or ``"memory"``), replication (3 in a
-            three-node cluster) and retention; a mirror can start from a snapshot
-            only while the messages after it are retained, so keep ``max_age``
-            well above ``snapshot_interval``.
+        storage: where the stream and the bucket keep messages (``"file"`` or
+            ``"memory"``).
+        replicas: copies of the stream and the bucket (3 in a three-node cluster).
+        max_age: seconds the stream retains a message; a mirror can start from a
+            snapshot only while the messages after it are retained, so keep it well
+            above ``snapshot_interval``.
+        max_msgs: most messages the stream retains.
+        max_bytes: most bytes the stream retains.
     """
 
     def __init__(
