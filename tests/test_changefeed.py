@@ -8,16 +8,16 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
+from _plaincollection import Plain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datastores import (
     BookChange,
     ChangeBatch,
-    DataStore,
     DataStoreCollection,
     IntegrityEvent,
     LocalSource,
@@ -83,57 +83,11 @@ class Mirror:
         ]
 
 
-class _Keyed(DataStore):
-    _KEYS: ClassVar[list[str]] = ["id"]
-
-
-class _Log(DataStore):
-    _MAXLEN = 3
-
-
-class _Book(OrderBookStore):
-    pass
-
-
-class _Plain(DataStoreCollection):
-    """Messages: ``{"op": "insert"|"update"|"delete"|"clear"|"log"|"book"|..., ...}``."""
-
-    def _init(self) -> None:
-        self.items = self._create("items", datastore_class=_Keyed)
-        self.log = self._create("log", datastore_class=_Log)
-        self.book = self._create("book", datastore_class=_Book)
-
-    def _onmessage(self, msg: Any, ws: Any) -> None:
-        op = msg["op"]
-        if op == "insert":
-            self.items._insert(msg["data"])
-        elif op == "update":
-            self.items._update(msg["data"])
-        elif op == "delete":
-            self.items._delete(msg["data"])
-        elif op == "clear":
-            self.items._clear()
-        elif op == "log":
-            self.log._insert(msg["data"])
-        elif op == "snapshot":
-            self.book._replace(msg["s"], msg["a"], msg["b"], msg.get("u"))
-        elif op == "delta":
-            self.book._apply(msg["s"], msg["a"], msg["b"])
-        elif op == "new-store":
-            self._create(msg["name"], keys=["k"])._insert(msg["data"])
-        elif op == "raise":
-            raise KeyError("broken message")
-
-    def on_reconnect(self, ws: Any = None) -> None:
-        self.items._clear()
-        self.book._invalidate_all("reconnect: connection lost")
-
-
 # ------------------------------------------------------------------ plain stores
 
 
 def test_plain_store_batches_and_mirror() -> None:
-    origin = _Plain()
+    origin = Plain()
     mirror = Mirror(origin)
     ws = type("WS", (), {"url": "wss://x.test/ws"})()
     messages: list[Any] = [
@@ -170,7 +124,7 @@ def test_plain_store_batches_and_mirror() -> None:
 
 
 def test_store_created_after_the_observer_is_observed() -> None:
-    origin = _Plain()
+    origin = Plain()
     mirror = Mirror(origin)
     origin.onmessage({"op": "new-store", "name": "extra", "data": [{"k": 1, "x": 2}]})
     origin.onmessage({"op": "new-store", "name": "extra", "data": [{"k": 1, "x": 3}]})
@@ -179,7 +133,7 @@ def test_store_created_after_the_observer_is_observed() -> None:
 
 
 async def test_changes_outside_a_message_form_their_own_batch() -> None:
-    origin = _Plain()
+    origin = Plain()
     mirror = Mirror(origin)
     origin.onmessage({"op": "insert", "data": [{"id": 1}]})
     origin.onmessage({"op": "snapshot", "s": "X", "a": [["2", "1"]], "b": [["1", "1"]], "u": 5})
@@ -202,7 +156,7 @@ async def test_changes_outside_a_message_form_their_own_batch() -> None:
 
 
 def test_remove_observer_stops_calls_and_detaches() -> None:
-    origin = _Plain()
+    origin = Plain()
     calls: list[ChangeBatch] = []
     other: list[ChangeBatch] = []
     origin.add_observer(calls.append)
@@ -225,7 +179,7 @@ def test_remove_observer_stops_calls_and_detaches() -> None:
 def test_a_raising_observer_is_logged_once_per_burst_and_counted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    origin = _Plain()
+    origin = Plain()
     good: list[int] = []
     fail = True
 
@@ -252,7 +206,7 @@ def test_a_raising_observer_is_logged_once_per_burst_and_counted(
 def test_observers_added_or_removed_during_a_delivery() -> None:
     """A batch goes to the observers there were when it closed; changes made by an
     observer take effect from the next batch."""
-    origin = _Plain()
+    origin = Plain()
     seen: dict[str, list[int]] = {"a": [], "b": [], "c": []}
 
     def a(batch: ChangeBatch) -> None:
@@ -281,7 +235,7 @@ def test_observers_added_or_removed_during_a_delivery() -> None:
 def test_batches_sources_and_changes_are_immutable_records() -> None:
     """Every object the feed hands out reads by field name, compares by value and
     cannot be changed (NamedTuples: built once per message, cheaply)."""
-    origin = _Plain()
+    origin = Plain()
     batches: list[ChangeBatch] = []
     origin.add_observer(batches.append)
     delta = {"op": "delta", "s": "X", "a": [["101", "1"]], "b": [["99", "2"]]}
@@ -317,7 +271,7 @@ def test_batches_sources_and_changes_are_immutable_records() -> None:
 
 
 def test_book_batches_carry_level_lists_and_integrity_events() -> None:
-    origin = _Plain()
+    origin = Plain()
     mirror = Mirror(origin)
     asks = [["101", "1"], ["102", "2"]]
     origin.onmessage({"op": "snapshot", "s": "X", "a": asks, "b": [["99", "1"]], "u": 1})
@@ -339,7 +293,7 @@ def test_book_batches_carry_level_lists_and_integrity_events() -> None:
 
 
 def test_sync_changes_nobody_announced_end_the_batch_in_first_touch_order() -> None:
-    origin = _Plain()
+    origin = Plain()
     mirror = Mirror(origin)
     for symbol in ("X", "Y"):
         origin.onmessage({"op": "snapshot", "s": symbol, "a": [["101", "1"]], "b": [], "u": 1})
@@ -364,7 +318,7 @@ def test_sync_changes_nobody_announced_end_the_batch_in_first_touch_order() -> N
 
 
 def test_an_observed_book_stays_on_its_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    origin = _Plain()
+    origin = Plain()
     origin.add_observer(lambda batch: None)
 
     def no_items(*args: Any) -> Any:
@@ -378,7 +332,7 @@ def test_an_observed_book_stays_on_its_fast_path(monkeypatch: pytest.MonkeyPatch
 
 
 def test_generators_are_applied_and_reported_alike() -> None:
-    origin = _Plain()
+    origin = Plain()
     mirror = Mirror(origin)
     origin.book._replace("X", (lv for lv in [["2", "1"]]), iter([["1", "1"]]), 1)
     origin.book._sink.flush()  # type: ignore[union-attr]
@@ -387,7 +341,7 @@ def test_generators_are_applied_and_reported_alike() -> None:
 
 
 def test_depth_cap_and_generic_api_reach_the_mirror() -> None:
-    origin = _Plain()
+    origin = Plain()
     mirror = Mirror(origin)
     origin.onmessage(
         {"op": "snapshot", "s": "X", "a": [[str(p), "1"] for p in range(10, 20)], "b": []}
@@ -419,7 +373,7 @@ def _book_op() -> st.SearchStrategy[Any]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_book_op(), max_size=40), st.booleans())
 def test_property_mirror_equals_origin_after_every_batch(ops: list[Any], watched: bool) -> None:
-    origin = _Plain()
+    origin = Plain()
     if watched:
         origin.book.watch()  # a watch() stream takes the per-level path: same feed
     mirror = Mirror(origin)

@@ -5,56 +5,24 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
-from datastores import DataStore, DataStoreCollection, OrderBookStore
+import _plaincollection
+
+from datastores import DataStoreCollection, OrderBookStore
 from datastores.apps.relay import Mirror, Relay
 
 SYMBOLS = ("BTCUSDT", "ETH.USDT")  # a dot: escaped in the subject
 
 
-class Keyed(DataStore):
-    _KEYS: ClassVar[list[str]] = ["id"]
-
-
-class Log(DataStore):
+class _Log(_plaincollection.Log):
     _MAXLEN = 5
 
 
-class Book(OrderBookStore):
-    pass
+class Plain(_plaincollection.Plain):
+    """The shared test collection (``tests/_plaincollection.py``) with a longer log."""
 
-
-class Plain(DataStoreCollection):
-    """Messages ``{"op": ..., ...}`` touching every kind of change the feed has."""
-
-    def _init(self) -> None:
-        self.items = self._create("items", datastore_class=Keyed)
-        self.log = self._create("log", datastore_class=Log)
-        self.book = self._create("book", datastore_class=Book)
-
-    def _onmessage(self, msg: Any, ws: Any) -> None:
-        op = msg["op"]
-        if op == "insert":
-            self.items._insert(msg["data"])
-        elif op == "update":
-            self.items._update(msg["data"])
-        elif op == "delete":
-            self.items._delete(msg["data"])
-        elif op == "clear":
-            self.items._clear()
-        elif op == "log":
-            self.log._insert(msg["data"])
-        elif op == "snapshot":
-            self.book._replace(msg["s"], msg["a"], msg["b"], msg.get("u"))
-        elif op == "delta":
-            self.book._apply(msg["s"], msg["a"], msg["b"])
-        elif op == "invalidate":
-            self.book._invalidate_all("reconnect: connection lost")
-        elif op == "new-store":
-            name = msg["name"]
-            store = self._stores.get(name) or self._create(name, keys=["k"])
-            store._insert(msg["data"])
+    _LOG = _Log
 
 
 def state_of(collection: DataStoreCollection) -> dict[str, Any]:
