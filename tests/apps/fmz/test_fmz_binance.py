@@ -347,6 +347,17 @@ async def test_rest_served_methods(binance: tuple[Agent, FakeExchange]) -> None:
         "closeTime": 1499869899041,
     }
     spot = {
+        "/api/v3/trades": [
+            {
+                "id": 28457,
+                "price": "4.00000100",
+                "qty": "12.00000000",
+                "quoteQty": "48.000012",
+                "time": 1499865549590,
+                "isBuyerMaker": True,
+                "isBestMatch": True,
+            }
+        ],
         "/api/v3/klines": [kline],
         "/api/v3/ticker/24hr": lambda q: spot_day if "symbol" in q else [spot_day],
         "/api/v3/exchangeInfo": {
@@ -357,6 +368,17 @@ async def test_rest_served_methods(binance: tuple[Agent, FakeExchange]) -> None:
         },
     }
     futures = {
+        "/fapi/v1/aggTrades": [
+            {
+                "a": 26129,
+                "p": "0.01633102",
+                "q": "4.70443515",
+                "f": 27781,
+                "l": 27781,
+                "T": 1498793709153,
+                "m": False,
+            }
+        ],
         "/fapi/v1/ticker/24hr": lambda q: futures_day if "symbol" in q else [futures_day],
         "/fapi/v1/ticker/bookTicker": [
             {
@@ -409,6 +431,16 @@ async def test_rest_served_methods(binance: tuple[Agent, FakeExchange]) -> None:
             async def data(method: str, params: dict[str, Any] | None = None) -> Any:
                 return await trader.data(method, params, exchange="Binance")
 
+            spot_trades = await data("trades", {"symbol": "BTC_USDT"})
+            assert spot_trades[0] == {"id": "28457", "time": 1499865549590, "price": "4.000001",
+                                      "amount": "12", "type": "sell"}  # fmt: skip
+            swap_trades = await data("trades", {"symbol": "BTC_USDT.swap"})
+            assert swap_trades[0] == {"id": "26129", "time": 1498793709153,
+                                      "price": "0.01633102", "amount": "4.70443515",
+                                      "type": "buy"}  # fmt: skip
+            assert ("GET", "/fapi/v1/aggTrades", {"symbol": "BTCUSDT", "limit": "100"}) in (
+                futures_host.seen
+            )
             records = await data("records", {"symbol": "BTC_USDT", "period": "1440", "limit": 5})
             assert records == [
                 [1499040000, "0.0163479", "0.8", "0.015758", "0.015771", "148976.11427815"]
