@@ -116,7 +116,8 @@ class BitgetCatalog:
         else:
             path = "/api/v2/spot/market/fills"
         rows = [trade_row(t) for t in await self._get(path, params) if isinstance(t, dict)]
-        return sorted(rows, key=lambda t: t["time"])
+        # Listed newest first; trades of one match share a time, so reverse before sorting.
+        return sorted(reversed(rows), key=lambda t: t["time"])
 
     async def records(self, instrument: Instrument, period_minutes: int, limit: int) -> Any:
         """Candles, oldest first, row time in seconds."""

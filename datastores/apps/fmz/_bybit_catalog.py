@@ -116,7 +116,8 @@ class BybitCatalog:
             },
         )
         rows = [trade_row(t) for t in found.get("list") or () if isinstance(t, dict)]
-        return sorted(rows, key=lambda t: t["time"])
+        # Listed newest first; trades of one match share a time, so reverse before sorting.
+        return sorted(reversed(rows), key=lambda t: t["time"])
 
     async def records(self, instrument: Instrument, period_minutes: int, limit: int) -> Any:
         """Klines, oldest first (Bybit lists them newest first), row time in seconds."""

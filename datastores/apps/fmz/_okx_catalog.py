@@ -116,7 +116,8 @@ class OKXCatalog:
             "/api/v5/market/trades", {"instId": instrument.name, "limit": "100"}, "trades"
         )
         found = [trade_row(t) for t in rows if isinstance(t, dict)]
-        return sorted(found, key=lambda t: t["time"])
+        # Listed newest first; trades of one match share a time, so reverse before sorting.
+        return sorted(reversed(found), key=lambda t: t["time"])
 
     async def records(self, instrument: Instrument, period_minutes: int, limit: int) -> Any:
         """Candles from ``GET /api/v5/market/candles`` (OKX sends newest first)."""

@@ -21,6 +21,7 @@ from datastores.apps.fmz.server import FMZBridge
 from datastores.testing import FakeExchange
 
 SPOT, FUT = "SPOT:BTCUSDT", "USDT-FUTURES:BTCUSDT"
+FUT_ETH = "USDT-FUTURES:ETHUSDT"
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ async def bitget() -> AsyncIterator[tuple[Agent, FakeExchange]]:
             seed=6,
             rate=0,
             levels=200,
-            symbols=[SPOT, FUT],
+            symbols=[SPOT, FUT, FUT_ETH],
             api_key=ACCESS_KEY,
             api_secret=SECRET,
             api_passphrase=PASSPHRASE,
@@ -64,9 +65,17 @@ async def test_depth_trades_and_unsupported(bitget: tuple[Agent, FakeExchange]) 
         bids, asks = fake.book(book).top(10)
         assert [tuple(a) for a in depth["asks"]] == asks
         assert [tuple(b) for b in depth["bids"]] == bids
-    fake.tick(20, SPOT)
-    trades = await wait_for(agent, "trades", {"symbol": "BTC_USDT"}, lambda t: t != [])
+    # Trades made before the first call come from the fake's market/fills endpoint.
+    fake.tick(20, FUT_ETH)
+    await fake.drain()
+    trades = await agent.data("trades", {"symbol": "ETH_USDT.swap"}, exchange="Bitget")
+    assert trades
     assert all(set(t) == {"id", "time", "price", "amount", "type"} for t in trades)
+    assert [t["time"] for t in trades] == sorted(t["time"] for t in trades)
+    rows = await agent.data("tickers", exchange="Bitget")
+    assert {r["symbol"] for r in rows} == {"BTC_USDT", "BTC_USDT.swap", "ETH_USDT.swap"}
+    ticker = await agent.data("ticker", {"symbol": "ETH_USDT.swap"}, exchange="Bitget")
+    assert ticker["last"] == trades[-1]["price"]
     assert BitgetAdapter.supported_methods() == frozenset(METHODS)
     error = await agent.error("depth", {"symbol": "BTC_USD.swap"}, exchange="Bitget")
     assert "only spot and USDT-margined .swap" in error

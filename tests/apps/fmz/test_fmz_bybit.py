@@ -56,9 +56,17 @@ async def test_depth_trades_and_unsupported(bybit: tuple[Agent, FakeExchange]) -
         bids, asks = fake.book(BTC, venue=venue).top(10)
         assert [tuple(a) for a in depth["asks"]] == asks
         assert [tuple(b) for b in depth["bids"]] == bids
-    fake.tick(20, BTC, venue="bybit-spot")
-    trades = await wait_for(agent, "trades", {"symbol": "BTC_USDT"}, lambda t: t != [])
+    # Trades made before the first call come from the fake's recent-trade endpoint.
+    fake.tick(20, "ETHUSDT", venue="bybit-spot")
+    await fake.drain()
+    trades = await agent.data("trades", {"symbol": "ETH_USDT"}, exchange="Bybit")
+    assert trades
     assert all(set(t) == {"id", "time", "price", "amount", "type"} for t in trades)
+    assert [t["time"] for t in trades] == sorted(t["time"] for t in trades)
+    rows = await agent.data("tickers", exchange="Bybit")
+    assert {r["symbol"] for r in rows} == {"BTC_USDT", "ETH_USDT", "BTC_USDT.swap", "ETH_USDT.swap"}
+    ticker = await agent.data("ticker", {"symbol": "ETH_USDT"}, exchange="Bybit")
+    assert ticker["last"] == trades[-1]["price"]
     assert BybitAdapter.supported_methods() == frozenset(METHODS)
     error = await agent.error("depth", {"symbol": "BTC_USD.quarter"}, exchange="Bybit")
     assert "only spot and USDT/USDC-margined .swap" in error
