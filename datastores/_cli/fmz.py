@@ -19,7 +19,8 @@ def add_parser(sub: Any) -> None:
         "fmz",
         help="serve the FMZ Quant custom protocol from live stores (see docs/fmz.md)",
         description="An HTTP server for FMZ Quant's agent ('Custom Protocol' exchanges): "
-        "POST /OKX or /Binance. Listens on 127.0.0.1 unless told otherwise.",
+        "POST /OKX, /Binance, /BinanceFutures, /Bybit, /Bitget or /BitgetFutures. "
+        "Listens on 127.0.0.1 unless told otherwise.",
     )
     fmz.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     fmz.add_argument("--port", type=int, default=6666, help="port (default 6666)")
@@ -45,14 +46,14 @@ def add_parser(sub: Any) -> None:
     fmz.add_argument(
         "--fake",
         action="store_true",
-        help="serve the built-in fake OKX and Binance (offline, test keys)",
+        help="serve the built-in fake OKX, Binance, Bybit and Bitget (offline, test keys)",
     )
     fmz.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
 
 
 async def run_fmz(args: argparse.Namespace, stop: asyncio.Event) -> int:
     """Serve until ``stop`` (Ctrl-C) or ``--seconds``; returns the exit code."""
-    from ..apps.fmz.fake import FAKE_KEYS, fake_bridge
+    from ..apps.fmz.fake import fake_bridge
     from ..apps.fmz.server import FMZBridge, is_loopback
 
     options: dict[str, Any] = {
@@ -89,21 +90,29 @@ async def run_fmz(args: argparse.Namespace, stop: asyncio.Event) -> int:
         names = ", ".join(f"{bridge.url}/{cls.name}" for cls in bridge.adapters.values())
         print(f"datastores fmz: serving {names}", flush=True)
         if args.fake:
-            key, secret = FAKE_KEYS["OKX"]
-            keys = "; ".join(f"{name}: {a} / {s}" for name, (a, s) in FAKE_KEYS.items())
-            print(f"fake exchanges (offline), keys (access / secret): {keys}", flush=True)
-            print(
-                "Try:\n"
-                f'  curl -s -d \'{{"access_key": "{key}", "secret_key": "{secret}", '
-                f'"method": "depth", "nonce": 0, "params": {{"symbol": "BTC_USDT", '
-                f'"limit": "5"}}}}\' {bridge.url}/OKX',
-                flush=True,
-            )
+            _print_fake_hint(bridge.url)
         try:
             await asyncio.wait_for(stop.wait(), args.seconds)
         except asyncio.TimeoutError:
             pass
     return 0
+
+
+def _print_fake_hint(url: str) -> None:
+    """The fake exchanges' keys and one ``curl`` per route."""
+    from ..apps.fmz.fake import FAKE_KEYS
+
+    keys = "; ".join(f"{name}: {a} / {s}" for name, (a, s) in FAKE_KEYS.items())
+    print(f"fake exchanges (offline), keys (access / secret): {keys}", flush=True)
+    print("Try:", flush=True)
+    for name, (key, secret) in FAKE_KEYS.items():
+        symbol = "BTC_USDT.swap" if name.endswith("Futures") else "BTC_USDT"
+        print(
+            f'  curl -s -d \'{{"access_key": "{key}", "secret_key": "{secret}", '
+            f'"method": "depth", "nonce": 0, "params": {{"symbol": "{symbol}", '
+            f'"limit": "5"}}}}\' {url}/{name}',
+            flush=True,
+        )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal
 if TYPE_CHECKING:
     from ..._client import Client
 
-__all__ = ["INTERVALS", "REST", "BinanceCatalog"]
+__all__ = ["INTERVALS", "REST", "BinanceCatalog", "trade_row"]
 
 #: REST base of each market
 REST: Mapping[str, str] = {"spot": "https://api.binance.com", "usdsm": "https://fapi.binance.com"}
@@ -54,8 +54,23 @@ def _step_precision(step: str) -> int:
     return len(text.partition(".")[2]) if "." in text else 0
 
 
+def trade_row(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An FMZ trade from a ``trade``/``aggTrade`` push (``t``/``a``, ``p``, ``q``, ``T``,
+    ``m``), an ``aggTrades`` row (same keys) or a spot ``trades`` row (``id``,
+    ``price``, ``qty``, ``time``, ``isBuyerMaker``)."""
+    buyer_is_maker = item.get("m", item.get("isBuyerMaker"))
+    return {
+        "id": str(item.get("t", item.get("a", item.get("id", "")))),
+        "time": int(item.get("T", item.get("time")) or 0),
+        "price": number_text(item.get("p", item.get("price"))),
+        "amount": number_text(item.get("q", item.get("qty"))),
+        # the buyer is the maker, so the taker sold
+        "type": "sell" if buyer_is_maker else "buy",
+    }
+
+
 class BinanceCatalog:
-    """records, ticker, tickers, markets, fundings, set_margin_level."""
+    """records, ticker, tickers, markets, fundings, set_margin_level, recent trades."""
 
     if TYPE_CHECKING:  # provided by BinanceAdapter / ExchangeAdapter
         client: Client
@@ -89,6 +104,19 @@ class BinanceCatalog:
             return self.fmz_symbol(name)
         except BridgeError:
             return None
+
+    async def recent_trades(self, instrument: Instrument) -> list[dict[str, Any]]:
+        """The exchange's latest public trades, oldest first: spot ``trades`` and
+        USDⓈ-M ``aggTrades``, whose ids are those of the streams the bridge follows
+        (``trade`` and ``aggTrade``)."""
+        endpoint = "/aggTrades" if instrument.market == "usdsm" else "/trades"
+        rows = await self._get(
+            instrument.market, endpoint, {"symbol": self._raw(instrument), "limit": "100"}
+        )
+        found = (
+            [trade_row(t) for t in rows if isinstance(t, dict)] if isinstance(rows, list) else []
+        )
+        return sorted(found, key=lambda t: t["time"])
 
     async def records(self, instrument: Instrument, period_minutes: int, limit: int) -> Any:
         """Klines, oldest first (Binance's own order), row time in seconds."""

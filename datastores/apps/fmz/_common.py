@@ -14,6 +14,7 @@ from .adapter import BridgeError, decimal_text
 
 __all__ = [
     "RecentOrders",
+    "TradeSeed",
     "fmz_order",
     "json_of",
     "number_text",
@@ -115,3 +116,45 @@ def json_of(result: FetchResult, exchange: str, endpoint: str) -> Any:
             f"{exchange} {endpoint}: HTTP {result.response.status}, the reply is not JSON"
         )
     return result.data
+
+
+class TradeSeed:
+    """The REST recent trades each instrument's ``trades`` starts from.
+
+    A trade stream only carries trades made after the subscription, so the first
+    ``trades`` of a symbol would be empty: the adapter fetches the exchange's
+    recent trades once per instrument (after subscribing, so nothing falls between
+    the two) and merges them with what the stream pushed, by trade id.
+    """
+
+    def __init__(self) -> None:
+        self._seeds: dict[str, list[dict[str, Any]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def merged(
+        self,
+        key: str,
+        fetch: Callable[[], Any],
+        streamed: list[dict[str, Any]],
+        limit: int,
+        logger: Any,
+    ) -> list[dict[str, Any]]:
+        """The last ``limit`` trades of REST's seed (``await fetch()`` on first use)
+        and ``streamed``, oldest first, each id once. A failed fetch is logged and
+        not retried: the stream alone serves the symbol from then on."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key not in self._seeds:
+                try:
+                    self._seeds[key] = list(await fetch())
+                except Exception as exc:  # the stream still serves what it pushes
+                    logger.warning(
+                        "fmz: recent trades of %s unavailable (%s); serving streamed trades",
+                        key,
+                        type(exc).__name__,
+                    )
+                    self._seeds[key] = []
+        rows: dict[str, dict[str, Any]] = {}
+        for row in (*self._seeds[key], *streamed):
+            rows[row["id"]] = row
+        return sorted(rows.values(), key=lambda t: int(t["time"]))[-limit:]

@@ -20,7 +20,7 @@ from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal
 if TYPE_CHECKING:
     from ..._client import Client
 
-__all__ = ["BARS", "REST", "OKXCatalog", "okx_data", "ticker_row"]
+__all__ = ["BARS", "REST", "OKXCatalog", "okx_data", "ticker_row", "trade_row"]
 
 REST = "https://www.okx.com"
 #: FMZ record periods (minutes) -> OKX ``bar`` (daily and longer bars in UTC)
@@ -60,6 +60,18 @@ def okx_data(data: Any, what: str) -> list[Any]:
     return rows if isinstance(rows, list) else []
 
 
+def trade_row(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An FMZ trade from a ``market/trades`` row or a ``trades`` push (same names:
+    ``tradeId``, ``px``, ``sz``, ``side``, ``ts``)."""
+    return {
+        "id": str(item.get("tradeId", "")),
+        "time": int(item.get("ts") or 0),
+        "price": number_text(item.get("px")),
+        "amount": number_text(item.get("sz")),
+        "type": "buy" if item.get("side") == "buy" else "sell",
+    }
+
+
 def ticker_row(item: Mapping[str, Any], symbol: FMZSymbol) -> dict[str, Any]:
     """An OKX ticker (WebSocket ``tickers`` or REST) as FMZ's ticker object."""
     return {
@@ -97,6 +109,15 @@ class OKXCatalog:
             "GET", REST + path, params=dict(params), timeout=self.context.timeout
         )
         return okx_data(json_of(result, "OKX", f"GET {path}"), what)
+
+    async def recent_trades(self, instrument: Instrument) -> list[dict[str, Any]]:
+        """The exchange's latest public trades, oldest first (``market/trades``)."""
+        rows = await self._get(
+            "/api/v5/market/trades", {"instId": instrument.name, "limit": "100"}, "trades"
+        )
+        found = [trade_row(t) for t in rows if isinstance(t, dict)]
+        # Listed newest first; trades of one match share a time, so reverse before sorting.
+        return sorted(reversed(found), key=lambda t: t["time"])
 
     async def records(self, instrument: Instrument, period_minutes: int, limit: int) -> Any:
         """Candles from ``GET /api/v5/market/candles`` (OKX sends newest first)."""

@@ -33,12 +33,13 @@ from typing import Any, ClassVar
 from ..._collection import DataStoreCollection
 from ..._ws.app import WebSocketApp
 from ...exchanges.binance.store import BinanceSpotDataStore, BinanceUSDSMDataStore
-from ._binance_catalog import REST, BinanceCatalog
+from ._binance_catalog import REST, BinanceCatalog, trade_row
 from ._common import (
     FILLED,
     PARTIAL,
     PENDING,
     RecentOrders,
+    TradeSeed,
     finished_status,
     fmz_order,
     json_of,
@@ -134,6 +135,7 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
         #: per market, the user-data stream's reconnect count when its stores were loaded
         self._loaded_at: dict[str, int] = dict.fromkeys(MARKETS, 0)
         self._recent = RecentOrders()
+        self._trade_seed = TradeSeed()
         #: USDⓈ-M hedge mode (``dualSidePosition``), read once
         self._dual: bool | None = None
 
@@ -213,20 +215,17 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
         }
 
     async def trades(self, instrument: Instrument) -> Any:
+        """The REST recent trades, then what the trade stream pushed since."""
         await self._follow(instrument)
         store: Any = self.stores[instrument.market].trade  # type: ignore[attr-defined]
-        items = store.find({"s": self._raw(instrument)})[-TRADES:]
-        return [
-            {
-                "id": str(t.get("t", t.get("a", ""))),
-                "time": int(t.get("T") or 0),
-                "price": number_text(t.get("p")),
-                "amount": number_text(t.get("q")),
-                # m: the buyer is the maker, so the taker sold
-                "type": "sell" if t.get("m") else "buy",
-            }
-            for t in items
-        ]
+        streamed = store.find({"s": self._raw(instrument)})[-TRADES:]
+        return await self._trade_seed.merged(
+            instrument.name,
+            lambda: self.recent_trades(instrument),
+            [trade_row(t) for t in streamed],
+            TRADES,
+            logger,
+        )
 
     # ------------------------------------------------------------ pass-through
 

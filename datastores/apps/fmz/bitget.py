@@ -3,8 +3,9 @@ instType ``SPOT``) and USDT-margined perpetuals (``BTC_USDT.swap`` = ``BTCUSDT``
 instType ``USDT-FUTURES``, named ``BTCUSDT.P`` inside order ids).
 
 * Market data: on first use of a symbol, one public WebSocket with its ``books``
-  (snapshot, then deltas checked by their checksum and ``seq``) and ``trade``
-  channels; ``depth`` answers from the verified book or refuses while unsynced.
+  (snapshot, then deltas checked by their checksum and ``seq``), ``trade`` and
+  ``ticker`` channels; ``depth`` answers from the verified book or refuses while
+  unsynced; ``trades`` starts from the REST recent trades, then follows the stream.
 * Private state: one ``/v2/ws/private`` stream (``orders`` and ``account`` of both
   instTypes, ``positions``), bootstrapped by ``GET /api/v2/spot/trade/unfilled-orders``,
   ``/api/v2/mix/order/orders-pending`` and ``/api/v2/mix/position/all-position``.
@@ -16,6 +17,8 @@ instType ``USDT-FUTURES``, named ``BTCUSDT.P`` inside order ids).
   ``tradeSide`` ``open``/``close`` and ``side`` naming the position. Bitget sizes a spot
   market buy in USDT: the adapter sends what ``amount`` costs at the current asks of the
   verified book.
+* ticker (live), records, tickers, markets, fundings, margin level:
+  :mod:`._bitget_catalog`.
 
 Docs: https://www.bitget.com/api-doc/spot/trade/Place-Order ,
 https://www.bitget.com/api-doc/contract/trade/Place-Order
@@ -31,11 +34,13 @@ from typing import Any, ClassVar
 
 from ..._ws.app import WebSocketApp
 from ...exchanges.bitget.store import BitgetV2DataStore
+from ._bitget_catalog import REST, BitgetCatalog, trade_row
 from ._common import (
     FILLED,
     PARTIAL,
     PENDING,
     RecentOrders,
+    TradeSeed,
     finished_status,
     fmz_order,
     json_of,
@@ -58,7 +63,6 @@ __all__ = ["BitgetAdapter", "BitgetFuturesAdapter"]
 
 logger = logging.getLogger("datastores.apps.fmz")
 
-REST = "https://api.bitget.com"
 PUBLIC = "wss://ws.bitget.com/v2/ws/public"
 PRIVATE = "wss://ws.bitget.com/v2/ws/private"
 SPOT, FUTURES = "SPOT", "USDT-FUTURES"
@@ -71,7 +75,7 @@ _STATUS = {"live": PENDING, "new": PENDING, "partially_filled": PARTIAL, "filled
 _MIX = {"productType": FUTURES, "marginMode": "crossed", "marginCoin": "USDT"}
 
 
-class BitgetAdapter(ExchangeAdapter):
+class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
     """Bitget v2 spot and USDT perpetuals."""
 
     name: ClassVar[str] = "Bitget"
@@ -103,6 +107,7 @@ class BitgetAdapter(ExchangeAdapter):
         #: the private stream's reconnect count when the private store was last loaded
         self._loaded_at = 0
         self._recent = RecentOrders()
+        self._trade_seed = TradeSeed()
         #: futures positions are per side (hedge mode), learnt from Bitget's refusal
         self._hedge = False
 
@@ -145,7 +150,7 @@ class BitgetAdapter(ExchangeAdapter):
             raw = self._raw(instrument)
             args = [
                 {"instType": instrument.market, "channel": channel, "instId": raw}
-                for channel in ("books", "trade")
+                for channel in ("books", "trade", "ticker")
             ]
             self._followed[instrument.name] = await self.client.ws_connect(
                 PUBLIC, send_json={"op": "subscribe", "args": args}, hdlr_json=self.public.onmessage
@@ -183,20 +188,18 @@ class BitgetAdapter(ExchangeAdapter):
         }
 
     async def trades(self, instrument: Instrument) -> Any:
+        """The REST recent trades, then what the ``trade`` channel pushed since."""
         await self._follow(instrument)
-        items = self.public.trade.find(
+        streamed = self.public.trade.find(
             {"instType": instrument.market, "instId": self._raw(instrument)}
         )
-        return [
-            {
-                "id": str(t.get("tradeId", "")),
-                "time": int(t.get("ts") or 0),
-                "price": number_text(t.get("price")),
-                "amount": number_text(t.get("size")),
-                "type": "buy" if t.get("side") == "buy" else "sell",
-            }
-            for t in items[-TRADES:]
-        ]
+        return await self._trade_seed.merged(
+            instrument.name,
+            lambda: self.recent_trades(instrument),
+            [trade_row(t) for t in streamed[-TRADES:]],
+            TRADES,
+            logger,
+        )
 
     # ------------------------------------------------------------ pass-through
 

@@ -3,9 +3,10 @@
 ``category=linear``, named ``BTCUSDT.P`` inside order ids so both stay apart).
 
 * Market data: on first use of a symbol, one WebSocket on its category's public
-  stream with ``orderbook.50.<symbol>`` and ``publicTrade.<symbol>``; the book is
-  the store's verified one (snapshot then deltas, ``u`` checked); ``depth``
-  answers from it or refuses while unsynced.
+  stream with ``orderbook.50.<symbol>``, ``publicTrade.<symbol>`` and
+  ``tickers.<symbol>``; the book is the store's verified one (snapshot then
+  deltas, ``u`` checked); ``depth`` answers from it or refuses while unsynced;
+  ``trades`` starts from the REST recent trades, then follows the stream.
 * Private state: one ``/v5/private`` stream (``order``, ``execution``,
   ``position``, ``wallet``; every category), bootstrapped by ``GET
   /v5/order/realtime`` (spot, linear), ``/v5/position/list`` and
@@ -15,6 +16,8 @@
   that the position mode differs, then with ``positionIdx`` 1 (long) / 2 (short).
   Market orders are sized in the base coin (``marketUnit=baseCoin`` on spot), as
   the other adapters size them.
+* ticker (live), records, tickers, markets, fundings, margin level:
+  :mod:`._bybit_catalog`.
 
 Docs: https://bybit-exchange.github.io/docs/v5/order/create-order ,
 https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
@@ -30,11 +33,13 @@ from typing import Any, ClassVar
 
 from ..._ws.app import WebSocketApp
 from ...exchanges.bybit.store import BybitDataStore
+from ._bybit_catalog import REST, BybitCatalog, trade_row
 from ._common import (
     FILLED,
     PARTIAL,
     PENDING,
     RecentOrders,
+    TradeSeed,
     finished_status,
     fmz_order,
     json_of,
@@ -57,7 +62,6 @@ __all__ = ["BybitAdapter"]
 
 logger = logging.getLogger("datastores.apps.fmz")
 
-REST = "https://api.bybit.com"
 PUBLIC = "wss://stream.bybit.com/v5/public/"
 PRIVATE = "wss://stream.bybit.com/v5/private"
 QUOTES = ("USDT", "USDC", "BTC", "ETH", "EUR")
@@ -69,7 +73,7 @@ _STATUS = {"New": PENDING, "PartiallyFilled": PARTIAL, "Filled": FILLED, "Untrig
 _MODE_MISMATCH = "position idx not match position mode"
 
 
-class BybitAdapter(ExchangeAdapter):
+class BybitAdapter(BybitCatalog, ExchangeAdapter):
     """Bybit V5 spot and linear perpetuals (one unified account)."""
 
     name: ClassVar[str] = "Bybit"
@@ -96,6 +100,7 @@ class BybitAdapter(ExchangeAdapter):
         #: the private stream's reconnect count when the private store was last loaded
         self._loaded_at = 0
         self._recent = RecentOrders()
+        self._trade_seed = TradeSeed()
         #: linear positions are per side (hedge mode), learnt from Bybit's refusal
         self._hedge = False
 
@@ -138,7 +143,7 @@ class BybitAdapter(ExchangeAdapter):
                 PUBLIC + instrument.market,
                 send_json={
                     "op": "subscribe",
-                    "args": [f"orderbook.50.{raw}", f"publicTrade.{raw}"],
+                    "args": [f"orderbook.50.{raw}", f"publicTrade.{raw}", f"tickers.{raw}"],
                 },
                 hdlr_json=self.public[instrument.market].onmessage,
             )
@@ -162,18 +167,16 @@ class BybitAdapter(ExchangeAdapter):
         }
 
     async def trades(self, instrument: Instrument) -> Any:
+        """The REST recent trades, then what ``publicTrade`` pushed since."""
         await self._follow(instrument)
-        items = self.public[instrument.market].trade.find({"s": self._raw(instrument)})
-        return [
-            {
-                "id": str(t.get("i", "")),
-                "time": int(t.get("T") or 0),
-                "price": number_text(t.get("p")),
-                "amount": number_text(t.get("v")),
-                "type": "buy" if t.get("S") == "Buy" else "sell",
-            }
-            for t in items[-TRADES:]
-        ]
+        streamed = self.public[instrument.market].trade.find({"s": self._raw(instrument)})
+        return await self._trade_seed.merged(
+            instrument.name,
+            lambda: self.recent_trades(instrument),
+            [trade_row(t) for t in streamed[-TRADES:]],
+            TRADES,
+            logger,
+        )
 
     # ------------------------------------------------------------ pass-through
 

@@ -33,13 +33,14 @@ from ._common import (
     PARTIAL,
     PENDING,
     RecentOrders,
+    TradeSeed,
     finished_status,
     fmz_order,
     json_of,
     number_text,
     wait_for,
 )
-from ._okx_catalog import REST, OKXCatalog, okx_data, ticker_row
+from ._okx_catalog import REST, OKXCatalog, okx_data, ticker_row, trade_row
 from .adapter import (
     AdapterContext,
     BridgeError,
@@ -102,6 +103,7 @@ class OKXAdapter(OKXCatalog, ExchangeAdapter):
         self._loaded_at = 0
         self._pushed: set[str] = set()
         self._recent = RecentOrders()
+        self._trade_seed = TradeSeed()
         self._td_mode = str(context.options.get("okx_td_mode", "cross"))
         #: the account's position mode (``net_mode``/``long_short_mode``), read once
         self._pos_mode: str | None = None
@@ -197,20 +199,17 @@ class OKXAdapter(OKXCatalog, ExchangeAdapter):
         return ticker_row(item, instrument.symbol)
 
     async def trades(self, instrument: Instrument) -> Any:
+        """The REST recent trades, then what the ``trades`` channel pushed since."""
         await self._follow(instrument)
-        # Subscribed on first use: the list holds the trades pushed since then.
         self._check_refused(instrument)
-        items = self.store.trades.find({"instId": instrument.name})[-TRADES:]
-        return [
-            {
-                "id": str(t.get("tradeId", "")),
-                "time": int(t.get("ts") or 0),
-                "price": number_text(t.get("px")),
-                "amount": number_text(t.get("sz")),
-                "type": "buy" if t.get("side") == "buy" else "sell",
-            }
-            for t in items
-        ]
+        streamed = self.store.trades.find({"instId": instrument.name})[-TRADES:]
+        return await self._trade_seed.merged(
+            instrument.name,
+            lambda: self.recent_trades(instrument),
+            [trade_row(t) for t in streamed],
+            TRADES,
+            logger,
+        )
 
     # ------------------------------------------------------- private state
 

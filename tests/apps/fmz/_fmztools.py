@@ -4,11 +4,16 @@ FMZ's docker does."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
+from aiohttp import web
+
+from datastores.testing import FakeExchange
 
 #: distinctive test credentials: the secret scan looks for these everywhere
 ACCESS_KEY = "FMZ-ACCESS-3b9f6e21"
@@ -76,3 +81,54 @@ async def until(condition: Callable[[], Any], timeout: float = 10.0) -> None:
     while not condition():
         assert loop.time() < deadline, "condition not reached in time"
         await asyncio.sleep(0.01)
+
+
+class CannedHost:
+    """An exchange's REST host: canned replies (in the exchange's documented shapes) for
+    the paths in ``canned``; every other request forwarded to the fake's ``venue``."""
+
+    def __init__(self, fake: FakeExchange, venue: str, canned: dict[str, Any]) -> None:
+        self.fake, self.venue, self.canned = fake, venue, canned
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> CannedHost:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._session is not None
+        assert self._runner is not None
+        await self._session.close()
+        await self._runner.cleanup()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if request.path in self.canned:
+            text = body.decode()
+            # Bybit and Bitget post JSON bodies, Binance forms.
+            sent = json.loads(text) if text.startswith("{") else dict(parse_qsl(text))
+            query = {**sent, **request.query}
+            self.seen.append((request.method, request.path, query))
+            reply = self.canned[request.path]
+            return web.json_response(reply(query) if callable(reply) else reply)
+        assert self._session is not None
+        target = self.fake.venues[self.venue].url + request.path_qs
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with self._session.request(
+            request.method, target, headers=headers, data=body
+        ) as response:
+            return web.Response(
+                status=response.status,
+                body=await response.read(),
+                content_type=response.content_type,
+            )

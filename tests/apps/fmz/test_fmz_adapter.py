@@ -1,8 +1,12 @@
-"""The adapter interface of the FMZ bridge: symbols, order ids, key packing, selectors."""
+"""The adapter interface of the FMZ bridge: symbols, order ids, key packing, selectors,
+the merge of REST recent trades with streamed ones."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -19,6 +23,7 @@ from datastores.apps.fmz import (
     OrderRequest,
     PositionSelector,
 )
+from datastores.apps.fmz._common import TradeSeed
 from datastores.apps.fmz.adapter import decimal_text
 
 
@@ -181,3 +186,54 @@ def test_method_aliases(sent: str, canonical: str) -> None:
     from datastores.apps.fmz._dispatch import canonical_method
 
     assert canonical_method(sent) == canonical
+
+
+def _trade(trade_id: int, time: int) -> dict[str, Any]:
+    return {"id": str(trade_id), "time": time, "price": "1", "amount": "1", "type": "buy"}
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 20)), max_size=40),
+    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 20)), max_size=40),
+    st.integers(1, 30),
+)
+def test_seeded_trades_are_merged_by_id_oldest_first(
+    seed: list[tuple[int, int]], streamed: list[tuple[int, int]], limit: int
+) -> None:
+    rest = [_trade(i, t) for i, t in seed]
+    pushed = [_trade(i, t) for i, t in streamed]
+
+    async def merged() -> list[dict[str, Any]]:
+        async def fetch() -> list[dict[str, Any]]:
+            return rest
+
+        return await TradeSeed().merged("X", fetch, pushed, limit, logging.getLogger("t"))
+
+    rows = asyncio.run(merged())
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids))
+    assert [r["time"] for r in rows] == sorted(r["time"] for r in rows)
+    # What is kept is the newest of every id seen (the stream's version of a repeated id).
+    latest = {r["id"]: r for r in (*rest, *pushed)}
+    assert len(rows) == min(limit, len(latest))
+    assert all(latest[r["id"]] == r for r in rows)
+
+
+async def test_a_failed_seed_is_logged_once_and_the_stream_serves(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls = []
+
+    async def fetch() -> list[dict[str, Any]]:
+        calls.append(1)
+        raise ConnectionError("refused")
+
+    seed = TradeSeed()
+    logger = logging.getLogger("datastores.apps.fmz")
+    pushed = [_trade(2, 20), _trade(1, 10)]
+    assert await seed.merged("BTCUSDT", fetch, pushed, 100, logger) == [pushed[1], pushed[0]]
+    assert await seed.merged("BTCUSDT", fetch, pushed[:1], 100, logger) == pushed[:1]
+    assert calls == [1]
+    [record] = [r for r in caplog.records if "recent trades" in r.getMessage()]
+    assert "BTCUSDT" in record.getMessage()
+    assert "ConnectionError" in record.getMessage()

@@ -8,12 +8,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
-from _fmztools import ACCESS_KEY, SECRET, Agent
-from aiohttp import web
+from _fmztools import ACCESS_KEY, SECRET, Agent, CannedHost
 
 from datastores.apps.fmz._common import number_text
 from datastores.apps.fmz.adapter import decimal_text
@@ -300,54 +298,6 @@ async def test_user_data_is_reloaded_after_the_stream_reconnects(
     assert {a["currency"]: a["free"] for a in accounts}["USDT"] == "42"
 
 
-class CannedBinance:
-    """api.binance.com or fapi.binance.com: canned replies (Binance's documented shapes)
-    for the endpoints the fake lacks; every other request forwarded to the fake."""
-
-    def __init__(self, fake: FakeExchange, venue: str, canned: dict[str, Any]) -> None:
-        self.fake, self.venue, self.canned = fake, venue, canned
-        self.seen: list[tuple[str, str, dict[str, str]]] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> CannedBinance:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
-        self._session = aiohttp.ClientSession()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._session is not None
-        assert self._runner is not None
-        await self._session.close()
-        await self._runner.cleanup()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if request.path in self.canned:
-            query = {**dict(parse_qsl(body.decode())), **request.query}
-            self.seen.append((request.method, request.path, query))
-            reply = self.canned[request.path]
-            return web.json_response(reply(query) if callable(reply) else reply)
-        assert self._session is not None
-        target = self.fake.venues[self.venue].url + request.path_qs
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-        async with self._session.request(
-            request.method, target, headers=headers, data=body
-        ) as response:
-            return web.Response(
-                status=response.status,
-                body=await response.read(),
-                content_type=response.content_type,
-            )
-
-
 SPOT_FILTERS = [
     {"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000000", "tickSize": "0.01"},
     {"filterType": "LOT_SIZE", "minQty": "0.00001", "maxQty": "9000", "stepSize": "0.00001"},
@@ -397,6 +347,17 @@ async def test_rest_served_methods(binance: tuple[Agent, FakeExchange]) -> None:
         "closeTime": 1499869899041,
     }
     spot = {
+        "/api/v3/trades": [
+            {
+                "id": 28457,
+                "price": "4.00000100",
+                "qty": "12.00000000",
+                "quoteQty": "48.000012",
+                "time": 1499865549590,
+                "isBuyerMaker": True,
+                "isBestMatch": True,
+            }
+        ],
         "/api/v3/klines": [kline],
         "/api/v3/ticker/24hr": lambda q: spot_day if "symbol" in q else [spot_day],
         "/api/v3/exchangeInfo": {
@@ -407,6 +368,17 @@ async def test_rest_served_methods(binance: tuple[Agent, FakeExchange]) -> None:
         },
     }
     futures = {
+        "/fapi/v1/aggTrades": [
+            {
+                "a": 26129,
+                "p": "0.01633102",
+                "q": "4.70443515",
+                "f": 27781,
+                "l": 27781,
+                "T": 1498793709153,
+                "m": False,
+            }
+        ],
         "/fapi/v1/ticker/24hr": lambda q: futures_day if "symbol" in q else [futures_day],
         "/fapi/v1/ticker/bookTicker": [
             {
@@ -445,8 +417,8 @@ async def test_rest_served_methods(binance: tuple[Agent, FakeExchange]) -> None:
         "/fapi/v1/leverage": {"leverage": 21, "maxNotionalValue": "1000000", "symbol": "BTCUSDT"},
     }
     async with (
-        CannedBinance(fake, "binance-spot", spot) as spot_host,
-        CannedBinance(fake, "binance-usdsm", futures) as futures_host,
+        CannedHost(fake, "binance-spot", spot) as spot_host,
+        CannedHost(fake, "binance-usdsm", futures) as futures_host,
     ):
         redirects = {
             **fake.redirects,
@@ -459,6 +431,16 @@ async def test_rest_served_methods(binance: tuple[Agent, FakeExchange]) -> None:
             async def data(method: str, params: dict[str, Any] | None = None) -> Any:
                 return await trader.data(method, params, exchange="Binance")
 
+            spot_trades = await data("trades", {"symbol": "BTC_USDT"})
+            assert spot_trades[0] == {"id": "28457", "time": 1499865549590, "price": "4.000001",
+                                      "amount": "12", "type": "sell"}  # fmt: skip
+            swap_trades = await data("trades", {"symbol": "BTC_USDT.swap"})
+            assert swap_trades[0] == {"id": "26129", "time": 1498793709153,
+                                      "price": "0.01633102", "amount": "4.70443515",
+                                      "type": "buy"}  # fmt: skip
+            assert ("GET", "/fapi/v1/aggTrades", {"symbol": "BTCUSDT", "limit": "100"}) in (
+                futures_host.seen
+            )
             records = await data("records", {"symbol": "BTC_USDT", "period": "1440", "limit": 5})
             assert records == [
                 [1499040000, "0.0163479", "0.8", "0.015758", "0.015771", "148976.11427815"]

@@ -429,3 +429,33 @@ async def test_long_short_mode_uses_the_position_side(okx_trader: Agent) -> None
     await wait_for(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
     [short] = await wait_for(agent, "positions", {}, lambda rows: len(rows) == 1)
     assert (short["type"], short["amount"]) == (1, "1")
+
+
+async def test_trades_start_from_the_rest_recent_trades(
+    canned: tuple[Agent, CannedStandIn], okx_fake: FakeExchange
+) -> None:
+    agent, stand_in = canned
+    stand_in.canned["/api/v5/market/trades"] = {
+        "code": "0",
+        "msg": "",
+        "data": [
+            {"instId": "BTC-USDT", "side": "sell", "sz": "0.00001", "px": "29963.2",
+             "tradeId": "242720721", "ts": "1654161646975"},
+            {"instId": "BTC-USDT", "side": "buy", "sz": "0.5", "px": "29963.1",
+             "tradeId": "242720720", "ts": "1654161646974"},
+        ],
+    }  # fmt: skip
+    seeded = [
+        {"id": "242720720", "time": 1654161646974, "price": "29963.1", "amount": "0.5",
+         "type": "buy"},
+        {"id": "242720721", "time": 1654161646975, "price": "29963.2", "amount": "0.00001",
+         "type": "sell"},
+    ]  # fmt: skip
+    assert await agent.data("trades", {"symbol": "BTC_USDT"}) == seeded
+    assert stand_in.queries[-1] == ("/api/v5/market/trades", {"instId": "BTC-USDT", "limit": "100"})
+    okx_fake.tick(100, "BTC-USDT", venue="okx")
+    trades = await wait_for(agent, "trades", {"symbol": "BTC_USDT"}, lambda t: len(t) > 2)
+    assert trades[:2] == seeded
+    assert [t["time"] for t in trades] == sorted(t["time"] for t in trades)
+    assert len({t["id"] for t in trades}) == len(trades)
+    assert [q[0] for q in stand_in.queries].count("/api/v5/market/trades") == 1

@@ -71,6 +71,10 @@ class BitgetRest:
         signed = self.signed
         return [
             web.get("/api/v2/public/time", self.time),
+            web.get("/api/v2/spot/market/fills", self.fills),
+            web.get("/api/v2/mix/market/fills", self.fills),
+            web.get("/api/v2/spot/market/tickers", self.tickers),
+            web.get("/api/v2/mix/market/tickers", self.tickers),
             web.get("/api/v2/mix/order/orders-pending", signed(self.mix_orders)),
             web.get("/api/v2/spot/trade/unfilled-orders", signed(self.spot_orders)),
             web.get("/api/v2/mix/position/all-position", signed(self.positions)),
@@ -86,6 +90,43 @@ class BitgetRest:
         """``GET /api/v2/public/time``."""
         now = self._now()
         return ok({"serverTime": str(now)}, now)
+
+    def _inst_type(self, request: web.Request) -> str | web.Response:
+        """``SPOT`` on ``/spot/`` paths, else the ``productType`` param."""
+        return "SPOT" if "/spot/" in request.path else self._product_type(request)
+
+    async def fills(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/spot|mix/market/fills`` (``symbol``, ``limit``: spot 1-500,
+        futures 1-100; ``productType`` for futures): the latest trades, newest first."""
+        inst_type = self._inst_type(request)
+        if isinstance(inst_type, web.Response):
+            return inst_type
+        now = self._now()
+        key = f"{inst_type}:{request.query.get('symbol', '')}"
+        if key not in self.profile.venue.markets:
+            return error("40034", "Parameter symbol does not exist", now)
+        most = 500 if inst_type == "SPOT" else 100
+        try:
+            limit = int(request.query.get("limit", "100"))
+        except ValueError:
+            return error("40020", "Parameter limit error", now)
+        if not 1 <= limit <= most:
+            return error("40020", "Parameter limit error", now)
+        kept = list(self.profile.recent_trades.get(key, ()))[-limit:]
+        symbol = key.partition(":")[2]
+        return ok([{"symbol": symbol, **t} for t in reversed(kept)], now)
+
+    async def tickers(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/spot|mix/market/tickers`` (optional ``symbol`` on spot;
+        ``productType`` for futures)."""
+        inst_type = self._inst_type(request)
+        if isinstance(inst_type, web.Response):
+            return inst_type
+        prefix = f"{inst_type}:"
+        keys = [k for k in self.profile.venue.markets if k.startswith(prefix)]
+        if "symbol" in request.query:
+            keys = [k for k in keys if k == prefix + request.query["symbol"]]
+        return ok([self.profile.rest_ticker(k) for k in keys], self._now())
 
     async def not_found(self, request: web.Request) -> web.Response:
         """Any other path: Bitget's 404 body."""

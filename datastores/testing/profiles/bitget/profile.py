@@ -37,6 +37,7 @@ answers by :mod:`._rest`.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -122,6 +123,8 @@ class BitgetProfile(ExchangeProfile):
         self._dialect = BitgetDialect()
         self._rest = BitgetRest(self)
         self._tickers: dict[str, Ticker] = {}
+        #: symbol -> the last public trades (v2 ``trade`` rows), for ``market/fills``
+        self.recent_trades: dict[str, deque[dict[str, Any]]] = {}
         self._v1_books = V1Books()
 
     def market_config(self, symbol: str) -> MarketConfig:
@@ -340,6 +343,9 @@ class BitgetProfile(ExchangeProfile):
         else:
             self._v1_books.forget(symbol)
         self._ticker(symbol).record(update, now)
+        if update.trades:
+            kept = self.recent_trades.setdefault(symbol, deque(maxlen=500))
+            kept.extend(trade_row("v2", now, t) for t in update.trades)
         for dialect in ("v2", "v1"):
             if dialect == "v1" and inst_type == "SPOT":
                 continue
@@ -388,6 +394,16 @@ class BitgetProfile(ExchangeProfile):
             price = self.venue.markets[symbol].best()[0]
             ticker = self._tickers[symbol] = Ticker(price, price, Decimal(price), Decimal(price))
         return ticker
+
+    def rest_ticker(self, symbol: str) -> dict[str, Any]:
+        """A ``market/tickers`` row (v2): the stream's fields under ``symbol`` (spot
+        names the 24-hour open ``open``)."""
+        now = self.venue.now_ms()
+        row = ticker_data("v2", self.venue.markets[symbol], self._ticker(symbol), now)
+        row["symbol"] = row.pop("instId")
+        if split(symbol)[0] == "SPOT":
+            row["open"] = row.pop("open24h")
+        return row
 
     def _ticker_push(self, dialect: str, symbol: str, arg: dict[str, Any], now: int) -> Any:
         data = ticker_data(dialect, self.venue.markets[symbol], self._ticker(symbol), now)

@@ -10,6 +10,7 @@ update into the messages Bybit would push. Facts and links are in the
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +27,8 @@ __all__ = ["FIRST_U", "BybitMarketData", "levels", "plain"]
 #: the ``u`` of a topic before its first message (``u == 1`` means "restart" to clients)
 FIRST_U = 100_000
 _FUNDING_INTERVAL_MS = 8 * 3600 * 1000
+#: public trades kept per symbol for ``GET /v5/market/recent-trade`` (linear's maximum)
+RECENT_TRADES = 1000
 
 
 def levels(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
@@ -107,6 +110,8 @@ class BybitMarketData(ExchangeProfile):
         self._topic_u: dict[str, int] = {}
         self._full_u: dict[str, int] = {}
         self._tickers: dict[str, _Ticker] = {}
+        #: symbol -> the last public trades (``publicTrade`` items), for ``recent-trade``
+        self.recent_trades: dict[str, deque[dict[str, Any]]] = {}
 
     def update_id(self, topic: str) -> int:
         """The ``u`` of the last message of an ``orderbook.*`` topic (what a synced
@@ -190,6 +195,11 @@ class BybitMarketData(ExchangeProfile):
         full_u = self._full_u[symbol] = self._full_u.get(symbol, FIRST_U) + 1
         ticker = self._ticker(symbol)
         directions = [ticker.trade(trade) for trade in update.trades]
+        if update.trades:
+            self.recent_trades.setdefault(symbol, deque(maxlen=RECENT_TRADES)).extend(
+                self._trade(symbol, trade, direction, update.last_id, now)
+                for trade, direction in zip(update.trades, directions, strict=True)
+            )
         publications: list[Publication] = []
 
         views = self._views.get(symbol)
@@ -266,6 +276,15 @@ class BybitMarketData(ExchangeProfile):
             price = self.venue.markets[symbol].best()[0]
             ticker = self._tickers[symbol] = _Ticker(price, price, price, price)
         return ticker
+
+    def rest_ticker(self, symbol: str) -> dict[str, str]:
+        """A ``GET /v5/market/tickers`` row: the stream's fields, with the best bid and
+        ask (which spot's stream leaves out)."""
+        fields = self._ticker_fields(symbol)
+        market = self.venue.markets[symbol]
+        (bid, bid_size), (ask, ask_size) = market.levels("bid", 1)[0], market.levels("ask", 1)[0]
+        fields.update(bid1Price=bid, bid1Size=bid_size, ask1Price=ask, ask1Size=ask_size)
+        return fields
 
     def _ticker_fields(self, symbol: str) -> dict[str, str]:
         ticker = self._ticker(symbol)

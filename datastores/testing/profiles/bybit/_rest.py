@@ -64,6 +64,8 @@ class BybitRest:
             web.get("/v5/market/orderbook", self.orderbook),
             web.get("/v5/market/full_orderbook", self.full_orderbook),
             web.get("/v5/market/time", self.time),
+            web.get("/v5/market/recent-trade", self.recent_trade),
+            web.get("/v5/market/tickers", self.tickers),
             web.get("/v5/order/realtime", self.signed(self.orders)),
             web.get("/v5/position/list", self.signed(self.positions)),
             web.get("/v5/account/wallet-balance", self.signed(self.wallet)),
@@ -117,6 +119,41 @@ class BybitRest:
         if market is None:
             return self._error(10001, "params error: Symbol Is Invalid")
         return target, market
+
+    async def recent_trade(self, request: web.Request) -> web.Response:
+        """``GET /v5/market/recent-trade`` (``category``, ``symbol``, ``limit``: spot
+        1-60, others 1-1000), newest first."""
+        found = self._market_of(request)
+        if isinstance(found, web.Response):
+            return found
+        target, market = found
+        most = 60 if target.category == "spot" else 1000
+        try:
+            limit = int(request.query.get("limit", "60" if most == 60 else "500"))
+        except ValueError:
+            return self._error(10001, "params error: limit")
+        if not 1 <= limit <= most:
+            return self._error(10001, "params error: limit")
+        kept = list(target.recent_trades.get(market.symbol, ()))[-limit:]
+        rows = [
+            {"execId": t["i"], "symbol": t["s"], "price": t["p"], "size": t["v"],
+             "side": t["S"], "time": str(t["T"]), "isBlockTrade": False}
+            for t in reversed(kept)
+        ]  # fmt: skip
+        return self._ok({"category": target.category, "list": rows})
+
+    async def tickers(self, request: web.Request) -> web.Response:
+        """``GET /v5/market/tickers`` (``category``, optional ``symbol``)."""
+        target = self._category_of(request)
+        if isinstance(target, web.Response):
+            return target
+        symbol = request.query.get("symbol")
+        if symbol is not None and symbol not in target.venue.markets:
+            return self._error(10001, "params error: Symbol Is Invalid")
+        symbols = [symbol] if symbol is not None else list(target.venue.markets)
+        return self._ok(
+            {"category": target.category, "list": [target.rest_ticker(s) for s in symbols]}
+        )
 
     async def orderbook(self, request: web.Request) -> web.Response:
         """``GET /v5/market/orderbook`` (``category``, ``symbol``, ``limit`` 1-1000)."""
