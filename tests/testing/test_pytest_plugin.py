@@ -1,6 +1,7 @@
 """docs/testing.md as written: its first example runs as a script, and its pytest example
-runs in a fresh project through the installed ``fake_exchange`` plugin (entry point
-``pytest11``), in pytest-asyncio's strict mode, closing every fake it started."""
+runs in a fresh project with the ``fake_exchange`` plugin it enables (``pytest_plugins``),
+in pytest-asyncio's strict mode, closing every fake it started. The plugin is opt-in: no
+``pytest11`` entry point, so pytest does not rewrite the whole package in every run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "testing.md"
@@ -61,9 +64,17 @@ def _run(
     )
 
 
-def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
-    plugins = {e.name: e.value for e in entry_points(group="pytest11")}
-    assert plugins.get("datastores") == "datastores.testing.pytest_plugin"
+def test_the_plugin_is_opt_in_so_pytest_does_not_rewrite_the_package() -> None:
+    plugins = {e.value for e in entry_points(group="pytest11")}
+    assert not any(value.startswith("datastores") for value in plugins)
+
+
+def test_pytest_rewrites_only_what_the_project_asks_for(pytestconfig: pytest.Config) -> None:
+    # With an entry point, pytest marked every module of the distribution for assertion
+    # rewriting (each import then parsed by pytest; CPython 3.11.7's ast.parse could fail
+    # there with "AST constructor recursion depth mismatch").
+    hook = pytestconfig.pluginmanager.rewrite_hook
+    assert "datastores" not in getattr(hook, "_must_rewrite", set())
 
 
 def test_the_first_example_of_the_page_runs_as_written(tmp_path: Path) -> None:
@@ -90,8 +101,10 @@ def test_without_pytest_asyncio_the_fixture_says_what_it_needs(tmp_path: Path) -
     hidden.mkdir(parents=True)
     (hidden / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
     (tmp_path / "test_no_asyncio.py").write_text("def test_needs(fake_exchange):\n    pass\n")
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:asyncio"]
+    args += ["-p", "datastores.testing.pytest_plugin", "test_no_asyncio.py"]
     result = _run(
-        ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:asyncio", "test_no_asyncio.py"],
+        args,
         tmp_path,
         pythonpath=tmp_path / "hidden",
     )
