@@ -86,6 +86,10 @@ def _serve(port: int, stream: str, rate: int, seconds: float, ready: Any) -> Non
     messages = [orjson.loads(line) for line in Path(stream).read_bytes().splitlines()[1:]]
     clock, dumps = time.perf_counter_ns, orjson.dumps
     total = min(len(messages), int(rate * seconds)) if rate else len(messages)
+    frames: list[bytes] = []
+    if not rate:  # E is the time the frames were encoded: latency means nothing
+        now = clock()
+        frames = [_frame(dumps({**msg, "E": now})) for msg in messages]
     with socket.socket() as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", port))
@@ -95,9 +99,7 @@ def _serve(port: int, stream: str, rate: int, seconds: float, ready: Any) -> Non
         with conn:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             _handshake(conn)
-            if not rate:  # E is the time the frames were encoded: latency means nothing
-                now = clock()
-                frames = [_frame(dumps({**msg, "E": now})) for msg in messages]
+            if not rate:
                 for i in range(0, len(frames), 2048):
                     conn.sendall(b"".join(frames[i : i + 2048]))
             else:

@@ -346,8 +346,13 @@ def main() -> None:
         goal, met = _goal(key, ours, best)
         peer_text = "-" if best is None else f"{best:,.1f} {best_name}"
         verdict = {True: "MET", False: "not met", None: "?"}[met]
+        if key == "decode_fraction":
+            peer_text = "-" if best is None else f"{best:.2f} {best_name}"
+            ours_text, pure_text = f"{ours:.2f}", f"{pure:.2f}"
+        else:
+            ours_text, pure_text = f"{ours:,.1f}", f"{pure:,.1f}"
         print(
-            f"{label:<68}{ours:>12,.1f}{spread:>7.0%}{pure:>11,.1f}{peer_text:>22}"
+            f"{label:<68}{ours_text:>12}{spread:>7.0%}{pure_text:>11}{peer_text:>22}"
             f"{ratio:>8}  {goal}: {verdict}"
         )
     p999 = [e["paced"]["p999_ms"] for e in e2e]
