@@ -23,7 +23,9 @@ Rows:
 * ``100k book ns/change``: one side of 100,000 levels, 10-level diffs spread
   uniformly over the whole book (updates, deletes and inserts), ``apply_levels``;
 * ``levels() top-10 ns``: ``orderbook.levels(symbol, 10)`` (raw lists, both sides)
-  right after each message of the Binance stream, timed per call.
+  right after each message of the Binance stream, timed per call;
+* ``sorted() top-10 ns``: ``orderbook.sorted({"s": symbol}, limit=10)`` (the item
+  dicts, both sides) the same way.
 """
 
 from __future__ import annotations
@@ -102,30 +104,43 @@ def _onmessage(snapshot: dict[str, Any], diffs: list[dict[str, Any]]) -> tuple[f
     return elapsed / levels * 1e9, elapsed / len(diffs) * 1e6
 
 
-def _top10_reads(snapshot: dict[str, Any], diffs: list[dict[str, Any]]) -> float:
+def _top10_reads(snapshot: dict[str, Any], diffs: list[dict[str, Any]], dicts: bool) -> float:
+    """Median ns of one top-10 read (both sides) right after each message: raw
+    ``levels(symbol, 10)``, or ``sorted({"s": symbol}, limit=10)`` (item dicts)."""
     store = _binance_store(snapshot)
     onmessage = store.onmessage
-    levels = store.orderbook.levels
+    book = store.orderbook
+    query = {"s": SYMBOL}
     clock = time.perf_counter_ns
     samples = []
     gc.collect()
     for message in diffs:
         onmessage(message)
-        start = clock()
-        levels(SYMBOL, 10)
+        if dicts:
+            start = clock()
+            book.sorted(query, 10)
+        else:
+            start = clock()
+            book.levels(SYMBOL, 10)
         samples.append(clock() - start)
     empty = []
     for _ in range(len(diffs)):
         start = clock()
         empty.append(clock() - start)
-    asks, bids = levels(SYMBOL, 10)
+    asks, bids = book.levels(SYMBOL, 10)
     assert len(asks) == len(bids) == 10
     assert float(asks[0][0]) > float(bids[0][0])
+    items = book.sorted(query, 10)
+    assert [(i["p"], i["q"]) for i in items["a"]] == [(a[0], a[1]) for a in asks]
+    assert [(i["p"], i["q"]) for i in items["b"]] == [(b[0], b[1]) for b in bids]
     return statistics.median(samples) - statistics.median(empty)
 
 
-def _many_symbols(symbols: int, depth: int, messages: int) -> dict[str, float]:
-    """1,000 books of 50 levels a side; memory after the snapshots and the stream."""
+def _symbols_stream(
+    symbols: int, depth: int, messages: int
+) -> tuple[list[str], list[str], list[str], list[tuple[dict[int, str], dict[int, str]]]]:
+    """``symbols`` books of ``depth`` levels a side: (names, snapshot lines, diff lines,
+    the final books as {price in cents: size} per side)."""
     rng = random.Random(7)
     names = [f"SYM{i:04d}USDT" for i in range(symbols)]
     snapshots = []
@@ -167,7 +182,12 @@ def _many_symbols(symbols: int, depth: int, messages: int) -> dict[str, float]:
         update_ids[index] += 1
         message = {"e": "depthUpdate", "E": 1, "s": names[index], "U": first, "u": first}
         lines.append(json.dumps({**message, "b": side_b, "a": side_a}))
+    return names, snapshots, lines, books
 
+
+def _many_symbols(symbols: int, depth: int, messages: int) -> dict[str, float]:
+    """1,000 books of 50 levels a side; memory after the snapshots and the stream."""
+    names, snapshots, lines, books = _symbols_stream(symbols, depth, messages)
     from datastores.exchanges.binance.store import BinanceSpotDataStore
 
     gc.collect()
@@ -241,7 +261,8 @@ def worker(args: argparse.Namespace) -> None:
     result: dict[str, Any] = {"native": _bookside.NATIVE}
     result["apply_ns_per_level"] = _apply_only(snapshot, diffs)
     result["onmessage_ns_per_level"], result["onmessage_us_per_msg"] = _onmessage(snapshot, diffs)
-    result["top10_levels_ns"] = _top10_reads(snapshot, diffs[: args.messages // 4])
+    result["top10_levels_ns"] = _top10_reads(snapshot, diffs[: args.messages // 4], False)
+    result["top10_sorted_ns"] = _top10_reads(snapshot, diffs[: args.messages // 4], True)
     result.update(_many_symbols(1000, 50, args.messages))
     result["big_book_ns_per_change"] = _big_book(100_000, args.messages)
     print(json.dumps(result))
@@ -255,6 +276,7 @@ ROWS = [
     ("kib_per_symbol", "memory per symbol, 50+50 levels, KiB", False),
     ("big_book_ns_per_change", "one side of 100,000 levels, uniform changes, ns/change", False),
     ("top10_levels_ns", "levels(symbol, 10) after an update, ns", False),
+    ("top10_sorted_ns", "sorted({'s': symbol}, limit=10) after an update, ns", False),
 ]
 
 

@@ -4,7 +4,9 @@ applies them; latency from send to ``wait()`` waking, and the highest sustained 
 Usage: ``python -m benchmarks.endtoend [--rate N] [--seconds S] [--gc MODE]``
 (``--rate 0``: as fast as the server can send, to find the client's maximum rate).
 
-The server runs in its own process (its own core), so the client's core does only
+The server runs in its own process (its own core): a plain socket writing
+pre-encoded WebSocket frames (batched when the rate is unlimited), several times
+faster than the client, so the client is what is measured. The client's core does only
 what a bot's would: aiohttp's WebSocket reader, datastores' receive path
 (``datastores/_ws``), ``BinanceSpotDataStore.onmessage`` and one task waiting on
 ``store.orderbook.wait()``. Each message carries its send time in ``E``
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
+import hashlib
 import multiprocessing
 import socket
 import statistics
@@ -35,39 +39,81 @@ from .stream import SYMBOL, generate
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
+def _frame(payload: bytes) -> bytes:
+    """One unmasked server-to-client text frame (RFC 6455, section 5.2)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+
+
+def _handshake(conn: socket.socket) -> None:
+    """Read the client's upgrade request and accept it (RFC 6455, section 4.2.2)."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        chunk = conn.recv(4096)
+        if not chunk:
+            raise ConnectionError("the client left during the handshake")
+        request += chunk
+    headers = dict(
+        line.split(": ", 1) for line in request.decode("latin-1").split("\r\n")[1:] if ": " in line
+    )
+    key = {k.lower(): v for k, v in headers.items()}["sec-websocket-key"].strip()
+    accept = base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
+    conn.sendall(
+        (
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        ).encode()
+    )
+
+
+_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
 def _serve(port: int, stream: str, rate: int, seconds: float, ready: Any) -> None:
-    """Server process: send the stream's diffs to the first client at ``rate`` msgs/s."""
+    """Server process: send the stream's diffs to the first client at ``rate`` msgs/s.
+
+    A plain socket, no event loop: at a fixed rate each message is stamped and
+    encoded when it is due, then written; at ``rate`` 0 every frame is encoded
+    beforehand and written in batches of about 256 KiB, so that the sender is far
+    faster than any client and what is measured is the client.
+    """
     import orjson
-    from aiohttp import web
 
     messages = [orjson.loads(line) for line in Path(stream).read_bytes().splitlines()[1:]]
-
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        clock, dumps = time.perf_counter_ns, orjson.dumps
-        total = min(len(messages), int(rate * seconds)) if rate else len(messages)
-        start = time.perf_counter()
-        if not rate:  # as fast as possible: encoded beforehand, E is the time of the start
-            now = clock()
-            frames = [dumps({**msg, "E": now}).decode() for msg in messages]
-            for frame in frames:
-                await ws.send_str(frame)
-        for n in range(total if rate else 0):
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            msg = messages[n]
-            msg["E"] = clock()
-            await ws.send_str(dumps(msg).decode())
-        await ws.send_str('{"e":"end"}')
-        await ws.receive()  # the client closes
-        return ws
-
-    app = web.Application()
-    app.router.add_get(f"/ws/{SYMBOL.lower()}@depth", handler)
-    ready.set()
-    web.run_app(app, host="127.0.0.1", port=port, print=None, handle_signals=False)
+    clock, dumps = time.perf_counter_ns, orjson.dumps
+    total = min(len(messages), int(rate * seconds)) if rate else len(messages)
+    frames: list[bytes] = []
+    if not rate:  # E is the time the frames were encoded: latency means nothing
+        now = clock()
+        frames = [_frame(dumps({**msg, "E": now})) for msg in messages]
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(1)
+        ready.set()
+        conn, _ = listener.accept()
+        with conn:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _handshake(conn)
+            if not rate:
+                for i in range(0, len(frames), 2048):
+                    conn.sendall(b"".join(frames[i : i + 2048]))
+            else:
+                start = time.perf_counter()
+                for n in range(total):
+                    delay = start + n / rate - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                    msg = messages[n]
+                    msg["E"] = clock()
+                    conn.sendall(_frame(dumps(msg)))
+            conn.sendall(_frame(b'{"e":"end"}'))
+            conn.recv(4096)  # the client's close frame
+            conn.sendall(b"\x88\x02\x03\xe8")  # close, 1000
 
 
 def _free_port() -> int:
@@ -149,6 +195,49 @@ async def _client(port: int, snapshot: dict[str, Any], gc_mode: str) -> dict[str
     }
 
 
+def run(rate: int, seconds: float, levels: int = 5000, gc_mode: str = "default") -> dict[str, Any]:
+    """One end-to-end run: the server process at ``rate`` msgs/s (0: unlimited) for
+    ``seconds``, the client in this process; the latency percentiles (ms), the
+    received rate and the client's CPU per message."""
+    import orjson
+
+    CACHE.mkdir(exist_ok=True)
+    stream = CACHE / f"binance-depth-{levels}-200000.jsonl"
+    if not stream.exists():
+        generate(stream, levels=levels, messages=200_000)
+    snapshot = orjson.loads(stream.read_bytes().split(b"\n", 1)[0])
+    port = _free_port()
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    server = context.Process(
+        target=_serve, args=(port, str(stream), rate, seconds, ready), daemon=True
+    )
+    server.start()
+    try:
+        ready.wait(30)
+        result = asyncio.run(_client(port, snapshot, gc_mode))
+    finally:
+        server.terminate()
+        server.join(5)
+    lat: list[int] = sorted(result.pop("latencies"))
+    n = len(lat)
+
+    def pct(p: float) -> float:
+        return lat[min(n - 1, int(p * n))] / 1e6
+
+    return {
+        **result,
+        "wakeups": n,
+        "p50_ms": pct(0.5),
+        "p99_ms": pct(0.99),
+        "p999_ms": pct(0.999),
+        "max_ms": lat[-1] / 1e6,
+        "msgs_per_s": result["messages"] / result["wall"],
+        "cpu_share": result["cpu"] / result["wall"],
+        "cpu_us_per_msg": result["cpu"] / result["messages"] * 1e6,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.endtoend")
     parser.add_argument("--rate", type=int, default=5000, help="msgs/s; 0: as fast as possible")
@@ -156,45 +245,23 @@ def main() -> None:
     parser.add_argument("--levels", type=int, default=5000)
     parser.add_argument("--gc", choices=("default", "freeze", "off"), default="default")
     args = parser.parse_args()
-    import orjson
-
-    CACHE.mkdir(exist_ok=True)
-    stream = CACHE / f"binance-depth-{args.levels}-200000.jsonl"
-    if not stream.exists():
-        generate(stream, levels=args.levels, messages=200_000)
-    snapshot = orjson.loads(stream.read_bytes().split(b"\n", 1)[0])
-    port = _free_port()
-    context = multiprocessing.get_context("spawn")
-    ready = context.Event()
-    server = context.Process(
-        target=_serve, args=(port, str(stream), args.rate, args.seconds, ready), daemon=True
-    )
-    server.start()
-    try:
-        ready.wait(30)
-        time.sleep(0.5)
-        result = asyncio.run(_client(port, snapshot, args.gc))
-    finally:
-        server.terminate()
-        server.join(5)
-    lat = sorted(result["latencies"])
-    n = len(lat)
-
-    def pct(p: float) -> float:
-        return lat[min(n - 1, int(p * n))] / 1e6
-
+    r = run(args.rate, args.seconds, args.levels, args.gc)
     rate = "as fast as possible" if not args.rate else f"{args.rate:,} msgs/s"
-    print(f"{result['messages']:,} messages sent at {rate}, gc {args.gc}; {n:,} wake-ups")
+    print(f"{r['messages']:,} messages sent at {rate}, gc {args.gc}; {r['wakeups']:,} wake-ups")
     print(
-        f"  send -> wait() wakes, ms: p50 {pct(0.5):.3f}  p99 {pct(0.99):.3f}  "
-        f"p99.9 {pct(0.999):.3f}  max {lat[-1] / 1e6:.3f}"
+        f"  send -> wait() wakes, ms: p50 {r['p50_ms']:.3f}  p99 {r['p99_ms']:.3f}  "
+        f"p99.9 {r['p999_ms']:.3f}  max {r['max_ms']:.3f}"
+        + (
+            "  (unlimited rate: E is the encoding time, latency means nothing)"
+            if not args.rate
+            else ""
+        )
     )
     print(
-        f"  received {result['messages'] / result['wall']:,.0f} msgs/s over "
-        f"{result['wall']:.2f} s; client CPU {result['cpu'] / result['wall']:.0%} of one core, "
-        f"{result['cpu'] / result['messages'] * 1e6:.2f} µs per message"
+        f"  received {r['msgs_per_s']:,.0f} msgs/s over {r['wall']:.2f} s; client CPU "
+        f"{r['cpu_share']:.0%} of one core, {r['cpu_us_per_msg']:.2f} µs per message"
     )
-    gcs = result["gc"]
+    gcs = r["gc"]
     if gcs:
         print(
             f"  gc: {len(gcs)} collections, {sum(gcs) * 1e3:.1f} ms in total, "

@@ -155,6 +155,17 @@ class PySide:
             keys = islice(keys, limit)
         return [levels[k] for k in keys]
 
+    def best_items(
+        self, limit: int | None, fields: tuple[str, str, str, str], symbol: Any, side: Any
+    ) -> list[Any]:
+        """The item dicts of :meth:`best_levels` (``limit``): ``{fields[0]: symbol,
+        fields[1]: side, fields[2]: level[0], fields[3]: level[1]}`` each, best first
+        (the read path of ``OrderBookStore.sorted``). O(limit)."""
+        s, sd, p, q = fields
+        return [
+            {s: symbol, sd: side, p: level[0], q: level[1]} for level in self.best_levels(limit)
+        ]
+
     def clear(self) -> None:
         self.levels.clear()
         self.ranks = []

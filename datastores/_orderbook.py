@@ -230,6 +230,12 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
             book = self._books.get(symbol)
             if book is None:
                 return {ask: [], bid: []}
+            fields = self._item_fields
+            if fields is not None:  # plain items: built by the side (in C when native)
+                return {
+                    ask: book[0].best_items(limit, fields, symbol, ask),
+                    bid: book[1].best_items(limit, fields, symbol, bid),
+                }
             return {
                 ask: self._items(symbol, ask, book[0].best_levels(limit)),
                 bid: self._items(symbol, bid, book[1].best_levels(limit)),

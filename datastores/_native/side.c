@@ -222,6 +222,101 @@ Side_best_levels(SideObject *s, PyObject *arg)
     return list;
 }
 
+/* One stored level's element i (0 or 1) as `level[i]` would give it. */
+static PyObject *
+level_item(PyObject *level, Py_ssize_t i)
+{
+    PyObject *index, *value;
+    if (PyList_CheckExact(level) && PyList_GET_SIZE(level) > i) {
+        value = PyList_GET_ITEM(level, i);
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyTuple_CheckExact(level) && PyTuple_GET_SIZE(level) > i) {
+        value = PyTuple_GET_ITEM(level, i);
+        Py_INCREF(value);
+        return value;
+    }
+    index = PyLong_FromSsize_t(i);
+    if (index == NULL)
+        return NULL;
+    value = PyObject_GetItem(level, index);
+    Py_DECREF(index);
+    return value;
+}
+
+/* best_items(limit, fields, symbol, side): the read path of sorted(). The same
+ * list as PySide.best_items, {symbol_field: symbol, side_field: side,
+ * price_field: level[0], size_field: level[1]} per level, best first, built
+ * without a bytecode per level: each item is a copy of one template dict
+ * (CPython copies a small compact dict by cloning its key table) with the
+ * price and size set. The levels are taken first as a list (best_levels), so
+ * Python code run by an allocation (a collection) cannot change what is read. */
+static PyObject *
+Side_best_items(SideObject *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *fields, *levels, *template = NULL, *items = NULL;
+    PyObject *price_field, *size_field;
+    Py_ssize_t i, n;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "best_items() takes limit, fields, symbol, side");
+        return NULL;
+    }
+    fields = args[1];
+    if (!PyTuple_Check(fields) || PyTuple_GET_SIZE(fields) != 4) {
+        PyErr_SetString(PyExc_TypeError, "fields must be a tuple of four field names");
+        return NULL;
+    }
+    price_field = PyTuple_GET_ITEM(fields, 2);
+    size_field = PyTuple_GET_ITEM(fields, 3);
+    levels = Side_best_levels(s, args[0]);
+    if (levels == NULL)
+        return NULL;
+    template = PyDict_New();
+    if (template == NULL)
+        goto error;
+    /* the literal's insertion order: a repeated field name keeps its first place */
+    if (PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 0), args[2]) < 0
+        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 1), args[3]) < 0
+        || PyDict_SetItem(template, price_field, Py_None) < 0
+        || PyDict_SetItem(template, size_field, Py_None) < 0)
+        goto error;
+    n = PyList_GET_SIZE(levels);
+    items = PyList_New(n);
+    if (items == NULL)
+        goto error;
+    for (i = 0; i < n; i++) {
+        PyObject *level = PyList_GET_ITEM(levels, i), *item, *price, *size;
+        int failed;
+        price = level_item(level, 0);
+        if (price == NULL)
+            goto error;
+        size = level_item(level, 1);
+        if (size == NULL) {
+            Py_DECREF(price);
+            goto error;
+        }
+        item = PyDict_Copy(template);
+        failed = item == NULL || PyDict_SetItem(item, price_field, price) < 0
+                 || PyDict_SetItem(item, size_field, size) < 0;
+        Py_DECREF(price);
+        Py_DECREF(size);
+        if (failed) {
+            Py_XDECREF(item);
+            goto error;
+        }
+        PyList_SET_ITEM(items, i, item);
+    }
+    Py_DECREF(template);
+    Py_DECREF(levels);
+    return items;
+error:
+    Py_XDECREF(items);
+    Py_XDECREF(template);
+    Py_DECREF(levels);
+    return NULL;
+}
+
 /* keys / values / items / iter_keys: which = 0 keys, 1 values, 2 items */
 static PyObject *
 side_listing(SideObject *s, int which)
@@ -334,6 +429,8 @@ static PyMethodDef Side_methods[] = {
      "Remove and return the worst level."},
     {"best_levels", (PyCFunction)Side_best_levels, METH_O,
      "The best limit levels (all when None), best first. O(limit)."},
+    {"best_items", (PyCFunction)(void (*)(void))Side_best_items, METH_FASTCALL,
+     "best_items(limit, fields, symbol, side): the item dicts of best_levels(limit)."},
     {"iter_keys", (PyCFunction)Side_iter_keys, METH_NOARGS, "Keys, best first."},
     {"keys", (PyCFunction)Side_keys, METH_NOARGS, "Keys, best first (a list)."},
     {"values", (PyCFunction)Side_values, METH_NOARGS, "Levels, best first (a list)."},
