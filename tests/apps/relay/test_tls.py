@@ -5,6 +5,7 @@ naming no secret."""
 
 from __future__ import annotations
 
+import logging
 import random
 import ssl
 from collections.abc import Iterator
@@ -108,8 +109,9 @@ async def test_mutual_tls_without_a_client_certificate_is_refused(
 
 
 async def test_a_wrong_ca_is_a_clear_error_without_the_secret(
-    tls_server: LocalNatsServer, certs: Certificates
+    tls_server: LocalNatsServer, certs: Certificates, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="datastores")
     url = tls_server.url.replace("tls://", f"tls://alice:{SECRET}@")
     context = ssl.create_default_context(cafile=str(certs.other_ca))
     # One try each: nats-py would try again and again for the same verdict.
@@ -127,6 +129,8 @@ async def test_a_wrong_ca_is_a_clear_error_without_the_secret(
         assert "tls://<redacted>@127.0.0.1" in message
         assert SECRET not in message
         assert SECRET not in repr(caught.value)
+    assert "certificate verify failed" in caplog.text  # logged for debugging, redacted
+    assert SECRET not in caplog.text
 
 
 def test_cli_tls_options(certs: Certificates, tmp_path: Path) -> None:
