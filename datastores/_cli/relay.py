@@ -40,13 +40,38 @@ def add_nats_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def nats_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``nats.connect`` options from the TLS arguments."""
+    """``nats.connect`` options from the TLS arguments (``--tls-ca``, ``--tls-cert``,
+    ``--tls-key``): ``{"tls": ssl_context}``, or nothing when none is given.
+
+    Raises:
+        ConfigurationError: ``--tls-key`` without ``--tls-cert``, or a file that is
+            missing or not a certificate/key (the message names the file, never
+            its contents).
+    """
+    if args.tls_key and not args.tls_cert:
+        raise ConfigurationError("--tls-key needs --tls-cert (the client certificate)")
     if not (args.tls_ca or args.tls_cert):
         return {}
-    context = ssl.create_default_context(cafile=args.tls_ca)
+    try:
+        context = ssl.create_default_context(cafile=args.tls_ca)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(
+            f"cannot load the TLS CA file {args.tls_ca!r}: {_reason(exc)}"
+        ) from None
     if args.tls_cert:
-        context.load_cert_chain(args.tls_cert, args.tls_key)
+        try:
+            context.load_cert_chain(args.tls_cert, args.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            files = args.tls_cert if args.tls_key is None else f"{args.tls_cert}, {args.tls_key}"
+            raise ConfigurationError(
+                f"cannot load the TLS client certificate and key ({files}): {_reason(exc)}"
+            ) from None
     return {"tls": context}
+
+
+def _reason(exc: OSError) -> str:
+    # OpenSSL's short reason (e.g. "PEM lib") or the OS error: nothing read from the file.
+    return str(getattr(exc, "reason", None) or exc.strerror or type(exc).__name__)
 
 
 def _listening(url: str) -> bool:

@@ -6,6 +6,8 @@ imported only here, when a relay or mirror starts.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -104,10 +106,14 @@ async def connect(
     from ..._errors import TransportError
 
     nats = import_nats()
+    errors: list[str] = []
 
     async def on_error(exc: Exception) -> None:
         # nats-py reports reconnect attempts here: one line, no URL credentials.
-        logger.debug("%s: NATS: %s", name, redact_url(f"{type(exc).__name__}: {exc}"))
+        text = redact_url(f"{type(exc).__name__}: {exc}")
+        if not errors:
+            errors.append(text)  # the cause; later ones are often its aftermath
+        logger.debug("%s: NATS: %s", name, text)
 
     async def disconnected() -> None:
         await on_disconnect()
@@ -132,13 +138,24 @@ async def connect(
         options["user_credentials"] = config.credentials
     options.update(config.options)
     forever = "max_reconnect_attempts" not in config.options
+    # nats-py can wait forever after a failed TLS handshake (a certificate it
+    # cannot verify): bound the first connection by its own tries (unless they
+    # were made endless on purpose, max_reconnect_attempts=-1).
+    attempts = int(options["max_reconnect_attempts"])
+    each = float(options["connect_timeout"]) + float(options["reconnect_time_wait"])
+    deadline = None if attempts < 0 else (attempts + 1) * len(config.servers) * each + 1.0
+    client = nats.NATS()
     try:
-        client = await nats.connect(**options)
+        await asyncio.wait_for(client.connect(**options), deadline)
     except Exception as exc:
+        with contextlib.suppress(Exception):
+            await client.close()
         servers = ", ".join(redact_url(url) for url in config.servers)
+        cause = redact_url(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, asyncio.TimeoutError) and errors:
+            cause = f"timed out; first error {errors[0]}"
         raise TransportError(
-            f"{name}: cannot connect to NATS at {servers} "
-            f"({redact_url(f'{type(exc).__name__}: {exc}')}); is nats-server running?"
+            f"{name}: cannot connect to NATS at {servers} ({cause}); is nats-server running?"
         ) from None
     if forever:
         # nats-py reads this option at each reconnect: from now on, never give up.

@@ -76,6 +76,10 @@ class LocalNatsServer:
         cluster: for :class:`LocalNatsCluster`: ``(cluster port, route ports,
             server name)``.
         config: more configuration lines (e.g. an ``authorization`` block).
+        tls: ``(certificate file, key file)``: the server requires TLS on its
+            client port (its URL is then ``tls://``).
+        tls_client_ca: with ``tls``, a CA file: clients must present a
+            certificate it signed (mutual TLS).
     """
 
     def __init__(
@@ -85,18 +89,25 @@ class LocalNatsServer:
         port: int | None = None,
         cluster: tuple[int, list[int], str] | None = None,
         config: str = "",
+        tls: tuple[str | os.PathLike[str], str | os.PathLike[str]] | None = None,
+        tls_client_ca: str | os.PathLike[str] | None = None,
     ) -> None:
+        if tls_client_ca is not None and tls is None:
+            raise ConfigurationError("tls_client_ca needs tls (the server's certificate and key)")
         self._own_directory = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="datastores-nats-"))
         self.port = port or free_port()
         self.cluster = cluster
         self.extra = config
+        self.tls = None if tls is None else (Path(tls[0]), Path(tls[1]))
+        self.tls_client_ca = None if tls_client_ca is None else Path(tls_client_ca)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """``nats://127.0.0.1:<port>``."""
-        return f"nats://127.0.0.1:{self.port}"
+        """``nats://127.0.0.1:<port>``, ``tls://`` when the server requires TLS."""
+        scheme = "nats" if self.tls is None else "tls"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def _config(self) -> str:
         store = (self.directory / "jetstream").as_posix()
@@ -114,6 +125,12 @@ class LocalNatsServer:
             )
         else:
             lines.insert(0, "server_name: datastores-local")
+        if self.tls is not None:
+            cert, key = (path.resolve().as_posix() for path in self.tls)
+            block = f'cert_file: "{cert}", key_file: "{key}"'
+            if self.tls_client_ca is not None:
+                block += f', ca_file: "{self.tls_client_ca.resolve().as_posix()}", verify: true'
+            lines.append(f"tls {{ {block} }}")
         if self.extra:
             lines.append(self.extra)
         return "\n".join(lines) + "\n"
