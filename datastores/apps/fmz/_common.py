@@ -28,9 +28,11 @@ __all__ = [
     "PairAdapter",
     "RecentOrders",
     "TradeSeed",
+    "fmz_market",
     "fmz_order",
     "json_of",
     "number_text",
+    "step_places",
     "wait_for",
 ]
 
@@ -97,6 +99,48 @@ def fmz_order(
         "avg_price": number_text(avg_price),
         "type": side,
         "status": status,
+    }
+
+
+def step_places(step: Any) -> int:
+    """Decimal places of a step (``"0.00100000"`` -> 3)."""
+    text = number_text(step)
+    return len(text.partition(".")[2]) if "." in text else 0
+
+
+def fmz_market(
+    *,
+    name: Any,
+    symbol: FMZSymbol,
+    tick: str,
+    step: str,
+    min_qty: Any,
+    max_qty: Any,
+    min_notional: Any = None,
+    max_notional: Any = None,
+    contract_value: Any = None,
+    contract_currency: str = "",
+    price_precision: int | None = None,
+    amount_precision: int | None = None,
+) -> dict[str, Any]:
+    """One entry of FMZ's ``markets`` (keyed by ``str(symbol)``): ``name`` is the
+    exchange's symbol, ``tick``/``step`` decimal strings whose places are the
+    precisions unless given; the other numbers are the exchange's, ``"0"`` where
+    it has none (``ct_val`` too, for spot)."""
+    return {
+        "symbol": name,
+        "base_asset": symbol.base,
+        "quote_asset": symbol.quote,
+        "tick_size": tick,
+        "amount_size": step,
+        "price_precision": step_places(tick) if price_precision is None else price_precision,
+        "amount_precision": step_places(step) if amount_precision is None else amount_precision,
+        "min_qty": number_text(min_qty),
+        "max_qty": number_text(max_qty),
+        "min_notional": number_text(min_notional),
+        "max_notional": number_text(max_notional),
+        "ct_val": number_text(contract_value),
+        "ct_val_ccy": contract_currency,
     }
 
 
