@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._common import fmz_market, json_of, number_text
+from ._common import fmz_market, fmz_ticker, json_of, number_text
 from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal_text
 
 if TYPE_CHECKING:
@@ -139,17 +139,17 @@ class BinanceCatalog:
     def _ticker_row(
         symbol: FMZSymbol, day: Mapping[str, Any], bid: Any, ask: Any
     ) -> dict[str, Any]:
-        return {
-            "symbol": str(symbol),
-            "buy": number_text(bid),
-            "sell": number_text(ask),
-            "high": number_text(day.get("highPrice")),
-            "low": number_text(day.get("lowPrice")),
-            "open": number_text(day.get("openPrice")),
-            "last": number_text(day.get("lastPrice")),
-            "vol": number_text(day.get("volume")),
-            "time": str(day.get("closeTime", "")),
-        }
+        return fmz_ticker(
+            symbol,
+            buy=bid,
+            sell=ask,
+            high=day.get("highPrice"),
+            low=day.get("lowPrice"),
+            open=day.get("openPrice"),
+            last=day.get("lastPrice"),
+            volume=day.get("volume"),
+            time=day.get("closeTime", ""),
+        )
 
     async def ticker(self, instrument: Instrument) -> Any:
         """Best bid and ask from the live verified book; the 24-hour figures from

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._common import fmz_market, json_of, number_text, step_places, wait_for
+from ._common import fmz_market, fmz_ticker, json_of, number_text, step_places, wait_for
 from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal_text
 
 if TYPE_CHECKING:
@@ -138,18 +138,18 @@ class BitgetCatalog:
     def _ticker_row(
         symbol: FMZSymbol, day: Mapping[str, Any], bid: Any, ask: Any
     ) -> dict[str, Any]:
-        return {
-            "symbol": str(symbol),
-            "buy": number_text(bid),
-            "sell": number_text(ask),
-            "high": number_text(day.get("high24h")),
-            "low": number_text(day.get("low24h")),
+        return fmz_ticker(
+            symbol,
+            buy=bid,
+            sell=ask,
+            high=day.get("high24h"),
+            low=day.get("low24h"),
             # The spot REST tickers name it "open", the futures ones and the stream "open24h".
-            "open": number_text(day.get("open24h", day.get("open"))),
-            "last": number_text(day.get("lastPr")),
-            "vol": number_text(day.get("baseVolume")),
-            "time": str(day.get("ts", "")),
-        }
+            open=day.get("open24h", day.get("open")),
+            last=day.get("lastPr"),
+            volume=day.get("baseVolume"),
+            time=day.get("ts", ""),
+        )
 
     async def ticker(self, instrument: Instrument) -> Any:
         """Best bid and ask from the live verified book, the 24-hour figures from the

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._common import fmz_market, json_of, number_text, wait_for
+from ._common import fmz_market, fmz_ticker, json_of, number_text, wait_for
 from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal_text
 
 if TYPE_CHECKING:
@@ -138,17 +138,17 @@ class BybitCatalog:
     def _ticker_row(
         symbol: FMZSymbol, day: Mapping[str, Any], bid: Any, ask: Any, time_ms: Any
     ) -> dict[str, Any]:
-        return {
-            "symbol": str(symbol),
-            "buy": number_text(bid),
-            "sell": number_text(ask),
-            "high": number_text(day.get("highPrice24h")),
-            "low": number_text(day.get("lowPrice24h")),
-            "open": number_text(day.get("prevPrice24h")),
-            "last": number_text(day.get("lastPrice")),
-            "vol": number_text(day.get("volume24h")),
-            "time": str(time_ms),
-        }
+        return fmz_ticker(
+            symbol,
+            buy=bid,
+            sell=ask,
+            high=day.get("highPrice24h"),
+            low=day.get("lowPrice24h"),
+            open=day.get("prevPrice24h"),
+            last=day.get("lastPrice"),
+            volume=day.get("volume24h"),
+            time=time_ms,
+        )
 
     async def ticker(self, instrument: Instrument) -> Any:
         """Best bid and ask from the live verified book, the 24-hour figures from the

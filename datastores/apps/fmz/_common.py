@@ -30,6 +30,7 @@ __all__ = [
     "TradeSeed",
     "fmz_market",
     "fmz_order",
+    "fmz_ticker",
     "json_of",
     "number_text",
     "step_places",
@@ -99,6 +100,33 @@ def fmz_order(
         "avg_price": number_text(avg_price),
         "type": side,
         "status": status,
+    }
+
+
+def fmz_ticker(
+    symbol: FMZSymbol,
+    *,
+    buy: Any,
+    sell: Any,
+    high: Any,
+    low: Any,
+    open: Any,
+    last: Any,
+    volume: Any,
+    time: Any,
+) -> dict[str, Any]:
+    """The ``ticker`` object FMZ reads (``{symbol, buy, sell, high, low, open, last,
+    vol, time}``): numbers as decimal strings, ``time`` (milliseconds) as text."""
+    return {
+        "symbol": str(symbol),
+        "buy": number_text(buy),
+        "sell": number_text(sell),
+        "high": number_text(high),
+        "low": number_text(low),
+        "open": number_text(open),
+        "last": number_text(last),
+        "vol": number_text(volume),
+        "time": str(time),
     }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._common import fmz_market, json_of, number_text
+from ._common import fmz_market, fmz_ticker, json_of, number_text
 from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal_text
 
 if TYPE_CHECKING:
@@ -74,17 +74,17 @@ def trade_row(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def ticker_row(item: Mapping[str, Any], symbol: FMZSymbol) -> dict[str, Any]:
     """An OKX ticker (WebSocket ``tickers`` or REST) as FMZ's ticker object."""
-    return {
-        "symbol": str(symbol),
-        "buy": number_text(item.get("bidPx")),
-        "sell": number_text(item.get("askPx")),
-        "high": number_text(item.get("high24h")),
-        "low": number_text(item.get("low24h")),
-        "open": number_text(item.get("open24h")),
-        "last": number_text(item.get("last")),
-        "vol": number_text(item.get("vol24h")),
-        "time": str(item.get("ts", "")),
-    }
+    return fmz_ticker(
+        symbol,
+        buy=item.get("bidPx"),
+        sell=item.get("askPx"),
+        high=item.get("high24h"),
+        low=item.get("low24h"),
+        open=item.get("open24h"),
+        last=item.get("last"),
+        volume=item.get("vol24h"),
+        time=item.get("ts", ""),
+    )
 
 
 class OKXCatalog:
