@@ -301,13 +301,9 @@ class BinanceAdapter(BinanceCatalog, PairAdapter):
         average = item.get("ap")
         if average in (None, "") and filled:
             average = Decimal(number_text(item.get("Z"))) / filled
-        try:
-            symbol = str(self.fmz_symbol(name))
-        except BridgeError:
-            symbol = name
         return fmz_order(
             order_id=str(OrderId(name, str(item.get("i", "")))),
-            symbol=symbol,
+            symbol=self.symbol_text(name),
             amount=item.get("q"),
             price=item.get("p"),
             deal_amount=item.get("z"),

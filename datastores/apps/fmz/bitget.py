@@ -242,13 +242,9 @@ class BitgetAdapter(BitgetCatalog, PairAdapter):
         side = str(item.get("side", ""))
         if item.get("tradeSide") == "close":
             side = "sell" if side == "buy" else "buy"  # hedge mode: side names the position
-        try:
-            symbol = str(self.fmz_symbol(name))
-        except BridgeError:
-            symbol = name
         return fmz_order(
             order_id=str(OrderId(name, str(item.get("orderId", "")))),
-            symbol=symbol,
+            symbol=self.symbol_text(name),
             amount=item.get("size"),
             price=item.get("price"),
             deal_amount=filled,

@@ -206,13 +206,9 @@ class BybitAdapter(BybitCatalog, PairAdapter):
         status = _STATUS.get(str(item.get("orderStatus")))
         if status is None:
             status = finished_status(item.get("cumExecQty"))
-        try:
-            symbol = str(self.fmz_symbol(name))
-        except BridgeError:
-            symbol = name
         return fmz_order(
             order_id=str(OrderId(name, str(item.get("orderId", "")))),
-            symbol=symbol,
+            symbol=self.symbol_text(name),
             amount=item.get("qty"),
             price=item.get("price"),
             deal_amount=item.get("cumExecQty"),

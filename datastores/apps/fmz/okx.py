@@ -284,13 +284,9 @@ class OKXAdapter(OKXCatalog, ExchangeAdapter):
         status = _STATUS.get(state)
         if status is None:
             status = finished_status(item.get("accFillSz")) if "canceled" in state else state
-        try:
-            symbol = str(self.fmz_symbol(inst))
-        except BridgeError:
-            symbol = inst
         return fmz_order(
             order_id=str(OrderId(inst, str(item.get("ordId", "")))),
-            symbol=symbol,
+            symbol=self.symbol_text(inst),
             amount=item.get("sz"),
             price=item.get("px"),
             deal_amount=item.get("accFillSz"),
