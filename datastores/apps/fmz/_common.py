@@ -33,6 +33,7 @@ __all__ = [
     "fmz_ticker",
     "json_of",
     "number_text",
+    "pass_through",
     "step_places",
     "wait_for",
 ]
@@ -209,6 +210,30 @@ def json_of(result: FetchResult, exchange: str, endpoint: str) -> Any:
             f"{exchange} {endpoint}: HTTP {result.response.status}, the reply is not JSON"
         )
     return result.data
+
+
+async def pass_through(
+    adapter: ExchangeAdapter,
+    url: str,
+    http_method: str,
+    params: Mapping[str, Any],
+    *,
+    in_body: bool,
+    exchange: str,
+    path: str,
+) -> Any:
+    """``__api_``: send ``params`` (values as text) to ``url`` in the query, or in
+    the body where ``in_body`` (as the exchange takes them for ``http_method``);
+    the decoded JSON reply, whatever it says."""
+    query = {k: str(v) for k, v in params.items()}
+    result = await adapter.client.fetch(
+        http_method,
+        url,
+        params=None if in_body else query,
+        data=query if in_body else None,
+        timeout=adapter.context.timeout,
+    )
+    return json_of(result, exchange, f"{http_method} {path}")
 
 
 class TradeSeed:

@@ -43,6 +43,7 @@ from ._common import (
     fmz_order,
     json_of,
     number_text,
+    pass_through,
     wait_for,
 )
 from .adapter import (
@@ -205,11 +206,9 @@ class BinanceAdapter(BinanceCatalog, PairAdapter):
         base = MARKETS["usdsm" if path.startswith("/fapi/") else "spot"].rest
         if "positionSide/dual" in path:
             self._dual = None  # read again before the next order
-        query = {k: str(v) for k, v in params.items()}
-        result = await self.client.fetch(
-            http_method, base + path, params=query, timeout=self.context.timeout
+        return await pass_through(
+            self, base + path, http_method, params, in_body=False, exchange="Binance", path=path
         )
-        return json_of(result, "Binance", f"{http_method} {path}")
 
     # ------------------------------------------------------- private state
 

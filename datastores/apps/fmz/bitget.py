@@ -44,6 +44,7 @@ from ._common import (
     fmz_order,
     json_of,
     number_text,
+    pass_through,
     wait_for,
 )
 from .adapter import (
@@ -166,16 +167,11 @@ class BitgetAdapter(BitgetCatalog, PairAdapter):
     ) -> Any:
         if "set-position-mode" in path:
             self._hedge = False  # learnt again from the next futures order
-        query = {k: str(v) for k, v in params.items()}
-        if http_method.upper() == "GET":
-            result = await self.client.fetch(
-                "GET", REST + path, params=query, timeout=self.context.timeout
-            )
-        else:
-            result = await self.client.fetch(
-                http_method, REST + path, data=query, timeout=self.context.timeout
-            )
-        return json_of(result, "Bitget", f"{http_method} {path}")
+        # Bitget reads a GET's parameters from the query, the others' from the JSON body.
+        in_body = http_method.upper() != "GET"
+        return await pass_through(
+            self, REST + path, http_method, params, in_body=in_body, exchange="Bitget", path=path
+        )
 
     # ------------------------------------------------------- private state
 

@@ -43,6 +43,7 @@ from ._common import (
     fmz_order,
     json_of,
     number_text,
+    pass_through,
     wait_for,
 )
 from .adapter import (
@@ -142,16 +143,11 @@ class BybitAdapter(BybitCatalog, PairAdapter):
     async def api(
         self, http_method: str, path: str, params: Mapping[str, Any], body: str | None
     ) -> Any:
-        query = {k: str(v) for k, v in params.items()}
-        if http_method.upper() == "GET":
-            result = await self.client.fetch(
-                "GET", REST + path, params=query, timeout=self.context.timeout
-            )
-        else:
-            result = await self.client.fetch(
-                http_method, REST + path, data=query, timeout=self.context.timeout
-            )
-        return json_of(result, "Bybit", f"{http_method} {path}")
+        # Bybit reads a GET's parameters from the query, the others' from the JSON body.
+        in_body = http_method.upper() != "GET"
+        return await pass_through(
+            self, REST + path, http_method, params, in_body=in_body, exchange="Bybit", path=path
+        )
 
     # ------------------------------------------------------- private state
 
