@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._common import json_of, number_text
+from ._common import fmz_market, fmz_ticker, json_of, number_text
 from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal_text
 
 if TYPE_CHECKING:
@@ -46,12 +46,6 @@ INTERVALS: dict[int, str] = {
 MAX_KLINES = {"spot": 1000, "usdsm": 1500}
 #: funding interval of USDⓈ-M perpetuals unless ``fundingInfo`` lists another
 DEFAULT_FUNDING_HOURS = 8
-
-
-def _step_precision(step: str) -> int:
-    """Decimal places of a step (``"0.00100000"`` -> 3)."""
-    text = number_text(step)
-    return len(text.partition(".")[2]) if "." in text else 0
 
 
 def trade_row(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,17 +139,17 @@ class BinanceCatalog:
     def _ticker_row(
         symbol: FMZSymbol, day: Mapping[str, Any], bid: Any, ask: Any
     ) -> dict[str, Any]:
-        return {
-            "symbol": str(symbol),
-            "buy": number_text(bid),
-            "sell": number_text(ask),
-            "high": number_text(day.get("highPrice")),
-            "low": number_text(day.get("lowPrice")),
-            "open": number_text(day.get("openPrice")),
-            "last": number_text(day.get("lastPrice")),
-            "vol": number_text(day.get("volume")),
-            "time": str(day.get("closeTime", "")),
-        }
+        return fmz_ticker(
+            symbol,
+            buy=bid,
+            sell=ask,
+            high=day.get("highPrice"),
+            low=day.get("lowPrice"),
+            open=day.get("openPrice"),
+            last=day.get("lastPrice"),
+            volume=day.get("volume"),
+            time=day.get("closeTime", ""),
+        )
 
     async def ticker(self, instrument: Instrument) -> Any:
         """Best bid and ask from the live verified book; the 24-hour figures from
@@ -209,23 +203,18 @@ class BinanceCatalog:
                 notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
                 tick = number_text(price.get("tickSize"))
                 step = number_text(lot.get("stepSize"))
-                markets[str(symbol)] = {
-                    "symbol": item.get("symbol"),
-                    "base_asset": symbol.base,
-                    "quote_asset": symbol.quote,
-                    "tick_size": tick,
-                    "amount_size": step,
-                    "price_precision": _step_precision(tick),
-                    "amount_precision": _step_precision(step),
-                    "min_qty": number_text(lot.get("minQty")),
-                    "max_qty": number_text(lot.get("maxQty")),
-                    "min_notional": number_text(
-                        notional.get("minNotional") or notional.get("notional")
-                    ),
-                    "max_notional": number_text(notional.get("maxNotional")),
-                    "ct_val": "1" if market == "usdsm" else "0",
-                    "ct_val_ccy": symbol.base if market == "usdsm" else "",
-                }
+                markets[str(symbol)] = fmz_market(
+                    name=item.get("symbol"),
+                    symbol=symbol,
+                    tick=tick,
+                    step=step,
+                    min_qty=lot.get("minQty"),
+                    max_qty=lot.get("maxQty"),
+                    min_notional=notional.get("minNotional") or notional.get("notional"),
+                    max_notional=notional.get("maxNotional"),
+                    contract_value="1" if market == "usdsm" else "0",
+                    contract_currency=symbol.base if market == "usdsm" else "",
+                )
         return markets
 
     async def fundings(self, instrument: Instrument | None) -> Any:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._common import json_of, number_text, wait_for
+from ._common import fmz_market, fmz_ticker, json_of, number_text, step_places, wait_for
 from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal_text
 
 if TYPE_CHECKING:
@@ -55,12 +55,6 @@ MAX_CANDLES = 1000
 RECENT_TRADES = 100
 #: funding interval (hours) when Bitget does not say
 DEFAULT_FUNDING_HOURS = 8
-
-
-def _places(step: str) -> int:
-    """Decimal places of a step (``"0.001"`` -> 3)."""
-    text = number_text(step)
-    return len(text.partition(".")[2]) if "." in text else 0
 
 
 def trade_row(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,18 +138,18 @@ class BitgetCatalog:
     def _ticker_row(
         symbol: FMZSymbol, day: Mapping[str, Any], bid: Any, ask: Any
     ) -> dict[str, Any]:
-        return {
-            "symbol": str(symbol),
-            "buy": number_text(bid),
-            "sell": number_text(ask),
-            "high": number_text(day.get("high24h")),
-            "low": number_text(day.get("low24h")),
+        return fmz_ticker(
+            symbol,
+            buy=bid,
+            sell=ask,
+            high=day.get("high24h"),
+            low=day.get("low24h"),
             # The spot REST tickers name it "open", the futures ones and the stream "open24h".
-            "open": number_text(day.get("open24h", day.get("open"))),
-            "last": number_text(day.get("lastPr")),
-            "vol": number_text(day.get("baseVolume")),
-            "time": str(day.get("ts", "")),
-        }
+            open=day.get("open24h", day.get("open")),
+            last=day.get("lastPr"),
+            volume=day.get("baseVolume"),
+            time=day.get("ts", ""),
+        )
 
     async def ticker(self, instrument: Instrument) -> Any:
         """Best bid and ask from the live verified book, the 24-hour figures from the
@@ -197,21 +191,17 @@ class BitgetCatalog:
                 continue
             prices = int(number_text(item.get("pricePrecision")))
             amounts = int(number_text(item.get("quantityPrecision")))
-            markets[str(symbol)] = {
-                "symbol": item.get("symbol"),
-                "base_asset": symbol.base,
-                "quote_asset": symbol.quote,
-                "tick_size": decimal_text(Decimal(1).scaleb(-prices)),
-                "amount_size": decimal_text(Decimal(1).scaleb(-amounts)),
-                "price_precision": prices,
-                "amount_precision": amounts,
-                "min_qty": number_text(item.get("minTradeAmount")),
-                "max_qty": number_text(item.get("maxTradeAmount")),
-                "min_notional": number_text(item.get("minTradeUSDT")),
-                "max_notional": "0",
-                "ct_val": "0",
-                "ct_val_ccy": "",
-            }
+            markets[str(symbol)] = fmz_market(
+                name=item.get("symbol"),
+                symbol=symbol,
+                tick=decimal_text(Decimal(1).scaleb(-prices)),
+                step=decimal_text(Decimal(1).scaleb(-amounts)),
+                price_precision=prices,
+                amount_precision=amounts,
+                min_qty=item.get("minTradeAmount"),
+                max_qty=item.get("maxTradeAmount"),
+                min_notional=item.get("minTradeUSDT"),
+            )
         contracts = await self._get("/api/v2/mix/market/contracts", {"productType": FUTURES})
         for item in contracts:
             if not isinstance(item, dict) or item.get("symbolStatus") != "normal":
@@ -225,21 +215,19 @@ class BitgetCatalog:
             # The tick is priceEndStep units of the last price place.
             tick = Decimal(number_text(item.get("priceEndStep"), "1")).scaleb(-places)
             step = number_text(item.get("sizeMultiplier"))
-            markets[str(symbol)] = {
-                "symbol": item.get("symbol"),
-                "base_asset": symbol.base,
-                "quote_asset": symbol.quote,
-                "tick_size": decimal_text(tick),
-                "amount_size": step,
-                "price_precision": places,
-                "amount_precision": int(number_text(item.get("volumePlace"), str(_places(step)))),
-                "min_qty": number_text(item.get("minTradeNum")),
-                "max_qty": number_text(item.get("maxOrderQty")),
-                "min_notional": number_text(item.get("minTradeUSDT")),
-                "max_notional": "0",
-                "ct_val": "1",
-                "ct_val_ccy": symbol.base,
-            }
+            markets[str(symbol)] = fmz_market(
+                name=item.get("symbol"),
+                symbol=symbol,
+                tick=decimal_text(tick),
+                step=step,
+                price_precision=places,
+                amount_precision=int(number_text(item.get("volumePlace"), str(step_places(step)))),
+                min_qty=item.get("minTradeNum"),
+                max_qty=item.get("maxOrderQty"),
+                min_notional=item.get("minTradeUSDT"),
+                contract_value="1",
+                contract_currency=symbol.base,
+            )
         return markets
 
     async def fundings(self, instrument: Instrument | None) -> Any:

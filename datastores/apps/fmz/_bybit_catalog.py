@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._common import json_of, number_text, wait_for
+from ._common import fmz_market, fmz_ticker, json_of, number_text, wait_for
 from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal_text
 
 if TYPE_CHECKING:
@@ -51,12 +51,6 @@ RECENT_TRADES = {"spot": 60, "linear": 100}
 _NOT_MODIFIED = 110043
 #: pages of instruments-info read at most (1000 instruments each)
 _MAX_PAGES = 10
-
-
-def _step_precision(step: str) -> int:
-    """Decimal places of a step (``"0.001"`` -> 3)."""
-    text = number_text(step)
-    return len(text.partition(".")[2]) if "." in text else 0
 
 
 def trade_row(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,17 +138,17 @@ class BybitCatalog:
     def _ticker_row(
         symbol: FMZSymbol, day: Mapping[str, Any], bid: Any, ask: Any, time_ms: Any
     ) -> dict[str, Any]:
-        return {
-            "symbol": str(symbol),
-            "buy": number_text(bid),
-            "sell": number_text(ask),
-            "high": number_text(day.get("highPrice24h")),
-            "low": number_text(day.get("lowPrice24h")),
-            "open": number_text(day.get("prevPrice24h")),
-            "last": number_text(day.get("lastPrice")),
-            "vol": number_text(day.get("volume24h")),
-            "time": str(time_ms),
-        }
+        return fmz_ticker(
+            symbol,
+            buy=bid,
+            sell=ask,
+            high=day.get("highPrice24h"),
+            low=day.get("lowPrice24h"),
+            open=day.get("prevPrice24h"),
+            last=day.get("lastPrice"),
+            volume=day.get("volume24h"),
+            time=time_ms,
+        )
 
     async def ticker(self, instrument: Instrument) -> Any:
         """Best bid and ask from the live verified book, the 24-hour figures from the
@@ -224,23 +218,18 @@ class BybitCatalog:
                 # Spot steps by basePrecision, linear by qtyStep.
                 step = number_text(lot.get("qtyStep", lot.get("basePrecision")))
                 linear = category == "linear"
-                markets[str(symbol)] = {
-                    "symbol": item.get("symbol"),
-                    "base_asset": symbol.base,
-                    "quote_asset": symbol.quote,
-                    "tick_size": tick,
-                    "amount_size": step,
-                    "price_precision": _step_precision(tick),
-                    "amount_precision": _step_precision(step),
-                    "min_qty": number_text(lot.get("minOrderQty")),
-                    "max_qty": number_text(lot.get("maxOrderQty")),
-                    "min_notional": number_text(
-                        lot.get("minNotionalValue", lot.get("minOrderAmt"))
-                    ),
-                    "max_notional": number_text(lot.get("maxOrderAmt")),
-                    "ct_val": "1" if linear else "0",
-                    "ct_val_ccy": symbol.base if linear else "",
-                }
+                markets[str(symbol)] = fmz_market(
+                    name=item.get("symbol"),
+                    symbol=symbol,
+                    tick=tick,
+                    step=step,
+                    min_qty=lot.get("minOrderQty"),
+                    max_qty=lot.get("maxOrderQty"),
+                    min_notional=lot.get("minNotionalValue", lot.get("minOrderAmt")),
+                    max_notional=lot.get("maxOrderAmt"),
+                    contract_value="1" if linear else "0",
+                    contract_currency=symbol.base if linear else "",
+                )
         return markets
 
     async def fundings(self, instrument: Instrument | None) -> Any:

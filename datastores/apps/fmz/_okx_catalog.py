@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._common import json_of, number_text
+from ._common import fmz_market, fmz_ticker, json_of, number_text
 from .adapter import AdapterContext, BridgeError, FMZSymbol, Instrument, decimal_text
 
 if TYPE_CHECKING:
@@ -74,22 +74,17 @@ def trade_row(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def ticker_row(item: Mapping[str, Any], symbol: FMZSymbol) -> dict[str, Any]:
     """An OKX ticker (WebSocket ``tickers`` or REST) as FMZ's ticker object."""
-    return {
-        "symbol": str(symbol),
-        "buy": number_text(item.get("bidPx")),
-        "sell": number_text(item.get("askPx")),
-        "high": number_text(item.get("high24h")),
-        "low": number_text(item.get("low24h")),
-        "open": number_text(item.get("open24h")),
-        "last": number_text(item.get("last")),
-        "vol": number_text(item.get("vol24h")),
-        "time": str(item.get("ts", "")),
-    }
-
-
-def _precision(step: str) -> int:
-    """Decimal places of a step such as ``"0.001"`` (3)."""
-    return len(step.partition(".")[2]) if "." in step else 0
+    return fmz_ticker(
+        symbol,
+        buy=item.get("bidPx"),
+        sell=item.get("askPx"),
+        high=item.get("high24h"),
+        low=item.get("low24h"),
+        open=item.get("open24h"),
+        last=item.get("last"),
+        volume=item.get("vol24h"),
+        time=item.get("ts", ""),
+    )
 
 
 class OKXCatalog:
@@ -162,21 +157,16 @@ class OKXCatalog:
                     continue
                 tick = number_text(item.get("tickSz"))
                 lot = number_text(item.get("lotSz"))
-                markets[str(symbol)] = {
-                    "symbol": item.get("instId"),
-                    "base_asset": symbol.base,
-                    "quote_asset": symbol.quote,
-                    "tick_size": tick,
-                    "amount_size": lot,
-                    "price_precision": _precision(tick),
-                    "amount_precision": _precision(lot),
-                    "min_qty": number_text(item.get("minSz")),
-                    "max_qty": number_text(item.get("maxLmtSz")),
-                    "min_notional": "0",
-                    "max_notional": "0",
-                    "ct_val": number_text(item.get("ctVal")),
-                    "ct_val_ccy": str(item.get("ctValCcy", "")),
-                }
+                markets[str(symbol)] = fmz_market(
+                    name=item.get("instId"),
+                    symbol=symbol,
+                    tick=tick,
+                    step=lot,
+                    min_qty=item.get("minSz"),
+                    max_qty=item.get("maxLmtSz"),
+                    contract_value=item.get("ctVal"),
+                    contract_currency=str(item.get("ctValCcy", "")),
+                )
         return markets
 
     async def fundings(self, instrument: Instrument | None) -> Any:

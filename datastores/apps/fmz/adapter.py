@@ -425,6 +425,14 @@ class ExchangeAdapter(abc.ABC):
         """The FMZ symbol of an exchange instrument name."""
         return self.instrument_named(name).symbol
 
+    def symbol_text(self, name: str) -> str:
+        """The FMZ symbol of ``name`` as text, or ``name`` itself where the bridge does
+        not map it (an order the exchange lists on an instrument the bridge does not trade)."""
+        try:
+            return str(self.fmz_symbol(name))
+        except BridgeError:
+            return name
+
     # --------------------------------------------------------- market data
 
     async def ticker(self, instrument: Instrument) -> Any:

@@ -24,8 +24,6 @@ https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -38,18 +36,19 @@ from ._common import (
     FILLED,
     PARTIAL,
     PENDING,
-    RecentOrders,
-    TradeSeed,
+    PERPETUAL_SUFFIX,
+    TRADES,
+    PairAdapter,
     finished_status,
     fmz_order,
     json_of,
     number_text,
+    pass_through,
     wait_for,
 )
 from .adapter import (
     AdapterContext,
     BridgeError,
-    ExchangeAdapter,
     FMZSymbol,
     Instrument,
     OrderId,
@@ -59,14 +58,6 @@ from .adapter import (
 )
 
 __all__ = ["BinanceAdapter", "BinanceFuturesAdapter"]
-
-logger = logging.getLogger("datastores.apps.fmz")
-
-#: quote assets recognised when reading a Binance symbol back (longest first)
-QUOTES = ("FDUSD", "USDT", "USDC", "TUSD", "BUSD", "BTC", "ETH", "BNB", "EUR", "TRY", "BRL")
-PERPETUAL_SUFFIX = ".P"
-MAX_FOLLOWED = 20
-TRADES = 100
 
 
 class _Market:
@@ -104,11 +95,26 @@ _STATUS = {"NEW": PENDING, "PARTIALLY_FILLED": PARTIAL, "FILLED": FILLED}
 _OPEN = frozenset({"NEW", "PARTIALLY_FILLED", "PENDING_NEW"})
 
 
-class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
+class BinanceAdapter(BinanceCatalog, PairAdapter):
     """Binance spot and USDⓈ-M: market data and ``__api_`` (to api.binance.com,
     or fapi.binance.com for paths under ``/fapi/``)."""
 
     name: ClassVar[str] = "Binance"
+    exchange: ClassVar[str] = "Binance"
+    #: quote assets recognised when reading a Binance symbol back (longest first)
+    quotes: ClassVar[tuple[str, ...]] = (
+        "FDUSD",
+        "USDT",
+        "USDC",
+        "TUSD",
+        "BUSD",
+        "BTC",
+        "ETH",
+        "BNB",
+        "EUR",
+        "TRY",
+        "BRL",
+    )
     credential_name: ClassVar[str] = "binance"
     #: spot and USDⓈ-M market data, trading and account; not ``/sapi/`` (the wallet:
     #: withdrawals, transfers, sub-accounts)
@@ -127,15 +133,7 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
         }
         for store in self.stores.values():
             store.client = self.client
-        self._followed: dict[str, WebSocketApp] = {}
         self._failed: dict[str, str] = {}
-        self._lock = asyncio.Lock()
-        self._private: dict[str, asyncio.Lock] = {m: asyncio.Lock() for m in MARKETS}
-        self._private_apps: dict[str, WebSocketApp] = {}
-        #: per market, the user-data stream's reconnect count when its stores were loaded
-        self._loaded_at: dict[str, int] = dict.fromkeys(MARKETS, 0)
-        self._recent = RecentOrders()
-        self._trade_seed = TradeSeed()
         #: USDⓈ-M hedge mode (``dualSidePosition``), read once
         self._dual: bool | None = None
 
@@ -152,46 +150,27 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
             "by this bridge"
         )
 
-    def instrument_named(self, name: str) -> Instrument:
-        perpetual = name.endswith(PERPETUAL_SUFFIX)
-        pair = name[: -len(PERPETUAL_SUFFIX)] if perpetual else name
-        for quote in QUOTES:
-            base = pair[: -len(quote)]
-            if pair.endswith(quote) and base.isalnum() and base.isupper():
-                symbol = FMZSymbol(base, quote, "swap" if perpetual else "")
-                return self.instrument(symbol)
-        raise BridgeError(f"{name[:40]!r} is not a Binance symbol this bridge maps")
-
-    @staticmethod
-    def _raw(instrument: Instrument) -> str:
-        return instrument.name.removesuffix(PERPETUAL_SUFFIX)
-
     # --------------------------------------------------------- market data
 
-    async def _follow(self, instrument: Instrument) -> None:
-        key = instrument.name
-        async with self._lock:
-            if key in self._followed:
-                return
-            if len(self._followed) >= MAX_FOLLOWED:
-                raise BridgeError(f"this session already follows {MAX_FOLLOWED} instruments")
-            market = MARKETS[instrument.market]
-            store = self.stores[instrument.market]
-            raw = self._raw(instrument)
-            lower = raw.lower()
-            url = f"{market.ws}/{lower}@depth@100ms/{lower}@{market.trade_stream}"
-            self._followed[key] = await self.client.ws_connect(url, hdlr_json=store.onmessage)
-            try:
-                await store.initialize(
-                    self.client.get(
-                        market.rest + market.depth_path,
-                        params={"symbol": raw, "limit": 1000},
-                        timeout=self.context.timeout,
-                    )
+    async def _open_public(self, instrument: Instrument) -> WebSocketApp:
+        market = MARKETS[instrument.market]
+        lower = self._raw(instrument).lower()
+        url = f"{market.ws}/{lower}@depth@100ms/{lower}@{market.trade_stream}"
+        return await self.client.ws_connect(url, hdlr_json=self.stores[instrument.market].onmessage)
+
+    async def _opened_public(self, instrument: Instrument) -> None:
+        """Load the book's REST snapshot (the diff stream is verified against it)."""
+        market = MARKETS[instrument.market]
+        try:
+            await self.stores[instrument.market].initialize(
+                self.client.get(
+                    market.rest + market.depth_path,
+                    params={"symbol": self._raw(instrument), "limit": 1000},
+                    timeout=self.context.timeout,
                 )
-            except Exception as exc:  # the exchange's refusal (unknown symbol...): say so
-                self._failed[key] = str(exc)[:200]
-            logger.info("fmz binance: following %s (%s)", raw, instrument.market)
+            )
+        except Exception as exc:  # the exchange's refusal (unknown symbol...): say so
+            self._failed[instrument.name] = str(exc)[:200]
 
     async def depth(self, instrument: Instrument, limit: int) -> Any:
         await self._follow(instrument)
@@ -214,18 +193,10 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
             "bids": [[level[0], level[1]] for level in bids],
         }
 
-    async def trades(self, instrument: Instrument) -> Any:
-        """The REST recent trades, then what the trade stream pushed since."""
-        await self._follow(instrument)
+    def _streamed_trades(self, instrument: Instrument) -> list[dict[str, Any]]:
+        """What the trade stream pushed."""
         store: Any = self.stores[instrument.market].trade  # type: ignore[attr-defined]
-        streamed = store.find({"s": self._raw(instrument)})[-TRADES:]
-        return await self._trade_seed.merged(
-            instrument.name,
-            lambda: self.recent_trades(instrument),
-            [trade_row(t) for t in streamed],
-            TRADES,
-            logger,
-        )
+        return [trade_row(t) for t in store.find({"s": self._raw(instrument)})[-TRADES:]]
 
     # ------------------------------------------------------------ pass-through
 
@@ -235,11 +206,9 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
         base = MARKETS["usdsm" if path.startswith("/fapi/") else "spot"].rest
         if "positionSide/dual" in path:
             self._dual = None  # read again before the next order
-        query = {k: str(v) for k, v in params.items()}
-        result = await self.client.fetch(
-            http_method, base + path, params=query, timeout=self.context.timeout
+        return await pass_through(
+            self, base + path, http_method, params, in_body=False, exchange="Binance", path=path
         )
-        return json_of(result, "Binance", f"{http_method} {path}")
 
     # ------------------------------------------------------- private state
 
@@ -271,41 +240,28 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
         )
         return [self.client.get(rest + path, timeout=timeout) for path in paths]
 
-    async def _private_state(self, market: str) -> None:
-        """Start ``market``'s user-data stream and bootstrap its stores (once, and again
-        after the stream reconnected: user data has no sequence to replay)."""
-        app = self._private_apps.get(market)
-        if app is not None and app.statistics().reconnects == self._loaded_at[market]:
-            return
-        store: Any = self.stores[market]
-        rest = MARKETS[market].rest
-        timeout = self.context.timeout
-        async with self._private[market]:
-            app = self._private_apps.get(market)
-            if app is not None:
-                if app.statistics().reconnects != self._loaded_at[market]:
-                    self._loaded_at[market] = app.statistics().reconnects
-                    await store.initialize(*self._bootstrap(market))
-                return
-            handlers = [store.onmessage, self._on_user_data(market)]
-            if market == "spot":
-                subscribe = {"id": 1, "method": "userDataStream.subscribe.signature", "params": {}}
-                app = await self.client.ws_connect(
-                    SPOT_USER_DATA, send_json=subscribe, hdlr_json=handlers
-                )
-            else:
-                listen_key = self.client.post(rest + "/fapi/v1/listenKey", timeout=timeout)
-                await store.initialize(listen_key)
-                app = store.listenkey_app = await self.client.ws_connect(
-                    FUTURES_USER_DATA + str(store.listenkey), hdlr_json=handlers
-                )
-            try:
-                self._loaded_at[market] = app.statistics().reconnects
-                await store.initialize(*self._bootstrap(market))
-            except BaseException:
-                await app.close()  # the next call starts over
-                raise
-            self._private_apps[market] = app
+    async def _open_private(self, key: str) -> WebSocketApp:
+        """``key``'s user-data stream: the spot WebSocket API's subscription, or the
+        USDⓈ-M listenKey stream (its key made first, kept alive by the store)."""
+        store: Any = self.stores[key]
+        handlers = [store.onmessage, self._on_user_data(key)]
+        if key == "spot":
+            subscribe = {"id": 1, "method": "userDataStream.subscribe.signature", "params": {}}
+            return await self.client.ws_connect(
+                SPOT_USER_DATA, send_json=subscribe, hdlr_json=handlers
+            )
+        listen_key = self.client.post(
+            MARKETS[key].rest + "/fapi/v1/listenKey", timeout=self.context.timeout
+        )
+        await store.initialize(listen_key)
+        app: WebSocketApp = await self.client.ws_connect(
+            FUTURES_USER_DATA + str(store.listenkey), hdlr_json=handlers
+        )
+        store.listenkey_app = app
+        return app
+
+    async def _load_private(self, key: str) -> None:
+        await self.stores[key].initialize(*self._bootstrap(key))
 
     async def accounts(self) -> Any:
         market = self.account_market
@@ -333,9 +289,6 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
             )
         return rows
 
-    async def assets(self) -> Any:
-        return await self.accounts()
-
     def _fmz_order(self, market: str, item: Mapping[str, Any]) -> dict[str, Any]:
         suffix = PERPETUAL_SUFFIX if market == "usdsm" else ""
         name = f"{item.get('s')}{suffix}"
@@ -347,13 +300,9 @@ class BinanceAdapter(BinanceCatalog, ExchangeAdapter):
         average = item.get("ap")
         if average in (None, "") and filled:
             average = Decimal(number_text(item.get("Z"))) / filled
-        try:
-            symbol = str(self.fmz_symbol(name))
-        except BridgeError:
-            symbol = name
         return fmz_order(
             order_id=str(OrderId(name, str(item.get("i", "")))),
-            symbol=symbol,
+            symbol=self.symbol_text(name),
             amount=item.get("q"),
             price=item.get("p"),
             deal_amount=item.get("z"),

@@ -26,8 +26,6 @@ https://www.bitget.com/api-doc/contract/trade/Place-Order
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -39,18 +37,19 @@ from ._common import (
     FILLED,
     PARTIAL,
     PENDING,
-    RecentOrders,
-    TradeSeed,
+    PERPETUAL_SUFFIX,
+    TRADES,
+    PairAdapter,
     finished_status,
     fmz_order,
     json_of,
     number_text,
+    pass_through,
     wait_for,
 )
 from .adapter import (
     AdapterContext,
     BridgeError,
-    ExchangeAdapter,
     FMZSymbol,
     Instrument,
     OrderId,
@@ -61,24 +60,20 @@ from .adapter import (
 
 __all__ = ["BitgetAdapter", "BitgetFuturesAdapter"]
 
-logger = logging.getLogger("datastores.apps.fmz")
-
 PUBLIC = "wss://ws.bitget.com/v2/ws/public"
 PRIVATE = "wss://ws.bitget.com/v2/ws/private"
 SPOT, FUTURES = "SPOT", "USDT-FUTURES"
-QUOTES = ("USDT", "USDC", "BTC", "ETH", "EUR")
-PERPETUAL_SUFFIX = ".P"
-MAX_FOLLOWED = 20
-TRADES = 100
 _STATUS = {"live": PENDING, "new": PENDING, "partially_filled": PARTIAL, "filled": FILLED}
 #: the futures margin settings the bridge trades with
 _MIX = {"productType": FUTURES, "marginMode": "crossed", "marginCoin": "USDT"}
 
 
-class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
+class BitgetAdapter(BitgetCatalog, PairAdapter):
     """Bitget v2 spot and USDT perpetuals."""
 
     name: ClassVar[str] = "Bitget"
+    exchange: ClassVar[str] = "Bitget"
+    quotes: ClassVar[tuple[str, ...]] = ("USDT", "USDC", "BTC", "ETH", "EUR")
     credential_name: ClassVar[str] = "bitget"
     passphrase: ClassVar[bool] = True
     #: market data, trading, positions and accounts; not ``/api/v2/asset/`` or the wallet
@@ -99,15 +94,6 @@ class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
         super().__init__(context)
         self.public = BitgetV2DataStore()
         self.private = BitgetV2DataStore()
-        self._followed: dict[str, WebSocketApp] = {}
-        self._lock = asyncio.Lock()
-        self._private_lock = asyncio.Lock()
-        #: the private stream once bootstrapped (under the key "private")
-        self._private_app: dict[str, WebSocketApp] = {}
-        #: the private stream's reconnect count when the private store was last loaded
-        self._loaded_at = 0
-        self._recent = RecentOrders()
-        self._trade_seed = TradeSeed()
         #: futures positions are per side (hedge mode), learnt from Bitget's refusal
         self._hedge = False
 
@@ -123,39 +109,19 @@ class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
             f"{symbol}: only spot and USDT-margined .swap are supported on Bitget by this bridge"
         )
 
-    def instrument_named(self, name: str) -> Instrument:
-        perpetual = name.endswith(PERPETUAL_SUFFIX)
-        pair = name.removesuffix(PERPETUAL_SUFFIX)
-        for quote in QUOTES:
-            base = pair[: -len(quote)]
-            if pair.endswith(quote) and base.isalnum() and base.isupper():
-                return self.instrument(FMZSymbol(base, quote, "swap" if perpetual else ""))
-        raise BridgeError(f"{name[:40]!r} is not a Bitget symbol this bridge maps")
-
-    @staticmethod
-    def _raw(instrument: Instrument) -> str:
-        return instrument.name.removesuffix(PERPETUAL_SUFFIX)
-
     def _name(self, inst_type: str, inst_id: str) -> str:
         return inst_id.upper() + (PERPETUAL_SUFFIX if inst_type == FUTURES else "")
 
     # --------------------------------------------------------- market data
 
-    async def _follow(self, instrument: Instrument) -> None:
-        async with self._lock:
-            if instrument.name in self._followed:
-                return
-            if len(self._followed) >= MAX_FOLLOWED:
-                raise BridgeError(f"this session already follows {MAX_FOLLOWED} instruments")
-            raw = self._raw(instrument)
-            args = [
-                {"instType": instrument.market, "channel": channel, "instId": raw}
-                for channel in ("books", "trade", "ticker")
-            ]
-            self._followed[instrument.name] = await self.client.ws_connect(
-                PUBLIC, send_json={"op": "subscribe", "args": args}, hdlr_json=self.public.onmessage
-            )
-            logger.info("fmz bitget: following %s (%s)", raw, instrument.market)
+    async def _open_public(self, instrument: Instrument) -> WebSocketApp:
+        args = [
+            {"instType": instrument.market, "channel": channel, "instId": self._raw(instrument)}
+            for channel in ("books", "trade", "ticker")
+        ]
+        return await self.client.ws_connect(
+            PUBLIC, send_json={"op": "subscribe", "args": args}, hdlr_json=self.public.onmessage
+        )
 
     def _synced(self, instrument: Instrument) -> bool:
         try:
@@ -187,19 +153,12 @@ class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
             "bids": [[b["price"], b["amount"]] for b in bids],
         }
 
-    async def trades(self, instrument: Instrument) -> Any:
-        """The REST recent trades, then what the ``trade`` channel pushed since."""
-        await self._follow(instrument)
+    def _streamed_trades(self, instrument: Instrument) -> list[dict[str, Any]]:
+        """What the ``trade`` channel pushed."""
         streamed = self.public.trade.find(
             {"instType": instrument.market, "instId": self._raw(instrument)}
         )
-        return await self._trade_seed.merged(
-            instrument.name,
-            lambda: self.recent_trades(instrument),
-            [trade_row(t) for t in streamed[-TRADES:]],
-            TRADES,
-            logger,
-        )
+        return [trade_row(t) for t in streamed[-TRADES:]]
 
     # ------------------------------------------------------------ pass-through
 
@@ -208,16 +167,11 @@ class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
     ) -> Any:
         if "set-position-mode" in path:
             self._hedge = False  # learnt again from the next futures order
-        query = {k: str(v) for k, v in params.items()}
-        if http_method.upper() == "GET":
-            result = await self.client.fetch(
-                "GET", REST + path, params=query, timeout=self.context.timeout
-            )
-        else:
-            result = await self.client.fetch(
-                http_method, REST + path, data=query, timeout=self.context.timeout
-            )
-        return json_of(result, "Bitget", f"{http_method} {path}")
+        # Bitget reads a GET's parameters from the query, the others' from the JSON body.
+        in_body = http_method.upper() != "GET"
+        return await pass_through(
+            self, REST + path, http_method, params, in_body=in_body, exchange="Bitget", path=path
+        )
 
     # ------------------------------------------------------- private state
 
@@ -240,40 +194,23 @@ class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
         )
         return [self.client.get(REST + path, params=q, timeout=timeout) for path, q in queries]
 
-    async def _private_state(self) -> None:
-        """Start the private stream and bootstrap the private store (once, and again
-        after the stream reconnected: private channels have no sequence to replay)."""
-        app = self._private_app.get("private")
-        if app is not None and app.statistics().reconnects == self._loaded_at:
-            return
-        async with self._private_lock:
-            app = self._private_app.get("private")
-            if app is not None:
-                if app.statistics().reconnects != self._loaded_at:
-                    self._loaded_at = app.statistics().reconnects
-                    await self.private.initialize(*self._bootstrap())
-                return
-            args = [
-                {"instType": kind, "channel": "orders", "instId": "default"}
-                for kind in (SPOT, FUTURES)
-            ]
-            args += [
-                {"instType": FUTURES, "channel": "positions", "instId": "default"},
-                {"instType": SPOT, "channel": "account", "coin": "default"},
-                {"instType": FUTURES, "channel": "account", "coin": "default"},
-            ]
-            app = await self.client.ws_connect(
-                PRIVATE,
-                send_json={"op": "subscribe", "args": args},
-                hdlr_json=[self.private.onmessage, self._record],
-            )
-            try:
-                self._loaded_at = app.statistics().reconnects
-                await self.private.initialize(*self._bootstrap())
-            except BaseException:
-                await app.close()  # the next call starts over
-                raise
-            self._private_app["private"] = app
+    async def _open_private(self, key: str) -> WebSocketApp:
+        args = [
+            {"instType": kind, "channel": "orders", "instId": "default"} for kind in (SPOT, FUTURES)
+        ]
+        args += [
+            {"instType": FUTURES, "channel": "positions", "instId": "default"},
+            {"instType": SPOT, "channel": "account", "coin": "default"},
+            {"instType": FUTURES, "channel": "account", "coin": "default"},
+        ]
+        return await self.client.ws_connect(
+            PRIVATE,
+            send_json={"op": "subscribe", "args": args},
+            hdlr_json=[self.private.onmessage, self._record],
+        )
+
+    async def _load_private(self, key: str) -> None:
+        await self.private.initialize(*self._bootstrap())
 
     async def accounts(self) -> Any:
         await self._private_state()
@@ -291,9 +228,6 @@ class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
             for a in self.private.account.find({"instType": self.account_type})
         ]
 
-    async def assets(self) -> Any:
-        return await self.accounts()
-
     def _fmz_order(self, inst_type: str, item: Mapping[str, Any]) -> dict[str, Any]:
         inst_id = str(item.get("instId") or item.get("symbol") or "")
         name = self._name(inst_type, inst_id)
@@ -304,13 +238,9 @@ class BitgetAdapter(BitgetCatalog, ExchangeAdapter):
         side = str(item.get("side", ""))
         if item.get("tradeSide") == "close":
             side = "sell" if side == "buy" else "buy"  # hedge mode: side names the position
-        try:
-            symbol = str(self.fmz_symbol(name))
-        except BridgeError:
-            symbol = name
         return fmz_order(
             order_id=str(OrderId(name, str(item.get("orderId", "")))),
-            symbol=symbol,
+            symbol=self.symbol_text(name),
             amount=item.get("size"),
             price=item.get("price"),
             deal_amount=filled,

@@ -25,8 +25,6 @@ https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -38,18 +36,19 @@ from ._common import (
     FILLED,
     PARTIAL,
     PENDING,
-    RecentOrders,
-    TradeSeed,
+    PERPETUAL_SUFFIX,
+    TRADES,
+    PairAdapter,
     finished_status,
     fmz_order,
     json_of,
     number_text,
+    pass_through,
     wait_for,
 )
 from .adapter import (
     AdapterContext,
     BridgeError,
-    ExchangeAdapter,
     FMZSymbol,
     Instrument,
     OrderId,
@@ -60,23 +59,19 @@ from .adapter import (
 
 __all__ = ["BybitAdapter"]
 
-logger = logging.getLogger("datastores.apps.fmz")
-
 PUBLIC = "wss://stream.bybit.com/v5/public/"
 PRIVATE = "wss://stream.bybit.com/v5/private"
-QUOTES = ("USDT", "USDC", "BTC", "ETH", "EUR")
-PERPETUAL_SUFFIX = ".P"
-MAX_FOLLOWED = 20
-TRADES = 100
 _STATUS = {"New": PENDING, "PartiallyFilled": PARTIAL, "Filled": FILLED, "Untriggered": PENDING}
 #: Bybit's answer when positionIdx does not match the account's position mode
 _MODE_MISMATCH = "position idx not match position mode"
 
 
-class BybitAdapter(BybitCatalog, ExchangeAdapter):
+class BybitAdapter(BybitCatalog, PairAdapter):
     """Bybit V5 spot and linear perpetuals (one unified account)."""
 
     name: ClassVar[str] = "Bybit"
+    exchange: ClassVar[str] = "Bybit"
+    quotes: ClassVar[tuple[str, ...]] = ("USDT", "USDC", "BTC", "ETH", "EUR")
     credential_name: ClassVar[str] = "bybit"
     #: market data, trading, positions and the account; not the asset (wallet) endpoints
     api_prefixes: ClassVar[tuple[str, ...]] = (
@@ -92,15 +87,6 @@ class BybitAdapter(BybitCatalog, ExchangeAdapter):
         # Bybit's public topics do not name the category: one store per category.
         self.public = {"spot": BybitDataStore(), "linear": BybitDataStore()}
         self.private = BybitDataStore()
-        self._followed: dict[str, WebSocketApp] = {}
-        self._lock = asyncio.Lock()
-        self._private_lock = asyncio.Lock()
-        #: the private stream once bootstrapped (under the key "private")
-        self._private_app: dict[str, WebSocketApp] = {}
-        #: the private stream's reconnect count when the private store was last loaded
-        self._loaded_at = 0
-        self._recent = RecentOrders()
-        self._trade_seed = TradeSeed()
         #: linear positions are per side (hedge mode), learnt from Bybit's refusal
         self._hedge = False
 
@@ -117,37 +103,18 @@ class BybitAdapter(BybitCatalog, ExchangeAdapter):
             "by this bridge"
         )
 
-    def instrument_named(self, name: str) -> Instrument:
-        perpetual = name.endswith(PERPETUAL_SUFFIX)
-        pair = name.removesuffix(PERPETUAL_SUFFIX)
-        for quote in QUOTES:
-            base = pair[: -len(quote)]
-            if pair.endswith(quote) and base.isalnum() and base.isupper():
-                return self.instrument(FMZSymbol(base, quote, "swap" if perpetual else ""))
-        raise BridgeError(f"{name[:40]!r} is not a Bybit symbol this bridge maps")
-
-    @staticmethod
-    def _raw(instrument: Instrument) -> str:
-        return instrument.name.removesuffix(PERPETUAL_SUFFIX)
-
     # --------------------------------------------------------- market data
 
-    async def _follow(self, instrument: Instrument) -> None:
-        async with self._lock:
-            if instrument.name in self._followed:
-                return
-            if len(self._followed) >= MAX_FOLLOWED:
-                raise BridgeError(f"this session already follows {MAX_FOLLOWED} instruments")
-            raw = self._raw(instrument)
-            self._followed[instrument.name] = await self.client.ws_connect(
-                PUBLIC + instrument.market,
-                send_json={
-                    "op": "subscribe",
-                    "args": [f"orderbook.50.{raw}", f"publicTrade.{raw}", f"tickers.{raw}"],
-                },
-                hdlr_json=self.public[instrument.market].onmessage,
-            )
-            logger.info("fmz bybit: following %s (%s)", raw, instrument.market)
+    async def _open_public(self, instrument: Instrument) -> WebSocketApp:
+        raw = self._raw(instrument)
+        return await self.client.ws_connect(
+            PUBLIC + instrument.market,
+            send_json={
+                "op": "subscribe",
+                "args": [f"orderbook.50.{raw}", f"publicTrade.{raw}", f"tickers.{raw}"],
+            },
+            hdlr_json=self.public[instrument.market].onmessage,
+        )
 
     async def depth(self, instrument: Instrument, limit: int) -> Any:
         await self._follow(instrument)
@@ -166,33 +133,21 @@ class BybitAdapter(BybitCatalog, ExchangeAdapter):
             "bids": [[level[0], level[1]] for level in bids],
         }
 
-    async def trades(self, instrument: Instrument) -> Any:
-        """The REST recent trades, then what ``publicTrade`` pushed since."""
-        await self._follow(instrument)
+    def _streamed_trades(self, instrument: Instrument) -> list[dict[str, Any]]:
+        """What ``publicTrade`` pushed."""
         streamed = self.public[instrument.market].trade.find({"s": self._raw(instrument)})
-        return await self._trade_seed.merged(
-            instrument.name,
-            lambda: self.recent_trades(instrument),
-            [trade_row(t) for t in streamed[-TRADES:]],
-            TRADES,
-            logger,
-        )
+        return [trade_row(t) for t in streamed[-TRADES:]]
 
     # ------------------------------------------------------------ pass-through
 
     async def api(
         self, http_method: str, path: str, params: Mapping[str, Any], body: str | None
     ) -> Any:
-        query = {k: str(v) for k, v in params.items()}
-        if http_method.upper() == "GET":
-            result = await self.client.fetch(
-                "GET", REST + path, params=query, timeout=self.context.timeout
-            )
-        else:
-            result = await self.client.fetch(
-                http_method, REST + path, data=query, timeout=self.context.timeout
-            )
-        return json_of(result, "Bybit", f"{http_method} {path}")
+        # Bybit reads a GET's parameters from the query, the others' from the JSON body.
+        in_body = http_method.upper() != "GET"
+        return await pass_through(
+            self, REST + path, http_method, params, in_body=in_body, exchange="Bybit", path=path
+        )
 
     # ------------------------------------------------------- private state
 
@@ -215,31 +170,15 @@ class BybitAdapter(BybitCatalog, ExchangeAdapter):
         )
         return [self.client.get(REST + path, params=q, timeout=timeout) for path, q in queries]
 
-    async def _private_state(self) -> None:
-        """Start the private stream and bootstrap the private store (once, and again
-        after the stream reconnected: private topics have no sequence to replay)."""
-        app = self._private_app.get("private")
-        if app is not None and app.statistics().reconnects == self._loaded_at:
-            return
-        async with self._private_lock:
-            app = self._private_app.get("private")
-            if app is not None:
-                if app.statistics().reconnects != self._loaded_at:
-                    self._loaded_at = app.statistics().reconnects
-                    await self.private.initialize(*self._bootstrap())
-                return
-            app = await self.client.ws_connect(
-                PRIVATE,
-                send_json={"op": "subscribe", "args": ["order", "execution", "position", "wallet"]},
-                hdlr_json=[self.private.onmessage, self._record],
-            )
-            try:
-                self._loaded_at = app.statistics().reconnects
-                await self.private.initialize(*self._bootstrap())
-            except BaseException:
-                await app.close()  # the next call starts over
-                raise
-            self._private_app["private"] = app
+    async def _open_private(self, key: str) -> WebSocketApp:
+        return await self.client.ws_connect(
+            PRIVATE,
+            send_json={"op": "subscribe", "args": ["order", "execution", "position", "wallet"]},
+            hdlr_json=[self.private.onmessage, self._record],
+        )
+
+    async def _load_private(self, key: str) -> None:
+        await self.private.initialize(*self._bootstrap())
 
     async def accounts(self) -> Any:
         await self._private_state()
@@ -257,22 +196,15 @@ class BybitAdapter(BybitCatalog, ExchangeAdapter):
             )
         return rows
 
-    async def assets(self) -> Any:
-        return await self.accounts()
-
     def _fmz_order(self, item: Mapping[str, Any], market: str | None = None) -> dict[str, Any]:
         category = market or str(item.get("category") or "spot")
         name = f"{item.get('symbol')}{PERPETUAL_SUFFIX if category == 'linear' else ''}"
         status = _STATUS.get(str(item.get("orderStatus")))
         if status is None:
             status = finished_status(item.get("cumExecQty"))
-        try:
-            symbol = str(self.fmz_symbol(name))
-        except BridgeError:
-            symbol = name
         return fmz_order(
             order_id=str(OrderId(name, str(item.get("orderId", "")))),
-            symbol=symbol,
+            symbol=self.symbol_text(name),
             amount=item.get("qty"),
             price=item.get("price"),
             deal_amount=item.get("cumExecQty"),

@@ -38,6 +38,7 @@ from ._common import (
     fmz_order,
     json_of,
     number_text,
+    pass_through,
     wait_for,
 )
 from ._okx_catalog import REST, OKXCatalog, okx_data, ticker_row, trade_row
@@ -284,13 +285,9 @@ class OKXAdapter(OKXCatalog, ExchangeAdapter):
         status = _STATUS.get(state)
         if status is None:
             status = finished_status(item.get("accFillSz")) if "canceled" in state else state
-        try:
-            symbol = str(self.fmz_symbol(inst))
-        except BridgeError:
-            symbol = inst
         return fmz_order(
             order_id=str(OrderId(inst, str(item.get("ordId", "")))),
-            symbol=symbol,
+            symbol=self.symbol_text(inst),
             amount=item.get("sz"),
             price=item.get("px"),
             deal_amount=item.get("accFillSz"),
@@ -405,18 +402,12 @@ class OKXAdapter(OKXCatalog, ExchangeAdapter):
     async def api(
         self, http_method: str, path: str, params: Mapping[str, Any], body: str | None
     ) -> Any:
-        query = {k: str(v) for k, v in params.items()}
         if "position-mode" in path:
             self._pos_mode = None  # read again before the next order
-        send_in_body = http_method in ("POST", "PUT")
-        result = await self.client.fetch(
-            http_method,
-            REST + path,
-            params=None if send_in_body else query,
-            data=query if send_in_body else None,
-            timeout=self.context.timeout,
+        in_body = http_method in ("POST", "PUT")
+        return await pass_through(
+            self, REST + path, http_method, params, in_body=in_body, exchange="OKX", path=path
         )
-        return json_of(result, "OKX", f"{http_method} {path}")
 
     async def aclose(self) -> None:
         # The client closes the WebSocketApps (they are its closers).

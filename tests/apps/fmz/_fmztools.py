@@ -75,6 +75,20 @@ class Agent:
         return reply["error"]
 
 
+async def poll(
+    agent: Agent, method: str, params: dict[str, Any], check: Any, *, exchange: str = "OKX"
+) -> Any:
+    """``method``'s ``data`` once ``check`` holds on it, asking again every 10 ms
+    (500 tries at most, then an ``AssertionError`` showing the last answer)."""
+    found = None
+    for _ in range(500):
+        found = await agent.data(method, params, exchange=exchange)
+        if check(found):
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{method} never matched: {found}")
+
+
 async def until(condition: Callable[[], Any], timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -115,7 +129,7 @@ class CannedHost:
         body = await request.read()
         if request.path in self.canned:
             text = body.decode()
-            # Bybit and Bitget post JSON bodies, Binance forms.
+            # Bybit, Bitget and OKX post JSON bodies, Binance forms.
             sent = json.loads(text) if text.startswith("{") else dict(parse_qsl(text))
             query = {**sent, **request.query}
             self.seen.append((request.method, request.path, query))

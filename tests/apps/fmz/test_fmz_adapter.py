@@ -151,6 +151,25 @@ async def test_default_methods_say_not_support() -> None:
     assert adapter.api_allowed("GET", "/api/v5/account/balance") is None
 
 
+def test_symbol_text_is_the_fmz_symbol_or_the_exchange_name() -> None:
+    class Spot(ExchangeAdapter):
+        name = "Spot"
+        credential_name = "spot"
+
+        def instrument(self, symbol: FMZSymbol) -> Instrument:
+            return Instrument(symbol, f"{symbol.base}{symbol.quote}", "spot")
+
+        def instrument_named(self, name: str) -> Instrument:
+            if not name.endswith("USDT") or name == "USDT":
+                raise BridgeError(f"{name} is not mapped")
+            return self.instrument(FMZSymbol(name.removesuffix("USDT"), "USDT"))
+
+    adapter = Spot(AdapterContext(client=None, keys=APIKeys("k", "s")))  # type: ignore[arg-type]
+    assert adapter.symbol_text("BTCUSDT") == "BTC_USDT"
+    # An order the exchange lists on an instrument the bridge does not map keeps its name.
+    assert adapter.symbol_text("BTCEUR") == "BTCEUR"
+
+
 @given(
     st.decimals(
         allow_nan=False, allow_infinity=False, places=8, min_value=-(10**12), max_value=10**12

@@ -5,13 +5,14 @@ state, orders through the fake's matching engine, reconnects, and the REST-serve
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from _fmztools import ACCESS_KEY, SECRET, Agent, CannedHost
+from _fmztools import ACCESS_KEY, SECRET, Agent, CannedHost, poll
 
 from datastores.apps.fmz._common import number_text
 from datastores.apps.fmz.adapter import decimal_text
@@ -153,13 +154,7 @@ async def test_private_state_of_spot_and_futures(binance: tuple[Agent, FakeExcha
     assert (found["status"], found["deal_amount"], found["avg_price"]) == ("filled", "2", "3300")
 
 
-async def wait_for(agent: Agent, method: str, params: dict[str, Any], check: Any) -> Any:
-    for _ in range(500):
-        found = await agent.data(method, params, exchange="Binance")
-        if check(found):
-            return found
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{method} never matched: {found}")
+wait_for = functools.partial(poll, exchange="Binance")
 
 
 async def test_orders_and_positions_through_the_bridge(

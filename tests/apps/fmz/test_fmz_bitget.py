@@ -5,14 +5,14 @@ refusals), and the switch to hedge-mode orders when Bitget asks for tradeSide.""
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from _fmztools import ACCESS_KEY, PASSPHRASE, SECRET, SECRETS, Agent, CannedHost
+from _fmztools import ACCESS_KEY, PASSPHRASE, SECRET, SECRETS, Agent, CannedHost, poll
 
 from datastores.apps.fmz._common import number_text
 from datastores.apps.fmz.adapter import METHODS, decimal_text
@@ -46,16 +46,7 @@ async def bitget() -> AsyncIterator[tuple[Agent, FakeExchange]]:
         yield Agent(bridge.url, session, secret_key=f"{SECRET},{PASSPHRASE}"), fake
 
 
-async def wait_for(
-    agent: Agent, method: str, params: dict[str, Any], check: Any, exchange: str = "Bitget"
-) -> Any:
-    found = None
-    for _ in range(500):
-        found = await agent.data(method, params, exchange=exchange)
-        if check(found):
-            return found
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{method} never matched: {found}")
+wait_for = functools.partial(poll, exchange="Bitget")
 
 
 async def test_depth_trades_and_unsupported(bitget: tuple[Agent, FakeExchange]) -> None:
@@ -318,11 +309,13 @@ async def test_rest_served_methods_and_the_live_ticker(
                  "type": "buy"},
             ]  # fmt: skip
             fake.tick(30, SPOT)
-            for _ in range(500):
-                streamed = await data("trades", {"symbol": "BTC_USDT"})
-                if len(streamed) > 2:
-                    break
-                await asyncio.sleep(0.01)
+            streamed = await poll(
+                trader,
+                "trades",
+                {"symbol": "BTC_USDT"},
+                lambda t: len(t) > 2,
+                exchange="BitgetFutures",
+            )
             assert streamed[:2] == trades[:2]
             assert len(streamed) > 2
             assert [p for _, p, _ in host.seen].count("/api/v2/spot/market/fills") == 1

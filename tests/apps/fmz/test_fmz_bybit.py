@@ -5,14 +5,14 @@ the switch to hedge-mode position indexes when Bybit refuses one-way ones."""
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from _fmztools import ACCESS_KEY, SECRETS, Agent, CannedHost
+from _fmztools import ACCESS_KEY, SECRETS, Agent, CannedHost, poll
 
 from datastores.apps.fmz._common import number_text
 from datastores.apps.fmz.adapter import METHODS, decimal_text
@@ -39,14 +39,7 @@ async def bybit() -> AsyncIterator[tuple[Agent, FakeExchange]]:
         yield Agent(bridge.url, session, secret_key=SECRET), fake
 
 
-async def wait_for(agent: Agent, method: str, params: dict[str, Any], check: Any) -> Any:
-    found = None
-    for _ in range(500):
-        found = await agent.data(method, params, exchange="Bybit")
-        if check(found):
-            return found
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{method} never matched: {found}")
+wait_for = functools.partial(poll, exchange="Bybit")
 
 
 async def test_depth_trades_and_unsupported(bybit: tuple[Agent, FakeExchange]) -> None:

@@ -9,15 +9,13 @@ documented shapes and forwards every other request, signature headers and all, t
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from _fmztools import PASSPHRASE, SECRET, Agent
-from aiohttp import web
+from _fmztools import PASSPHRASE, SECRET, Agent, CannedHost, poll
 
 from datastores.apps.fmz.adapter import decimal_text
 from datastores.apps.fmz.server import FMZBridge
@@ -26,69 +24,17 @@ from datastores.testing import FakeExchange
 BTC = "BTC-USDT"
 
 
-class CannedStandIn:
-    """www.okx.com: canned replies for the endpoints the fake lacks, the rest forwarded."""
-
-    def __init__(self, fake: FakeExchange) -> None:
-        self.fake = fake
-        #: GET path -> OKX reply, for endpoints the fake does not serve
-        self.canned: dict[str, Any] = {}
-        self.queries: list[tuple[str, dict[str, str]]] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
-        self._session = aiohttp.ClientSession()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if request.path in self.canned:
-            self.queries.append((request.path, dict(request.query)))
-            reply = self.canned[request.path]
-            if request.method == "POST":
-                self.queries.append((request.path, json.loads(body)))
-            return web.json_response(reply(dict(request.query)) if callable(reply) else reply)
-        assert self._session is not None
-        target = self.fake.venues["okx"].url + request.path_qs
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-        async with self._session.request(
-            request.method, target, headers=headers, data=body
-        ) as response:
-            return web.Response(
-                status=response.status,
-                body=await response.read(),
-                content_type=response.content_type,
-            )
-
-
 @pytest.fixture
-async def canned(okx_fake: FakeExchange) -> AsyncIterator[tuple[Agent, CannedStandIn]]:
-    stand_in = CannedStandIn(okx_fake)
-    await stand_in.start()
-    redirects = {**okx_fake.redirects, "www.okx.com": stand_in.url}
-    try:
+async def canned(okx_fake: FakeExchange) -> AsyncIterator[tuple[Agent, CannedHost]]:
+    """www.okx.com: canned replies for the endpoints the fake lacks (each test fills
+    ``canned``), the rest forwarded to the fake."""
+    async with CannedHost(okx_fake, "okx", {}) as stand_in:
+        redirects = {**okx_fake.redirects, "www.okx.com": stand_in.url}
         async with (
             FMZBridge(port=0, client_kwargs={"redirects": redirects}) as bridge,
             aiohttp.ClientSession() as session,
         ):
             yield Agent(bridge.url, session, secret_key=f"{SECRET},{PASSPHRASE}"), stand_in
-    finally:
-        await stand_in.close()
 
 
 async def eventually(agent: Agent, method: str, params: dict[str, Any], expected: Any) -> None:
@@ -97,15 +43,6 @@ async def eventually(agent: Agent, method: str, params: dict[str, Any], expected
             return
         await asyncio.sleep(0.01)
     assert await agent.data(method, params) == expected
-
-
-async def wait_for(agent: Agent, method: str, params: dict[str, Any], check: Any) -> Any:
-    for _ in range(500):
-        found = await agent.data(method, params)
-        if check(found):
-            return found
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{method} never matched: {found}")
 
 
 @pytest.fixture
@@ -159,10 +96,10 @@ async def test_positions_follow_fills(okx_trader: Agent, okx_fake: FakeExchange)
     opened = await agent.data(
         "trade", {"symbol": "BTC_USDT.swap", "type": "buy", "price": "-1", "amount": "2"}
     )
-    filled = await wait_for(agent, "order", {"id": opened["id"]}, lambda o: o["status"] == "filled")
+    filled = await poll(agent, "order", {"id": opened["id"]}, lambda o: o["status"] == "filled")
     assert filled["deal_amount"] == "2"
     assert Decimal(filled["avg_price"]) > 0
-    [long] = await wait_for(agent, "positions", {"symbol": "BTC_USDT.swap"}, lambda p: p != [])
+    [long] = await poll(agent, "positions", {"symbol": "BTC_USDT.swap"}, lambda p: p != [])
     assert (long["symbol"], long["amount"], long["type"]) == ("BTC_USDT.swap", "2", 0)
     assert Decimal(long["price"]) == Decimal(filled["avg_price"])
     # closebuy: a reduce-only sell; more than the position is refused by the exchange.
@@ -173,7 +110,7 @@ async def test_positions_follow_fills(okx_trader: Agent, okx_fake: FakeExchange)
     closed = await agent.data(
         "trade", {"symbol": "BTC_USDT.swap", "type": "closebuy", "price": "-1", "amount": "2"}
     )
-    await wait_for(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
+    await poll(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
     await eventually(agent, "positions", {"symbol": "USDT.swap"}, [])
     history = await agent.data("historyorders", {"symbol": "BTC_USDT.swap", "since": 0, "limit": 0})
     assert [(o["id"], o["type"], o["status"]) for o in history] == [
@@ -187,9 +124,9 @@ async def test_market_and_refused_orders(okx_trader: Agent, okx_fake: FakeExchan
     sold = await agent.data(
         "trade", {"symbol": "BTC_USDT", "type": "sell", "price": -1, "amount": 0.25}
     )
-    done = await wait_for(agent, "order", {"id": sold["id"]}, lambda o: o["status"] == "filled")
+    done = await poll(agent, "order", {"id": sold["id"]}, lambda o: o["status"] == "filled")
     assert done["deal_amount"] == "0.25"  # base units (tgtCcy=base_ccy), not quote
-    accounts = await wait_for(
+    accounts = await poll(
         agent,
         "accounts",
         {},
@@ -225,13 +162,13 @@ async def test_concurrent_orders(okx_trader: Agent, okx_fake: FakeExchange) -> N
     )
     ids = {r["id"] for r in replies}
     assert len(ids) == 8
-    rows = await wait_for(agent, "orders", {"symbol": "ETH_USDT"}, lambda o: len(o) == 8)
+    rows = await poll(agent, "orders", {"symbol": "ETH_USDT"}, lambda o: len(o) == 8)
     assert {o["id"] for o in rows} == ids
     assert all(await asyncio.gather(*(agent.data("cancel", {"id": i}) for i in ids)))
     await eventually(agent, "orders", {"symbol": "ETH_USDT"}, [])
 
 
-async def test_rest_served_methods(canned: tuple[Agent, CannedStandIn]) -> None:
+async def test_rest_served_methods(canned: tuple[Agent, CannedHost]) -> None:
     """records, markets, tickers, fundings, marginlevel and historyorders come from OKX's
     REST endpoints (shapes from https://www.okx.com/docs-v5/en/), which the fake lacks."""
     agent, stand_in = canned
@@ -248,7 +185,8 @@ async def test_rest_served_methods(canned: tuple[Agent, CannedStandIn]) -> None:
         [1597026360, "3.731", "3.799", "3.494", "3.72", "24912403"],
         [1597026420, "3.721", "3.743", "3.677", "3.708", "8422410"],
     ]
-    assert stand_in.queries[-1] == (
+    assert stand_in.seen[-1] == (
+        "GET",
         "/api/v5/market/candles",
         {"instId": "BTC-USDT", "bar": "1H", "limit": "2"},
     )
@@ -354,7 +292,8 @@ async def test_rest_served_methods(canned: tuple[Agent, CannedStandIn]) -> None:
         "data": [{"lever": "5", "mgnMode": "cross", "instId": "BTC-USDT-SWAP"}],
     }
     assert await agent.data("SetMarginLevel", {"symbol": "BTC_USDT.swap", "marginLevel": 5}) is True
-    assert stand_in.queries[-1] == (
+    assert stand_in.seen[-1] == (
+        "POST",
         "/api/v5/account/set-leverage",
         {"instId": "BTC-USDT-SWAP", "lever": "5", "mgnMode": "cross"},
     )
@@ -394,7 +333,8 @@ async def test_rest_served_methods(canned: tuple[Agent, CannedStandIn]) -> None:
         ("BTC-USDT,1", "filled", "59990"),
         ("BTC-USDT,2", "canceled", "0"),
     ]
-    assert stand_in.queries[-1] == (
+    assert stand_in.seen[-1] == (
+        "GET",
         "/api/v5/trade/orders-history",
         {"instType": "SPOT", "limit": "100", "instId": "BTC-USDT", "begin": "1700000000000"},
     )
@@ -420,19 +360,19 @@ async def test_long_short_mode_uses_the_position_side(okx_trader: Agent) -> None
         placed = await agent.data(
             "trade", {"symbol": "BTC_USDT.swap", "type": side, "price": "-1", "amount": "1"}
         )
-        await wait_for(agent, "order", {"id": placed["id"]}, lambda o: o["status"] == "filled")
-    both = await wait_for(agent, "positions", {}, lambda rows: len(rows) == 2)
+        await poll(agent, "order", {"id": placed["id"]}, lambda o: o["status"] == "filled")
+    both = await poll(agent, "positions", {}, lambda rows: len(rows) == 2)
     assert sorted((p["type"], p["amount"]) for p in both) == [(0, "1"), (1, "1")]
     closed = await agent.data(
         "trade", {"symbol": "BTC_USDT.swap", "type": "closebuy", "price": "-1", "amount": "1"}
     )
-    await wait_for(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
-    [short] = await wait_for(agent, "positions", {}, lambda rows: len(rows) == 1)
+    await poll(agent, "order", {"id": closed["id"]}, lambda o: o["status"] == "filled")
+    [short] = await poll(agent, "positions", {}, lambda rows: len(rows) == 1)
     assert (short["type"], short["amount"]) == (1, "1")
 
 
 async def test_trades_start_from_the_rest_recent_trades(
-    canned: tuple[Agent, CannedStandIn], okx_fake: FakeExchange
+    canned: tuple[Agent, CannedHost], okx_fake: FakeExchange
 ) -> None:
     agent, stand_in = canned
     stand_in.canned["/api/v5/market/trades"] = {
@@ -452,10 +392,14 @@ async def test_trades_start_from_the_rest_recent_trades(
          "type": "sell"},
     ]  # fmt: skip
     assert await agent.data("trades", {"symbol": "BTC_USDT"}) == seeded
-    assert stand_in.queries[-1] == ("/api/v5/market/trades", {"instId": "BTC-USDT", "limit": "100"})
+    assert stand_in.seen[-1] == (
+        "GET",
+        "/api/v5/market/trades",
+        {"instId": "BTC-USDT", "limit": "100"},
+    )
     okx_fake.tick(100, "BTC-USDT", venue="okx")
-    trades = await wait_for(agent, "trades", {"symbol": "BTC_USDT"}, lambda t: len(t) > 2)
+    trades = await poll(agent, "trades", {"symbol": "BTC_USDT"}, lambda t: len(t) > 2)
     assert trades[:2] == seeded
     assert [t["time"] for t in trades] == sorted(t["time"] for t in trades)
     assert len({t["id"] for t in trades}) == len(trades)
-    assert [q[0] for q in stand_in.queries].count("/api/v5/market/trades") == 1
+    assert [p for _, p, _ in stand_in.seen].count("/api/v5/market/trades") == 1
