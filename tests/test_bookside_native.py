@@ -275,3 +275,62 @@ def test_a_book_loaded_in_order_fills_its_chunks(sign: float) -> None:
     entries = 1600 * 16  # a double and a pointer per level
     assert sys.getsizeof(side) < entries * 1.25 + 8192  # halves would be 2x entries
     assert side.best_levels(2) == ([levels[0], levels[1]] if sign > 0 else levels[:-3:-1])
+
+
+class Watcher:
+    """Kept in a stored level; when that level is released, records what the side
+    holds then, and runs `then` (which may change the side)."""
+
+    def __init__(self, side: Any, seen: list[Any], then: Any = None) -> None:
+        self.side, self.seen, self.then = side, seen, then
+
+    def __del__(self) -> None:
+        self.seen.append((len(self.side), list(self.side.iter_keys())))
+        if self.then is not None:
+            self.then(self.side)
+
+
+def _grow(side: Any) -> None:
+    side.set(7.0, ["7", "1"])
+
+
+@pytest.mark.parametrize("then", [None, lambda side: side.clear(), _grow])
+@pytest.mark.parametrize(
+    "message",
+    [
+        [["2", "3"], ["5", "1"], ["2.5", "0"]],  # replaced, then an insert
+        [["2", "0"], ["1", "4"], ["3", "2"]],  # removed, then an update
+        [["2", "3"]],  # replaced last: released before apply_levels returns
+        [["2", "3"], [Weird(), "1"]],  # then a value whose float() runs Python code
+        [["2", "3"], ["1", "nan"]],  # then a refusal
+        [["2", "0"], ["2", "1"], ["2", "0"]],  # the same price again and again
+        (("2", "3"), ("4", 1.0), ("6", 2)),  # tuples, a size of 1.0, an int
+    ],
+)
+def test_a_released_level_sees_the_side_right_after_its_change(
+    message: list[Any], then: Any
+) -> None:
+    """The native side releases a replaced or removed level a little later (after
+    the next level was converted and found), but before anything else can run or
+    change: what the release runs sees the side right after the change that
+    dropped the level, and what it does to the side comes before the next change
+    (a model: the message applied in two parts, `then` run between them)."""
+    assert native is not None
+    side = native.Side(4)
+    seen: list[Any] = []
+    native.apply_levels(side, [["1", "1"], ["2", "1", Watcher(side, seen, then)], ["3", "1"]], 1.0)
+    got = outcome(native.apply_levels, side, message, 1.0)
+    model = PySide()
+    py_apply_levels(model, [["1", "1"], ["2", "1"], ["3", "1"]], 1.0)
+    py_apply_levels(model, message[:1], 1.0)  # the first change drops the watched level
+    want_seen = [(len(model), list(model.iter_keys()))]
+    if then is not None:
+        then(model)
+    rest = outcome(py_apply_levels, model, message[1:], 1.0)
+    assert seen == want_seen
+    assert got[0] == rest[0]
+    if got[0] == "refused":  # (an applied count is the whole message's, not the rest's)
+        assert got == rest
+    assert [list(level[:2]) for level in side.best_levels(None)] == [
+        list(level[:2]) for level in model.best_levels(None)
+    ]

@@ -6,11 +6,12 @@ static PyObject *py_check_level = NULL;
 static PyObject *py_malformed = NULL;
 static double max_value = 1e30;
 
-/* float(obj), with the common exact-str case parsed without a float object:
- * a str of ASCII digits, '.', 'e', 'E', '+' and '-' only is parsed by the
- * same routine float() uses; anything else goes through float() itself. */
+/* float(obj) for an exact float, or an exact str of ASCII digits, '.', 'e',
+ * 'E', '+' and '-' only, parsed by the same routine float() uses, without a
+ * float object: 1 when converted, 0 (no exception set) for anything else.
+ * Runs no Python code. */
 static inline int
-to_double(PyObject *obj, double *out)
+fast_double(PyObject *obj, double *out)
 {
     if (PyUnicode_CheckExact(obj) && PyUnicode_IS_COMPACT_ASCII(obj)) {
         Py_ssize_t len = PyUnicode_GET_LENGTH(obj), i;
@@ -20,24 +21,32 @@ to_double(PyObject *obj, double *out)
                 char ch = text[i];
                 if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == 'e' || ch == 'E' ||
                       ch == '+' || ch == '-'))
-                    break;
-            }
-            if (i == len) {
-                char *end;
-                double v = PyOS_string_to_double(text, &end, NULL);
-                if (end == text + len && !(v == -1.0 && PyErr_Occurred())) {
-                    *out = v;
                     return 0;
-                }
-                PyErr_Clear(); /* let float() raise its own error */
             }
+            char *end;
+            double v = PyOS_string_to_double(text, &end, NULL);
+            if (end == text + len && !(v == -1.0 && PyErr_Occurred())) {
+                *out = v;
+                return 1;
+            }
+            PyErr_Clear(); /* let float() raise its own error */
         }
     }
     else if (PyFloat_CheckExact(obj)) {
         *out = PyFloat_AS_DOUBLE(obj);
-        return 0;
+        return 1;
     }
-    else if (PyLong_CheckExact(obj)) {
+    return 0;
+}
+
+/* float(obj): fast_double(), an exact int, else float() itself (which may
+ * run Python code). */
+static inline int
+to_double(PyObject *obj, double *out)
+{
+    if (fast_double(obj, out))
+        return 0;
+    if (PyLong_CheckExact(obj)) {
         double v = PyLong_AsDouble(obj);
         if (v == -1.0 && PyErr_Occurred())
             return -1;
@@ -97,16 +106,73 @@ item_of(PyObject *level, Py_ssize_t i)
     return item;
 }
 
+/* Both values of an exact list or tuple of at least two, by fast_double():
+ * 1 when both converted (no Python code ran), else 0 (no exception set). */
+static inline int
+fast_pair(PyObject *level, double *price, double *size)
+{
+    PyObject **items;
+    if (PyList_CheckExact(level)) {
+        if (PyList_GET_SIZE(level) < 2)
+            return 0;
+        items = ((PyListObject *)level)->ob_item;
+    }
+    else if (PyTuple_CheckExact(level)) {
+        if (PyTuple_GET_SIZE(level) < 2)
+            return 0;
+        items = ((PyTupleObject *)level)->ob_item;
+    }
+    else {
+        return 0;
+    }
+    return fast_double(items[0], price) && fast_double(items[1], size);
+}
+
+/* Release the level replaced or removed by the previous change, if any. */
+static inline void
+release_pending(PyObject **pending)
+{
+    PyObject *old = *pending;
+    if (old != NULL) {
+        *pending = NULL;
+        Py_DECREF(old);
+    }
+}
+
 /* One level; -1 with an exception set when refused. `level` is borrowed but
- * kept alive by the caller. */
+ * kept alive by the caller.
+ *
+ * The level this change replaces or removes is not released here but left in
+ * *pending (the caller releases it), and a pending one is released before
+ * anything that may run Python code or change the side, and before an error
+ * is raised: whatever its release runs sees the same side, in the same order,
+ * as if it had been released at once. What that buys: on a large book the
+ * stored level is far from the cache; it is asked for as soon as it is found
+ * and released only after the next level's values were converted and its
+ * place found, while that memory arrives, instead of waiting on it. */
 static int
-apply_one(SideObject *s, PyObject *level, double sign)
+apply_one(SideObject *s, PyObject *level, double sign, PyObject **pending)
 {
     PyObject *raw, *old;
     double price, size, key;
     Py_ssize_t ci = 0, pos = 0;
-    int rc, found;
+    int rc, found = 0, stale = 0, defer = 1;
 
+    if (fast_pair(level, &price, &size)) {
+        key = price * sign;
+        if (key == key) {
+            found = bs_locate(s, -key, &ci, &pos);
+            if (found)
+                __builtin_prefetch(s->chunks[ci].e[pos].level, 1);
+        }
+        release_pending(pending);
+        goto decide;
+    }
+    /* The slow path: Python code may run, and the caller's release of `level`
+     * may too (when that code dropped it from `levels`), so this change's
+     * replaced level is released before returning, as it would be at once. */
+    release_pending(pending);
+    defer = 0;
     if (!PyList_CheckExact(level) && !PyTuple_CheckExact(level))
         return raise_malformed(level);
     raw = item_of(level, 0);
@@ -124,6 +190,8 @@ apply_one(SideObject *s, PyObject *level, double sign)
     if (rc < 0)
         return -1;
     key = price * sign;
+    stale = 1; /* not located yet */
+decide:
     if (!(size > 0.0 && size < max_value && size != 1.0 && price != 1.0)) {
         if (size == 0.0) {
             int is_false;
@@ -132,11 +200,18 @@ apply_one(SideObject *s, PyObject *level, double sign)
                 return -1;
             is_false = raw == Py_False;
             Py_DECREF(raw);
-            if ((is_false || price == 1.0) && call_check_level(level) < 0)
-                return -1;
-            if (key == key && bs_locate(s, -key, &ci, &pos)) {
+            if (is_false || price == 1.0) {
+                if (call_check_level(level) < 0)
+                    return -1;
+                stale = 1; /* Python code ran: the side may have changed */
+            }
+            if (stale && key == key)
+                found = bs_locate(s, -key, &ci, &pos);
+            if (key == key && found) {
                 old = bs_remove_at(s, ci, pos);
-                Py_DECREF(old); /* last: the side is consistent */
+                *pending = old; /* released later: the side is consistent */
+                if (!defer)
+                    release_pending(pending);
             }
             else if (!(price > 0.0 && price < max_value)) {
                 return raise_malformed(level);
@@ -145,13 +220,17 @@ apply_one(SideObject *s, PyObject *level, double sign)
         }
         if (call_check_level(level) < 0) /* raises unless a real 1.0 */
             return -1;
+        stale = 1;
     }
-    found = key == key && bs_locate(s, -key, &ci, &pos);
-    if (found) {
+    if (stale && key == key)
+        found = bs_locate(s, -key, &ci, &pos);
+    if (key == key && found) {
         old = s->chunks[ci].e[pos].level;
         Py_INCREF(level);
         s->chunks[ci].e[pos].level = level;
-        Py_DECREF(old);
+        *pending = old;
+        if (!defer)
+            release_pending(pending);
         return 0;
     }
     /* A new level: only now is the price range tested (a stored key passed).
@@ -170,9 +249,10 @@ PyObject *
 bs_apply_levels(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     SideObject *s;
-    PyObject *levels, *level, *it;
+    PyObject *levels, *level, *it, *pending = NULL;
     double sign;
     Py_ssize_t start, i;
+    int rc;
 
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "apply_levels(side, levels, sign)");
@@ -204,19 +284,24 @@ bs_apply_levels(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t n
         for (i = 0; i < (is_list ? PyList_GET_SIZE(levels) : PyTuple_GET_SIZE(levels)); i++) {
             level = is_list ? PyList_GET_ITEM(levels, i) : PyTuple_GET_ITEM(levels, i);
             Py_INCREF(level);
-            if (apply_one(s, level, sign) < 0) {
+            if (apply_one(s, level, sign, &pending) < 0) {
+                release_pending(&pending);
                 Py_DECREF(level);
                 return NULL;
             }
-            Py_DECREF(level);
+            Py_DECREF(level); /* no release: the side or `levels` holds it */
         }
+        release_pending(&pending);
     }
     else {
         it = PyObject_GetIter(levels);
         if (it == NULL)
             return NULL;
         while ((level = PyIter_Next(it)) != NULL) {
-            if (apply_one(s, level, sign) < 0) {
+            /* released at once: the next PyIter_Next() may run Python code */
+            rc = apply_one(s, level, sign, &pending);
+            release_pending(&pending);
+            if (rc < 0) {
                 Py_DECREF(level);
                 Py_DECREF(it);
                 return NULL;
