@@ -44,8 +44,8 @@ extensions = (
     else [
         Extension(
             "datastores._cbookside",
-            [f"datastores/_native/{name}.c" for name in ("entries", "side", "apply")],
-            depends=["datastores/_native/bookside.h"],
+            [f"datastores/_native/{name}.c" for name in ("entries", "side", "apply", "level")],
+            depends=["datastores/_native/bookside.h", "datastores/_native/level.h"],
             optional=True,
             extra_compile_args=[] if os.name == "nt" else ["-O2"],
         )

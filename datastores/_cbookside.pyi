@@ -1,10 +1,23 @@
 # Types of the optional C extension datastores/_native/ (see datastores._bookside).
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, overload
 
 from ._bookside import PySide
 
 DEFAULT_CHUNK_CAPACITY: int
+
+class Level(Sequence[str]):
+    # An immutable [price, size] pair of ASCII strings kept as bytes (level.h).
+    def __init__(self, price: str, size: str) -> None: ...
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
 
 class Side(PySide):
     # The native side is no subclass of PySide at run time; it offers the same

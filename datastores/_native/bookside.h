@@ -26,6 +26,7 @@
 #define DATASTORES_BOOKSIDE_H
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "level.h"
 
 typedef struct {
     double rank;

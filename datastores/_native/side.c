@@ -495,7 +495,7 @@ PyMODINIT_FUNC
 PyInit__cbookside(void)
 {
     PyObject *module;
-    if (PyType_Ready(&Side_Type) < 0)
+    if (PyType_Ready(&Side_Type) < 0 || level_ready() < 0)
         return NULL;
     module = PyModule_Create(&module_def);
     if (module == NULL)
@@ -503,6 +503,12 @@ PyInit__cbookside(void)
     Py_INCREF(&Side_Type);
     if (PyModule_AddObject(module, "Side", (PyObject *)&Side_Type) < 0) {
         Py_DECREF(&Side_Type);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&Level_Type);
+    if (PyModule_AddObject(module, "Level", (PyObject *)&Level_Type) < 0) {
+        Py_DECREF(&Level_Type);
         Py_DECREF(module);
         return NULL;
     }

@@ -1,0 +1,300 @@
+/* The compact order-book level: see level.h. */
+#include "level.h"
+#include <stddef.h>
+#include <string.h>
+
+PyObject *
+level_new(const char *price, Py_ssize_t plen, const char *size, Py_ssize_t qlen)
+{
+    LevelObject *op = PyObject_Malloc(offsetof(LevelObject, data) + (size_t)(plen + qlen));
+    if (op == NULL)
+        return PyErr_NoMemory();
+    PyObject_Init((PyObject *)op, &Level_Type);
+    op->plen = (unsigned char)plen;
+    op->qlen = (unsigned char)qlen;
+    memcpy(op->data, price, (size_t)plen);
+    memcpy(op->data + plen, size, (size_t)qlen);
+    return (PyObject *)op;
+}
+
+PyObject *
+level_str(const char *text, Py_ssize_t len)
+{
+    PyObject *s = PyUnicode_New(len, 127);
+    if (s == NULL)
+        return NULL;
+    memcpy(PyUnicode_DATA(s), text, (size_t)len);
+    return s;
+}
+
+/* The ASCII bytes of an exact compact-ASCII str of at most LEVEL_MAX_LEN
+ * characters: 1 and *text / *len set, else 0. */
+static inline int
+ascii_of(PyObject *obj, const char **text, Py_ssize_t *len)
+{
+    if (!PyUnicode_CheckExact(obj) || !PyUnicode_IS_COMPACT_ASCII(obj))
+        return 0;
+    *len = PyUnicode_GET_LENGTH(obj);
+    if (*len > LEVEL_MAX_LEN)
+        return 0;
+    *text = (const char *)PyUnicode_DATA(obj);
+    return 1;
+}
+
+int
+level_from_pair(PyObject *pair, PyObject **out)
+{
+    PyObject **items;
+    const char *p, *q;
+    Py_ssize_t plen, qlen;
+    if (PyList_CheckExact(pair)) {
+        if (PyList_GET_SIZE(pair) != 2)
+            return 0;
+        items = ((PyListObject *)pair)->ob_item;
+    }
+    else if (PyTuple_CheckExact(pair)) {
+        if (PyTuple_GET_SIZE(pair) != 2)
+            return 0;
+        items = ((PyTupleObject *)pair)->ob_item;
+    }
+    else {
+        return 0;
+    }
+    if (!ascii_of(items[0], &p, &plen) || !ascii_of(items[1], &q, &qlen))
+        return 0;
+    *out = level_new(p, plen, q, qlen);
+    return *out == NULL ? -1 : 1;
+}
+
+/* ------------------------------------------------------------ the type */
+
+static void
+Level_dealloc(PyObject *self)
+{
+    PyObject_Free(self);
+}
+
+static PyObject *
+Level_new(PyTypeObject *Py_UNUSED(type), PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"price", "size", NULL};
+    PyObject *price, *size;
+    const char *p, *q;
+    Py_ssize_t plen, qlen;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UU:Level", names, &price, &size))
+        return NULL;
+    if (!ascii_of(price, &p, &plen) || !ascii_of(size, &q, &qlen)) {
+        PyErr_Format(PyExc_ValueError,
+                     "a Level holds ASCII strings of at most %d characters each",
+                     LEVEL_MAX_LEN);
+        return NULL;
+    }
+    return level_new(p, plen, q, qlen);
+}
+
+static Py_ssize_t
+Level_length(PyObject *Py_UNUSED(self))
+{
+    return 2;
+}
+
+static PyObject *
+Level_item(PyObject *self, Py_ssize_t i)
+{
+    if (i == 0)
+        return level_str(LEVEL_PRICE(self), LEVEL_PLEN(self));
+    if (i == 1)
+        return level_str(LEVEL_SIZE(self), LEVEL_QLEN(self));
+    PyErr_SetString(PyExc_IndexError, "Level index out of range");
+    return NULL;
+}
+
+/* [price, size] as a new list. */
+static PyObject *
+Level_as_list(PyObject *self)
+{
+    PyObject *list = PyList_New(2), *item;
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < 2; i++) {
+        item = Level_item(self, i);
+        if (item == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, item);
+    }
+    return list;
+}
+
+static PyObject *
+Level_subscript(PyObject *self, PyObject *key)
+{
+    if (PyIndex_Check(key)) {
+        Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+        if (i == -1 && PyErr_Occurred())
+            return NULL;
+        return Level_item(self, i < 0 ? i + 2 : i);
+    }
+    if (PySlice_Check(key)) {
+        PyObject *list = Level_as_list(self), *result;
+        if (list == NULL)
+            return NULL;
+        result = PyObject_GetItem(list, key);
+        Py_DECREF(list);
+        return result;
+    }
+    PyErr_Format(PyExc_TypeError, "Level indices must be integers or slices, not %.200s",
+                 Py_TYPE(key)->tp_name);
+    return NULL;
+}
+
+static PyObject *
+Level_iter(PyObject *self)
+{
+    PyObject *list = Level_as_list(self), *it;
+    if (list == NULL)
+        return NULL;
+    it = PyObject_GetIter(list);
+    Py_DECREF(list);
+    return it;
+}
+
+/* Whether `item` equals the ASCII `text`: 1, 0, or -1 with an exception. */
+static int
+item_equals(PyObject *item, const char *text, Py_ssize_t len)
+{
+    const char *other;
+    Py_ssize_t olen;
+    PyObject *s;
+    int rc;
+    if (PyUnicode_CheckExact(item)) {
+        if (!PyUnicode_IS_COMPACT_ASCII(item))
+            return 0; /* a non-ASCII str never equals ASCII text */
+        olen = PyUnicode_GET_LENGTH(item);
+        other = (const char *)PyUnicode_DATA(item);
+        return olen == len && memcmp(other, text, (size_t)len) == 0;
+    }
+    s = level_str(text, len);
+    if (s == NULL)
+        return -1;
+    rc = PyObject_RichCompareBool(s, item, Py_EQ);
+    Py_DECREF(s);
+    return rc;
+}
+
+static PyObject *
+Level_richcompare(PyObject *self, PyObject *other, int op)
+{
+    int equal;
+    if (op != Py_EQ && op != Py_NE)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (Level_CheckExact(other)) {
+        equal = LEVEL_PLEN(self) == LEVEL_PLEN(other) && LEVEL_QLEN(self) == LEVEL_QLEN(other) &&
+                memcmp(LEVEL_PRICE(self), LEVEL_PRICE(other),
+                       (size_t)(LEVEL_PLEN(self) + LEVEL_QLEN(self))) == 0;
+    }
+    else if (PyList_Check(other) || PyTuple_Check(other)) {
+        /* as list == list would: same length, then item by item; the length
+         * is read again before each item (comparing a non-str item runs
+         * Python code, which may change the list) */
+        PyObject *item;
+        equal = 1;
+        for (Py_ssize_t i = 0; equal == 1 && i < 2; i++) {
+            if (PySequence_Size(other) != 2) {
+                if (PyErr_Occurred())
+                    return NULL;
+                equal = 0;
+                break;
+            }
+            item = PySequence_GetItem(other, i);
+            if (item == NULL)
+                return NULL;
+            equal = i == 0 ? item_equals(item, LEVEL_PRICE(self), LEVEL_PLEN(self))
+                           : item_equals(item, LEVEL_SIZE(self), LEVEL_QLEN(self));
+            Py_DECREF(item);
+            if (equal < 0)
+                return NULL;
+        }
+    }
+    else {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (op == Py_NE)
+        equal = !equal;
+    return PyBool_FromLong(equal);
+}
+
+static PyObject *
+Level_repr(PyObject *self)
+{
+    PyObject *list = Level_as_list(self), *repr;
+    if (list == NULL)
+        return NULL;
+    repr = PyObject_Repr(list);
+    Py_DECREF(list);
+    return repr;
+}
+
+static PyObject *
+Level_reduce(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *price = Level_item(self, 0), *size, *result;
+    if (price == NULL)
+        return NULL;
+    size = Level_item(self, 1);
+    if (size == NULL) {
+        Py_DECREF(price);
+        return NULL;
+    }
+    result = Py_BuildValue("O(NN)", (PyObject *)&Level_Type, price, size);
+    return result;
+}
+
+static PyObject *
+Level_sizeof(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromSsize_t((Py_ssize_t)offsetof(LevelObject, data) + LEVEL_PLEN(self) +
+                              LEVEL_QLEN(self));
+}
+
+static PyMethodDef Level_methods[] = {
+    {"__reduce__", (PyCFunction)Level_reduce, METH_NOARGS, NULL},
+    {"__sizeof__", (PyCFunction)Level_sizeof, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods Level_as_sequence = {
+    .sq_length = Level_length,
+    .sq_item = Level_item,
+};
+
+static PyMappingMethods Level_as_mapping = {
+    .mp_length = Level_length,
+    .mp_subscript = Level_subscript,
+};
+
+PyTypeObject Level_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "datastores._cbookside.Level",
+    .tp_basicsize = sizeof(LevelObject),
+    .tp_dealloc = Level_dealloc,
+    .tp_repr = Level_repr,
+    .tp_as_sequence = &Level_as_sequence,
+    .tp_as_mapping = &Level_as_mapping,
+    .tp_hash = PyObject_HashNotImplemented,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_SEQUENCE,
+    .tp_doc = "Level(price, size): an order-book level kept compact, an immutable sequence\n"
+              "of its two strings that compares equal to the list [price, size].",
+    .tp_richcompare = Level_richcompare,
+    .tp_iter = Level_iter,
+    .tp_methods = Level_methods,
+    .tp_new = Level_new,
+    .tp_free = PyObject_Free,
+};
+
+int
+level_ready(void)
+{
+    return PyType_Ready(&Level_Type);
+}
