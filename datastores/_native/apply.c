@@ -1,42 +1,72 @@
 /* apply_levels of the native book side: see bookside.h. */
 #include "bookside.h"
+#include <string.h>
 
 /* Set by _setup(): the Python slow paths. */
 static PyObject *py_check_level = NULL;
 static PyObject *py_malformed = NULL;
 static double max_value = 1e30;
 
-/* float(obj) for an exact float, or an exact str of ASCII digits, '.', 'e',
- * 'E', '+' and '-' only, parsed by the same routine float() uses, without a
- * float object: 1 when converted, 0 (no exception set) for anything else.
- * Runs no Python code. */
+/* Whether `len` bytes are digits, '.', 'e', 'E', '+' and '-' only, 0 < len < 64. */
+static inline int
+number_chars(const char *text, Py_ssize_t len)
+{
+    Py_ssize_t i;
+    if (len <= 0 || len >= 64)
+        return 0;
+    for (i = 0; i < len; i++) {
+        char ch = text[i];
+        if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == 'e' || ch == 'E' || ch == '+' ||
+              ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* The number in the NUL-terminated `text` of `len` bytes that number_chars()
+ * accepted, parsed by the same routine float() uses: 1 when converted, 0 (no
+ * exception set) when float() would refuse it. Runs no Python code. */
+static inline int
+parse_number(const char *text, Py_ssize_t len, double *out)
+{
+    char *end;
+    double v = PyOS_string_to_double(text, &end, NULL);
+    if (end == text + len && !(v == -1.0 && PyErr_Occurred())) {
+        *out = v;
+        return 1;
+    }
+    PyErr_Clear(); /* let float() raise its own error */
+    return 0;
+}
+
+/* float(obj) for an exact float, or an exact ASCII str of number_chars(),
+ * without a float object: 1 when converted, 0 (no exception set) for anything
+ * else. Runs no Python code. */
 static inline int
 fast_double(PyObject *obj, double *out)
 {
     if (PyUnicode_CheckExact(obj) && PyUnicode_IS_COMPACT_ASCII(obj)) {
-        Py_ssize_t len = PyUnicode_GET_LENGTH(obj), i;
-        const char *text = (const char *)PyUnicode_DATA(obj);
-        if (len > 0 && len < 64) {
-            for (i = 0; i < len; i++) {
-                char ch = text[i];
-                if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == 'e' || ch == 'E' ||
-                      ch == '+' || ch == '-'))
-                    return 0;
-            }
-            char *end;
-            double v = PyOS_string_to_double(text, &end, NULL);
-            if (end == text + len && !(v == -1.0 && PyErr_Occurred())) {
-                *out = v;
-                return 1;
-            }
-            PyErr_Clear(); /* let float() raise its own error */
-        }
+        const char *text = (const char *)PyUnicode_DATA(obj); /* NUL-terminated */
+        Py_ssize_t len = PyUnicode_GET_LENGTH(obj);
+        return number_chars(text, len) && parse_number(text, len, out);
     }
-    else if (PyFloat_CheckExact(obj)) {
+    if (PyFloat_CheckExact(obj)) {
         *out = PyFloat_AS_DOUBLE(obj);
         return 1;
     }
     return 0;
+}
+
+/* The same for `len` bytes without a terminator (a Level's). */
+static inline int
+fast_bytes_double(const char *text, Py_ssize_t len, double *out)
+{
+    char buf[64];
+    if (!number_chars(text, len))
+        return 0;
+    memcpy(buf, text, (size_t)len);
+    buf[len] = '\0';
+    return parse_number(buf, len, out);
 }
 
 /* float(obj): fast_double(), an exact int, else float() itself (which may
@@ -63,11 +93,26 @@ to_double(PyObject *obj, double *out)
     }
 }
 
+/* `level` as the Python checks take it: a new reference to the list of a
+ * Level's two strings, else to `level` itself. */
+static PyObject *
+checkable(PyObject *level)
+{
+    if (Level_CheckExact(level))
+        return PySequence_List(level);
+    Py_INCREF(level);
+    return level;
+}
+
 /* Raise what malformed(level) returns. Always NULL-like: returns -1. */
 static int
 raise_malformed(PyObject *level)
 {
-    PyObject *exc = PyObject_CallOneArg(py_malformed, level);
+    PyObject *exc, *arg = checkable(level);
+    if (arg == NULL)
+        return -1;
+    exc = PyObject_CallOneArg(py_malformed, arg);
+    Py_DECREF(arg);
     if (exc == NULL)
         return -1;
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
@@ -79,7 +124,11 @@ raise_malformed(PyObject *level)
 static int
 call_check_level(PyObject *level)
 {
-    PyObject *result = PyObject_CallOneArg(py_check_level, level);
+    PyObject *result, *arg = checkable(level);
+    if (arg == NULL)
+        return -1;
+    result = PyObject_CallOneArg(py_check_level, arg);
+    Py_DECREF(arg);
     if (result == NULL)
         return -1;
     Py_DECREF(result);
@@ -121,6 +170,10 @@ fast_pair(PyObject *level, double *price, double *size)
         if (PyTuple_GET_SIZE(level) < 2)
             return 0;
         items = ((PyTupleObject *)level)->ob_item;
+    }
+    else if (Level_CheckExact(level)) {
+        return fast_bytes_double(LEVEL_PRICE(level), LEVEL_PLEN(level), price) &&
+               fast_bytes_double(LEVEL_SIZE(level), LEVEL_QLEN(level), size);
     }
     else {
         return 0;
@@ -173,6 +226,16 @@ apply_one(SideObject *s, PyObject *level, double sign, PyObject **pending)
      * replaced level is released before returning, as it would be at once. */
     release_pending(pending);
     defer = 0;
+    if (Level_CheckExact(level)) {
+        /* strings float() may take that the fast parse does not (" 1.5",
+         * "inf"): the same change as the list of its two strings */
+        PyObject *list = PySequence_List(level);
+        if (list == NULL)
+            return -1;
+        rc = apply_one(s, list, sign, pending);
+        Py_DECREF(list);
+        return rc;
+    }
     if (!PyList_CheckExact(level) && !PyTuple_CheckExact(level))
         return raise_malformed(level);
     raw = item_of(level, 0);
@@ -194,12 +257,14 @@ apply_one(SideObject *s, PyObject *level, double sign, PyObject **pending)
 decide:
     if (!(size > 0.0 && size < max_value && size != 1.0 && price != 1.0)) {
         if (size == 0.0) {
-            int is_false;
-            raw = item_of(level, 1);
-            if (raw == NULL)
-                return -1;
-            is_false = raw == Py_False;
-            Py_DECREF(raw);
+            int is_false = 0; /* a Level holds strings, never false */
+            if (!Level_CheckExact(level)) {
+                raw = item_of(level, 1);
+                if (raw == NULL)
+                    return -1;
+                is_false = raw == Py_False;
+                Py_DECREF(raw);
+            }
             if (is_false || price == 1.0) {
                 if (call_check_level(level) < 0)
                     return -1;
