@@ -12,10 +12,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from _flows import Flow, spot_order_life, swap_positions
 from _fmztools import ACCESS_KEY, PASSPHRASE, SECRET, SECRETS, Agent, CannedHost, poll
 
 from datastores.apps.fmz._common import number_text
-from datastores.apps.fmz.adapter import METHODS, decimal_text
+from datastores.apps.fmz.adapter import METHODS
 from datastores.apps.fmz.bitget import BitgetAdapter
 from datastores.apps.fmz.server import FMZBridge
 from datastores.testing import FakeExchange
@@ -72,101 +73,39 @@ async def test_depth_trades_and_unsupported(bitget: tuple[Agent, FakeExchange]) 
     assert "only spot and USDT-margined .swap" in error
 
 
+def _check_order_id(order_id: str) -> None:
+    assert order_id.startswith("BTCUSDT,")
+
+
+FLOW = Flow(
+    exchange="Bitget",
+    spot_book=lambda fake: fake.book(SPOT),
+    swap_venue="bitget",
+    check_order_id=_check_order_id,
+    cancel_refused="Bitget cancel refused: 43001 ",
+    order_refused="Bitget order refused: 43012 ",
+    oversize_order={"type": "sell", "price": "99000", "amount": "100"},
+    close_refused="22002",
+)
+
+
 async def test_spot_orders_cancel_fills_and_accounts(bitget: tuple[Agent, FakeExchange]) -> None:
     agent, fake = bitget
-    accounts = await agent.data("accounts", exchange="Bitget")
-    assert {r["currency"]: r["free"] for r in accounts} == {"USDT": "100000", "BTC": "1"}
     futures = await agent.data("accounts", exchange="BitgetFutures")
     assert futures == [{"currency": "USDT", "free": "100000", "frozen": "0"}]
-    price = Decimal(fake.book(SPOT).top(1)[0][0][0]) - 100
-    placed = await agent.data(
-        "trade",
-        {"symbol": "BTC_USDT", "type": "buy", "price": str(price), "amount": "0.01"},
-        exchange="Bitget",
-    )
-    expected = {
-        "id": placed["id"], "symbol": "BTC_USDT", "amount": "0.01",
-        "price": decimal_text(price), "deal_amount": "0", "avg_price": "0", "type": "buy",
-        "status": "pending",
-    }  # fmt: skip
-    assert placed["id"].startswith("BTCUSDT,")
-    assert await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o != []) == [expected]
-    assert await agent.data("order", {"id": placed["id"]}, exchange="Bitget") == expected
-    assert await agent.data("cancel", {"id": placed["id"]}, exchange="Bitget") is True
-    await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o == [])
-    cancelled = await agent.data("order", {"id": placed["id"]}, exchange="Bitget")
-    assert cancelled == {**expected, "status": "canceled"}
-    error = await agent.error("cancel", {"id": placed["id"]}, exchange="Bitget")
-    assert error.startswith("Bitget cancel refused: 43001 ")
-
-    # A market buy of 0.2 BTC: sent as what 0.2 BTC costs at the asks, so it buys 0.2.
-    bought = await agent.data(
-        "trade", {"symbol": "BTC_USDT", "type": "buy", "price": "-1", "amount": "0.2"},
-        exchange="Bitget",
-    )  # fmt: skip
-    done = await wait_for(agent, "order", {"id": bought["id"]}, lambda o: o["status"] == "filled")
-    assert Decimal(done["deal_amount"]) == Decimal("0.2")
-    await wait_for(
-        agent, "accounts", {},
-        lambda rows: {r["currency"]: r["free"] for r in rows}.get("BTC") == "1.2",
-    )  # fmt: skip
-    history = await agent.data("historyorders", {"symbol": "BTC_USDT"}, exchange="Bitget")
-    assert [(o["id"], o["status"]) for o in history] == [
-        (placed["id"], "canceled"),
-        (bought["id"], "filled"),
-    ]
-    error = await agent.error(
-        "trade", {"symbol": "BTC_USDT", "type": "sell", "price": "99000", "amount": "100"},
-        exchange="Bitget",
-    )  # fmt: skip
-    assert error.startswith("Bitget order refused: 43012 ")
+    # The market buy of 0.2 BTC is sent as what 0.2 BTC costs at the asks.
+    await spot_order_life(agent, fake, FLOW)
 
 
 async def test_positions_follow_fills_in_both_position_modes(
     bitget: tuple[Agent, FakeExchange],
 ) -> None:
     agent, fake = bitget
-    swap = "BTC_USDT.swap"
-    assert await agent.data("positions", exchange="Bitget") == []
-    opened = await agent.data(
-        "trade", {"symbol": swap, "type": "buy", "price": "-1", "amount": "0.5"}, exchange="Bitget"
+    ids = await swap_positions(agent, fake, FLOW)
+    history = await agent.data("historyorders", {"symbol": "BTC_USDT.swap"}, exchange="Bitget")
+    assert [(o["id"], o["type"]) for o in history] == list(
+        zip(ids, ["buy", "sell", "sell", "buy"], strict=True)
     )
-    assert opened["id"].startswith("BTCUSDT.P,")
-    filled = await wait_for(agent, "order", {"id": opened["id"]}, lambda o: o["status"] == "filled")
-    [long] = await wait_for(agent, "positions", {"symbol": swap}, lambda p: p != [])
-    assert (long["symbol"], long["amount"], long["type"]) == (swap, "0.5", 0)
-    assert Decimal(long["price"]) == Decimal(filled["avg_price"])
-    error = await agent.error(
-        "trade", {"symbol": swap, "type": "closesell", "price": "-1", "amount": "0.1"},
-        exchange="Bitget",
-    )  # fmt: skip
-    assert "22002" in error
-    closed = await agent.data(
-        "trade", {"symbol": swap, "type": "closebuy", "price": "-1", "amount": "0.5"},
-        exchange="Bitget",
-    )  # fmt: skip
-    await wait_for(agent, "positions", {"symbol": "USDT.swap"}, lambda p: p == [])
-    history = await agent.data("historyorders", {"symbol": swap}, exchange="Bitget")
-    assert [(o["id"], o["type"]) for o in history] == [
-        (opened["id"], "buy"),
-        (closed["id"], "sell"),
-    ]
-
-    # Hedge mode: the adapter learns it from Bitget's refusal and names the position.
-    fake.venues["bitget"].matching.hedge_mode = True
-    short = await agent.data(
-        "trade", {"symbol": swap, "type": "sell", "price": "-1", "amount": "0.3"}, exchange="Bitget"
-    )
-    await wait_for(agent, "order", {"id": short["id"]}, lambda o: o["status"] == "filled")
-    [position] = await wait_for(agent, "positions", {"symbol": swap}, lambda p: p != [])
-    assert (position["amount"], position["type"]) == ("0.3", 1)
-    cover = await agent.data(
-        "trade", {"symbol": swap, "type": "closesell", "price": "-1", "amount": "0.3"},
-        exchange="Bitget",
-    )  # fmt: skip
-    covered = await wait_for(agent, "order", {"id": cover["id"]}, lambda o: o["status"] == "filled")
-    assert covered["type"] == "buy"  # closing a short buys
-    await wait_for(agent, "positions", {}, lambda p: p == [])
     assert not any(secret in reply for reply in agent.replies for secret in SECRETS)
 
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from _flows import Flow, spot_order_life, swap_positions
 from _fmztools import ACCESS_KEY, SECRETS, Agent, CannedHost, poll
 
 from datastores.apps.fmz._common import number_text
-from datastores.apps.fmz.adapter import METHODS, decimal_text
+from datastores.apps.fmz.adapter import METHODS
 from datastores.apps.fmz.bybit import BybitAdapter
 from datastores.apps.fmz.server import FMZBridge
 from datastores.testing import FakeExchange
@@ -65,92 +66,35 @@ async def test_depth_trades_and_unsupported(bybit: tuple[Agent, FakeExchange]) -
     assert "only spot and USDT/USDC-margined .swap" in error
 
 
+def _check_order_id(order_id: str) -> None:
+    instrument, _, bare = order_id.partition(",")
+    assert (instrument, len(bare)) == (BTC, 36)  # Bybit order ids are UUIDs
+
+
+FLOW = Flow(
+    exchange="Bybit",
+    spot_book=lambda fake: fake.book(BTC, venue="bybit-spot"),
+    swap_venue="bybit-linear",
+    check_order_id=_check_order_id,
+    cancel_refused="Bybit cancel refused: 170213 ",
+    order_refused="Bybit order refused: 170131 ",
+    oversize_order={"type": "buy", "price": "20000", "amount": "100"},
+    close_refused="110017",
+)
+
+
 async def test_spot_orders_cancel_fills_and_accounts(bybit: tuple[Agent, FakeExchange]) -> None:
     agent, fake = bybit
-    accounts = await agent.data("accounts", exchange="Bybit")
-    assert {r["currency"]: r["free"] for r in accounts} == {"USDT": "100000", "BTC": "1"}
-    price = Decimal(fake.book(BTC, venue="bybit-spot").top(1)[0][0][0]) - 100
-    placed = await agent.data(
-        "trade",
-        {"symbol": "BTC_USDT", "type": "buy", "price": str(price), "amount": "0.01"},
-        exchange="Bybit",
-    )
-    instrument, _, order_id = placed["id"].partition(",")
-    assert (instrument, len(order_id)) == (BTC, 36)  # Bybit order ids are UUIDs
-    expected = {
-        "id": placed["id"], "symbol": "BTC_USDT", "amount": "0.01",
-        "price": decimal_text(price), "deal_amount": "0", "avg_price": "0", "type": "buy",
-        "status": "pending",
-    }  # fmt: skip
-    assert await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o != []) == [expected]
-    assert await agent.data("order", {"id": placed["id"]}, exchange="Bybit") == expected
-    assert await agent.data("cancel", {"id": placed["id"]}, exchange="Bybit") is True
-    await wait_for(agent, "orders", {"symbol": "BTC_USDT"}, lambda o: o == [])
-    cancelled = await agent.data("order", {"id": placed["id"]}, exchange="Bybit")
-    assert cancelled == {**expected, "status": "canceled"}
-    error = await agent.error("cancel", {"id": placed["id"]}, exchange="Bybit")
-    assert error.startswith("Bybit cancel refused: 170213 ")
-
-    bought = await agent.data(
-        "trade", {"symbol": "BTC_USDT", "type": "buy", "price": "-1", "amount": "0.2"},
-        exchange="Bybit",
-    )  # fmt: skip
-    done = await wait_for(agent, "order", {"id": bought["id"]}, lambda o: o["status"] == "filled")
+    _, bought = await spot_order_life(agent, fake, FLOW)
+    done = await agent.data("order", {"id": bought}, exchange="Bybit")
     assert done["deal_amount"] == "0.2"  # base units (marketUnit=baseCoin)
-    await wait_for(
-        agent, "accounts", {},
-        lambda rows: {r["currency"]: r["free"] for r in rows}.get("BTC") == "1.2",
-    )  # fmt: skip
-    history = await agent.data("historyorders", {"symbol": "BTC_USDT"}, exchange="Bybit")
-    assert [(o["id"], o["status"]) for o in history] == [
-        (placed["id"], "canceled"),
-        (bought["id"], "filled"),
-    ]
-    error = await agent.error(
-        "trade", {"symbol": "BTC_USDT", "type": "buy", "price": str(price), "amount": "100"},
-        exchange="Bybit",
-    )  # fmt: skip
-    assert error.startswith("Bybit order refused: 170131 ")
 
 
 async def test_positions_follow_fills_in_both_position_modes(
     bybit: tuple[Agent, FakeExchange],
 ) -> None:
     agent, fake = bybit
-    assert await agent.data("positions", exchange="Bybit") == []
-    swap = "BTC_USDT.swap"
-    opened = await agent.data(
-        "trade", {"symbol": swap, "type": "buy", "price": "-1", "amount": "0.5"}, exchange="Bybit"
-    )
-    assert opened["id"].startswith("BTCUSDT.P,")
-    filled = await wait_for(agent, "order", {"id": opened["id"]}, lambda o: o["status"] == "filled")
-    [long] = await wait_for(agent, "positions", {"symbol": swap}, lambda p: p != [])
-    assert (long["symbol"], long["amount"], long["type"]) == (swap, "0.5", 0)
-    assert Decimal(long["price"]) == Decimal(filled["avg_price"])
-    error = await agent.error(
-        "trade", {"symbol": swap, "type": "closesell", "price": "-1", "amount": "0.1"},
-        exchange="Bybit",
-    )  # fmt: skip
-    assert "110017" in error
-    await agent.data(
-        "trade", {"symbol": swap, "type": "closebuy", "price": "-1", "amount": "0.5"},
-        exchange="Bybit",
-    )  # fmt: skip
-    await wait_for(agent, "positions", {"symbol": "USDT.swap"}, lambda p: p == [])
-
-    # The account switches to hedge mode: the adapter learns it from Bybit's refusal.
-    fake.venues["bybit-linear"].matching.hedge_mode = True
-    short = await agent.data(
-        "trade", {"symbol": swap, "type": "sell", "price": "-1", "amount": "0.3"}, exchange="Bybit"
-    )
-    await wait_for(agent, "order", {"id": short["id"]}, lambda o: o["status"] == "filled")
-    [position] = await wait_for(agent, "positions", {"symbol": swap}, lambda p: p != [])
-    assert (position["amount"], position["type"]) == ("0.3", 1)
-    await agent.data(
-        "trade", {"symbol": swap, "type": "closesell", "price": "-1", "amount": "0.3"},
-        exchange="Bybit",
-    )  # fmt: skip
-    await wait_for(agent, "positions", {}, lambda p: p == [])
+    await swap_positions(agent, fake, FLOW)
     assert not any(secret in reply for reply in agent.replies for secret in SECRETS)
 
 
