@@ -37,6 +37,10 @@ typedef struct {
 
 static PyObject *string_cache[CACHE_SIZE];
 
+/* 1 for the bytes a string in the subset holds as they are: printable ASCII
+ * and DEL, but not the quote or the backslash. Filled by decode_ready(). */
+static unsigned char plain_char[256];
+
 static PyObject *parse_value(Parser *ps, int depth, int in_array);
 
 /* Not mine: no exception is set, the caller falls back. */
@@ -65,19 +69,15 @@ scan_string(Parser *ps, const char **start, Py_ssize_t *len)
     const unsigned char *p = (const unsigned char *)ps->p + 1;
     const unsigned char *end = (const unsigned char *)ps->end;
     const unsigned char *first = p;
-    while (p < end) {
-        unsigned char c = *p;
-        if (c == '"') {
-            *start = (const char *)first;
-            *len = (Py_ssize_t)(p - first);
-            ps->p = (const char *)p + 1;
-            return 1;
-        }
-        if (c < 0x20 || c >= 0x80 || c == '\\')
-            return 0; /* escapes, control characters and non-ASCII: the fallback's */
+    while (p < end && plain_char[*p])
         p++;
+    if (p < end && *p == '"') {
+        *start = (const char *)first;
+        *len = (Py_ssize_t)(p - first);
+        ps->p = (const char *)p + 1;
+        return 1;
     }
-    return 0; /* unterminated */
+    return 0; /* unterminated, or escapes, control characters, non-ASCII: the fallback's */
 }
 
 static inline size_t
@@ -301,51 +301,73 @@ fail:
     return NULL;
 }
 
-/* An object whose '{' is at ps->p. Duplicate keys: the last value, at the first
- * key's position, as json.loads gives (it builds a dict from the pairs). */
+/* A dict for `n` items without a resize on the way (CPython's own presizing
+ * where the build exports it). */
+static PyObject *
+new_dict(Py_ssize_t n)
+{
+#if PY_VERSION_HEX < 0x030D0000 && !defined(Py_LIMITED_API)
+    return _PyDict_NewPresized(n);
+#else
+    (void)n;
+    return PyDict_New();
+#endif
+}
+
+/* An object whose '{' is at ps->p. The pairs are read first, then the dict is
+ * made at its final size. Duplicate keys: the last value at the first key's
+ * position, as json.loads gives (it builds a dict from the pairs). */
 static PyObject *
 parse_object(Parser *ps, int depth)
 {
-    PyObject *dict = PyDict_New(), *key, *value;
-    if (dict == NULL)
-        return NULL;
+    PyObject *stack_items[2 * STACK_ITEMS], **items = stack_items, *dict = NULL, *item;
+    Py_ssize_t n = 0, alloc = 2 * STACK_ITEMS, i;
     ps->p++;
     skip_ws(ps);
     if (ps->p < ps->end && *ps->p == '}') {
         ps->p++;
-        return dict;
+        return PyDict_New();
     }
     for (;;) {
+        if (n + 2 > alloc) {
+            PyObject **grown;
+            Py_ssize_t new_alloc = alloc * 2;
+            if (items == stack_items) {
+                grown = PyMem_Malloc((size_t)new_alloc * sizeof(PyObject *));
+                if (grown != NULL)
+                    memcpy(grown, stack_items, sizeof(stack_items));
+            }
+            else
+                grown = PyMem_Realloc(items, (size_t)new_alloc * sizeof(PyObject *));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            items = grown;
+            alloc = new_alloc;
+        }
         if (ps->p >= ps->end || *ps->p != '"') {
             refuse(ps);
-            goto fail;
+            goto done;
         }
-        key = parse_string(ps);
-        if (key == NULL)
-            goto fail;
+        item = parse_string(ps);
+        if (item == NULL)
+            goto done;
+        items[n++] = item;
         skip_ws(ps);
         if (ps->p >= ps->end || *ps->p != ':') {
-            Py_DECREF(key);
             refuse(ps);
-            goto fail;
+            goto done;
         }
         ps->p++;
-        value = parse_value(ps, depth + 1, 0);
-        if (value == NULL) {
-            Py_DECREF(key);
-            goto fail;
-        }
-        if (PyDict_SetItem(dict, key, value) < 0) {
-            Py_DECREF(key);
-            Py_DECREF(value);
-            goto fail;
-        }
-        Py_DECREF(key);
-        Py_DECREF(value);
+        item = parse_value(ps, depth + 1, 0);
+        if (item == NULL)
+            goto done;
+        items[n++] = item;
         skip_ws(ps);
         if (ps->p >= ps->end) {
             refuse(ps);
-            goto fail;
+            goto done;
         }
         if (*ps->p == ',') {
             ps->p++;
@@ -354,14 +376,25 @@ parse_object(Parser *ps, int depth)
         }
         if (*ps->p == '}') {
             ps->p++;
-            return dict;
+            break;
         }
         refuse(ps);
-        goto fail;
+        goto done;
     }
-fail:
-    Py_DECREF(dict);
-    return NULL;
+    dict = new_dict(n / 2);
+    if (dict == NULL)
+        goto done;
+    for (i = 0; i < n; i += 2) {
+        if (PyDict_SetItem(dict, items[i], items[i + 1]) < 0) {
+            Py_CLEAR(dict);
+            goto done;
+        }
+    }
+done:
+    release_items(items, n);
+    if (items != stack_items)
+        PyMem_Free(items);
+    return dict;
 }
 
 static inline int
@@ -403,6 +436,15 @@ parse_value(Parser *ps, int depth, int in_array)
     default:
         return parse_number(ps);
     }
+}
+
+/* The module init's setup of the decoder's tables. */
+void
+decode_ready(void)
+{
+    int c;
+    for (c = 0x20; c < 0x80; c++)
+        plain_char[c] = (c != '"' && c != '\\');
 }
 
 /* loads_levels(data, fallback): see the module comment. */

@@ -477,6 +477,7 @@ PyTypeObject Side_Type = {
 
 /* decode.c */
 PyObject *dc_loads_levels(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+void decode_ready(void);
 
 static PyMethodDef module_methods[] = {
     {"loads_levels", (PyCFunction)(void (*)(void))dc_loads_levels, METH_FASTCALL,
@@ -503,6 +504,7 @@ PyInit__cbookside(void)
     PyObject *module;
     if (PyType_Ready(&Side_Type) < 0 || level_ready() < 0)
         return NULL;
+    decode_ready();
     module = PyModule_Create(&module_def);
     if (module == NULL)
         return NULL;
