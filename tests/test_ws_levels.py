@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pathlib
 import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -21,6 +22,7 @@ from _bookimpl import native
 from datastores import BybitDataStore, _bookside, _json
 from datastores._client import Client
 from datastores._ws.protocol import SKIP, decoder_for, default_decode_text
+from datastores.apps.record import Recorder
 from datastores.exchanges.binance.store import (
     BinanceSpotDataStore,
     BinanceUSDSMDataStore,
@@ -343,3 +345,26 @@ async def test_an_observed_store_gets_plain_lists(spot: FakeExchange) -> None:
         assert messages
         assert all(json.loads(_json.dumps(m)) == m for m in messages)
         await app.aclose()
+
+
+async def test_a_recorded_store_gets_plain_lists(
+    spot: FakeExchange, tmp_path: pathlib.Path
+) -> None:
+    store = BinanceSpotDataStore()
+    path = tmp_path / "depth.jsonl"
+    with Recorder(path) as recorder:
+        handler = recorder.wrap(store.onmessage)
+        assert decoder_for([handler]) is default_decode_text
+        async with Client(
+            apis=spot.apis, redirects=spot.redirects, clock=VirtualClock(settle=0.002)
+        ) as client:
+            store.client = client
+            app = await client.ws_connect(URL, hdlr_json=handler)
+            await _settle(spot, lambda: store.orderbook.is_synced(SYMBOL))
+            spot.tick(10)
+            assert await _caught_up(store, spot) == []
+            asks, bids = store.orderbook.levels(SYMBOL)
+            assert {type(level) for level in asks + bids} == {list}
+            await app.aclose()
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert any(record.get("kind") == "ws" for record in records)
