@@ -44,7 +44,7 @@ extensions = (
     else [
         Extension(
             "datastores._cbookside",
-            [f"datastores/_native/{name}.c" for name in ("entries", "side", "apply", "level")],
+            [f"datastores/_native/{name}.c" for name in ("entries", "side", "apply", "level", "decode")],
             depends=["datastores/_native/bookside.h", "datastores/_native/level.h"],
             optional=True,
             extra_compile_args=[] if os.name == "nt" else ["-O2"],

@@ -187,7 +187,7 @@ def malformed(level: object) -> ValueError | TypeError:
     Called only on the failure path, so the loops check with a few comparisons
     and leave the explanation to this function.
     """
-    if not isinstance(level, (list, tuple)):
+    if not isinstance(level, _SEQUENCES):
         return TypeError(f"level {_show(level)} is a {type(level).__name__}, not a list")
     try:
         check_level(level)
@@ -203,7 +203,7 @@ def check_level(level: Level) -> tuple[float, float]:
 
     The slow-path twin of the checks inlined in :func:`apply_levels`. O(1).
     """
-    if not isinstance(level, (list, tuple)):
+    if not isinstance(level, _SEQUENCES):
         raise TypeError(f"level {_show(level)} is a {type(level).__name__}, not a list")
     raw_price, raw_size = level[0], level[1]
     if raw_price.__class__ is bool or raw_size.__class__ is bool:
@@ -305,6 +305,9 @@ def py_apply_levels(side: PySide, levels: Iterable[Level], sign: float) -> int:
     return n - start
 
 
+#: what check_level() takes for a level: a list, a tuple, or the native Level
+_SEQUENCES: tuple[type[Any], ...] = (list, tuple)
+
 # The implementation in use. mypy checks the callers against PySide, whose
 # methods the native Side has too (datastores/_cbookside.pyi).
 Side = PySide
@@ -321,4 +324,5 @@ if not TYPE_CHECKING and os.environ.get("DATASTORES_PURE", "") in ("", "0"):
         _cbookside._setup(check_level, malformed, MAX_VALUE)
         Side = _cbookside.Side
         apply_levels = _cbookside.apply_levels
+        _SEQUENCES = (list, tuple, _cbookside.Level)
         NATIVE = True

@@ -72,6 +72,13 @@ class DataStoreCollection:
     #: message is refused and counted (``statistics().dropped``). Settable per
     #: collection (``store.max_dynamic_stores = 256``) or on the class.
     max_dynamic_stores: int = 64
+    #: whether ``onmessage`` takes order-book levels as ``datastores._cbookside.Level``
+    #: objects (compact ``[price, size]`` sequences) wherever the exchange sends a list
+    #: of two strings inside a list. A WebSocketApp whose every ``hdlr_json`` is the
+    #: ``onmessage`` of such a collection decodes with ``loads_levels`` (see
+    #: ``datastores._ws.protocol.decoder_for``); set it only on collections whose
+    #: every handler reads such pairs by index or unpacking, never as lists.
+    _ACCEPTS_LEVELS: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._stores: dict[str, DataStore] = {}

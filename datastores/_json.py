@@ -22,8 +22,17 @@ def _std_loads(data: str | bytes | bytearray | memoryview) -> Any:
     return json.loads(data)
 
 
+def _plain(obj: Any) -> Any:
+    # Book levels the native side keeps compactly (datastores._cbookside.Level, equal
+    # to the [price, size] list they stand for) are encoded as that list.
+    kind = type(obj)
+    if kind.__name__ == "Level" and kind.__module__ == "datastores._cbookside":
+        return list(obj)
+    raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+
+
 def _std_dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=_plain)
 
 
 if _orjson is not None:
@@ -45,7 +54,7 @@ if _orjson is not None:
     def dumps_bytes(obj: Any) -> bytes:
         """Encode compactly to UTF-8 bytes."""
         try:
-            return bytes(_orjson_dumps(obj))
+            return bytes(_orjson_dumps(obj, default=_plain))
         except TypeError:
             return _std_dumps(obj).encode()
 

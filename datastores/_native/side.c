@@ -475,7 +475,14 @@ PyTypeObject Side_Type = {
     .tp_new = Side_new,
 };
 
+/* decode.c */
+PyObject *dc_loads_levels(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+void decode_ready(void);
+
 static PyMethodDef module_methods[] = {
+    {"loads_levels", (PyCFunction)(void (*)(void))dc_loads_levels, METH_FASTCALL,
+     "loads_levels(data, fallback): json.loads with Level pairs; fallback(data) outside "
+     "its subset."},
     {"apply_levels", (PyCFunction)(void (*)(void))bs_apply_levels, METH_FASTCALL,
      "apply_levels(side, levels, sign) -> int: see datastores._bookside.apply_levels."},
     {"_setup", (PyCFunction)(void (*)(void))bs_setup, METH_FASTCALL,
@@ -497,6 +504,7 @@ PyInit__cbookside(void)
     PyObject *module;
     if (PyType_Ready(&Side_Type) < 0 || level_ready() < 0)
         return NULL;
+    decode_ready();
     module = PyModule_Create(&module_def);
     if (module == NULL)
         return NULL;

@@ -49,6 +49,7 @@ __all__ = [
     "Outgoing",
     "RateLimitSpec",
     "WsProtocol",
+    "decoder_for",
     "default_decode_text",
     "path_segments",
     "safe_url",
@@ -84,6 +85,72 @@ def default_decode_text(text: str) -> Any:
         return _json.loads(text)
     except ValueError:
         return SKIP if text in _PLAIN_CONTROL_TEXT else NOT_JSON
+
+
+def _native_loads_levels() -> Callable[[str, Callable[[str], Any]], Any] | None:
+    """``datastores._cbookside.loads_levels`` when the native book side is in use."""
+    from .._bookside import NATIVE
+
+    if not NATIVE:
+        return None
+    from .._cbookside import loads_levels
+
+    return loads_levels
+
+
+def _levels_owner(handler: Callable[..., Any]) -> Any:
+    """The collection whose ``onmessage`` ``handler`` is, when it accepts Levels."""
+    owner = getattr(handler, "__self__", None)
+    if getattr(handler, "__name__", None) != "onmessage":
+        return None
+    if getattr(type(owner), "_ACCEPTS_LEVELS", False) is not True:
+        return None
+    return owner
+
+
+def decoder_for(
+    handlers: Sequence[Callable[..., Any]],
+    decode_text: Callable[[str], Any] = default_decode_text,
+) -> Callable[[str], Any]:
+    """The text decoder of a connection whose ``hdlr_json`` are ``handlers``.
+
+    ``decode_text`` (the protocol's) unless it is :func:`default_decode_text`, the
+    native book side is in use, and every handler is the ``onmessage`` of a
+    collection that declares ``_ACCEPTS_LEVELS``: then lists of two strings
+    inside lists (order-book levels) arrive as compact ``Level`` objects, decoded
+    straight from the text (``datastores._cbookside.loads_levels``, which hands
+    what it does not cover to :func:`default_decode_text`). While any of those
+    collections has change observers (a recorder, a relay), frames are decoded
+    as usual: observers never declared that they accept Levels.
+    """
+    loads_levels = _native_loads_levels()
+    if decode_text is not default_decode_text or loads_levels is None or not handlers:
+        return decode_text
+    owners: list[Any] = []
+    for handler in handlers:
+        owner = _levels_owner(handler)
+        if owner is None:
+            return decode_text
+        if all(owner is not seen for seen in owners):
+            owners.append(owner)
+    if len(owners) == 1:
+        (owner,) = owners
+
+        def decode_one(text: str) -> Any:
+            if owner._sink is None:
+                return loads_levels(text, default_decode_text)
+            return default_decode_text(text)
+
+        return decode_one
+    observed = tuple(owners)
+
+    def decode_many(text: str) -> Any:
+        for collection in observed:
+            if collection._sink is not None:
+                return default_decode_text(text)
+        return loads_levels(text, default_decode_text)
+
+    return decode_many
 
 
 class Frame:

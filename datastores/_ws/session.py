@@ -29,6 +29,7 @@ from .protocol import (
     Frame,
     HeartbeatInput,
     HeartbeatSpec,
+    decoder_for,
     default_decode_text,
 )
 
@@ -133,7 +134,10 @@ class Session:
         self.reader: asyncio.Task[None] | None = None
         self.close_code: int | None = None
         self.ended = False
-        self._decode_text = protocol.decode_text if protocol else default_decode_text
+        # Level-accepting collections get order-book levels decoded compactly.
+        self._decode_text = decoder_for(
+            self.hdlr_json, protocol.decode_text if protocol else default_decode_text
+        )
         self._decode_bytes = protocol.decode_bytes if protocol else None
 
     # -- lifecycle ------------------------------------------------------------

@@ -51,6 +51,12 @@ from ._streams import is_partial_depth, query_param, raw_stream_name, reconnect_
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
 
+_Level: type[Any]
+try:  # pragma: no branch - depends on the build
+    from ..._cbookside import Level as _Level
+except ImportError:  # pragma: no cover - no native build: no Level objects either
+    _Level = list
+
 __all__ = ["BinanceBase"]
 
 logger = logging.getLogger("datastores.exchanges.binance")
@@ -64,6 +70,9 @@ class BinanceBase(DataStoreCollection):
     """What the three Binance collections share (see the module docstring)."""
 
     _EXCHANGE = "binance"
+    #: Levels reach only the books (which take them as [price, size] lists) and
+    #: ``_route_event`` (which treats one as the list it stands for).
+    _ACCEPTS_LEVELS = True
     #: REST host and paths of this market
     _REST_HOST: ClassVar[str]
     _DEPTH_PATH: ClassVar[str]
@@ -210,7 +219,7 @@ class BinanceBase(DataStoreCollection):
                 route(data, ws)
             elif event not in self._IGNORED:
                 self._count_unhandled(str(event) if event is not None else "<event without e>")
-        elif data.__class__ is list:
+        elif data.__class__ is list or data.__class__ is _Level:
             self._on_list(data, ws)
         else:
             self._count_unhandled(f"<{type(data).__name__} event>")

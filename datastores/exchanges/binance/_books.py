@@ -160,18 +160,22 @@ class BinanceSpotOrderBook(_DiffBook):
                 else:
                     # OrderBookStore._apply for a plain book (no observer, watcher or
                     # depth cap), inlined: one call and two lookups less per message.
+                    # The count is added once: a failure recounts the book anyway.
                     try:
                         if asks:
-                            self._count += apply_levels(book[0], asks, 1.0)
-                        elif asks.__class__ is not list and asks != ():
+                            added = apply_levels(book[0], asks, 1.0)
+                        elif asks.__class__ is list or asks == ():
+                            added = 0
+                        else:
                             raise TypeError(f"asks are {type(asks).__name__}, not levels")
                         if bids:
-                            self._count += apply_levels(book[1], bids, -1.0)
+                            added += apply_levels(book[1], bids, -1.0)
                         elif bids.__class__ is not list and bids != ():
                             raise TypeError(f"bids are {type(bids).__name__}, not levels")
                     except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
                         self._apply_failed(symbol, exc)
                         return
+                    self._count += added
                     state.updates += 1
                     state.updated_at = self.clock()
                     if self._waiters:
@@ -212,13 +216,43 @@ class BinanceFuturesOrderBook(_DiffBook):
         if state is not None and state.phase == "synced":
             last_id = state.last_id
             if last_id is not None and prev == last_id and last.__class__ is int:
-                if self._apply(symbol, asks, bids):
-                    state.last_id = last
-                    recent = state.recent_ids
-                    if recent is not None:  # (inlined _remember_id: the hot path)
-                        recent.append(last)
-                    else:
-                        self._remember_id(state, last)
+                book = self._books.get(symbol)
+                if (
+                    book is None
+                    or self._sink is not None
+                    or self._streams
+                    or self._depths
+                    or self._DEPTH is not None
+                ):
+                    if not self._apply(symbol, asks, bids):
+                        return
+                else:
+                    # OrderBookStore._apply for a plain book, inlined as for spot.
+                    try:
+                        if asks:
+                            added = apply_levels(book[0], asks, 1.0)
+                        elif asks.__class__ is list or asks == ():
+                            added = 0
+                        else:
+                            raise TypeError(f"asks are {type(asks).__name__}, not levels")
+                        if bids:
+                            added += apply_levels(book[1], bids, -1.0)
+                        elif bids.__class__ is not list and bids != ():
+                            raise TypeError(f"bids are {type(bids).__name__}, not levels")
+                    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+                        self._apply_failed(symbol, exc)
+                        return
+                    self._count += added
+                    state.updates += 1
+                    state.updated_at = self.clock()
+                    if self._waiters:
+                        self._notify()
+                state.last_id = last
+                recent = state.recent_ids
+                if recent is not None:  # (inlined _remember_id: the hot path)
+                    recent.append(last)
+                else:
+                    self._remember_id(state, last)
                 return
         if first.__class__ is not int or last.__class__ is not int or prev.__class__ is not int:
             raise TypeError(

@@ -417,6 +417,45 @@ def test_malformed_level_is_recorded_and_the_book_checks() -> None:
     store.orderbook._check()
 
 
+@pytest.mark.parametrize("watched", [False, True])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"b": [["1.5", "2"], ["abc", "1"]]},
+        {"a": [["3", "1"]], "b": [["x", "1"]]},
+        {"a": {}},
+        {"b": "levels"},
+    ],
+)
+def test_a_synced_futures_book_refuses_a_malformed_in_sequence_diff(
+    bad: dict[str, Any], watched: bool
+) -> None:
+    """The in-sequence path (inlined for a plain book, OrderBookStore._apply for a
+    watched one): the diff is refused, counted, the count recomputed, the book checks."""
+    store = BinanceUSDSMDataStore()
+    calls = hooked(store)
+    stream = store.orderbook.watch() if watched else None
+    store.orderbook._on_depth_snapshot("BTCUSDT", snapshot(100, bids=[("1.0", "5")]))
+    store.onmessage(fut_diff(95, 102, 94, asks=[("2", "1")]))
+    store.onmessage(fut_diff(103, 105, 102, bids=[("1.1", "1")], asks=[("2", "0")]))
+    status = store.orderbook.status("BTCUSDT")
+    assert status.synced
+    assert status.updates == 3  # the snapshot and two diffs
+    assert len(store.orderbook) == 2
+    message = fut_diff(106, 107, 105)
+    message.update(bad)
+    store.onmessage(message)
+    status = store.orderbook.status("BTCUSDT")
+    assert not status.synced
+    assert status.errors == 1
+    assert store.handler_errors == 0  # the core caught it
+    assert calls == ["BTCUSDT"]
+    assert len(store.orderbook) == len(store.orderbook.find())
+    store.orderbook._check()
+    if stream is not None:
+        stream.close()
+
+
 def test_depth_update_missing_fields_clears_the_buffer() -> None:
     store = BinanceSpotDataStore()
     hooked(store)
