@@ -77,6 +77,81 @@ class _DiffBook(OrderBook):
     #: replay). Any other is a gap: after one diff with an overstated ``u``, every real
     #: diff would otherwise be dropped as stale while the book said synced.
     _STALE_WINDOW = 64
+    #: futures chain diffs by ``pu`` (the previous diff's ``u``), spot by ``U == u + 1``
+    _CHAINED_BY_PREV: ClassVar[bool] = False
+
+    def _on_diff(
+        self,
+        symbol: str,
+        first: Any,
+        last: Any,
+        prev: Any,
+        asks: Sequence[Any],
+        bids: Sequence[Any],
+    ) -> None:
+        """Apply one ``depthUpdate`` (``U``=first, ``u``=last, ``pu``=prev, ``None`` on
+        spot); the hot path."""
+        state = self._states.get(symbol)
+        if state is not None and state.phase == "synced":
+            last_id = state.last_id
+            # In sequence: exactly the rule's APPLY verdict, without building a BookDelta.
+            if (
+                last_id is not None
+                and last.__class__ is int
+                and (
+                    prev == last_id
+                    if self._CHAINED_BY_PREV
+                    else first == last_id + 1 and last >= first
+                )
+            ):
+                book = self._books.get(symbol)
+                if (
+                    book is None
+                    or self._sink is not None
+                    or self._streams
+                    or self._depths
+                    or self._DEPTH is not None
+                ):
+                    if not self._apply(symbol, asks, bids):
+                        return
+                else:
+                    # OrderBookStore._apply for a plain book (no observer, watcher or
+                    # depth cap), inlined: one call and two lookups less per message.
+                    # The count is added once: a failure recounts the book anyway.
+                    try:
+                        if asks:
+                            added = apply_levels(book[0], asks, 1.0)
+                        elif asks.__class__ is list or asks == ():
+                            added = 0
+                        else:
+                            raise TypeError(f"asks are {type(asks).__name__}, not levels")
+                        if bids:
+                            added += apply_levels(book[1], bids, -1.0)
+                        elif bids.__class__ is not list and bids != ():
+                            raise TypeError(f"bids are {type(bids).__name__}, not levels")
+                    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+                        self._apply_failed(symbol, exc)
+                        return
+                    self._count += added
+                    state.updates += 1
+                    state.updated_at = self.clock()
+                    if self._waiters:
+                        self._notify()
+                state.last_id = last
+                recent = state.recent_ids
+                if recent is not None:  # (inlined _remember_id: the hot path)
+                    recent.append(last)
+                else:
+                    self._remember_id(state, last)
+                return
+        if self._CHAINED_BY_PREV:
+            if first.__class__ is not int or last.__class__ is not int or prev.__class__ is not int:
+                raise TypeError(
+                    f"depthUpdate ids must be integers, got U={first!r} u={last!r} pu={prev!r}"
+                )
+        elif first.__class__ is not int or last.__class__ is not int:
+            raise TypeError(f"depthUpdate ids must be integers, got U={first!r} u={last!r}")
+        self._on_delta(symbol, BookDelta(first, last, prev, asks, bids))
 
     def _on_depth_snapshot(self, symbol: str, data: Mapping[str, Any]) -> bool:
         """Install a REST depth snapshot (``{"lastUpdateId", "bids", "asks"}``).
@@ -133,64 +208,6 @@ class BinanceSpotOrderBook(_DiffBook):
 
     _RULE = BinanceSpotRule()
 
-    def _on_diff(
-        self, symbol: str, first: Any, last: Any, asks: Sequence[Any], bids: Sequence[Any]
-    ) -> None:
-        """Apply one ``depthUpdate`` (``U``=first, ``u``=last); the hot path."""
-        state = self._states.get(symbol)
-        if state is not None and state.phase == "synced":
-            last_id = state.last_id
-            # In sequence: exactly the rule's APPLY verdict, without building a BookDelta.
-            if (
-                last_id is not None
-                and first == last_id + 1
-                and last.__class__ is int
-                and last >= first
-            ):
-                book = self._books.get(symbol)
-                if (
-                    book is None
-                    or self._sink is not None
-                    or self._streams
-                    or self._depths
-                    or self._DEPTH is not None
-                ):
-                    if not self._apply(symbol, asks, bids):
-                        return
-                else:
-                    # OrderBookStore._apply for a plain book (no observer, watcher or
-                    # depth cap), inlined: one call and two lookups less per message.
-                    # The count is added once: a failure recounts the book anyway.
-                    try:
-                        if asks:
-                            added = apply_levels(book[0], asks, 1.0)
-                        elif asks.__class__ is list or asks == ():
-                            added = 0
-                        else:
-                            raise TypeError(f"asks are {type(asks).__name__}, not levels")
-                        if bids:
-                            added += apply_levels(book[1], bids, -1.0)
-                        elif bids.__class__ is not list and bids != ():
-                            raise TypeError(f"bids are {type(bids).__name__}, not levels")
-                    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
-                        self._apply_failed(symbol, exc)
-                        return
-                    self._count += added
-                    state.updates += 1
-                    state.updated_at = self.clock()
-                    if self._waiters:
-                        self._notify()
-                state.last_id = last
-                recent = state.recent_ids
-                if recent is not None:  # (inlined _remember_id: the hot path)
-                    recent.append(last)
-                else:
-                    self._remember_id(state, last)
-                return
-        if first.__class__ is not int or last.__class__ is not int:
-            raise TypeError(f"depthUpdate ids must be integers, got U={first!r} u={last!r}")
-        self._on_delta(symbol, BookDelta(first, last, None, asks, bids))
-
 
 class BinanceFuturesOrderBook(_DiffBook):
     """USDⓈ-M / COIN-M diff-depth book (``<symbol>@depth[@100ms|@500ms]``).
@@ -201,64 +218,7 @@ class BinanceFuturesOrderBook(_DiffBook):
     """
 
     _RULE = BinanceFuturesRule()
-
-    def _on_diff(
-        self,
-        symbol: str,
-        first: Any,
-        last: Any,
-        prev: Any,
-        asks: Sequence[Any],
-        bids: Sequence[Any],
-    ) -> None:
-        """Apply one ``depthUpdate`` (``U``=first, ``u``=last, ``pu``=prev); the hot path."""
-        state = self._states.get(symbol)
-        if state is not None and state.phase == "synced":
-            last_id = state.last_id
-            if last_id is not None and prev == last_id and last.__class__ is int:
-                book = self._books.get(symbol)
-                if (
-                    book is None
-                    or self._sink is not None
-                    or self._streams
-                    or self._depths
-                    or self._DEPTH is not None
-                ):
-                    if not self._apply(symbol, asks, bids):
-                        return
-                else:
-                    # OrderBookStore._apply for a plain book, inlined as for spot.
-                    try:
-                        if asks:
-                            added = apply_levels(book[0], asks, 1.0)
-                        elif asks.__class__ is list or asks == ():
-                            added = 0
-                        else:
-                            raise TypeError(f"asks are {type(asks).__name__}, not levels")
-                        if bids:
-                            added += apply_levels(book[1], bids, -1.0)
-                        elif bids.__class__ is not list and bids != ():
-                            raise TypeError(f"bids are {type(bids).__name__}, not levels")
-                    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
-                        self._apply_failed(symbol, exc)
-                        return
-                    self._count += added
-                    state.updates += 1
-                    state.updated_at = self.clock()
-                    if self._waiters:
-                        self._notify()
-                state.last_id = last
-                recent = state.recent_ids
-                if recent is not None:  # (inlined _remember_id: the hot path)
-                    recent.append(last)
-                else:
-                    self._remember_id(state, last)
-                return
-        if first.__class__ is not int or last.__class__ is not int or prev.__class__ is not int:
-            raise TypeError(
-                f"depthUpdate ids must be integers, got U={first!r} u={last!r} pu={prev!r}"
-            )
-        self._on_delta(symbol, BookDelta(first, last, prev, asks, bids))
+    _CHAINED_BY_PREV = True
 
 
 class BinancePartialBook(OrderBook):

@@ -85,7 +85,7 @@ class BinanceSpotDataStore(BinanceBase):
         # The hot path: raw or combined ``depthUpdate``.
         if ws is not self._depth_ws:
             self._note_depth_ws(ws)
-        self._spot_book._on_diff(msg["s"], msg["U"], msg["u"], msg["a"], msg["b"])
+        self._spot_book._on_diff(msg["s"], msg["U"], msg["u"], None, msg["a"], msg["b"])
 
     def _on_execution_report(self, msg: Item, ws: Any) -> None:
         self.order._on_order(msg)
