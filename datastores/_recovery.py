@@ -312,13 +312,14 @@ class ResubscribeRecovery:
     stop when the book is synced (call :meth:`on_snapshot`), when its connection
     reconnects (:meth:`on_reconnect`: the WebSocketApp resubscribes by itself),
     when another channel/connection feeds the book, and on close.
-    ``on_retry(symbol)``, if given, is called before each of those retries (an
-    exchange that counts them as resyncs of the book, OKX).
 
     Optional behaviour (all off by default):
 
-    * ``count_retries``: each retry (no snapshot came) counts as a resync in the
-      book's ``status().resyncs``, like the first request.
+    * ``on_retry(symbol)``: called before each of those retries, for what the
+      exchange makes of a resubscription that brought no snapshot. Bitget counts
+      it as another resync in the book's ``status().resyncs``; OKX requests the
+      resync again (counted too, reported to the change feed with its reason,
+      and its recovery chosen anew: a book may have turned to REST snapshots).
     * ``restart=False``: a request while the book's loop runs leaves the loop
       and its retry timer in charge instead of starting over at once, so a
       snapshot that keeps failing its checksum cannot cause a resubscribe storm.
@@ -346,7 +347,6 @@ class ResubscribeRecovery:
         send: Callable[[Any, Any], Awaitable[object]] | None = None,
         on_retry: Callable[[str], object] | None = None,
         logger: logging.Logger = _logger,
-        count_retries: bool = False,
         restart: bool = True,
         is_unsubscribe: Callable[[Any], bool] | None = None,
         when_client_closed: bool = False,
@@ -361,7 +361,6 @@ class ResubscribeRecovery:
         self._send_one = send
         self._on_retry = on_retry
         self._logger = logger
-        self._count_retries = count_retries
         self._restart = restart
         self._is_unsubscribe = is_unsubscribe
         self._when_client_closed = when_client_closed
@@ -569,8 +568,6 @@ class ResubscribeRecovery:
                 return
             feed = current
             retries += 1
-            if self._count_retries:
-                self.book._state(symbol).resyncs += 1
             # One WARNING per episode; later retries of the same episode at INFO.
             self._logger.log(
                 logging.WARNING if retries == 1 else logging.INFO,

@@ -19,6 +19,35 @@ def virtual_clock() -> VirtualClock:
     return VirtualClock(settle=0.01)
 
 
+class SteppedClock(VirtualClock):
+    """A virtual clock that moves only when the test calls :meth:`advance`.
+
+    The automatic clock jumps to the next deadline (a 60 s watchdog, a ping's reply
+    timeout) ten real milliseconds after it last did, whatever the test is doing: a
+    test preempted that long under CPU load saw a connection it meant to keep
+    replaced, or a reply it was about to receive timed out. Here nothing fires unless
+    the test moves time, and :meth:`deadline` tells when a task sleeps until (so it
+    moves time only once that task is parked, never while a reply is on its way).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(auto=False)
+        self._parked: list[tuple[str, float]] = []
+
+    async def sleep(self, seconds: float) -> None:
+        task = asyncio.current_task()
+        entry = (task.get_name() if task is not None else "", self.monotonic() + max(seconds, 0))
+        self._parked.append(entry)
+        try:
+            await super().sleep(seconds)
+        finally:
+            self._parked.remove(entry)
+
+    def deadline(self, task_suffix: str) -> float | None:
+        """When the task whose name ends with ``task_suffix`` wakes, if it sleeps now."""
+        return next((at for name, at in self._parked if name.endswith(task_suffix)), None)
+
+
 async def eventually(predicate: Callable[[], Any], *, timeout: float = 5.0) -> None:
     """Poll ``predicate`` (real time, 1 ms steps) until it holds; fail after ``timeout``."""
     loop = asyncio.get_running_loop()

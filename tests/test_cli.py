@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import io
 import sys
@@ -15,9 +16,10 @@ import pytest
 
 import datastores
 from datastores import DataStoreCollection, MissingDependencyError
-from datastores._cli import build_parser, main
+from datastores._cli import build_parser, main, run_until_interrupted
 from datastores._cli._live import Summary
 from datastores._cli._targets import TARGETS, get_target, load_store_class
+from datastores._cli.record import run_record
 from datastores._view import AnsiRenderer, LineRenderer, ViewState, format_number, make_renderer
 from datastores.exchanges.binance.store import BinanceSpotDataStore
 
@@ -183,14 +185,44 @@ def test_watch_without_the_exchange_says_it_needs_the_internet(
     assert f"datastores demo --exchange {exchange}" in err
 
 
+def record_until_synced(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``datastores record`` (its command, run as main() runs it) stopped as by Ctrl-C
+    once it printed that the book synced; returns the exit code and the output.
+
+    A recording of a fixed 0.5 s counted the connection too: on a loaded machine it
+    could end before the stream's snapshot came, and the replay found the book
+    unsynced. ``--seconds`` in ``argv`` now only bounds a hang.
+    """
+    args = build_parser().parse_args(argv)
+    printed: list[str] = []
+
+    async def stop_once_synced(stop: asyncio.Event) -> None:
+        while "event: book synced" not in "".join(printed):
+            await asyncio.sleep(0.01)
+            printed.append(capsys.readouterr().out)
+        stop.set()
+
+    async def command(stop: asyncio.Event) -> int:
+        watcher = asyncio.ensure_future(stop_once_synced(stop))
+        try:
+            return await run_record(args, stop)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+
+    code = run_until_interrupted(command)
+    return code, "".join(printed) + capsys.readouterr().out
+
+
 @pytest.mark.parametrize("exchange", ["bybit", "okx", "bitget", "hyperliquid"])
 def test_record_and_replay_subscription_exchanges(
     exchange: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / f"{exchange}.jsonl.gz"
-    argv = ["record", exchange, "btcusdt", str(path), "--fake", "--seconds", "0.5"]
-    assert main(argv) == 0
-    out = capsys.readouterr().out
+    argv = ["record", exchange, "btcusdt", str(path), "--fake", "--seconds", "60"]
+    code, out = record_until_synced(argv, capsys)
+    assert code == 0
+    assert "event: interrupted" in out  # stopped once synced, not by the time bound
     assert "0 REST responses" in out  # the stream's own snapshot started the book
     assert f"to {path}" in out
     assert main(["replay", str(path)]) == 0

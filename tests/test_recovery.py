@@ -473,10 +473,15 @@ async def test_a_resubscribe_without_retry_is_sent_once() -> None:
 # ------------------------------------------- ResubscribeRecovery: optional behaviour
 
 
-async def test_count_retries_counts_each_retry_as_a_resync() -> None:
+def count_resync(book: OrderBookStore, symbol: str) -> None:
+    """An ``on_retry`` that counts the retry in ``status().resyncs`` (as Bitget's does)."""
+    book._state(symbol).resyncs += 1
+
+
+async def test_on_retry_can_count_each_retry_as_a_resync() -> None:
     clock = RecordingClock(auto=False)
     async with Client(clock=clock) as client:
-        counted = Resubscribing(client, count_retries=True)
+        counted = Resubscribing(client, on_retry=lambda s: count_resync(counted.book, s))
         plain = Resubscribing(client)
         for store in (counted, plain):
             store.feeds.note("X", Ws(), "books.X")

@@ -329,7 +329,11 @@ def test_bitbank_time_window_scheme() -> None:
     )
 
 
-def test_coincheck_signs_full_url_and_form_body() -> None:
+def test_coincheck_signs_full_url_and_form_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datastores.exchanges.coincheck import signing
+
+    # A fresh process's nonces (other tests may have signed with this key already).
+    monkeypatch.setattr(signing, "NONCES", signing.NonceSequence())
     get = prepare(
         "GET", "https://coincheck.com/api/exchange/orders/opens?pair=btc_jpy", "coincheck"
     )
@@ -345,8 +349,10 @@ def test_coincheck_signs_full_url_and_form_body() -> None:
     )
     assert post.body == b"rate=3000000&amount=0.01&pair=btc_jpy&order_type=buy"
     assert post.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    # The same millisecond again: the nonce still grows, by one.
+    assert post.headers["ACCESS-NONCE"] == str(int(MS) + 1)
     assert post.headers["ACCESS-SIGNATURE"] == hex_hmac(
-        MS + "https://coincheck.com/api/exchange/orders" + post.body.decode()
+        str(int(MS) + 1) + "https://coincheck.com/api/exchange/orders" + post.body.decode()
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from _wstools import eventually, ours, served, virtual_clock
+from _wstools import SteppedClock, eventually, ours, served, virtual_clock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -391,8 +391,9 @@ async def test_an_unanswered_handshake_times_out_on_the_client_clock() -> None:
 async def test_a_close_that_lands_as_a_handshake_completes_closes_the_new_socket() -> None:
     # The handshake runs in its own task (for its timeout): a close() landing just
     # as it completed dropped the fresh socket without closing it (a leaked
-    # connection, "Unclosed connection" at garbage collection).
-    async with served() as (server, client, _):
+    # connection, "Unclosed connection" at garbage collection). Time stands still: the
+    # watchdog must not replace the first connection while the test is preempted.
+    async with served(clock=SteppedClock()) as (server, client, _):
         app = await client.ws_connect(URL, heartbeat=None)
         original = client.ws_session.ws_connect
         closing: list[asyncio.Future[None]] = []

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yarl
-from _wstools import eventually, ours, served, virtual_clock
+from _wstools import SteppedClock, eventually, ours, served, virtual_clock
 
 from datastores import ConfigurationError, HandshakeError
 from datastores._client import Client
@@ -43,7 +43,8 @@ async def test_coroutine_handlers_in_flight_are_bounded_with_backpressure(
         finally:
             live -= 1
 
-    async with served() as (server, client, clock):
+    clock = SteppedClock()  # the episodes' clock moves only where the test says
+    async with served(clock=clock) as (server, client, _):
         app = await client.ws_connect(
             URL,
             hdlr_json=slow_handler,
@@ -65,6 +66,11 @@ async def test_coroutine_handlers_in_flight_are_bounded_with_backpressure(
             gate.set()
             await eventually(lambda: entered == 200)
             await eventually(lambda: app.statistics().handlers_pending == 0)
+            # The last pause ends (its time noted) when the reader next runs, which can
+            # be after the test saw no handler pending: a frame read proves it has run.
+            # Moving the clock before it did dated the end of episode one a minute later.
+            await server.broadcast({"n": "read after the last pause"})
+            await eventually(lambda: entered == 201 and app.statistics().handlers_pending == 0)
         assert most <= 10
         pauses = app.statistics().handler_waits
         assert pauses >= 2  # the reader paused again and again while draining...
@@ -78,10 +84,10 @@ async def test_coroutine_handlers_in_flight_are_bounded_with_backpressure(
         with caplog.at_level(logging.WARNING, logger="datastores.ws"):
             for i in range(30):
                 await server.broadcast({"n": i})
-            await eventually(lambda: entered == 210)
+            await eventually(lambda: entered == 211)
             assert app.statistics().handler_waits == pauses + 1
             gate.set()
-            await eventually(lambda: entered == 230)
+            await eventually(lambda: entered == 231)
         assert len([r for r in caplog.records if "handlers in flight" in r.getMessage()]) == 1
         assert most <= 10
         await app.close()
@@ -117,7 +123,9 @@ async def test_the_bound_spans_reconnections() -> None:
         finally:
             running -= 1
 
-    async with served() as (server, client, _clock):
+    # Time stands still: the watchdog must not replace the connection before the reader
+    # pauses (the reconnect counted below is the test's own).
+    async with served(clock=SteppedClock()) as (server, client, _clock):
         app = await client.ws_connect(
             URL, hdlr_json=slow_handler, heartbeat=None, max_pending_handlers=5
         )
@@ -150,7 +158,10 @@ async def test_a_paused_reader_is_not_taken_for_a_dead_connection(heartbeat: flo
         await gate.wait()
         done += 1
 
-    async with served() as (server, client, clock):
+    # Time moves only by the test's advance: before the pause (or after it, once the
+    # reader resumes) a ping whose PONG is in flight must not time out on its own.
+    clock = SteppedClock()
+    async with served(clock=clock) as (server, client, _):
         app = await client.ws_connect(
             URL, hdlr_json=slow_handler, heartbeat=heartbeat, max_pending_handlers=3
         )
@@ -159,8 +170,10 @@ async def test_a_paused_reader_is_not_taken_for_a_dead_connection(heartbeat: flo
         await eventually(lambda: app.statistics().handler_waits == 1)
         start = clock.monotonic()
         clock.advance(600)  # ten minutes of silence as far as the app can tell
-        await asyncio.sleep(0.2)
-        assert clock.monotonic() - start >= 600
+        await asyncio.sleep(0.1)
+        clock.advance(600)  # (a ping sent at the first step would have timed out now)
+        await asyncio.sleep(0.1)
+        assert clock.monotonic() - start >= 1200
         stats = app.statistics()
         assert stats.heartbeat_timeouts == 0
         assert stats.connects == 1

@@ -8,8 +8,8 @@ values and mutations of the samples), what it drops is counted, every order
 book's ``_check()`` holds after every message, books that were synced go
 unsynced when the connection that feeds them reconnects, no task is left after
 ``Client.close()`` in a live session against the collection's fake exchange
-(with a recovery started by a sequence fault), and books with a sequence rule
-pass their random-stream model (``test_book_models.py``).
+(with a recovery started by a sequence fault, or the case's own session), and
+books with a sequence rule pass their random-stream model (``test_book_models.py``).
 
 Imported by name (``from _contract import ...``), like ``_e2e``.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -101,6 +101,10 @@ class ContractWS:
         self.sent.append(text)
 
 
+#: A live session of the close check: ``(case, fake, client, collection)``.
+LiveSession = Callable[["ContractCase", FakeExchange, Client, DataStoreCollection], Awaitable[None]]
+
+
 @dataclass
 class ContractCase:
     """What one collection gives the contract.
@@ -126,6 +130,11 @@ class ContractCase:
             for protocols where a lost message cannot be seen, Phemex), or ``None``
             (nothing starts a recovery: whole books with neither sequence nor
             checksum; the close check still runs the session).
+        session: the close check's session, for a collection the default one
+            (:func:`websocket_session`: connect ``live``, sync, inject ``fault``)
+            cannot drive: a private token first, a stream that is not a socket. It
+            gets the case, the running fake exchange, the Client (closed after it)
+            and the new collection, and asserts what it needs to be in flight.
     """
 
     create: Callable[[], DataStoreCollection]
@@ -136,6 +145,7 @@ class ContractCase:
     live: Target | None = None
     book_model: BookModel | None = None
     fault: Literal["loss", "malformed"] | None = "loss"
+    session: LiveSession | None = None
 
 
 def books(collection: DataStoreCollection) -> Iterator[OrderBookStore]:
@@ -199,6 +209,41 @@ def _mutations(value: Any) -> st.SearchStrategy[Any]:
     return st.builds(mutate, st.sampled_from(paths), json_values)
 
 
+async def websocket_session(
+    case: ContractCase, fake: FakeExchange, client: Client, collection: DataStoreCollection
+) -> None:
+    """The close check's default session: ``live``'s stream (and REST snapshot) until a
+    book is synced, then ``fault`` (a REST snapshot fetch failing and backing off,
+    where the target has one) until a recovery has started."""
+    target = case.live
+    assert target is not None
+    venue = target.fake_venue
+    collection.client = client
+    await client.ws_connect(
+        target.ws_url, send_json=target.subscribe, hdlr_json=collection.onmessage
+    )
+    await fake.wait_for_connections(1)
+    if target.snapshot_url is not None:
+        await collection.initialize(client.get(target.snapshot_url))
+    fake.tick(3, target.market, venue=venue)
+    await until(lambda: bool(_synced_books(collection)))
+    resyncs = _resyncs(collection)
+    if target.snapshot_url is not None:
+        # The snapshot fetch fails and backs off: it is in flight at close.
+        fake.fail_rest(status=503, times=1000, venue=venue)
+    if case.fault is None:
+        assert all(b._RULE is None for b in books(collection)), "has a rule"
+    elif case.fault == "malformed":
+        fake.send_malformed(target.market, venue=venue)
+    elif target.checksum:
+        fake.corrupt_checksum(target.market, venue=venue)
+    else:
+        fake.skip_sequence(target.market, venue=venue)
+    fake.tick(3, target.market, venue=venue)
+    if case.fault is not None:
+        await until(lambda: _resyncs(collection) > resyncs)
+
+
 class CollectionContract:
     """Subclass per collection and provide the ``case`` fixture (a :class:`ContractCase`)."""
 
@@ -260,42 +305,21 @@ class CollectionContract:
         check_books(collection)
 
     async def test_no_task_left_after_close(self, case: ContractCase) -> None:
-        """A session against the fake exchange, a sequence fault that starts a
-        recovery, then ``Client.close()``: no task of the collection or its app
+        """A session against the collection's fake exchange (the case's ``session``,
+        by default :func:`websocket_session`: a sequence fault that starts a
+        recovery), then ``Client.close()``: no task of the collection or its app
         is left."""
         target = case.live
         assert target is not None, "declare case.live (the collection's fake exchange)"
         venue = target.fake_venue
         assert venue is not None
+        session = case.session or websocket_session
         before = asyncio.all_tasks()
         async with FakeExchange(venue, seed=3, rate=0) as fake:
             client = Client(apis=fake.apis, redirects=fake.redirects)
             collection = case.create()
             try:
-                collection.client = client
-                await client.ws_connect(
-                    target.ws_url, send_json=target.subscribe, hdlr_json=collection.onmessage
-                )
-                await fake.wait_for_connections(1)
-                if target.snapshot_url is not None:
-                    await collection.initialize(client.get(target.snapshot_url))
-                fake.tick(3, target.market, venue=venue)
-                await until(lambda: bool(_synced_books(collection)))
-                resyncs = _resyncs(collection)
-                if target.snapshot_url is not None:
-                    # The snapshot fetch fails and backs off: it is in flight at close.
-                    fake.fail_rest(status=503, times=1000, venue=venue)
-                if case.fault is None:
-                    assert all(b._RULE is None for b in books(collection)), "has a rule"
-                elif case.fault == "malformed":
-                    fake.send_malformed(target.market, venue=venue)
-                elif target.checksum:
-                    fake.corrupt_checksum(target.market, venue=venue)
-                else:
-                    fake.skip_sequence(target.market, venue=venue)
-                fake.tick(3, target.market, venue=venue)
-                if case.fault is not None:
-                    await until(lambda: _resyncs(collection) > resyncs)
+                await session(case, fake, client, collection)
             finally:
                 await client.close()
         for _ in range(3):

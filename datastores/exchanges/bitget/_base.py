@@ -177,8 +177,8 @@ class BitgetCollectionBase(DataStoreCollection):
             book,
             self._feeds,
             messages=_resubscribe_messages,
+            on_retry=book._count_retry,  # each retry is another resync in status()
             logger=logger,
-            count_retries=True,
             restart=False,
             is_unsubscribe=_is_unsubscribe,
             when_client_closed=True,

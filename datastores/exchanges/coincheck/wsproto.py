@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..._registry import register_ws_protocol
 from ..._signing import hmac_sha256_hex
 from ..._ws.protocol import Frame, LoginInput, LoginReply, Outgoing, WsProtocol
+from . import signing
 
 __all__ = ["SIGNED_URL", "WS_PROTOCOL", "login_message", "login_reply"]
 
@@ -24,10 +25,11 @@ def login_message(login: LoginInput) -> Outgoing:
 
     ``access_signature = hex(HMAC-SHA256(secret, nonce + SIGNED_URL))``; the nonce
     is the time in milliseconds (it must grow per key, REST included, so use
-    milliseconds everywhere once you do).
+    milliseconds everywhere once you do), from the same per-key sequence as REST
+    (:data:`.signing.NONCES`).
     """
-    nonce = str(int(login.now * 1000))
     credentials = login.credentials
+    nonce = str(signing.NONCES.next(credentials.key, login.now))
     return {
         "type": "login",
         "access_key": credentials.key,
