@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import io
 import sys
@@ -13,13 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from _clitools import record_until_synced
 
 import datastores
 from datastores import DataStoreCollection, MissingDependencyError
-from datastores._cli import build_parser, main, run_until_interrupted
+from datastores._cli import build_parser, main
 from datastores._cli._live import Summary
 from datastores._cli._targets import TARGETS, get_target, load_store_class
-from datastores._cli.record import run_record
 from datastores._view import AnsiRenderer, LineRenderer, ViewState, format_number, make_renderer
 from datastores.exchanges.binance.store import BinanceSpotDataStore
 
@@ -183,35 +182,6 @@ def test_watch_without_the_exchange_says_it_needs_the_internet(
     assert f"cannot reach {get_target(exchange).label}" in err
     assert "needs the internet" in err
     assert f"datastores demo --exchange {exchange}" in err
-
-
-def record_until_synced(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """``datastores record`` (its command, run as main() runs it) stopped as by Ctrl-C
-    once it printed that the book synced; returns the exit code and the output.
-
-    A recording of a fixed 0.5 s counted the connection too: on a loaded machine it
-    could end before the stream's snapshot came, and the replay found the book
-    unsynced. ``--seconds`` in ``argv`` now only bounds a hang.
-    """
-    args = build_parser().parse_args(argv)
-    printed: list[str] = []
-
-    async def stop_once_synced(stop: asyncio.Event) -> None:
-        while "event: book synced" not in "".join(printed):
-            await asyncio.sleep(0.01)
-            printed.append(capsys.readouterr().out)
-        stop.set()
-
-    async def command(stop: asyncio.Event) -> int:
-        watcher = asyncio.ensure_future(stop_once_synced(stop))
-        try:
-            return await run_record(args, stop)
-        finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
-
-    code = run_until_interrupted(command)
-    return code, "".join(printed) + capsys.readouterr().out
 
 
 @pytest.mark.parametrize("exchange", ["bybit", "okx", "bitget", "hyperliquid"])

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from _clitools import record_until_synced
 
 from datastores._cli import main
 from datastores._cli._targets import get_target
@@ -41,9 +42,10 @@ def test_demo_detects_a_wrong_mid_price_heals_and_matches_the_fake(
 
 def test_record_and_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bitflyer.jsonl.gz"
-    argv = ["record", "bitflyer", "fx_btc_jpy", str(path), "--fake", "--seconds", "0.5"]
-    assert main(argv) == 0
-    out = capsys.readouterr().out
+    argv = ["record", "bitflyer", "fx_btc_jpy", str(path), "--fake", "--seconds", "60"]
+    code, out = record_until_synced(argv, capsys)
+    assert code == 0
+    assert "event: interrupted" in out  # stopped once synced, not by the time bound
     assert "0 REST responses" in out  # the stream's own snapshot started the book
     assert main(["replay", str(path)]) == 0
     out = capsys.readouterr().out
