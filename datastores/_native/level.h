@@ -47,6 +47,19 @@ PyObject *level_str(const char *text, Py_ssize_t len);
  * code. */
 int level_from_pair(PyObject *pair, PyObject **out);
 
+/* What a book side stores for `level`, as a new reference: `level` itself when
+ * it is a Level; a new Level when level_from_pair() takes it; else `level`
+ * itself (the exchange's own sequence, stored as received). NULL with
+ * MemoryError set. Runs no Python code. */
+PyObject *level_stored(PyObject *level);
+
+/* checksum_text(bids, asks, depth) -> bytes | None: the ASCII bytes of
+ * "bid1px:bid1sz:ask1px:ask1sz:..." over the best `depth` levels of two lists
+ * (datastores._integrity.checksum_string), read from Levels' bytes without a
+ * str per value; None when a level is neither a Level nor a list or tuple
+ * whose first two items are ASCII str (the caller's Python version reads it). */
+PyObject *level_checksum_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
 /* The type's setup, for the module init. -1 on error. */
 int level_ready(void);
 

@@ -140,8 +140,9 @@ Side_set(SideObject *s, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "a NaN key cannot be ordered");
         return NULL;
     }
-    level = args[1];
-    Py_INCREF(level);
+    level = level_stored(args[1]); /* a Level for a plain pair, as apply_levels stores */
+    if (level == NULL)
+        return NULL;
     if (bs_locate(s, -k, &ci, &pos)) {
         old = s->chunks[ci].e[pos].level;
         s->chunks[ci].e[pos].level = level;
@@ -227,6 +228,9 @@ static PyObject *
 level_item(PyObject *level, Py_ssize_t i)
 {
     PyObject *index, *value;
+    if (Level_CheckExact(level))
+        return i == 0 ? level_str(LEVEL_PRICE(level), LEVEL_PLEN(level))
+                      : level_str(LEVEL_SIZE(level), LEVEL_QLEN(level));
     if (PyList_CheckExact(level) && PyList_GET_SIZE(level) > i) {
         value = PyList_GET_ITEM(level, i);
         Py_INCREF(value);
@@ -420,7 +424,8 @@ static PyMethodDef Side_methods[] = {
     {"get", (PyCFunction)(void (*)(void))Side_get, METH_FASTCALL,
      "get(key, default=None): the level at key, or default. O(log n)."},
     {"set", (PyCFunction)(void (*)(void))Side_set, METH_FASTCALL,
-     "set(key, level) -> bool: store level at key; True when the key is new. O(log n)."},
+     "set(key, level) -> bool: store level at key (a plain [price, size] pair of ASCII\n"
+     "strings as a Level); True when the key is new. O(log n)."},
     {"discard", (PyCFunction)Side_discard, METH_O,
      "discard(key): remove and return the level at key, or None. O(log n)."},
     {"first_key", (PyCFunction)Side_first_key, METH_NOARGS,
@@ -480,6 +485,12 @@ static PyMethodDef module_methods[] = {
      "apply_levels(side, levels, sign) -> int: see datastores._bookside.apply_levels."},
     {"_setup", (PyCFunction)(void (*)(void))bs_setup, METH_FASTCALL,
      "_setup(check_level, malformed, max_value): the Python slow paths."},
+    {"checksum_text", (PyCFunction)(void (*)(void))level_checksum_text, METH_FASTCALL,
+     "checksum_text(bids, asks, depth) -> bytes | None: the OKX/Bitget checksum text of\n"
+     "two lists of levels, or None when a level is not plain ASCII text."},
+    {"_decimal", (PyCFunction)bs_decimal, METH_O,
+     "_decimal(text) -> float | None: the exact fast parse of a plain decimal, or None\n"
+     "when it leaves the text to float()'s routine (for tests)."},
     {NULL, NULL, 0, NULL},
 };
 
