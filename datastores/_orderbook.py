@@ -320,7 +320,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
             errors=state.errors,
             resyncs=state.resyncs,
             stale=state.stale,
-            buffered=len(state.buffer),
+            buffered=state.buffered(),
             last_error=state.last_error,
             asks=len(book[0]) if book else 0,
             bids=len(book[1]) if book else 0,
