@@ -61,12 +61,24 @@ def test_a_level_reads_as_its_two_strings() -> None:
         one["0"]  # type: ignore[call-overload]
 
 
-def test_each_read_builds_an_equal_str() -> None:
+def test_each_read_gives_an_equal_str() -> None:
+    """Made for the read or taken from the small cache of strings read before:
+    equal either way, whatever else was read in between."""
     one = level("1.5", "2")
-    first, second = one[0], one[0]
-    assert first == second == "1.5"
-    assert first is not second
-    assert hash(first) == hash("1.5")
+    assert one[0] == "1.5"
+    assert hash(one[0]) == hash("1.5")
+    others = [level(f"{n}.{n}", str(n)) for n in range(5000)]
+    assert [(lv[0], lv[1]) for lv in others] == [(f"{n}.{n}", str(n)) for n in range(5000)]
+    assert (one[0], one[1]) == ("1.5", "2")
+    assert [lv[0] for lv in others[::-1]] == [f"{n}.{n}" for n in range(5000)][::-1]
+    long = level("1" * 200 + ".5", "0.12345678901234567890")
+    assert long[0] == "1" * 200 + ".5"
+    assert long[1] == "0.12345678901234567890"
+    # the same first and last eight characters and length, another middle
+    middle = level("1" * 10 + "2" + "1" * 10, "1" * 21)
+    assert middle[0] == "1" * 10 + "2" + "1" * 10
+    assert middle[1] == "1" * 21
+    assert middle[0] == "1" * 10 + "2" + "1" * 10
 
 
 def test_a_level_is_immutable_and_unhashable() -> None:

@@ -1,6 +1,7 @@
 /* The compact order-book level: see level.h. */
 #include "level.h"
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 PyObject *
@@ -25,6 +26,55 @@ level_str(const char *text, Py_ssize_t len)
         return NULL;
     memcpy(PyUnicode_DATA(s), text, (size_t)len);
     return s;
+}
+
+/* Strings read from Levels, by a hash of their text: a read of the top of a
+ * book after each update asks for mostly the same prices and sizes again, and
+ * a hit costs a hash of a few bytes instead of making and later freeing a str.
+ * A fixed table (a slot keeps the last string hashed to it), so its memory does
+ * not grow with the books; strings are immutable, so sharing them is safe. */
+#define STR_CACHE_BITS 10
+static struct {
+    uint64_t head, tail; /* the first and the last eight bytes (zero-padded) */
+    Py_ssize_t len;
+    PyObject *str;
+} str_cache[1 << STR_CACHE_BITS];
+
+PyObject *
+level_str_cached(const char *text, Py_ssize_t len)
+{
+    /* the key: the first and the last eight bytes, which are the whole text up
+     * to 16 bytes (longer ones are compared whole too); a cheap hash of it */
+    uint64_t head = 0, tail = 0, hash;
+    PyObject *str, *old;
+    size_t at;
+    if (len >= 8) {
+        memcpy(&head, text, 8);
+        memcpy(&tail, text + len - 8, 8);
+    }
+    else {
+        memcpy(&head, text, (size_t)len);
+    }
+    hash = (head ^ (tail * 31) ^ (uint64_t)len) * 0x9E3779B97F4A7C15u;
+    at = (size_t)(hash >> (64 - STR_CACHE_BITS));
+    str = str_cache[at].str;
+    if (str != NULL && str_cache[at].head == head && str_cache[at].tail == tail &&
+        str_cache[at].len == len &&
+        (len <= 16 || memcmp(PyUnicode_DATA(str), text, (size_t)len) == 0)) {
+        Py_INCREF(str);
+        return str;
+    }
+    str = level_str(text, len);
+    if (str == NULL)
+        return NULL;
+    Py_INCREF(str);
+    old = str_cache[at].str;
+    str_cache[at].head = head;
+    str_cache[at].tail = tail;
+    str_cache[at].len = len;
+    str_cache[at].str = str;
+    Py_XDECREF(old); /* a str: freeing it runs no Python code */
+    return str;
 }
 
 /* The ASCII bytes of an exact compact-ASCII str of at most LEVEL_MAX_LEN
@@ -199,9 +249,9 @@ static PyObject *
 Level_item(PyObject *self, Py_ssize_t i)
 {
     if (i == 0)
-        return level_str(LEVEL_PRICE(self), LEVEL_PLEN(self));
+        return level_str_cached(LEVEL_PRICE(self), LEVEL_PLEN(self));
     if (i == 1)
-        return level_str(LEVEL_SIZE(self), LEVEL_QLEN(self));
+        return level_str_cached(LEVEL_SIZE(self), LEVEL_QLEN(self));
     PyErr_SetString(PyExc_IndexError, "Level index out of range");
     return NULL;
 }

@@ -5,7 +5,8 @@
  * (about 40 bytes against about 190). It is an immutable sequence of two str:
  * level[0], level[1], len(), iteration, unpacking, slicing (a list) and ==
  * against a list, a tuple or another Level behave as the list's would; each
- * read of an item builds an equal str (the exchange's exact characters).
+ * read of an item gives an equal str (the exchange's exact characters), made
+ * for it or taken from a small cache of strings read before.
  *
  * Only exact str values of ASCII characters, at most LEVEL_MAX_LEN each, are
  * kept this way: level_from_pair() says 0 for anything else, and callers then
@@ -40,6 +41,10 @@ PyObject *level_new(const char *price, Py_ssize_t plen, const char *size, Py_ssi
 
 /* A new reference to a compact ASCII str of `len` bytes (no check). */
 PyObject *level_str(const char *text, Py_ssize_t len);
+
+/* The same str as level_str(), possibly one made before for the same text (a
+ * small fixed cache of the strings last read from Levels). */
+PyObject *level_str_cached(const char *text, Py_ssize_t len);
 
 /* `pair` as a new Level in *out: 1 when `pair` is an exact list or tuple of
  * exactly two exact ASCII str of at most LEVEL_MAX_LEN characters each; 0

@@ -229,8 +229,8 @@ level_item(PyObject *level, Py_ssize_t i)
 {
     PyObject *index, *value;
     if (Level_CheckExact(level))
-        return i == 0 ? level_str(LEVEL_PRICE(level), LEVEL_PLEN(level))
-                      : level_str(LEVEL_SIZE(level), LEVEL_QLEN(level));
+        return i == 0 ? level_str_cached(LEVEL_PRICE(level), LEVEL_PLEN(level))
+                      : level_str_cached(LEVEL_SIZE(level), LEVEL_QLEN(level));
     if (PyList_CheckExact(level) && PyList_GET_SIZE(level) > i) {
         value = PyList_GET_ITEM(level, i);
         Py_INCREF(value);
@@ -247,6 +247,62 @@ level_item(PyObject *level, Py_ssize_t i)
     value = PyObject_GetItem(level, index);
     Py_DECREF(index);
     return value;
+}
+
+/* The last two item templates best_items made, by the identity of their
+ * (fields, symbol, side): sorted() reads the asks, then the bids, of one symbol
+ * with the same objects again and again, so the template is made once, not per
+ * call. Strong references; a template is never handed out (items are copies). */
+static struct {
+    PyObject *fields, *symbol, *side, *template;
+} templates[2];
+static int next_template = 0;
+
+/* A new reference to the template {fields[0]: symbol, fields[1]: side,
+ * fields[2]: None, fields[3]: None} (in that insertion order, so a repeated
+ * field name keeps its first place), from the cache or made and cached. */
+static PyObject *
+item_template(PyObject *fields, PyObject *symbol, PyObject *side)
+{
+    PyObject *template, *old_fields, *old_symbol, *old_side, *old_template;
+    int i;
+    for (i = 0; i < 2; i++) {
+        if (templates[i].template != NULL && templates[i].fields == fields &&
+            templates[i].symbol == symbol && templates[i].side == side) {
+            Py_INCREF(templates[i].template);
+            return templates[i].template;
+        }
+    }
+    template = PyDict_New();
+    if (template == NULL)
+        return NULL;
+    if (PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 0), symbol) < 0
+        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 1), side) < 0
+        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 2), Py_None) < 0
+        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 3), Py_None) < 0) {
+        Py_DECREF(template);
+        return NULL;
+    }
+    i = next_template;
+    next_template ^= 1;
+    old_fields = templates[i].fields;
+    old_symbol = templates[i].symbol;
+    old_side = templates[i].side;
+    old_template = templates[i].template;
+    Py_INCREF(fields);
+    Py_INCREF(symbol);
+    Py_INCREF(side);
+    Py_INCREF(template);
+    templates[i].fields = fields;
+    templates[i].symbol = symbol;
+    templates[i].side = side;
+    templates[i].template = template;
+    /* released last: a finalizer they run sees a consistent cache */
+    Py_XDECREF(old_template);
+    Py_XDECREF(old_fields);
+    Py_XDECREF(old_symbol);
+    Py_XDECREF(old_side);
+    return template;
 }
 
 /* best_items(limit, fields, symbol, side): the read path of sorted(). The same
@@ -276,14 +332,8 @@ Side_best_items(SideObject *s, PyObject *const *args, Py_ssize_t nargs)
     levels = Side_best_levels(s, args[0]);
     if (levels == NULL)
         return NULL;
-    template = PyDict_New();
+    template = item_template(fields, args[2], args[3]);
     if (template == NULL)
-        goto error;
-    /* the literal's insertion order: a repeated field name keeps its first place */
-    if (PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 0), args[2]) < 0
-        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 1), args[3]) < 0
-        || PyDict_SetItem(template, price_field, Py_None) < 0
-        || PyDict_SetItem(template, size_field, Py_None) < 0)
         goto error;
     n = PyList_GET_SIZE(levels);
     items = PyList_New(n);
