@@ -44,8 +44,11 @@ extensions = (
     else [
         Extension(
             "datastores._cbookside",
-            [f"datastores/_native/{name}.c" for name in ("entries", "side", "apply", "level", "decode")],
-            depends=["datastores/_native/bookside.h", "datastores/_native/level.h"],
+            [
+                f"datastores/_native/{name}.c"
+                for name in ("entries", "side", "apply", "level", "decode")
+            ],
+            depends=[f"datastores/_native/{name}.h" for name in ("bookside", "level", "number")],
             optional=True,
             extra_compile_args=[] if os.name == "nt" else ["-O2"],
         )

@@ -1,6 +1,7 @@
 """The book-side workloads of issue 17, native side against pure Python, in one run.
 
-Usage: ``python -m benchmarks.bookside [--rounds N] [--messages N] [--quick]``.
+Usage: ``python -m benchmarks.bookside [--rounds N] [--messages N] [--quick]``, or
+``--exchanges`` for each exchange's sample stream through ``onmessage``.
 
 Each round starts one fresh interpreter per implementation (``DATASTORES_PURE=1``
 for the pure-Python fallback, unset for the C extension), alternating which goes
@@ -254,6 +255,65 @@ def _big_book(levels: int, changes: int) -> float:
     return elapsed / (len(diffs) * 10) * 1e9
 
 
+#: each exchange's collection and its sample streams under tests/exchanges/
+EXCHANGES = {
+    "binance-spot": ("datastores:BinanceSpotDataStore", ["binance/data/spot_depth.jsonl"]),
+    "bitget-v2": ("datastores:BitgetV2DataStore", ["bitget/data/v2_public.jsonl"]),
+    "bitget-v1": ("datastores:BitgetDataStore", ["bitget/data/v1_stream.jsonl"]),
+    "okx": ("datastores:OKXDataStore", ["okx/data/books.json"]),
+    "bybit": ("datastores:BybitDataStore", ["bybit/data/orderbook_50.json"]),
+    "kucoin": ("datastores:KuCoinDataStore", ["kucoin/data/spot_public.jsonl"]),
+    "bitmex": ("datastores:BitMEXDataStore", ["bitmex/data/public.jsonl"]),
+    "phemex": ("datastores:PhemexDataStore", ["phemex/data/public.jsonl"]),
+    "gmocoin": ("datastores:GMOCoinDataStore", ["gmocoin/data/public.jsonl"]),
+    "bitbank": ("datastores:bitbankDataStore", ["bitbank/data/public.jsonl"]),
+    "coincheck": ("datastores:CoincheckDataStore", ["coincheck/data/public.jsonl"]),
+    "bitflyer": ("datastores:bitFlyerDataStore", ["bitflyer/data/public.jsonl"]),
+    "hyperliquid": ("datastores:HyperliquidDataStore", ["hyperliquid/data/public.jsonl"]),
+}
+
+
+def _sample(path: Path) -> list[Any]:
+    text = path.read_text()
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    loaded = json.loads(text)
+    return loaded if isinstance(loaded, list) else [loaded]
+
+
+def exchange_replays(replays: int = 300, repeats: int = 5) -> dict[str, float]:
+    """CPU µs per message of each exchange's sample stream (``tests/exchanges/*/data``)
+    through a fresh collection's ``onmessage``, pre-decoded (fresh copies), ``replays``
+    collections per repeat, median over ``repeats``: what the book changes cost each
+    exchange's handlers, their checksums included."""
+    import copy
+    import importlib
+    import logging
+
+    logging.disable(logging.CRITICAL)  # the samples' unsynced books log resyncs
+    data = ROOT / "tests" / "exchanges"
+    out = {}
+    for name, (where, files) in EXCHANGES.items():
+        module, attr = where.split(":")
+        collection = getattr(importlib.import_module(module), attr)
+        messages = [message for file in files for message in _sample(data / file)]
+        samples = []
+        for _ in range(repeats):
+            copies = [copy.deepcopy(messages) for _ in range(replays)]
+            stores = [collection() for _ in range(replays)]
+            gc.collect()
+            start = time.process_time()
+            for store, batch in zip(stores, copies, strict=True):
+                onmessage = store.onmessage
+                for message in batch:
+                    onmessage(message)
+            elapsed = time.process_time() - start
+            samples.append(elapsed / (replays * len(messages)) * 1e6)
+        out[name] = statistics.median(samples)
+    logging.disable(logging.NOTSET)
+    return out
+
+
 def worker(args: argparse.Namespace) -> None:
     from datastores import _bookside
 
@@ -286,9 +346,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="1 round, 20,000 messages")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--exchanges",
+        action="store_true",
+        help="each exchange's sample stream through onmessage, µs per message (this tree)",
+    )
     args = parser.parse_args()
     if args.worker:
         worker(args)
+        return
+    if args.exchanges:
+        for name, micros in exchange_replays().items():
+            print(f"{name:<14} {micros:8.2f} µs per message")
         return
     if args.quick:
         args.rounds, args.messages = 1, 20_000

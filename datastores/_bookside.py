@@ -1,28 +1,33 @@
 """One side of one symbol's order book, and the hot loop that updates it.
 
-A side maps a numeric key to the exchange's own level sequence
-(``[price, size, ...]`` exactly as received, strings untouched). Keys are
-prices for asks and negated prices for bids, so the smallest key is the best
-level on both sides. Item dicts are built only when someone reads.
+A side maps a numeric key to the exchange's level sequence (``[price, size,
+...]``, strings untouched). Keys are prices for asks and negated prices for
+bids, so the smallest key is the best level on both sides. Item dicts are built
+only when someone reads.
 
 Two implementations share this contract: the pure-Python :class:`PySide` and
 :func:`py_apply_levels` below, and the optional C extension
 ``datastores._cbookside`` (built by ``pip install`` when a compiler is there),
 which keeps the levels in a chunked sorted array of ``(key, level)`` entries
-instead of a dict plus an order index. :data:`Side` and :func:`apply_levels`
-are the native ones when the extension imports and ``DATASTORES_PURE`` is not
-set in the environment (:data:`NATIVE` says which); both refuse exactly the
-same levels with the same exceptions, because the native loop takes the same
-branches and calls :func:`check_level` / :func:`malformed` on its slow paths.
+instead of a dict plus an order index, and keeps a plain ``[price, size]`` pair
+of ASCII strings as a compact ``_cbookside.Level`` (the bytes of its two
+strings, a sequence equal to the list) instead of the exchange's list; any
+other level is stored as received, as the pure side stores every level.
+:data:`Side` and :func:`apply_levels` are the native ones when the extension
+imports and ``DATASTORES_PURE`` is not set in the environment (:data:`NATIVE`
+says which); both refuse exactly the same levels with the same exceptions,
+because the native loop takes the same branches and calls :func:`check_level` /
+:func:`malformed` on its slow paths.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sortedcontainers import SortedList
 
@@ -181,16 +186,25 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _is_sequence(level: object) -> bool:
+    """Whether ``level`` is a list, a tuple or a native ``Level`` (which exists only
+    when the extension was imported, so it is looked up, not imported)."""
+    if isinstance(level, (list, tuple)):
+        return True
+    native = sys.modules.get("datastores._cbookside")
+    return native is not None and level.__class__ is native.Level
+
+
 def malformed(level: object) -> ValueError | TypeError:
     """The exception for a level the hot loops refused: what exactly is wrong.
 
     Called only on the failure path, so the loops check with a few comparisons
     and leave the explanation to this function.
     """
-    if not isinstance(level, _SEQUENCES):
+    if not _is_sequence(level):
         return TypeError(f"level {_show(level)} is a {type(level).__name__}, not a list")
     try:
-        check_level(level)
+        check_level(cast("Level", level))
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
         return exc if isinstance(exc, (ValueError, TypeError)) else ValueError(str(exc))
     return ValueError(f"level {_show(level)} is malformed")  # pragma: no cover - loops agree
@@ -201,9 +215,10 @@ def check_level(level: Level) -> tuple[float, float]:
     a level: the price must be a finite number in (0, MAX_VALUE), the size in
     [0, MAX_VALUE), and neither a bool (JSON ``true`` is not a number).
 
-    The slow-path twin of the checks inlined in :func:`apply_levels`. O(1).
+    The slow-path twin of the checks inlined in :func:`apply_levels`. A native
+    ``Level`` is checked like the list of its two strings. O(1).
     """
-    if not isinstance(level, _SEQUENCES):
+    if not _is_sequence(level):
         raise TypeError(f"level {_show(level)} is a {type(level).__name__}, not a list")
     raw_price, raw_size = level[0], level[1]
     if raw_price.__class__ is bool or raw_size.__class__ is bool:
@@ -305,15 +320,15 @@ def py_apply_levels(side: PySide, levels: Iterable[Level], sign: float) -> int:
     return n - start
 
 
-#: what check_level() takes for a level: a list, a tuple, or the native Level
-_SEQUENCES: tuple[type[Any], ...] = (list, tuple)
-
 # The implementation in use. mypy checks the callers against PySide, whose
 # methods the native Side has too (datastores/_cbookside.pyi).
 Side = PySide
 apply_levels = py_apply_levels
 #: whether :data:`Side` and :func:`apply_levels` are the C extension's
 NATIVE = False
+#: the extension's ``checksum_text(bids, asks, depth) -> bytes | None`` (the text of
+#: ``_integrity.checksum_string`` read from the levels' bytes), or ``None``
+checksum_text: Callable[[list[Level], list[Level], int], bytes | None] | None = None
 
 if not TYPE_CHECKING and os.environ.get("DATASTORES_PURE", "") in ("", "0"):
     try:
@@ -322,7 +337,8 @@ if not TYPE_CHECKING and os.environ.get("DATASTORES_PURE", "") in ("", "0"):
         pass
     else:
         _cbookside._setup(check_level, malformed, MAX_VALUE)
+        Sequence.register(_cbookside.Level)  # isinstance(level, Sequence), as for a list
         Side = _cbookside.Side
         apply_levels = _cbookside.apply_levels
-        _SEQUENCES = (list, tuple, _cbookside.Level)
+        checksum_text = _cbookside.checksum_text
         NATIVE = True

@@ -86,8 +86,12 @@ class BookStatus:
 
 
 class _SymbolState:
+    """One symbol's integrity state. Per symbol, so kept small: slots, and the
+    update buffer and the recent ids made only when first needed (a synced book
+    never holds a buffer)."""
+
     __slots__ = (
-        "buffer",
+        "_buffer",
         "checksum_failures",
         "errors",
         "gaps",
@@ -115,10 +119,29 @@ class _SymbolState:
         self.stale = 0
         self.last_error: str | None = None
         self.resync_requested = False
-        self.buffer: deque[BookDelta] = deque()
+        self._buffer: deque[BookDelta] | None = None
         self.updated_at: float | None = None
         #: ids of the last snapshots and updates applied (``_STALE_WINDOW`` books only)
         self.recent_ids: deque[int] | None = None
+
+    @property
+    def buffer(self) -> deque[BookDelta]:
+        """Updates held while waiting for a snapshot, oldest first (made on first use)."""
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = deque()
+        return buffer
+
+    def buffered(self) -> int:
+        """How many updates are held (without making the buffer). O(1)."""
+        buffer = self._buffer
+        return 0 if buffer is None else len(buffer)
+
+    def drop_buffer(self) -> list[BookDelta]:
+        """Empty the buffer and return what it held, oldest first."""
+        buffer = self._buffer
+        self._buffer = None
+        return [] if buffer is None else list(buffer)
 
 
 class BookIntegrity:
@@ -311,7 +334,7 @@ class BookIntegrity:
         if self._refuse_new(symbol):
             return
         state = self._state(symbol)
-        state.buffer.clear()
+        state.drop_buffer()
         state.resync_requested = False
         state.last_error = reason if reason.startswith(kind) else f"{kind}: {reason}"
         if state.phase != "unsynced":
@@ -453,8 +476,7 @@ class BookIntegrity:
         if self._refuse_new(symbol):
             return False
         state = self._state(symbol)
-        buffered = list(state.buffer)
-        state.buffer.clear()
+        buffered = state.drop_buffer()
         if not self._replace(symbol, asks, bids, snapshot_id):
             return False
         state.phase = "bridging" if self._RULE is not None else "synced"

@@ -1,9 +1,10 @@
 """Sorted order-book stores with per-symbol integrity state.
 
-:class:`OrderBookStore` keeps, per symbol and side, the exchange's own level
+:class:`OrderBookStore` keeps, per symbol and side, the exchange's level
 sequences (``[price, size, ...]``, strings exactly as received: checksums need
-them) ordered best first (see :mod:`datastores._bookside`). Item dicts in the
-exchange's field names are built when read.
+them; the native side keeps a plain pair as a compact equal ``Level``) ordered
+best first (see :mod:`datastores._bookside`). Item dicts in the exchange's field
+names are built when read.
 
 Complexity: set or delete a level O(log n); ``get`` O(1); ``sorted(query on the
 symbol, limit=k)`` O(log n + k); a whole-book snapshot O(n log n).
@@ -18,11 +19,12 @@ state machine lives in :mod:`datastores._bookstate`.
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ._bookitems import check_book, pop_level, set_item, split_item
-from ._bookside import Level, Side, apply_levels, check_level
+from ._bookside import Level, Side, apply_levels, check_level, checksum_text
 from ._bookstate import BookIntegrity, BookStatus, FailureKind, _SymbolState, not_a_symbol
 from ._booksync import wait_synced
 from ._integrity import crc32_interleaved
@@ -259,8 +261,14 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         return {self._ASK: asks, self._BID: bids}
 
     def levels(self, symbol: str, limit: int | None = None) -> tuple[list[Level], list[Level]]:
-        """``(asks, bids)`` as the exchange's own ``[price, size, ...]`` sequences,
-        best first, without building dicts. O(log n + limit). Do not mutate them."""
+        """``(asks, bids)`` as the stored ``[price, size, ...]`` sequences, best first,
+        without building dicts. O(log n + limit). Do not mutate them.
+
+        Each is a sequence equal to the exchange's level, its strings exactly as
+        received: the exchange's own list or tuple, except that the native book
+        side keeps a plain ``[price, size]`` pair of ASCII strings as a compact
+        ``Level`` (an immutable sequence of the two strings that compares equal to
+        the list; ``list(level)`` gives the list, e.g. for a JSON encoder)."""
         book = self._books.get(symbol)
         if book is None:
             return [], []
@@ -312,7 +320,7 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
             errors=state.errors,
             resyncs=state.resyncs,
             stale=state.stale,
-            buffered=len(state.buffer),
+            buffered=state.buffered(),
             last_error=state.last_error,
             asks=len(book[0]) if book else 0,
             bids=len(book[1]) if book else 0,
@@ -321,8 +329,14 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
         )
 
     def checksum(self, symbol: str, depth: int = 25) -> int:
-        """The OKX/Bitget-style CRC32 of ``symbol``'s top ``depth`` levels."""
+        """The OKX/Bitget-style CRC32 of ``symbol``'s top ``depth`` levels. O(depth)."""
         asks, bids = self.levels(symbol, depth)
+        if checksum_text is not None:
+            # the text from the levels' bytes: no str per value from a native Level
+            text = checksum_text(bids, asks, depth)
+            if text is not None:
+                value = zlib.crc32(text)
+                return value - (1 << 32) if value >= (1 << 31) else value
         return crc32_interleaved(bids, asks, depth)
 
     def set_depth(self, symbol: str, depth: int | None) -> None:

@@ -37,6 +37,37 @@ else:
 _USERS = ("datastores._orderbook", "datastores.exchanges.bitmex._book")
 
 
+def is_plain_pair(level: object) -> bool:
+    """Whether the native side stores ``level`` as a compact ``Level``: an exact list
+    or tuple of exactly two exact ``str`` of ASCII characters, at most 255 each."""
+    return (
+        (level.__class__ is list or level.__class__ is tuple)
+        and len(level) == 2  # type: ignore[arg-type]
+        and all(
+            v.__class__ is str and v.isascii() and len(v) <= 255
+            for v in level  # type: ignore[attr-defined]
+        )
+    )
+
+
+def same_level(stored: Any, received: Any) -> bool:
+    """Whether ``stored`` (read from a native side) is what it keeps for ``received``
+    (what the pure side keeps, the level as received): a ``Level`` equal to it for a
+    plain pair (or ``received`` itself when that was a ``Level``), else the very
+    object received. ``None`` matches only ``None``."""
+    if received is None or stored is None:
+        return stored is received
+    if native is not None and received.__class__ is native.Level:
+        return stored is received
+    if is_plain_pair(received):
+        return (
+            native is not None
+            and stored.__class__ is native.Level
+            and list(stored) == list(received)
+        )
+    return stored is received
+
+
 @dataclass(frozen=True)
 class Impl:
     """One implementation: its side factory and apply loop."""

@@ -1,8 +1,10 @@
 """The native book side (``datastores._cbookside``) against the pure-Python one.
 
 Differential: random level streams, hostile values included, applied to a C side
-and a Python side give identical books (the same level objects in the same
-order), identical refusals (exception type and message) and identical counts.
+and a Python side give identical books (in the same order, the same level objects,
+except that the C side keeps a plain ``[price, size]`` pair of ASCII strings as an
+equal compact ``Level``), identical refusals (exception type and message) and
+identical counts.
 Plus the mapping methods the stores use, re-entrant hostile values and garbage
 collection of cycles (the choice at import: ``test_bookside_fallback.py``).
 """
@@ -15,7 +17,7 @@ import weakref
 from typing import Any
 
 import pytest
-from _bookimpl import native
+from _bookimpl import is_plain_pair, native, same_level
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,7 +101,8 @@ def assert_same_book(c_side: Any, py_side: PySide) -> None:
     assert list(c_side.iter_keys()) == list(py_side.iter_keys())
     c_levels, py_levels = c_side.best_levels(None), py_side.best_levels(None)
     assert len(c_levels) == len(py_levels)
-    assert all(a is b for a, b in zip(c_levels, py_levels, strict=True))  # the same objects
+    # the same objects, or an equal Level for a plain pair
+    assert all(same_level(a, b) for a, b in zip(c_levels, py_levels, strict=True))
     assert c_side.first_key() == py_side.first_key()
 
 
@@ -141,7 +144,7 @@ def test_large_books_split_and_merge_chunks_like_a_sorted_model() -> None:
             )
             assert_same_book(c_side, py_side)
             for _ in range(200):
-                assert c_side.pop_worst() is py_side.pop_worst()
+                assert same_level(c_side.pop_worst(), py_side.pop_worst())
             assert_same_book(c_side, py_side)
 
 
@@ -170,10 +173,10 @@ def test_mapping_methods_match_the_python_side(ops: list[tuple[Any, ...]]) -> No
             level = [str(op[1]), str(op[2])]
             assert c_side.set(op[1], level) == py_side.set(op[1], level)
         elif op[0] == "discard":
-            assert c_side.discard(op[1]) is py_side.discard(op[1])
+            assert same_level(c_side.discard(op[1]), py_side.discard(op[1]))
         elif op[0] == "pop_worst":
             if len(py_side):
-                assert c_side.pop_worst() is py_side.pop_worst()
+                assert same_level(c_side.pop_worst(), py_side.pop_worst())
             else:
                 with pytest.raises(IndexError):
                     c_side.pop_worst()
@@ -190,8 +193,8 @@ def test_mapping_methods_match_the_python_side(ops: list[tuple[Any, ...]]) -> No
         assert sorted(map(tuple, mapping.values())) == sorted(map(tuple, reference.values()))
         for key in (1.0, 2.5, 4.0, 1, True, "1.0", None, float("nan")):
             assert (key in mapping) == (key in reference)
-            assert mapping.get(key) is reference.get(key)
-            assert mapping.get(key, "d") is reference.get(key, "d")
+            assert same_level(mapping.get(key), reference.get(key))
+            assert same_level(mapping.get(key, "d"), reference.get(key, "d"))
 
 
 def test_the_mapping_refuses_writes_and_bad_keys() -> None:
@@ -334,3 +337,43 @@ def test_a_released_level_sees_the_side_right_after_its_change(
     assert [list(level[:2]) for level in side.best_levels(None)] == [
         list(level[:2]) for level in model.best_levels(None)
     ]
+
+
+def _as_native_levels(levels: Any) -> Any:
+    """The same message with every plain pair given as a Level (what a decoder
+    that makes Levels hands to the native side)."""
+    assert native is not None
+    out = [native.Level(*lv) if is_plain_pair(lv) else lv for lv in levels]
+    return tuple(out) if isinstance(levels, tuple) else out
+
+
+@pytest.mark.parametrize("capacity", [4, 256])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messages=MESSAGES)
+def test_levels_given_as_levels_give_the_same_books_and_refusals(
+    capacity: int, messages: list[tuple[float, list[Any]]]
+) -> None:
+    """The native side fed Levels where the pure side gets the lists: equal books
+    (by value), the same reads, refusals and counts."""
+    assert native is not None
+    c_sides = {1.0: native.Side(capacity), -1.0: native.Side(capacity)}
+    py_sides = {1.0: PySide(), -1.0: PySide()}
+    for sign, levels in messages:
+        got = outcome(native.apply_levels, c_sides[sign], _as_native_levels(levels), sign)
+        want = outcome(py_apply_levels, py_sides[sign], levels, sign)
+        assert got == want
+        c_side, py_side = c_sides[sign], py_sides[sign]
+        assert list(c_side.iter_keys()) == list(py_side.iter_keys())
+        assert [list(a) for a in c_side.best_levels(None)] == [
+            list(b) for b in py_side.best_levels(None)
+        ]
+        fields = ("s", "S", "p", "q")
+        try:
+            want_items: Any = py_side.best_items(5, fields, "X", "a")
+        except IndexError as exc:
+            want_items = str(exc)
+        try:
+            got_items: Any = c_side.best_items(5, fields, "X", "a")
+        except IndexError as exc:
+            got_items = str(exc)
+        assert got_items == want_items

@@ -2,17 +2,19 @@
 (``datastores._cbookside``) against the pure-Python one, and the stores' reads.
 
 Differential: random books and limits give identical item lists (equal dicts with
-the same key order, holding the very level objects' price and size), identical
-refusals for levels too short to read, and the same items as ``_make_item``.
+the same key order, holding the very level objects' price and size, or equal
+strings built from a native ``Level``), identical refusals for levels too short to
+read, and the same items as ``_make_item``.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Any
 
 import pytest
-from _bookimpl import native
+from _bookimpl import is_plain_pair, native
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,13 +47,27 @@ def _fill(sides: tuple[Any, ...], levels: list[Any], sign: float) -> None:
             side.set(float(level[0]) * sign, level)
 
 
-def _same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
+def _same(
+    a: list[dict[str, Any]],
+    b: list[dict[str, Any]],
+    levels: list[Any] | None = None,
+    fields: tuple[str, ...] = ("s", "S", "p", "q"),
+) -> None:
+    """``a`` (native) equals ``b`` (pure), key order included, holding the same
+    objects, except the price and the size of an item whose level (in ``levels``,
+    the pure side's) the native side keeps as a Level: equal str built from it."""
     assert a == b
-    for x, y in zip(a, b, strict=True):
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
         assert type(x) is dict
         assert type(y) is dict
         assert list(x) == list(y)  # the same key order as the dict literal
-        assert [id(v) for v in x.values()] == [id(v) for v in y.values()]
+        built = fields[2:] if levels is not None and is_plain_pair(levels[i]) else ()
+        for key in x:
+            if key in built:
+                assert type(x[key]) is str
+                assert x[key] == y[key]
+            else:
+                assert x[key] is y[key]
 
 
 @needs_native
@@ -78,7 +94,7 @@ def test_native_best_items_match_the_python_side(
     _fill((c_side, py_side), levels, sign)
     got = c_side.best_items(limit, fields, symbol, side_name)
     want = py_side.best_items(limit, fields, symbol, side_name)
-    _same(got, want)
+    _same(got, want, py_side.best_levels(limit), fields)
     assert [(i[fields[2]], i[fields[3]]) for i in got] == [
         (level[0], level[1]) for level in py_side.best_levels(limit)
     ]
@@ -102,6 +118,7 @@ def test_odd_and_short_levels_read_or_fail_alike() -> None:
         _same(
             c_side.best_items(None, ("s", "S", "p", "q"), "X", "a"),
             py_side.best_items(None, ("s", "S", "p", "q"), "X", "a"),
+            [level],
         )
     short: Any
     for short in (["5"], ("5",), Indexed("5")):
@@ -130,16 +147,27 @@ def test_native_best_items_refuses_bad_arguments() -> None:
 
 @needs_native
 def test_best_items_hold_no_extra_references() -> None:
+    """Levels kept as received (three fields) keep their referrers; the side keeps
+    no reference to a plain pair it stored as a Level; reading Levels' items
+    leaves no object behind."""
     c_side, _ = _sides(4)
-    levels = [[str(p), "1"] for p in range(1, 50)]
-    _fill((c_side,), levels, 1.0)
+    kept = [[str(p), "1", "x"] for p in range(1, 50)]
+    pairs = [[str(p), "2"] for p in range(50, 100)]
+    _fill((c_side,), kept + pairs, 1.0)
     gc.collect()
-    before = [len(gc.get_referrers(level)) for level in levels]
+    before = [len(gc.get_referrers(level)) for level in kept]
+    assert all(c_side not in gc.get_referrers(pair) for pair in pairs)
     for _ in range(100):
-        items = c_side.best_items(10, ("s", "S", "p", "q"), "X", "a")
+        items = c_side.best_items(60, ("s", "S", "p", "q"), "X", "a")
     del items
     gc.collect()
-    assert [len(gc.get_referrers(level)) for level in levels] == before
+    assert [len(gc.get_referrers(level)) for level in kept] == before
+    blocks = sys.getallocatedblocks()
+    for _ in range(100):
+        items = c_side.best_items(60, ("s", "S", "p", "q"), "X", "a")
+    del items
+    gc.collect()
+    assert sys.getallocatedblocks() - blocks < 20
 
 
 @pytest.mark.usefixtures("book_impl")

@@ -1,5 +1,6 @@
 /* apply_levels of the native book side: see bookside.h. */
 #include "bookside.h"
+#include "number.h"
 #include <string.h>
 
 /* Set by _setup(): the Python slow paths. */
@@ -48,7 +49,8 @@ fast_double(PyObject *obj, double *out)
     if (PyUnicode_CheckExact(obj) && PyUnicode_IS_COMPACT_ASCII(obj)) {
         const char *text = (const char *)PyUnicode_DATA(obj); /* NUL-terminated */
         Py_ssize_t len = PyUnicode_GET_LENGTH(obj);
-        return number_chars(text, len) && parse_number(text, len, out);
+        return decimal_fast(text, len, out) ||
+               (number_chars(text, len) && parse_number(text, len, out));
     }
     if (PyFloat_CheckExact(obj)) {
         *out = PyFloat_AS_DOUBLE(obj);
@@ -62,6 +64,8 @@ static inline int
 fast_bytes_double(const char *text, Py_ssize_t len, double *out)
 {
     char buf[64];
+    if (decimal_fast(text, len, out))
+        return 1;
     if (!number_chars(text, len))
         return 0;
     memcpy(buf, text, (size_t)len);
@@ -204,9 +208,9 @@ release_pending(PyObject **pending)
  * and released only after the next level's values were converted and its
  * place found, while that memory arrives, instead of waiting on it. */
 static int
-apply_one(SideObject *s, PyObject *level, double sign, PyObject **pending)
+apply_one(SideObject *s, PyObject *level, PyObject *keep, double sign, PyObject **pending)
 {
-    PyObject *raw, *old;
+    PyObject *raw, *old, *stored;
     double price, size, key;
     Py_ssize_t ci = 0, pos = 0;
     int rc, found = 0, stale = 0, defer = 1;
@@ -232,7 +236,7 @@ apply_one(SideObject *s, PyObject *level, double sign, PyObject **pending)
         PyObject *list = PySequence_List(level);
         if (list == NULL)
             return -1;
-        rc = apply_one(s, list, sign, pending);
+        rc = apply_one(s, list, level, sign, pending); /* the Level itself is stored */
         Py_DECREF(list);
         return rc;
     }
@@ -287,12 +291,23 @@ decide:
             return -1;
         stale = 1;
     }
+    /* What is stored: a Level for a plain [price, size] pair of ASCII strings
+     * (read after every conversion above, which may have run Python code);
+     * making it runs no Python code, so the place found stays valid. */
+    if (keep != NULL) {
+        stored = keep;
+        Py_INCREF(stored);
+    }
+    else {
+        stored = level_stored(level);
+        if (stored == NULL)
+            return -1;
+    }
     if (stale && key == key)
         found = bs_locate(s, -key, &ci, &pos);
     if (key == key && found) {
         old = s->chunks[ci].e[pos].level;
-        Py_INCREF(level);
-        s->chunks[ci].e[pos].level = level;
+        s->chunks[ci].e[pos].level = stored;
         *pending = old;
         if (!defer)
             release_pending(pending);
@@ -300,11 +315,12 @@ decide:
     }
     /* A new level: only now is the price range tested (a stored key passed).
      * With a finite price and a finite non-zero sign, the key is no NaN. */
-    if (!(price > 0.0 && price < max_value) || key != key)
+    if (!(price > 0.0 && price < max_value) || key != key) {
+        Py_DECREF(stored); /* a Level or the caller's level: runs no Python code */
         return raise_malformed(level);
-    Py_INCREF(level);
-    if (bs_insert_at(s, ci, pos, -key, level) < 0) {
-        Py_DECREF(level);
+    }
+    if (bs_insert_at(s, ci, pos, -key, stored) < 0) {
+        Py_DECREF(stored);
         return -1;
     }
     return 0;
@@ -349,7 +365,7 @@ bs_apply_levels(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t n
         for (i = 0; i < (is_list ? PyList_GET_SIZE(levels) : PyTuple_GET_SIZE(levels)); i++) {
             level = is_list ? PyList_GET_ITEM(levels, i) : PyTuple_GET_ITEM(levels, i);
             Py_INCREF(level);
-            if (apply_one(s, level, sign, &pending) < 0) {
+            if (apply_one(s, level, NULL, sign, &pending) < 0) {
                 release_pending(&pending);
                 Py_DECREF(level);
                 return NULL;
@@ -364,7 +380,7 @@ bs_apply_levels(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t n
             return NULL;
         while ((level = PyIter_Next(it)) != NULL) {
             /* released at once: the next PyIter_Next() may run Python code */
-            rc = apply_one(s, level, sign, &pending);
+            rc = apply_one(s, level, NULL, sign, &pending);
             release_pending(&pending);
             if (rc < 0) {
                 Py_DECREF(level);
@@ -381,6 +397,23 @@ bs_apply_levels(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t n
 }
 
 /* ------------------------------------------------------------ module */
+
+PyObject *
+bs_decimal(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    double v;
+    const char *text;
+    Py_ssize_t len;
+    if (!PyUnicode_Check(arg) || !PyUnicode_IS_COMPACT_ASCII(arg)) {
+        PyErr_SetString(PyExc_TypeError, "_decimal() takes an ASCII str");
+        return NULL;
+    }
+    text = (const char *)PyUnicode_DATA(arg);
+    len = PyUnicode_GET_LENGTH(arg);
+    if (decimal_fast(text, len, &v))
+        return PyFloat_FromDouble(v);
+    Py_RETURN_NONE;
+}
 
 PyObject *
 bs_setup(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)

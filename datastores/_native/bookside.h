@@ -8,9 +8,11 @@
  * entries after them. The entries live in chunks of at most `cap` entries (a
  * two-level sorted array, like sortedcontainers' SortedList): a change costs a
  * bisection over the chunks' last ranks, one inside the chunk and a move of at
- * most `cap` entries, wherever it is in the book. The level objects are the
- * exchange's own sequences, stored as received (one reference each); no key
- * object and no dict entry is kept per level.
+ * most `cap` entries, wherever it is in the book. A plain [price, size] pair
+ * of ASCII strings is stored as a compact Level (level.h); any other level
+ * object (more fields, numbers, non-ASCII text) is the exchange's own
+ * sequence, stored as received (one reference each); no key object and no
+ * dict entry is kept per level.
  *
  * Checks: apply_levels() runs the same branches as the Python loop and calls
  * the Python check_level() / malformed() (handed over by _setup()) on every
@@ -65,5 +67,6 @@ void bs_release_snapshot(Entry *copy, Py_ssize_t n);
 /* apply.c: the hot loop and the Python slow paths it calls */
 PyObject *bs_apply_levels(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *bs_setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *bs_decimal(PyObject *module, PyObject *arg);
 
 #endif

@@ -1,6 +1,7 @@
 /* The compact order-book level: see level.h. */
 #include "level.h"
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 PyObject *
@@ -25,6 +26,55 @@ level_str(const char *text, Py_ssize_t len)
         return NULL;
     memcpy(PyUnicode_DATA(s), text, (size_t)len);
     return s;
+}
+
+/* Strings read from Levels, by a hash of their text: a read of the top of a
+ * book after each update asks for mostly the same prices and sizes again, and
+ * a hit costs a hash of a few bytes instead of making and later freeing a str.
+ * A fixed table (a slot keeps the last string hashed to it), so its memory does
+ * not grow with the books; strings are immutable, so sharing them is safe. */
+#define STR_CACHE_BITS 10
+static struct {
+    uint64_t head, tail; /* the first and the last eight bytes (zero-padded) */
+    Py_ssize_t len;
+    PyObject *str;
+} str_cache[1 << STR_CACHE_BITS];
+
+PyObject *
+level_str_cached(const char *text, Py_ssize_t len)
+{
+    /* the key: the first and the last eight bytes, which are the whole text up
+     * to 16 bytes (longer ones are compared whole too); a cheap hash of it */
+    uint64_t head = 0, tail = 0, hash;
+    PyObject *str, *old;
+    size_t at;
+    if (len >= 8) {
+        memcpy(&head, text, 8);
+        memcpy(&tail, text + len - 8, 8);
+    }
+    else {
+        memcpy(&head, text, (size_t)len);
+    }
+    hash = (head ^ (tail * 31) ^ (uint64_t)len) * 0x9E3779B97F4A7C15u;
+    at = (size_t)(hash >> (64 - STR_CACHE_BITS));
+    str = str_cache[at].str;
+    if (str != NULL && str_cache[at].head == head && str_cache[at].tail == tail &&
+        str_cache[at].len == len &&
+        (len <= 16 || memcmp(PyUnicode_DATA(str), text, (size_t)len) == 0)) {
+        Py_INCREF(str);
+        return str;
+    }
+    str = level_str(text, len);
+    if (str == NULL)
+        return NULL;
+    Py_INCREF(str);
+    old = str_cache[at].str;
+    str_cache[at].head = head;
+    str_cache[at].tail = tail;
+    str_cache[at].len = len;
+    str_cache[at].str = str;
+    Py_XDECREF(old); /* a str: freeing it runs no Python code */
+    return str;
 }
 
 /* The ASCII bytes of an exact compact-ASCII str of at most LEVEL_MAX_LEN
@@ -66,6 +116,103 @@ level_from_pair(PyObject *pair, PyObject **out)
     return *out == NULL ? -1 : 1;
 }
 
+PyObject *
+level_stored(PyObject *level)
+{
+    PyObject *out;
+    int rc;
+    if (!Level_CheckExact(level)) {
+        rc = level_from_pair(level, &out);
+        if (rc != 0)
+            return rc > 0 ? out : NULL;
+    }
+    Py_INCREF(level);
+    return level;
+}
+
+/* The price and size bytes of `level` as the OKX/Bitget checksum reads them
+ * (f"{level[0]}:{level[1]}"): 1 for a Level, or an exact list or tuple of at
+ * least two items whose first two are exact compact-ASCII str; else 0. */
+static inline int
+level_texts(PyObject *level, const char **p, Py_ssize_t *plen, const char **q, Py_ssize_t *qlen)
+{
+    PyObject **items;
+    if (Level_CheckExact(level)) {
+        *p = LEVEL_PRICE(level);
+        *plen = LEVEL_PLEN(level);
+        *q = LEVEL_SIZE(level);
+        *qlen = LEVEL_QLEN(level);
+        return 1;
+    }
+    if (PyList_CheckExact(level) && PyList_GET_SIZE(level) >= 2)
+        items = ((PyListObject *)level)->ob_item;
+    else if (PyTuple_CheckExact(level) && PyTuple_GET_SIZE(level) >= 2)
+        items = ((PyTupleObject *)level)->ob_item;
+    else
+        return 0;
+    if (!PyUnicode_CheckExact(items[0]) || !PyUnicode_IS_COMPACT_ASCII(items[0]) ||
+        !PyUnicode_CheckExact(items[1]) || !PyUnicode_IS_COMPACT_ASCII(items[1]))
+        return 0;
+    *p = (const char *)PyUnicode_DATA(items[0]);
+    *plen = PyUnicode_GET_LENGTH(items[0]);
+    *q = (const char *)PyUnicode_DATA(items[1]);
+    *qlen = PyUnicode_GET_LENGTH(items[1]);
+    return 1;
+}
+
+/* One pass over the interleaved levels: the length when `out` is NULL, else
+ * the text written to `out`. -1 when a level is not readable as text. */
+static Py_ssize_t
+checksum_pass(PyObject *bids, PyObject *asks, Py_ssize_t depth, char *out)
+{
+    Py_ssize_t nb = PyList_GET_SIZE(bids), na = PyList_GET_SIZE(asks), total = 0, i, k;
+    const char *p, *q;
+    Py_ssize_t plen, qlen;
+    for (i = 0; i < depth && (i < nb || i < na); i++) {
+        for (k = 0; k < 2; k++) {
+            PyObject *side = k == 0 ? bids : asks;
+            if (i >= PyList_GET_SIZE(side))
+                continue;
+            if (!level_texts(PyList_GET_ITEM(side, i), &p, &plen, &q, &qlen))
+                return -1;
+            if (out != NULL) {
+                if (total > 0)
+                    out[total - 1] = ':'; /* the separator before this part */
+                memcpy(out + total, p, (size_t)plen);
+                out[total + plen] = ':';
+                memcpy(out + total + plen + 1, q, (size_t)qlen);
+            }
+            total += plen + 1 + qlen + 1; /* with the next separator */
+        }
+    }
+    return total > 0 ? total - 1 : 0;
+}
+
+PyObject *
+level_checksum_text(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t depth, len;
+    PyObject *text;
+    if (nargs != 3 || !PyList_CheckExact(args[0]) || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "checksum_text(bids: list, asks: list, depth: int)");
+        return NULL;
+    }
+    depth = PyNumber_AsSsize_t(args[2], PyExc_OverflowError);
+    if (depth == -1 && PyErr_Occurred())
+        return NULL;
+    len = checksum_pass(args[0], args[1], depth, NULL);
+    if (len < 0)
+        Py_RETURN_NONE; /* the caller's Python version reads it */
+    /* no Python code runs between the passes: a bytes object is not tracked by
+     * the garbage collector, so allocating it never starts a collection */
+    text = PyBytes_FromStringAndSize(NULL, len);
+    if (text == NULL)
+        return NULL;
+    if (len > 0)
+        checksum_pass(args[0], args[1], depth, PyBytes_AS_STRING(text));
+    return text;
+}
+
 /* ------------------------------------------------------------ the type */
 
 static void
@@ -102,9 +249,9 @@ static PyObject *
 Level_item(PyObject *self, Py_ssize_t i)
 {
     if (i == 0)
-        return level_str(LEVEL_PRICE(self), LEVEL_PLEN(self));
+        return level_str_cached(LEVEL_PRICE(self), LEVEL_PLEN(self));
     if (i == 1)
-        return level_str(LEVEL_SIZE(self), LEVEL_QLEN(self));
+        return level_str_cached(LEVEL_SIZE(self), LEVEL_QLEN(self));
     PyErr_SetString(PyExc_IndexError, "Level index out of range");
     return NULL;
 }
@@ -258,7 +405,39 @@ Level_sizeof(PyObject *self, PyObject *Py_UNUSED(ignored))
                               LEVEL_QLEN(self));
 }
 
+/* index() / count(): the list's own, on the list of the two strings. */
+static PyObject *
+Level_list_method(PyObject *self, const char *name, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *list = Level_as_list(self), *method, *result;
+    if (list == NULL)
+        return NULL;
+    method = PyObject_GetAttrString(list, name);
+    Py_DECREF(list);
+    if (method == NULL)
+        return NULL;
+    result = PyObject_Vectorcall(method, args, (size_t)nargs, NULL);
+    Py_DECREF(method);
+    return result;
+}
+
+static PyObject *
+Level_index(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Level_list_method(self, "index", args, nargs);
+}
+
+static PyObject *
+Level_count(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Level_list_method(self, "count", args, nargs);
+}
+
 static PyMethodDef Level_methods[] = {
+    {"index", (PyCFunction)(void (*)(void))Level_index, METH_FASTCALL,
+     "index(value, start=0, stop=...): as list.index."},
+    {"count", (PyCFunction)(void (*)(void))Level_count, METH_FASTCALL,
+     "count(value): as list.count."},
     {"__reduce__", (PyCFunction)Level_reduce, METH_NOARGS, NULL},
     {"__sizeof__", (PyCFunction)Level_sizeof, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},

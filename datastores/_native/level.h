@@ -5,7 +5,8 @@
  * (about 40 bytes against about 190). It is an immutable sequence of two str:
  * level[0], level[1], len(), iteration, unpacking, slicing (a list) and ==
  * against a list, a tuple or another Level behave as the list's would; each
- * read of an item builds an equal str (the exchange's exact characters).
+ * read of an item gives an equal str (the exchange's exact characters), made
+ * for it or taken from a small cache of strings read before.
  *
  * Only exact str values of ASCII characters, at most LEVEL_MAX_LEN each, are
  * kept this way: level_from_pair() says 0 for anything else, and callers then
@@ -41,11 +42,28 @@ PyObject *level_new(const char *price, Py_ssize_t plen, const char *size, Py_ssi
 /* A new reference to a compact ASCII str of `len` bytes (no check). */
 PyObject *level_str(const char *text, Py_ssize_t len);
 
+/* The same str as level_str(), possibly one made before for the same text (a
+ * small fixed cache of the strings last read from Levels). */
+PyObject *level_str_cached(const char *text, Py_ssize_t len);
+
 /* `pair` as a new Level in *out: 1 when `pair` is an exact list or tuple of
  * exactly two exact ASCII str of at most LEVEL_MAX_LEN characters each; 0
  * (nothing set) for anything else; -1 with MemoryError set. Runs no Python
  * code. */
 int level_from_pair(PyObject *pair, PyObject **out);
+
+/* What a book side stores for `level`, as a new reference: `level` itself when
+ * it is a Level; a new Level when level_from_pair() takes it; else `level`
+ * itself (the exchange's own sequence, stored as received). NULL with
+ * MemoryError set. Runs no Python code. */
+PyObject *level_stored(PyObject *level);
+
+/* checksum_text(bids, asks, depth) -> bytes | None: the ASCII bytes of
+ * "bid1px:bid1sz:ask1px:ask1sz:..." over the best `depth` levels of two lists
+ * (datastores._integrity.checksum_string), read from Levels' bytes without a
+ * str per value; None when a level is neither a Level nor a list or tuple
+ * whose first two items are ASCII str (the caller's Python version reads it). */
+PyObject *level_checksum_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 /* The type's setup, for the module init. -1 on error. */
 int level_ready(void);

@@ -140,8 +140,9 @@ Side_set(SideObject *s, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "a NaN key cannot be ordered");
         return NULL;
     }
-    level = args[1];
-    Py_INCREF(level);
+    level = level_stored(args[1]); /* a Level for a plain pair, as apply_levels stores */
+    if (level == NULL)
+        return NULL;
     if (bs_locate(s, -k, &ci, &pos)) {
         old = s->chunks[ci].e[pos].level;
         s->chunks[ci].e[pos].level = level;
@@ -227,6 +228,9 @@ static PyObject *
 level_item(PyObject *level, Py_ssize_t i)
 {
     PyObject *index, *value;
+    if (Level_CheckExact(level))
+        return i == 0 ? level_str_cached(LEVEL_PRICE(level), LEVEL_PLEN(level))
+                      : level_str_cached(LEVEL_SIZE(level), LEVEL_QLEN(level));
     if (PyList_CheckExact(level) && PyList_GET_SIZE(level) > i) {
         value = PyList_GET_ITEM(level, i);
         Py_INCREF(value);
@@ -243,6 +247,62 @@ level_item(PyObject *level, Py_ssize_t i)
     value = PyObject_GetItem(level, index);
     Py_DECREF(index);
     return value;
+}
+
+/* The last two item templates best_items made, by the identity of their
+ * (fields, symbol, side): sorted() reads the asks, then the bids, of one symbol
+ * with the same objects again and again, so the template is made once, not per
+ * call. Strong references; a template is never handed out (items are copies). */
+static struct {
+    PyObject *fields, *symbol, *side, *template;
+} templates[2];
+static int next_template = 0;
+
+/* A new reference to the template {fields[0]: symbol, fields[1]: side,
+ * fields[2]: None, fields[3]: None} (in that insertion order, so a repeated
+ * field name keeps its first place), from the cache or made and cached. */
+static PyObject *
+item_template(PyObject *fields, PyObject *symbol, PyObject *side)
+{
+    PyObject *template, *old_fields, *old_symbol, *old_side, *old_template;
+    int i;
+    for (i = 0; i < 2; i++) {
+        if (templates[i].template != NULL && templates[i].fields == fields &&
+            templates[i].symbol == symbol && templates[i].side == side) {
+            Py_INCREF(templates[i].template);
+            return templates[i].template;
+        }
+    }
+    template = PyDict_New();
+    if (template == NULL)
+        return NULL;
+    if (PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 0), symbol) < 0
+        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 1), side) < 0
+        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 2), Py_None) < 0
+        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 3), Py_None) < 0) {
+        Py_DECREF(template);
+        return NULL;
+    }
+    i = next_template;
+    next_template ^= 1;
+    old_fields = templates[i].fields;
+    old_symbol = templates[i].symbol;
+    old_side = templates[i].side;
+    old_template = templates[i].template;
+    Py_INCREF(fields);
+    Py_INCREF(symbol);
+    Py_INCREF(side);
+    Py_INCREF(template);
+    templates[i].fields = fields;
+    templates[i].symbol = symbol;
+    templates[i].side = side;
+    templates[i].template = template;
+    /* released last: a finalizer they run sees a consistent cache */
+    Py_XDECREF(old_template);
+    Py_XDECREF(old_fields);
+    Py_XDECREF(old_symbol);
+    Py_XDECREF(old_side);
+    return template;
 }
 
 /* best_items(limit, fields, symbol, side): the read path of sorted(). The same
@@ -272,14 +332,8 @@ Side_best_items(SideObject *s, PyObject *const *args, Py_ssize_t nargs)
     levels = Side_best_levels(s, args[0]);
     if (levels == NULL)
         return NULL;
-    template = PyDict_New();
+    template = item_template(fields, args[2], args[3]);
     if (template == NULL)
-        goto error;
-    /* the literal's insertion order: a repeated field name keeps its first place */
-    if (PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 0), args[2]) < 0
-        || PyDict_SetItem(template, PyTuple_GET_ITEM(fields, 1), args[3]) < 0
-        || PyDict_SetItem(template, price_field, Py_None) < 0
-        || PyDict_SetItem(template, size_field, Py_None) < 0)
         goto error;
     n = PyList_GET_SIZE(levels);
     items = PyList_New(n);
@@ -420,7 +474,8 @@ static PyMethodDef Side_methods[] = {
     {"get", (PyCFunction)(void (*)(void))Side_get, METH_FASTCALL,
      "get(key, default=None): the level at key, or default. O(log n)."},
     {"set", (PyCFunction)(void (*)(void))Side_set, METH_FASTCALL,
-     "set(key, level) -> bool: store level at key; True when the key is new. O(log n)."},
+     "set(key, level) -> bool: store level at key (a plain [price, size] pair of ASCII\n"
+     "strings as a Level); True when the key is new. O(log n)."},
     {"discard", (PyCFunction)Side_discard, METH_O,
      "discard(key): remove and return the level at key, or None. O(log n)."},
     {"first_key", (PyCFunction)Side_first_key, METH_NOARGS,
@@ -487,6 +542,12 @@ static PyMethodDef module_methods[] = {
      "apply_levels(side, levels, sign) -> int: see datastores._bookside.apply_levels."},
     {"_setup", (PyCFunction)(void (*)(void))bs_setup, METH_FASTCALL,
      "_setup(check_level, malformed, max_value): the Python slow paths."},
+    {"checksum_text", (PyCFunction)(void (*)(void))level_checksum_text, METH_FASTCALL,
+     "checksum_text(bids, asks, depth) -> bytes | None: the OKX/Bitget checksum text of\n"
+     "two lists of levels, or None when a level is not plain ASCII text."},
+    {"_decimal", (PyCFunction)bs_decimal, METH_O,
+     "_decimal(text) -> float | None: the exact fast parse of a plain decimal, or None\n"
+     "when it leaves the text to float()'s routine (for tests)."},
     {NULL, NULL, 0, NULL},
 };
 

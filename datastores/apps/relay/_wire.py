@@ -198,8 +198,10 @@ def take_snapshot(collection: DataStoreCollection) -> dict[str, Any]:
                 symbols.append(
                     [
                         symbol,
-                        asks,
-                        bids,
+                        # lists for the JSON encoder: a native side keeps a plain
+                        # [price, size] pair as a compact Level (a sequence)
+                        [list(level) for level in asks],
+                        [list(level) for level in bids],
                         store._depths.get(symbol, store._DEPTH),
                         store.is_synced(symbol),
                         None if state is None else state.last_error,
