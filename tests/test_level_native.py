@@ -81,6 +81,25 @@ def test_each_read_gives_an_equal_str() -> None:
     assert middle[0] == "1" * 10 + "2" + "1" * 10
 
 
+def test_a_string_read_never_changes_while_anyone_holds_it() -> None:
+    """A cached string that only the cache holds is rewritten in place for the next
+    miss of its slot: strings someone holds must never be, and a rewritten one hashes
+    as its new text."""
+    sizes = [f"{n / 7:.8f}"[:10].rjust(10, "0") for n in range(20_000)]
+    levels = [level("1.0", size) for size in sizes]
+    held = {n: levels[n][1] for n in range(0, 20_000, 97)}  # kept by the test
+    for _ in range(2):
+        for n, lv in enumerate(levels):  # each read dropped at once: slots are reused
+            text = lv[1]
+            assert text == sizes[n]
+            assert hash(text) == hash(sizes[n])
+            del text
+    assert all(text == sizes[n] for n, text in held.items())
+    # a string used as a key, then dropped by its holder: its hash goes with its text
+    table = {levels[3][1]: 3}
+    assert table[sizes[3]] == 3
+
+
 def test_a_level_is_immutable_and_unhashable() -> None:
     one = level("1", "2")
     with pytest.raises(TypeError):

@@ -40,6 +40,28 @@ static struct {
     PyObject *str;
 } str_cache[1 << STR_CACHE_BITS];
 
+/* Whether the cached `str` may be rewritten in place to `len` other ASCII
+ * characters: this table holds its only reference, and it is an exact,
+ * compact ASCII str of that length that no interning or wide-char cache knows. */
+static inline int
+reusable(PyObject *str, Py_ssize_t len)
+{
+#ifdef Py_GIL_DISABLED
+    (void)str;
+    (void)len;
+    return 0; /* reference counts are not exact without the GIL */
+#else
+    if (Py_REFCNT(str) != 1 || !PyUnicode_CheckExact(str) || !PyUnicode_IS_COMPACT_ASCII(str) ||
+        PyUnicode_GET_LENGTH(str) != len || PyUnicode_CHECK_INTERNED(str))
+        return 0;
+#if PY_VERSION_HEX < 0x030C0000
+    if (((PyASCIIObject *)str)->wstr != NULL)
+        return 0;
+#endif
+    return 1;
+#endif
+}
+
 PyObject *
 level_str_cached(const char *text, Py_ssize_t len)
 {
@@ -64,11 +86,25 @@ level_str_cached(const char *text, Py_ssize_t len)
         Py_INCREF(str);
         return str;
     }
+    old = str_cache[at].str;
+    if (old != NULL && reusable(old, len)) {
+        /* Only this table holds the string it replaces, so nobody can see it
+         * change: its characters are rewritten instead of freeing it and
+         * allocating another (the rule CPython's own in-place resize of a str
+         * follows: one reference, exact type, not interned; its hash is
+         * forgotten, as no dict or set can hold it). */
+        memcpy(PyUnicode_DATA(old), text, (size_t)len);
+        ((PyASCIIObject *)old)->hash = -1;
+        str_cache[at].head = head;
+        str_cache[at].tail = tail;
+        str_cache[at].len = len;
+        Py_INCREF(old);
+        return old;
+    }
     str = level_str(text, len);
     if (str == NULL)
         return NULL;
     Py_INCREF(str);
-    old = str_cache[at].str;
     str_cache[at].head = head;
     str_cache[at].tail = tail;
     str_cache[at].len = len;
