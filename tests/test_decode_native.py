@@ -177,6 +177,18 @@ def test_hand_made_inputs(text: str, accepted: bool) -> None:
     assert check(text.encode()) is accepted
 
 
+@pytest.mark.parametrize("n", [0, 1, 15, 16, 17, 31, 32, 33, 1000, 5000])
+def test_arrays_and_objects_longer_than_the_stack_buffers(n: int) -> None:
+    """Items beyond the parser's stack buffers (16 array items, 16 key/value pairs)
+    move to a growing heap buffer: every item arrives, in order."""
+    doc = {
+        "a": [[f"{i}.5", "1"] for i in range(n)],
+        "l": list(range(n)),
+        **{f"k{i}": [i, str(i)] for i in range(n)},
+    }
+    assert check(json.dumps(doc))
+
+
 def test_the_fallback_answers_and_raises_for_what_is_not_mine() -> None:
     assert native is not None
     assert native.loads_levels(b"[1e999999999999999999999]", json.loads) == [math.inf]

@@ -227,6 +227,31 @@ release_items(PyObject **items, Py_ssize_t n)
         Py_DECREF(items[i]);
 }
 
+/* Double the room of an item buffer that starts as the caller's stack array
+ * `stack` (*alloc entries, all in use): 0, or -1 with MemoryError set (the
+ * buffer is left as it was). */
+static int
+grow_items(PyObject ***items, PyObject **stack, Py_ssize_t *alloc)
+{
+    PyObject **grown;
+    size_t bytes = (size_t)(*alloc * 2) * sizeof(PyObject *);
+    if (*items == stack) {
+        grown = PyMem_Malloc(bytes);
+        if (grown != NULL)
+            memcpy(grown, stack, (size_t)*alloc * sizeof(PyObject *));
+    }
+    else {
+        grown = PyMem_Realloc(*items, bytes);
+    }
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *items = grown;
+    *alloc *= 2;
+    return 0;
+}
+
 /* An array whose '[' is at ps->p. */
 static PyObject *
 parse_array(Parser *ps, int depth, int in_array)
@@ -251,23 +276,9 @@ parse_array(Parser *ps, int depth, int in_array)
         item = parse_value(ps, depth + 1, 1);
         if (item == NULL)
             goto fail;
-        if (n == alloc) {
-            PyObject **grown;
-            Py_ssize_t new_alloc = alloc * 2;
-            if (items == stack_items) {
-                grown = PyMem_Malloc((size_t)new_alloc * sizeof(PyObject *));
-                if (grown != NULL)
-                    memcpy(grown, stack_items, sizeof(stack_items));
-            }
-            else
-                grown = PyMem_Realloc(items, (size_t)new_alloc * sizeof(PyObject *));
-            if (grown == NULL) {
-                Py_DECREF(item);
-                PyErr_NoMemory();
-                goto fail;
-            }
-            items = grown;
-            alloc = new_alloc;
+        if (n == alloc && grow_items(&items, stack_items, &alloc) < 0) {
+            Py_DECREF(item);
+            goto fail;
         }
         items[n++] = item;
         skip_ws(ps);
@@ -329,23 +340,8 @@ parse_object(Parser *ps, int depth)
         return PyDict_New();
     }
     for (;;) {
-        if (n + 2 > alloc) {
-            PyObject **grown;
-            Py_ssize_t new_alloc = alloc * 2;
-            if (items == stack_items) {
-                grown = PyMem_Malloc((size_t)new_alloc * sizeof(PyObject *));
-                if (grown != NULL)
-                    memcpy(grown, stack_items, sizeof(stack_items));
-            }
-            else
-                grown = PyMem_Realloc(items, (size_t)new_alloc * sizeof(PyObject *));
-            if (grown == NULL) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            items = grown;
-            alloc = new_alloc;
-        }
+        if (n + 2 > alloc && grow_items(&items, stack_items, &alloc) < 0)
+            goto done;
         if (ps->p >= ps->end || *ps->p != '"') {
             refuse(ps);
             goto done;
