@@ -295,20 +295,38 @@ async def _settle_update(store: Any, last_id: int) -> None:
 URL = "wss://stream.binance.com:9443/stream?streams=btcusdt@depth@100ms"
 
 
-async def test_a_binance_store_on_a_websocket_receives_levels(spot: FakeExchange) -> None:
-    store = BinanceSpotDataStore()
+async def _run_on_websocket(
+    spot: FakeExchange, store: Any, handlers: Any, ticks: int
+) -> list[type]:
+    """Connect ``handlers`` (``store.onmessage`` among them), let the book sync, trade
+    ``ticks`` times and wait until the store caught up with the fake. Returns the types
+    of the levels the store's message routing was handed."""
+    handed: list[type] = []
+    route = store._onmessage
+
+    def spy(msg: Any, ws: Any) -> None:
+        data = msg.get("data", msg) if isinstance(msg, dict) else {}
+        if isinstance(data, dict):
+            handed.extend(type(level) for level in data.get("a", []) + data.get("b", []))
+        route(msg, ws)
+
+    store._onmessage = spy  # what onmessage calls, so the handler is still store.onmessage
     async with Client(
         apis=spot.apis, redirects=spot.redirects, clock=VirtualClock(settle=0.002)
     ) as client:
         store.client = client
-        app = await client.ws_connect(URL, hdlr_json=store.onmessage)
+        app = await client.ws_connect(URL, hdlr_json=handlers)
         await _settle(spot, lambda: store.orderbook.is_synced(SYMBOL))
-        spot.tick(30)
+        spot.tick(ticks)
         assert await _caught_up(store, spot) == []
-        asks, bids = store.orderbook.levels(SYMBOL)
-        # levels from diffs are Levels (the REST snapshot's, decoded by the client, are not)
-        assert any(type(level) is _level_type() for level in asks + bids)
         await app.aclose()
+    return handed
+
+
+async def test_a_binance_store_on_a_websocket_receives_levels(spot: FakeExchange) -> None:
+    store = BinanceSpotDataStore()
+    handed = await _run_on_websocket(spot, store, store.onmessage, 30)
+    assert set(handed) == {_level_type()}
 
 
 async def test_a_mixed_handler_list_gets_plain_lists(spot: FakeExchange) -> None:
@@ -319,48 +337,23 @@ async def test_a_mixed_handler_list_gets_plain_lists(spot: FakeExchange) -> None
         data = msg.get("data", msg) if isinstance(msg, dict) else {}
         seen.extend(data.get("b", []) + data.get("a", []))
 
-    async with Client(
-        apis=spot.apis, redirects=spot.redirects, clock=VirtualClock(settle=0.002)
-    ) as client:
-        store.client = client
-        app = await client.ws_connect(URL, hdlr_json=[store.onmessage, recorder])
-        await _settle(spot, lambda: store.orderbook.is_synced(SYMBOL))
-        spot.tick(30)
-        assert await _caught_up(store, spot) == []
-        asks, bids = store.orderbook.levels(SYMBOL)
-        assert seen
-        assert {type(level) for level in seen} == {list}
-        assert asks
-        assert bids
-        await app.aclose()
+    handed = await _run_on_websocket(spot, store, [store.onmessage, recorder], 30)
+    assert seen
+    assert {type(level) for level in seen} == {list}
+    assert set(handed) == {list}
 
 
 async def test_an_observed_store_gets_plain_lists(spot: FakeExchange) -> None:
     store = BinanceSpotDataStore()
     batches: list[Any] = []
     store.add_observer(batches.append)
-    async with Client(
-        apis=spot.apis, redirects=spot.redirects, clock=VirtualClock(settle=0.002)
-    ) as client:
-        store.client = client
-        app = await client.ws_connect(URL, hdlr_json=store.onmessage)
-        await _settle(spot, lambda: store.orderbook.is_synced(SYMBOL))
-        spot.tick(10)
-        assert await _caught_up(store, spot) == []
-        # the messages the observer saw hold plain lists, and encode (as a recorder
-        # writes them)
-        messages = [b.source.message for b in batches if hasattr(b.source, "message")]
-        assert messages
-        handed = [
-            level
-            for m in messages
-            if isinstance(m, dict)
-            for level in m.get("data", m).get("a", []) + m.get("data", m).get("b", [])
-        ]
-        assert handed
-        assert {type(level) for level in handed} == {list}
-        assert all(json.loads(_json.dumps(m)) == m for m in messages)
-        await app.aclose()
+    handed = await _run_on_websocket(spot, store, store.onmessage, 10)
+    assert handed
+    assert set(handed) == {list}
+    # the messages the observer saw encode (as a recorder writes them)
+    messages = [b.source.message for b in batches if hasattr(b.source, "message")]
+    assert messages
+    assert all(json.loads(_json.dumps(m)) == m for m in messages)
 
 
 async def test_a_recorded_store_gets_plain_lists(
@@ -371,14 +364,8 @@ async def test_a_recorded_store_gets_plain_lists(
     with Recorder(path) as recorder:
         handler = recorder.wrap(store.onmessage)
         assert decoder_for([handler]) is default_decode_text
-        async with Client(
-            apis=spot.apis, redirects=spot.redirects, clock=VirtualClock(settle=0.002)
-        ) as client:
-            store.client = client
-            app = await client.ws_connect(URL, hdlr_json=handler)
-            await _settle(spot, lambda: store.orderbook.is_synced(SYMBOL))
-            spot.tick(10)
-            assert await _caught_up(store, spot) == []
-            await app.aclose()
+        handed = await _run_on_websocket(spot, store, handler, 10)
+    assert handed
+    assert set(handed) == {list}
     records = [json.loads(line) for line in path.read_text().splitlines()]
     assert any(record.get("kind") == "ws" for record in records)
