@@ -9,7 +9,6 @@ statuses, counters, for a depth stream with gaps, malformed levels and junk.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pathlib
 import random
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 from _bookimpl import native
+from _faketools import caught_up, settle
 
 from datastores import BybitDataStore, _bookside, _json
 from datastores._client import Client
@@ -263,35 +263,6 @@ async def spot() -> AsyncIterator[FakeExchange]:
         yield exchange
 
 
-async def _settle(fake: FakeExchange, condition: Callable[[], bool]) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5.0
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        fake.tick(1)
-        await fake.drain()
-        await asyncio.sleep(0.005)
-
-
-async def _caught_up(store: Any, fake: FakeExchange) -> list[str]:
-    await fake.drain()
-    truth = fake.book(SYMBOL, venue="binance-spot")
-    await _settle_update(store, truth.last_update_id)
-    store.orderbook._check()
-    asks, bids = store.orderbook.levels(SYMBOL)
-    return truth.differences(dict(bids), dict(asks), 100)
-
-
-async def _settle_update(store: Any, last_id: int) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5.0
-    while store.orderbook.status(SYMBOL).last_update_id != last_id:
-        if loop.time() > deadline:
-            raise AssertionError(f"store at {store.orderbook.status(SYMBOL)}")
-        await asyncio.sleep(0.002)
-
-
 URL = "wss://stream.binance.com:9443/stream?streams=btcusdt@depth@100ms"
 
 
@@ -316,9 +287,9 @@ async def _run_on_websocket(
     ) as client:
         store.client = client
         app = await client.ws_connect(URL, hdlr_json=handlers)
-        await _settle(spot, lambda: store.orderbook.is_synced(SYMBOL))
+        await settle(spot, lambda: store.orderbook.is_synced(SYMBOL))
         spot.tick(ticks)
-        assert await _caught_up(store, spot) == []
+        assert await caught_up(store, spot, SYMBOL, "binance-spot") == []
         await app.aclose()
     return handed
 

@@ -5,10 +5,10 @@ after sequence gaps, dropped connections, rate limits and malformed frames."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
+from _faketools import caught_up, settle
 
 from datastores._client import Client
 from datastores.exchanges.binance.store import BinanceSpotDataStore, BinanceUSDSMDataStore
@@ -25,36 +25,6 @@ async def spot() -> AsyncIterator[FakeExchange]:
 async def usdsm() -> AsyncIterator[FakeExchange]:
     async with FakeExchange("binance-usdsm", seed=7, rate=0, levels=300) as exchange:
         yield exchange
-
-
-async def settle(fake: FakeExchange, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Publish one update at a time until ``condition`` holds (a book only resyncs
-    when diffs arrive)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        fake.tick(1)
-        await fake.drain()
-        await asyncio.sleep(0.005)
-
-
-async def caught_up(store: Any, fake: FakeExchange, symbol: str, venue: str) -> list[str]:
-    """Wait until the store has applied everything published, then compare books."""
-    await fake.drain()
-    truth = fake.book(symbol, venue=venue)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5.0
-    while store.orderbook.status(symbol).last_update_id != truth.last_update_id:
-        if loop.time() > deadline:
-            raise AssertionError(
-                f"store at {store.orderbook.status(symbol)}, exchange at {truth.last_update_id}"
-            )
-        await asyncio.sleep(0.002)
-    store.orderbook._check()
-    asks, bids = store.orderbook.levels(symbol)
-    return truth.differences(dict(bids), dict(asks), 100)  # type: ignore[arg-type]
 
 
 async def test_spot_book_stays_true_through_faults(spot: FakeExchange) -> None:
