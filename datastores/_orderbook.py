@@ -54,6 +54,10 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
       (``None``: never truncated);
     * ``_VERIFIABLE``: ``False`` when the protocol has neither a sequence nor a
       checksum (``status().verifiable``);
+    * ``_VERIFICATION``: ``(kinds, how)``, declared by each exchange's book class
+      itself: what verifies it (``"sequence"``, ``"checksum"``, ``"periodic
+      snapshot"``, ``"whole frames"`` or ``"none"``) and how, in a few words, for
+      the capability matrix (:mod:`datastores.apps.capabilities`);
     * ``_query_symbols()``: which books a query selects, when a book is named by
       more than the ``_SYMBOL`` field.
     """
@@ -68,6 +72,8 @@ class OrderBookStore(BookIntegrity, DataStore[ItemT]):
     _DEPTH: ClassVar[int | None] = None
     #: whether the protocol can prove the book complete (``status().verifiable``)
     _VERIFIABLE: ClassVar[bool] = True
+    #: what verifies this book and how (see above); each book class declares its own
+    _VERIFICATION: ClassVar[tuple[tuple[str, ...], str] | None] = None
     _MAXLEN = 2**62  # books are never truncated by _MAXLEN
 
     def _init(self) -> None:

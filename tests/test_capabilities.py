@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from datastores._orderbook import OrderBookStore
 from datastores.apps import capabilities
-from datastores.apps.capabilities import BOOK_VERIFICATION, VERIFICATION_KINDS, book_rows, render
+from datastores.apps.capabilities import VERIFICATION_KINDS, book_rows, render
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "capabilities.md"
@@ -27,14 +30,28 @@ def test_the_committed_page_is_the_generated_one() -> None:
     )
 
 
-def test_every_book_of_every_collection_is_classified_and_no_entry_is_stale() -> None:
-    rows = book_rows()  # raises KeyError for a book store missing from BOOK_VERIFICATION
-    assert {row.book_class for row in rows} == set(BOOK_VERIFICATION)
+def test_every_book_of_every_collection_declares_its_own_verification() -> None:
+    rows = book_rows()  # raises KeyError for a book class without its own _VERIFICATION
+    assert rows
+    for row in rows:
+        assert vars(_book_class(row.book_class))["_VERIFICATION"] == (row.verification, row.how)
+
+
+def test_a_book_class_that_inherits_its_verification_is_refused(monkeypatch: Any) -> None:
+    from datastores.exchanges.binance import _books
+
+    class Copied(_books.BinanceSpotOrderBook):  # declares nothing of its own
+        pass
+
+    monkeypatch.setattr(capabilities, "_stores", lambda collection: iter([("book", Copied)]))
+    with pytest.raises(KeyError, match="is not classified"):
+        book_rows()
 
 
 def test_the_classification_agrees_with_the_book_classes() -> None:
-    for path, (kinds, how) in BOOK_VERIFICATION.items():
-        book = _book_class(path)
+    for row in book_rows():
+        book, kinds, how = _book_class(row.book_class), row.verification, row.how
+        path = row.book_class
         assert kinds, path
         assert set(kinds) <= set(VERIFICATION_KINDS), path
         assert how, path

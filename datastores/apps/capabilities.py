@@ -10,8 +10,8 @@ committed page differs from :func:`render`):
 * the collections: the ``DataStoreCollection`` classes :mod:`datastores`
   exports, their channel tables (``_CHANNELS``) and declared stores;
 * the order books: each collection's ``OrderBookStore`` fields, with how the
-  book is verified (:data:`BOOK_VERIFICATION`, checked against the store
-  class's sequence rule and ``verifiable`` flag by the tests);
+  book is verified (the ``_VERIFICATION`` each book class declares, checked
+  against its sequence rule and ``verifiable`` flag by the tests);
 * the fake exchanges: the venues of ``datastores/testing/profiles/<x>/``;
 * the command line: the targets of ``datastores/exchanges/<x>/cli.py``.
 
@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "BOOK_VERIFICATION",
     "VERIFICATION_KINDS",
     "BookRow",
     "ExchangeRow",
@@ -44,76 +43,6 @@ VERIFICATION_KINDS: dict[str, str] = {
     "whole frames": "each message is the whole (top-N) book: nothing can be lost",
     "none": (
         "no sequence, no checksum: a lost message cannot be seen (`status().verifiable` is false)"
-    ),
-}
-
-#: ``module:Class`` of each order-book store -> (what verifies it, how, in a few words).
-#: The tests check every book store of every collection is here, that ``sequence``
-#: goes with a sequence rule (``_RULE``) and ``none`` with ``_VERIFIABLE = False``.
-BOOK_VERIFICATION: dict[str, tuple[tuple[str, ...], str]] = {
-    "datastores.exchanges.binance._books:BinanceSpotOrderBook": (
-        ("sequence",),
-        "REST snapshot, then `U`/`u` ids",
-    ),
-    "datastores.exchanges.binance._books:BinanceFuturesOrderBook": (
-        ("sequence",),
-        "REST snapshot, then `U`/`u`/`pu` ids",
-    ),
-    "datastores.exchanges.binance._books:BinancePartialBook": (
-        ("whole frames",),
-        "`@depth5/10/20` top-N snapshots",
-    ),
-    "datastores.exchanges.bitbank._book:Depth": (
-        ("none",),
-        "`depth_whole` + newer `depth_diff`",
-    ),
-    "datastores.exchanges.bitflyer._board:Board": (
-        ("periodic snapshot",),
-        "board snapshots compared; crossed book and `mid_price` checks",
-    ),
-    "datastores.exchanges.bitget._books:BitgetBook": (
-        ("checksum",),
-        "CRC32 of the top 25 levels",
-    ),
-    "datastores.exchanges.bitget._books:BitgetV2Book": (
-        ("checksum",),
-        "CRC32 of the top 25 levels; `seq` must increase",
-    ),
-    "datastores.exchanges.bitmex._book:OrderBook": (
-        ("none",),
-        "table consistency (`partial`, unknown rows)",
-    ),
-    "datastores.exchanges.bybit._book:OrderBook": (
-        ("sequence",),
-        "`u` (N-level), `u`/`seq` with REST snapshots (full book)",
-    ),
-    "datastores.exchanges.coincheck._book:CoincheckOrderBook": (
-        ("sequence",),
-        "REST version + sequence-numbered channel (the legacy channel: none)",
-    ),
-    "datastores.exchanges.gmocoin._stores:GMOCoinOrderBook": (
-        ("whole frames",),
-        "whole books; crossed frames refused",
-    ),
-    "datastores.exchanges.hyperliquid._stores:L2Book": (
-        ("none",),
-        "whole frames without ids: a lost one cannot be seen",
-    ),
-    "datastores.exchanges.kucoin._books:KuCoinOrderBook": (
-        ("sequence",),
-        "REST snapshot + `sequenceStart`/`sequenceEnd`, futures `sequence`",
-    ),
-    "datastores.exchanges.kucoin._books:KuCoinDepthBook": (
-        ("whole frames",),
-        "`level2Depth5`/`50` top-N snapshots",
-    ),
-    "datastores.exchanges.okx._books:OKXBooks": (
-        ("sequence", "checksum"),
-        "`seqId`/`prevSeqId` and CRC32 checksum",
-    ),
-    "datastores.exchanges.phemex._book:PhemexOrderBook": (
-        ("periodic snapshot",),
-        "periodic snapshots compared with the book",
     ),
 }
 
@@ -175,7 +104,7 @@ def book_rows() -> list[BookRow]:
     """Every order-book store of every collection, with how it is verified.
 
     Raises:
-        KeyError: a book store missing from :data:`BOOK_VERIFICATION`.
+        KeyError: a book store class that does not declare its own ``_VERIFICATION``.
     """
     from .._orderbook import OrderBookStore
 
@@ -185,9 +114,10 @@ def book_rows() -> list[BookRow]:
             if not issubclass(store_class, OrderBookStore):
                 continue
             path = class_path(store_class)
-            if path not in BOOK_VERIFICATION:
+            declared = vars(store_class).get("_VERIFICATION")  # its own, not inherited
+            if declared is None:
                 raise KeyError(f"{path} (a book of {collection.__name__}) is not classified")
-            kinds, how = BOOK_VERIFICATION[path]
+            kinds, how = declared
             rows.append(
                 BookRow(exchange_of(collection), collection.__name__, name, path, kinds, how)
             )

@@ -206,6 +206,8 @@ class BinanceSpotOrderBook(_DiffBook):
     Apply per level: O(log n).
     """
 
+    _VERIFICATION = (("sequence",), "REST snapshot, then `U`/`u` ids")
+
     _RULE = BinanceSpotRule()
 
 
@@ -216,6 +218,8 @@ class BinanceFuturesOrderBook(_DiffBook):
     ``U <= lastUpdateId <= u``; then each diff's ``pu`` equals the previous ``u``.
     Apply per level: O(log n).
     """
+
+    _VERIFICATION = (("sequence",), "REST snapshot, then `U`/`u`/`pu` ids")
 
     _RULE = BinanceFuturesRule()
     _CHAINED_BY_PREV = True
@@ -230,6 +234,8 @@ class BinancePartialBook(OrderBook):
     diff book: top-N levels applied as diffs would leave levels that fell out of
     the top N in the book forever.
     """
+
+    _VERIFICATION = (("whole frames",), "`@depth5/10/20` top-N snapshots")
 
     def _on_partial(
         self, symbol: str, update_id: Any, asks: Sequence[Any], bids: Sequence[Any]

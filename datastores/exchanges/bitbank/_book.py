@@ -61,6 +61,8 @@ class Depth(OrderBookStore[DepthItem]):
     that nothing inconsistent was seen since the last whole.
     """
 
+    _VERIFICATION = (("none",), "`depth_whole` + newer `depth_diff`")
+
     _SYMBOL = "pair"
     _SIDE = "side"
     _PRICE = "price"

@@ -66,6 +66,11 @@ class Board(OrderBookStore[BoardItem]):
     counts the snapshots installed for the product on the current connection.
     """
 
+    _VERIFICATION = (
+        ("periodic snapshot",),
+        "board snapshots compared; crossed book and `mid_price` checks",
+    )
+
     _SYMBOL = "product_code"
     _SIDE = "side"
     _PRICE = "price"

@@ -152,6 +152,8 @@ class BitgetBook(_CheckedBook[V1OrderBookItem]):
     follow the same instId in two instTypes, use one collection per instType.
     """
 
+    _VERIFICATION = (("checksum",), "CRC32 of the top 25 levels")
+
     _SYMBOL = "instId"
     _PRICE = "px"
     _SIZE = "sz"
@@ -173,6 +175,8 @@ class BitgetV2Book(_CheckedBook[V2BookItem]):
     ``sorted()``/``find()`` with instType and instId (or an unambiguous instId)
     touch only that book: O(log n + limit).
     """
+
+    _VERIFICATION = (("checksum",), "CRC32 of the top 25 levels; `seq` must increase")
 
     _SYMBOL = "instId"
     _PRICE = "price"

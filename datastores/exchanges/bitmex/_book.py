@@ -96,6 +96,8 @@ class OrderBook(OrderBookStore[OrderBookL2Item]):
     for one.
     """
 
+    _VERIFICATION = (("none",), "table consistency (`partial`, unknown rows)")
+
     _SYMBOL = "symbol"
     _SIDE = "side"
     _PRICE = "price"

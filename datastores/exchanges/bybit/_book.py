@@ -121,6 +121,8 @@ class OrderBook(OrderBookStore[OrderBookItem]):
     integrity; :meth:`feed` reports which topic feeds the symbol.
     """
 
+    _VERIFICATION = (("sequence",), "`u` (N-level), `u`/`seq` with REST snapshots (full book)")
+
     _SYMBOL = "s"
     _SIDE = "S"
     _PRICE = "p"

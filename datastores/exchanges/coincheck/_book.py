@@ -112,6 +112,11 @@ class CoincheckOrderBook(OrderBookStore[OrderBookItem]):
     """Order books of both channels, keyed by ``pair``, ``side``, ``rate`` (see the
     module docstring for the rules). Apply per level: O(log n)."""
 
+    _VERIFICATION = (
+        ("sequence",),
+        "REST version + sequence-numbered channel (the legacy channel: none)",
+    )
+
     _SYMBOL = "pair"
     _SIDE = "side"
     _PRICE = "rate"

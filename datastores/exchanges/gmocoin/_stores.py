@@ -81,6 +81,8 @@ class GMOCoinOrderBook(OrderBookStore[OrderBookItem]):
     reference library's attribute) and :attr:`timestamps` the latest per symbol.
     """
 
+    _VERIFICATION = (("whole frames",), "whole books; crossed frames refused")
+
     _SYMBOL = "symbol"
     _SIDE = "side"
     _PRICE = "price"

@@ -96,6 +96,8 @@ class L2Book(OrderBookStore[L2BookItem]):
     same book (frames do not say which aggregation they carry): subscribe one.
     """
 
+    _VERIFICATION = (("none",), "whole frames without ids: a lost one cannot be seen")
+
     _SYMBOL = "coin"
     _SIDE = "side"
     _PRICE = "px"

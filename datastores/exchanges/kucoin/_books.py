@@ -90,6 +90,11 @@ class KuCoinOrderBook(OrderBookStore[OrderBookItem]):
     per level: O(log n).
     """
 
+    _VERIFICATION = (
+        ("sequence",),
+        "REST snapshot + `sequenceStart`/`sequenceEnd`, futures `sequence`",
+    )
+
     _SYMBOL = "symbol"
     _SIDE = "side"
     _PRICE = "price"
@@ -219,6 +224,8 @@ class KuCoinDepthBook(OrderBookStore[DepthItem]):
     verify beyond that. ``status(symbol).last_update_id`` is the futures
     ``sequence`` when the message has one. Items carry the frame's ``timestamp``.
     """
+
+    _VERIFICATION = (("whole frames",), "`level2Depth5`/`50` top-N snapshots")
 
     _SYMBOL = "symbol"
     _SIDE = "side"

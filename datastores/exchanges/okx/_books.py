@@ -99,6 +99,8 @@ class OKXBooks(OrderBookStore[BookItem]):
             local one.
     """
 
+    _VERIFICATION = (("sequence", "checksum"), "`seqId`/`prevSeqId` and CRC32 checksum")
+
     _SYMBOL = "instId"
     _SIDE = "side"
     _PRICE = "px"

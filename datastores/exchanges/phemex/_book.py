@@ -55,6 +55,8 @@ class PhemexOrderBook(OrderBookStore[OrderBookItem]):
     found the book different.
     """
 
+    _VERIFICATION = (("periodic snapshot",), "periodic snapshots compared with the book")
+
     _SYMBOL = "symbol"
     _SIDE = "side"
     _PRICE = "priceEp"
