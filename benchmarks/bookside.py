@@ -34,16 +34,15 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from ._children import run_child
 from .stream import SYMBOL, generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -362,22 +361,12 @@ def main() -> None:
     if args.quick:
         args.rounds, args.messages = 1, 20_000
     _stream(5000, args.messages)  # generate the cached stream once, outside the timing
-    names = {"native": {}, "pure": {"DATASTORES_PURE": "1"}}
+    names = ["native", "pure"]
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for round_ in range(args.rounds):
-        order = list(names) if round_ % 2 == 0 else list(names)[::-1]
-        for name in order:
-            env = {**os.environ, "DATASTORES_PURE": ""} | names[name]
-            command = [sys.executable, "-m", "benchmarks.bookside", "--worker"]
-            out = subprocess.run(
-                [*command, "--messages", str(args.messages)],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                env=env,
-            )
-            result = json.loads(out.stdout.strip().splitlines()[-1])
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            arguments = ["--worker", "--messages", str(args.messages)]
+            result = run_child("benchmarks.bookside", arguments, pure=name == "pure")
             assert result["native"] == (name == "native"), "the extension is not built"
             runs[name].append(result)
     print(

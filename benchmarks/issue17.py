@@ -41,19 +41,17 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from . import bookside, endtoend
+from ._children import run_child
 from .contenders import CONTENDERS, Book, reference_book
 from .stream import SYMBOL
 
-ROOT = Path(__file__).resolve().parent.parent
 #: contender -> module it needs (None: always there)
 NAMES: dict[str, str | None] = {
     "orjson.loads": "orjson",
@@ -293,17 +291,8 @@ def main() -> None:
     e2e: list[dict[str, Any]] = []
     for round_ in range(args.rounds):
         for name in names if round_ % 2 == 0 else names[::-1]:
-            env = {**os.environ, "DATASTORES_PURE": "1" if name == "datastores-pure" else ""}
-            command = [sys.executable, "-m", "benchmarks.issue17", "--child", name]
-            out = subprocess.run(
-                [*command, "--messages", str(args.messages)],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                env=env,
-            )
-            result = json.loads(out.stdout.strip().splitlines()[-1])
+            arguments = ["--child", name, "--messages", str(args.messages)]
+            result = run_child("benchmarks.issue17", arguments, pure=name == "datastores-pure")
             runs[name].append(result)
             print(f"  round {round_ + 1}: {name}", file=sys.stderr, flush=True)
         paced = endtoend.run(5000, args.seconds)
