@@ -25,7 +25,6 @@
 
 #define MAX_DEPTH 64
 #define MAX_INT_DIGITS 18   /* always fits in a long long */
-#define CACHE_SIZE 512      /* a power of two */
 #define CACHE_MAX_LEN 24    /* longer strings are not cached */
 #define STACK_ITEMS 16      /* array items kept on the C stack before the heap */
 
@@ -34,8 +33,6 @@ typedef struct {
     const char *end; /* one past the last byte */
     int refused;     /* outside the subset: the fallback decides */
 } Parser;
-
-static PyObject *string_cache[CACHE_SIZE];
 
 /* 1 for the bytes a string in the subset holds as they are: printable ASCII
  * and DEL, but not the quote or the backslash. Filled by decode_ready(). */
@@ -80,36 +77,13 @@ scan_string(Parser *ps, const char **start, Py_ssize_t *len)
     return 0; /* unterminated, or escapes, control characters, non-ASCII: the fallback's */
 }
 
-static inline size_t
-hash_bytes(const char *text, Py_ssize_t len)
-{
-    size_t h = 2166136261u ^ (size_t)len;
-    Py_ssize_t i;
-    for (i = 0; i < len; i++)
-        h = (h ^ (unsigned char)text[i]) * 16777619u;
-    return h;
-}
-
-/* A new reference to a str of `len` ASCII bytes, from the cache when short. */
+/* A new reference to a str of `len` ASCII bytes: short ones (keys, the symbol)
+ * from the strings last made (level.c's cache, shared with the reads of Levels),
+ * so they are not allocated per message and keep their computed hashes. */
 static PyObject *
 make_string(const char *text, Py_ssize_t len)
 {
-    PyObject *s, **slot;
-    if (len > CACHE_MAX_LEN)
-        return level_str(text, len);
-    slot = &string_cache[hash_bytes(text, len) & (CACHE_SIZE - 1)];
-    s = *slot;
-    if (s != NULL && PyUnicode_GET_LENGTH(s) == len &&
-        memcmp(PyUnicode_DATA(s), text, (size_t)len) == 0) {
-        Py_INCREF(s);
-        return s;
-    }
-    s = level_str(text, len);
-    if (s == NULL)
-        return NULL;
-    Py_INCREF(s);
-    Py_XSETREF(*slot, s);
-    return s;
+    return len > CACHE_MAX_LEN ? level_str(text, len) : level_str_cached(text, len);
 }
 
 static PyObject *

@@ -28,9 +28,10 @@ level_str(const char *text, Py_ssize_t len)
     return s;
 }
 
-/* Strings read from Levels, by a hash of their text: a read of the top of a
- * book after each update asks for mostly the same prices and sizes again, and
- * a hit costs a hash of a few bytes instead of making and later freeing a str.
+/* Strings read from Levels (and the decoder's short strings: keys, symbols), by
+ * a hash of their text: a read of the top of a book after each update asks for
+ * mostly the same prices and sizes again, a decoded message for the same keys,
+ * and a hit costs a hash of a few bytes instead of making and later freeing a str.
  * A fixed table (a slot keeps the last string hashed to it), so its memory does
  * not grow with the books; strings are immutable, so sharing them is safe. */
 #define STR_CACHE_BITS 10

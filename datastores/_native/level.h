@@ -43,7 +43,7 @@ PyObject *level_new(const char *price, Py_ssize_t plen, const char *size, Py_ssi
 PyObject *level_str(const char *text, Py_ssize_t len);
 
 /* The same str as level_str(), possibly one made before for the same text (a
- * small fixed cache of the strings last read from Levels). */
+ * small fixed cache of the strings last read from Levels or decoded). */
 PyObject *level_str_cached(const char *text, Py_ssize_t len);
 
 /* `pair` as a new Level in *out: 1 when `pair` is an exact list or tuple of
