@@ -186,13 +186,16 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _is_sequence(level: object) -> bool:
-    """Whether ``level`` is a list, a tuple or a native ``Level`` (which exists only
-    when the extension was imported, so it is looked up, not imported)."""
-    if isinstance(level, (list, tuple)):
-        return True
+def is_level(obj: object) -> bool:
+    """Whether ``obj`` is a native ``Level`` (the type exists only when the extension
+    was imported, by this module or a test, so it is looked up, not imported)."""
     native = sys.modules.get("datastores._cbookside")
-    return native is not None and level.__class__ is native.Level
+    return native is not None and obj.__class__ is native.Level
+
+
+def _is_sequence(level: object) -> bool:
+    """Whether ``level`` is a list, a tuple or a native ``Level``."""
+    return isinstance(level, (list, tuple)) or is_level(level)
 
 
 def malformed(level: object) -> ValueError | TypeError:

@@ -25,10 +25,11 @@ def _std_loads(data: str | bytes | bytearray | memoryview) -> Any:
 def _plain(obj: Any) -> Any:
     # Book levels the native side keeps compactly (datastores._cbookside.Level, equal
     # to the [price, size] list they stand for) are encoded as that list.
-    kind = type(obj)
-    if kind.__name__ == "Level" and kind.__module__ == "datastores._cbookside":
+    from ._bookside import is_level  # only on this failure path
+
+    if is_level(obj):
         return list(obj)
-    raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
 def _std_dumps(obj: Any) -> str:

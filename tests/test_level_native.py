@@ -450,3 +450,13 @@ def test_what_the_side_stores_for_each_level(received: Any, compact: bool) -> No
     side.clear()
     side.set(1.5, received)
     assert (type(side.levels[1.5]) is native.Level) is compact
+
+
+def test_the_json_encoders_write_a_level_as_its_list() -> None:
+    from datastores import _json
+
+    doc = {"asks": [level("27000.10", "0.5")], "n": 1}
+    assert _json.dumps(doc) == '{"asks":[["27000.10","0.5"]],"n":1}'
+    assert _json._std_dumps(doc) == '{"asks":[["27000.10","0.5"]],"n":1}'
+    with pytest.raises(TypeError, match="object is not JSON serializable"):
+        _json.dumps({"a": object()})

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from yarl import URL
 
 from ..._background import TokenKeepalive
+from ..._bookside import is_level
 from ..._collection import DataStoreCollection
 from ..._recovery import BookFeeds, SnapshotRecovery
 from ..._store import Item
@@ -50,12 +51,6 @@ from ._streams import is_partial_depth, query_param, raw_stream_name, reconnect_
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
-
-_Level: type[Any]
-try:  # pragma: no branch - depends on the build
-    from ..._cbookside import Level as _Level
-except ImportError:  # pragma: no cover - no native build: no Level objects either
-    _Level = list
 
 __all__ = ["BinanceBase"]
 
@@ -219,7 +214,7 @@ class BinanceBase(DataStoreCollection):
                 route(data, ws)
             elif event not in self._IGNORED:
                 self._count_unhandled(str(event) if event is not None else "<event without e>")
-        elif data.__class__ is list or data.__class__ is _Level:
+        elif data.__class__ is list or is_level(data):
             self._on_list(data, ws)
         else:
             self._count_unhandled(f"<{type(data).__name__} event>")
